@@ -1,0 +1,18 @@
+# Fails when a file under DIR includes a forbidden header.
+# Usage: cmake -DDIR=<folder> -P check_core_includes.cmake
+if(NOT DIR)
+  message(FATAL_ERROR "DIR not set")
+endif()
+file(GLOB_RECURSE files "${DIR}/*.hpp" "${DIR}/*.h" "${DIR}/*.cpp" "${DIR}/*.cc")
+set(bad "")
+foreach(f IN LISTS files)
+  file(STRINGS "${f}" lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(l IN LISTS lines)
+    if(l MATCHES "[<\"](boost/|curl/|tandem/sync/|tandem/server/|tandem/platform/|sync/|server/|platform/)")
+      string(APPEND bad "\n  ${f}: ${l}")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "core/ must not include Boost, curl, sync/, server/ or platform/ headers:${bad}")
+endif()

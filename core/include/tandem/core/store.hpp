@@ -1,0 +1,136 @@
+// Store: the local replica — one SQLite file holding records, their per-field
+// merge state, the change log and the outbox.
+//
+// Every local write is ONE transaction that (a) applies the change through the
+// same merge code remote changes use and (b) appends it to the change log and
+// the outbox; it is durable (synchronous=FULL, WAL) when the call returns ok.
+// Remote changes (bundles, sync) go through apply(); applying is idempotent
+// and order-independent.
+//
+// Thread-safety: a Store is used from one thread at a time. Several processes
+// may open the same file; SQLite serialises writers (kBusy after a timeout).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/change.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/core/hlc.hpp"
+
+struct sqlite3;
+
+namespace tandem {
+
+struct StoreOptions {
+  std::string path;                           // SQLite file; created if missing
+  Clock* clock = nullptr;                     // nullptr: system clock
+  std::int64_t max_ahead_ms = 5 * 60 * 1000;  // refuse remote stamps further ahead
+};
+
+// A losing concurrent value kept visible on a record until resolved.
+struct Conflict {
+  std::string field;
+  Json value;
+  std::string hlc;
+};
+
+struct Record {
+  std::string id;
+  std::string kind;
+  std::string school;
+  Json fields = Json::object();  // field name -> current value (sets as sorted arrays)
+  std::vector<Conflict> conflicts;
+  std::string created;  // hlc of the create ("" if only later changes arrived)
+  std::string deleted;  // hlc of the delete tombstone, "" if live
+  std::string purged;   // hlc of the purge, "" if not purged (then fields is empty)
+  bool live() const { return deleted.empty() && purged.empty(); }
+  Json to_json() const;
+};
+
+enum class ApplyOutcome {
+  kApplied,    // new change, merged
+  kDuplicate,  // already had it; nothing changed
+  kIgnored,    // record deleted or purged: stored as a no-op, not resurrecting it
+};
+
+struct LoggedChange {
+  std::int64_t seq = 0;  // local log position (a cursor for bundles)
+  Change change;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& site_id() const;
+  int schema_version() const;
+  HybridClock& clock();
+
+  // The school new records belong to when none is given ("" if none yet).
+  std::string default_school() const;
+  Status set_default_school(std::string_view school_id);
+
+  // ---- local writes: each one durable transaction (apply + log + outbox) ----
+  // Creates a record of `kind` with initial fields (validated); returns its id.
+  // `id` may be given for deterministic ids (e.g. one reflection per author).
+  Result<std::string> create(std::string_view kind, const Json& fields,
+                             std::string_view id = {});
+  Status set(std::string_view id, std::string_view field, const Json& value);
+  Status add(std::string_view id, std::string_view field, const Json& element);
+  Status remove(std::string_view id, std::string_view field, const Json& element);
+  Status delete_record(std::string_view id);
+  Status purge(std::string_view id);
+  // Resolve a field's conflict: sets `value` as the field's value, superseding
+  // every value this replica has seen (the winner and all conflicts).
+  Status resolve(std::string_view id, std::string_view field, const Json& value);
+  // Apply a text edit (text fields): code-point positions.
+  Status text_insert(std::string_view id, std::string_view field, std::size_t pos,
+                     std::string_view text);
+  Status text_delete(std::string_view id, std::string_view field, std::size_t pos,
+                     std::size_t len);
+
+  // Runs fn inside one transaction; local writes and apply() calls inside it
+  // join it. Commits (durably) when fn returns ok, rolls back otherwise.
+  Status transaction(const std::function<Status()>& fn);
+
+  // ---- remote changes ----
+  Result<ApplyOutcome> apply(const Change& change);
+
+  // ---- reads ----
+  Result<Record> get(std::string_view id) const;
+  // Live records of a kind (all kinds when kind is empty), sorted by id.
+  Result<std::vector<Record>> list(std::string_view kind, bool include_deleted = false) const;
+  // Canonical dump of every record (sorted, stable formatting, no local-only
+  // metadata): two converged replicas produce byte-identical dumps.
+  Result<std::string> canonical_dump() const;
+
+  // ---- change log and outbox ----
+  Result<std::vector<LoggedChange>> changes_since(std::int64_t seq, std::size_t limit) const;
+  Result<std::vector<LoggedChange>> outbox(std::size_t limit) const;
+  Result<std::int64_t> outbox_size() const;
+  // Drops acknowledged changes (by hlc string) from the outbox.
+  Status ack(const std::vector<std::string>& hlcs);
+
+  // ---- local metadata (cursors, tokens); not part of the dump ----
+  Result<std::optional<std::string>> meta(std::string_view key) const;
+  Status set_meta(std::string_view key, std::string_view value);
+
+  // For hosts that keep their own tables in the same file (the server).
+  sqlite3* handle();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem

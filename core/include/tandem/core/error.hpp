@@ -109,8 +109,11 @@ inline Error make_error(ErrorCode code, std::string message) {
 }  // namespace tandem
 
 // Propagate an error from an expression returning Result<...>.
-#define TANDEM_TRY(expr)                                 \
-  do {                                                   \
-    auto&& tandem_try_r_ = (expr);                       \
-    if (!tandem_try_r_.ok()) return tandem_try_r_.error(); \
+#define TANDEM_CONCAT_INNER_(a, b) a##b
+#define TANDEM_CONCAT_(a, b) TANDEM_CONCAT_INNER_(a, b)
+#define TANDEM_TRY(expr) TANDEM_TRY_IMPL_(expr, TANDEM_CONCAT_(tandem_try_r_, __COUNTER__))
+#define TANDEM_TRY_IMPL_(expr, var)       \
+  do {                                    \
+    auto&& var = (expr);                  \
+    if (!var.ok()) return var.error();    \
   } while (0)

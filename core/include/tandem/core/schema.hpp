@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,7 +49,7 @@ struct KindSpec {
   std::string name;
   std::string parent_field;  // the ref whose record gives the school ("" = has own `school`)
   std::vector<FieldSpec> fields;
-  const FieldSpec* field(std::string_view name) const;
+  const FieldSpec* field(std::string_view field_name) const;
 };
 
 // All kinds, in a stable order.
@@ -73,6 +74,15 @@ Result<Json> validate_element(const FieldSpec& field, const Json& element);
 // Domain validation of a remote change: known kind, known field, op fits the
 // field's type, values valid. Used by Store::apply and by the server.
 Status validate_change(const Change& change);
+
+// Dates and times. parse_datetime_ms accepts "YYYY-MM-DDTHH:MM[:SS[.fff]]" with
+// "Z" or "+HH:MM"/"-HH:MM" and returns Unix milliseconds; kInvalidDate otherwise.
+Result<std::int64_t> parse_datetime_ms(std::string_view text);
+std::string format_datetime_ms(std::int64_t ms);  // "YYYY-MM-DDTHH:MM:SS[.sss]Z"
+bool is_valid_date(std::string_view text);         // "YYYY-MM-DD", a real calendar day
+
+// Record ids: 1..64 chars of [a-z0-9_-].
+bool is_valid_id(std::string_view id) noexcept;
 
 // UTF-8 helpers (code points, validity).
 bool is_valid_utf8(std::string_view s) noexcept;

@@ -127,8 +127,9 @@ class Store {
   // For hosts that keep their own tables in the same file (the server).
   sqlite3* handle();
 
+  struct Impl;  // private implementation (core/src/store_impl.hpp)
+
  private:
-  struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

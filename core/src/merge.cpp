@@ -1,0 +1,191 @@
+// The merge rules of SYNC.md, one implementation for tablets and server:
+// - scalar fields: multi-value register ordered by HLC. The greatest
+//   non-superseded write is the value; other non-superseded writes are open
+//   conflicts (concurrent values are never silently dropped). A write
+//   supersedes exactly the writes listed in its `seen`.
+// - set fields: last-writer-wins per element (add/remove by HLC).
+// - delete: final tombstone; later changes to the record are ignored.
+// - purge: content and history of the record removed; only id + stamp remain.
+// Every rule is a function of the set of changes received, so replicas that
+// received the same changes in any order and with duplicates are identical.
+#include "store_impl.hpp"
+
+namespace tandem {
+
+Result<std::optional<RecordRow>> Store::Impl::record_row(std::string_view id) {
+  auto st = stmt("SELECT kind, school, created, deleted, purged FROM records WHERE id=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, id);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<RecordRow>();
+  auto& s = **st;
+  return std::optional<RecordRow>(RecordRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+}
+
+Result<std::vector<std::string>> Store::Impl::heads(std::string_view record, std::string_view field) {
+  auto st = stmt("SELECT hlc FROM field_writes WHERE record=? AND field=? AND dominated=0 ORDER BY hlc");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, record).bind(2, field);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back((*st)->text(0));
+  }
+  return out;
+}
+
+Status Store::Impl::write_field(const std::string& record, const std::string& field,
+                                const std::string& hlc, const Json& value,
+                                const std::vector<std::string>& seen) {
+  for (const auto& s : seen) {
+    auto st = stmt(
+        "INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,NULL,1) "
+        "ON CONFLICT(record, field, hlc) DO UPDATE SET dominated=1, value=NULL");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, record).bind(2, field).bind(3, s).run());
+  }
+  // A write already superseded before it arrived stays a value-less ghost.
+  auto st = stmt(
+      "INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,?,0) "
+      "ON CONFLICT(record, field, hlc) DO NOTHING");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, record).bind(2, field).bind(3, hlc).bind(4, value.dump()).run();
+}
+
+Status Store::Impl::write_element(const std::string& record, const std::string& field,
+                                  const std::string& hlc, const std::string& element, bool present) {
+  auto st = stmt(
+      "INSERT INTO set_elements(record, field, element, present, hlc) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(record, field, element) DO UPDATE SET present=excluded.present, hlc=excluded.hlc "
+      "WHERE excluded.hlc > set_elements.hlc");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, record).bind(2, field).bind(3, element).bind(4, std::int64_t{present}).bind(5, hlc).run();
+}
+
+Status Store::Impl::purge_record(const Change& c) {
+  static const char* const kDeletes[] = {
+      "DELETE FROM outbox WHERE hlc IN (SELECT hlc FROM changes WHERE record=?)",
+      "DELETE FROM changes WHERE record=?",
+      "DELETE FROM field_writes WHERE record=?",
+      "DELETE FROM set_elements WHERE record=?",
+      "DELETE FROM texts WHERE record=?",
+  };
+  for (const char* sql : kDeletes) {
+    auto st = stmt(sql);
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, c.record).run());
+  }
+  auto st = stmt(
+      "INSERT INTO records(id, kind, school, purged) VALUES(?,?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET created='', deleted='', "
+      "purged=CASE WHEN records.purged='' OR excluded.purged < records.purged THEN excluded.purged ELSE records.purged END");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).bind(4, c.hlc.str()).run();
+}
+
+Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
+  const std::string hlc = c.hlc.str();
+  {
+    auto st = stmt("SELECT 1 FROM changes WHERE hlc=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, hlc);
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (*row) return ApplyOutcome::kDuplicate;
+  }
+  auto existing = record_row(c.record);
+  if (!existing) return std::move(existing).error();
+  if (*existing) {
+    const RecordRow& r = **existing;
+    if (r.kind != c.kind) {
+      return make_error(ErrorCode::kInvalidArgument, "record '" + c.record + "' is a " + r.kind + ", not a " + c.kind);
+    }
+    if (r.school != c.school) {
+      return make_error(ErrorCode::kWrongSchool, "record '" + c.record + "' belongs to another school");
+    }
+    if (!r.purged.empty()) {
+      if (c.op != Op::kPurge) return ApplyOutcome::kIgnored;
+    } else if (!r.deleted.empty() && c.op != Op::kDelete && c.op != Op::kPurge) {
+      return ApplyOutcome::kIgnored;
+    }
+  }
+
+  if (c.op == Op::kPurge) {
+    TANDEM_TRY(purge_record(c));
+  } else {
+    auto st = stmt("INSERT INTO records(id, kind, school) VALUES(?,?,?) ON CONFLICT(id) DO NOTHING");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).run());
+    const KindSpec* kind = find_kind(c.kind);
+    switch (c.op) {
+      case Op::kCreate: {
+        auto up = stmt("UPDATE records SET created=? WHERE id=? AND (created='' OR created > ?)");
+        if (!up) return std::move(up).error();
+        TANDEM_TRY((*up)->bind(1, hlc).bind(2, c.record).bind(3, hlc).run());
+        for (const auto& [name, v] : c.value.items()) {
+          const FieldSpec* fs = kind->field(name);
+          if (fs->is_set()) {
+            for (const auto& el : v) TANDEM_TRY(write_element(c.record, name, hlc, el.get<std::string>(), true));
+          } else if (fs->type == FieldType::kText && !v.is_string()) {
+            TANDEM_TRY(apply_text(c.record, name, v));
+          } else {
+            TANDEM_TRY(write_field(c.record, name, hlc, v, {}));
+          }
+        }
+        break;
+      }
+      case Op::kSet:
+        TANDEM_TRY(write_field(c.record, c.field, hlc, c.value, c.seen));
+        break;
+      case Op::kAdd:
+      case Op::kRemove:
+        TANDEM_TRY(write_element(c.record, c.field, hlc, c.value.get<std::string>(), c.op == Op::kAdd));
+        break;
+      case Op::kText:
+        TANDEM_TRY(apply_text(c.record, c.field, c.value));
+        break;
+      case Op::kDelete: {
+        auto up = stmt("UPDATE records SET deleted=? WHERE id=? AND (deleted='' OR deleted > ?)");
+        if (!up) return std::move(up).error();
+        TANDEM_TRY((*up)->bind(1, hlc).bind(2, c.record).bind(3, hlc).run());
+        break;
+      }
+      case Op::kPurge:
+        break;
+    }
+  }
+
+  {
+    auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?)");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, c.to_json().dump()).run());
+  }
+  if (local) {
+    auto st = stmt("INSERT INTO outbox(hlc) VALUES(?)");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, hlc).run());
+  }
+  return ApplyOutcome::kApplied;
+}
+
+Result<ApplyOutcome> Store::apply(const Change& change) {
+  TANDEM_TRY(validate_change(change));
+  TANDEM_TRY(impl_->hybrid->check(change.hlc));
+  ApplyOutcome outcome = ApplyOutcome::kDuplicate;
+  TANDEM_TRY(impl_->in_transaction([&]() -> Status {
+    auto r = impl_->apply_change(change, false);
+    if (!r) return std::move(r).error();
+    outcome = *r;
+    if (outcome == ApplyOutcome::kApplied) {
+      TANDEM_TRY(impl_->hybrid->observe(change.hlc));
+      TANDEM_TRY(impl_->save_clock());
+    }
+    return {};
+  }));
+  return outcome;
+}
+
+}  // namespace tandem

@@ -1,0 +1,44 @@
+#include "migrations.hpp"
+
+namespace tandem::detail {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- One row per record ever known here. Deleted/purged records keep their row
+-- (tombstones); a purged one keeps only id, kind, school and the purge stamp.
+CREATE TABLE records(
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, school TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL DEFAULT '', deleted TEXT NOT NULL DEFAULT '',
+  purged TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+CREATE INDEX records_kind ON records(kind, id);
+-- Multi-value register per field: every write is a row; a write seen by a
+-- later write is 'dominated' (its value dropped). Heads = non-dominated rows:
+-- the greatest is the value, the others are open conflicts.
+CREATE TABLE field_writes(
+  record TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL, value TEXT,
+  dominated INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(record, field, hlc)) WITHOUT ROWID;
+-- Set fields: last-writer-wins per element.
+CREATE TABLE set_elements(
+  record TEXT NOT NULL, field TEXT NOT NULL, element TEXT NOT NULL,
+  present INTEGER NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY(record, field, element)) WITHOUT ROWID;
+-- Every change applied here (local and remote), in arrival order.
+CREATE TABLE changes(seq INTEGER PRIMARY KEY, hlc TEXT NOT NULL UNIQUE, record TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX changes_record ON changes(record);
+-- Local changes not yet acknowledged by the server.
+CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc TEXT NOT NULL UNIQUE);
+)sql"},
+      {2, R"sql(
+-- Scope queries (per school) without decoding content.
+CREATE INDEX records_school ON records(school, kind);
+-- Long text fields: sequence-CRDT state (run-length encoded) + materialised text.
+CREATE TABLE texts(
+  record TEXT NOT NULL, field TEXT NOT NULL, state BLOB NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY(record, field)) WITHOUT ROWID;
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace tandem::detail

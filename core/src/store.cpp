@@ -1,0 +1,245 @@
+// Store: opening, migrations, transactions, metadata, change log and outbox.
+#include "tandem/core/store.hpp"
+
+#include "migrations.hpp"
+#include "store_impl.hpp"
+
+namespace tandem {
+
+using detail::exec;
+using detail::sqlite_error;
+
+Store::Impl::~Impl() {
+  stmts.reset();
+  if (db) sqlite3_close_v2(db);
+}
+
+Status Store::Impl::begin() {
+  if (tx_depth++ == 0) return exec(db, "BEGIN IMMEDIATE");
+  return exec(db, ("SAVEPOINT sp" + std::to_string(tx_depth)).c_str());
+}
+
+Status Store::Impl::commit() {
+  const int depth = tx_depth--;
+  if (depth == 1) return exec(db, "COMMIT");
+  return exec(db, ("RELEASE sp" + std::to_string(depth)).c_str());
+}
+
+void Store::Impl::rollback() {
+  const int depth = tx_depth--;
+  if (depth == 1) {
+    (void)exec(db, "ROLLBACK");
+  } else {
+    const std::string sp = "sp" + std::to_string(depth);
+    (void)exec(db, ("ROLLBACK TO " + sp + "; RELEASE " + sp).c_str());
+  }
+}
+
+Status Store::Impl::in_transaction(const std::function<Status()>& fn) {
+  TANDEM_TRY(begin());
+  Status s = fn();
+  if (!s.ok()) {
+    rollback();
+    return s;
+  }
+  Status c = commit();
+  if (!c.ok()) {
+    // A failed COMMIT (disk full, I/O) leaves the transaction open: undo it.
+    if (tx_depth == 0 && !sqlite3_get_autocommit(db)) (void)exec(db, "ROLLBACK");
+    return c;
+  }
+  return {};
+}
+
+std::string Store::Impl::random_hex(std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % 16 == 0) bits = rng();
+    s[i] = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return s;
+}
+
+Status Store::Impl::save_clock() {
+  const Hlc last = hybrid->last();
+  auto st = stmt("INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, last.str()).run();
+}
+
+namespace {
+
+Status migrate(sqlite3* db, int& version) {
+  {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+    version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    sqlite3_finalize(s);
+  }
+  const int latest = detail::latest_schema_version();
+  if (version > latest) {
+    return make_error(ErrorCode::kUnsupportedVersion,
+                      "database schema version " + std::to_string(version) +
+                          " is newer than this Tandem (" + std::to_string(latest) + ")");
+  }
+  for (const auto& m : detail::migrations()) {
+    if (m.version <= version) continue;
+    TANDEM_TRY(exec(db, "BEGIN IMMEDIATE"));
+    Status s = exec(db, m.sql);
+    if (s.ok()) s = exec(db, ("PRAGMA user_version=" + std::to_string(m.version)).c_str());
+    if (s.ok()) s = exec(db, "COMMIT");
+    if (!s.ok()) {
+      (void)exec(db, "ROLLBACK");
+      return s;
+    }
+    version = m.version;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  const int rc = sqlite3_open_v2(options.path.c_str(), &impl->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(impl->db, rc, "cannot open '" + options.path + "'");
+    return e;
+  }
+  sqlite3_extended_result_codes(impl->db, 1);
+  sqlite3_busy_timeout(impl->db, 5000);
+  // WAL + synchronous=FULL: a commit reported as saved survives power loss.
+  // secure_delete: purged text does not linger in free pages.
+  TANDEM_TRY(exec(impl->db,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                  " PRAGMA secure_delete=ON;"));
+  {
+    // journal_mode returns a row; a file that is not a database fails here.
+    sqlite3_stmt* s = nullptr;
+    int prc = sqlite3_prepare_v2(impl->db, "SELECT count(*) FROM sqlite_master", -1, &s, nullptr);
+    if (prc == SQLITE_OK) prc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (prc != SQLITE_ROW) return sqlite_error(impl->db, prc, "cannot read '" + options.path + "'");
+  }
+  TANDEM_TRY(migrate(impl->db, impl->schema_version));
+  impl->stmts = std::make_unique<detail::StatementCache>(impl->db);
+  impl->wall = options.clock ? options.clock : &impl->system_clock;
+  std::random_device rd;
+  impl->rng.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+                 static_cast<std::uint64_t>(impl->wall->now_ms()));
+
+  std::unique_ptr<Store> store(new Store(std::move(impl)));
+  Impl& m = *store->impl_;
+  auto site = store->meta("site_id");
+  if (!site) return std::move(site).error();
+  if (*site) {
+    m.site = **site;
+  } else {
+    m.site = m.random_hex(16);
+    TANDEM_TRY(store->set_meta("site_id", m.site));
+  }
+  m.hybrid = std::make_unique<HybridClock>(*m.wall, m.site, options.max_ahead_ms);
+  auto clock = store->meta("clock");
+  if (!clock) return std::move(clock).error();
+  if (*clock) {
+    if (auto h = Hlc::parse(**clock)) m.hybrid->restore(h->ms, h->counter);
+  }
+  auto school = store->meta("default_school");
+  if (!school) return std::move(school).error();
+  if (*school) m.default_school = **school;
+  return store;
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+const std::string& Store::site_id() const { return impl_->site; }
+int Store::schema_version() const { return impl_->schema_version; }
+HybridClock& Store::clock() { return *impl_->hybrid; }
+sqlite3* Store::handle() { return impl_->db; }
+std::string Store::default_school() const { return impl_->default_school; }
+
+Status Store::set_default_school(std::string_view school_id) {
+  auto row = impl_->record_row(school_id);
+  if (!row) return std::move(row).error();
+  if (!*row || (*row)->kind != "school") {
+    return make_error(ErrorCode::kNotFound, "no school '" + std::string(school_id) + "'");
+  }
+  TANDEM_TRY(set_meta("default_school", school_id));
+  impl_->default_school = std::string(school_id);
+  return {};
+}
+
+Status Store::transaction(const std::function<Status()>& fn) { return impl_->in_transaction(fn); }
+
+Result<std::optional<std::string>> Store::meta(std::string_view key) const {
+  auto st = impl_->stmt("SELECT value FROM meta WHERE key=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, key);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*st)->text(0));
+}
+
+Status Store::set_meta(std::string_view key, std::string_view value) {
+  auto st = impl_->stmt("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, key).bind(2, value).run();
+}
+
+namespace {
+Result<std::vector<LoggedChange>> read_changes(detail::Stmt& st) {
+  std::vector<LoggedChange> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    Json j = Json::parse(st.text(1), nullptr, false);
+    auto c = Change::from_json(j);
+    if (!c) return make_error(ErrorCode::kCorrupt, "stored change unreadable: " + c.error().message);
+    out.push_back(LoggedChange{st.int64(0), std::move(*c)});
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::vector<LoggedChange>> Store::changes_since(std::int64_t seq, std::size_t limit) const {
+  auto st = impl_->stmt("SELECT seq, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, seq).bind(2, static_cast<std::int64_t>(limit));
+  return read_changes(**st);
+}
+
+Result<std::vector<LoggedChange>> Store::outbox(std::size_t limit) const {
+  auto st = impl_->stmt(
+      "SELECT c.seq, c.body FROM outbox o JOIN changes c ON c.hlc = o.hlc ORDER BY o.seq LIMIT ?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, static_cast<std::int64_t>(limit));
+  return read_changes(**st);
+}
+
+Result<std::int64_t> Store::outbox_size() const {
+  auto st = impl_->stmt("SELECT count(*) FROM outbox");
+  if (!st) return std::move(st).error();
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  return (*st)->int64(0);
+}
+
+Status Store::ack(const std::vector<std::string>& hlcs) {
+  return impl_->in_transaction([&]() -> Status {
+    for (const auto& h : hlcs) {
+      auto st = impl_->stmt("DELETE FROM outbox WHERE hlc=?");
+      if (!st) return std::move(st).error();
+      TANDEM_TRY((*st)->bind(1, h).run());
+    }
+    return {};
+  });
+}
+
+}  // namespace tandem

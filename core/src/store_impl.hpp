@@ -1,0 +1,63 @@
+// Private state of a Store and the merge primitives shared by local writes
+// and remote changes (one implementation of the rules of SYNC.md).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sqlite_util.hpp"
+#include "tandem/core/schema.hpp"
+#include "tandem/core/store.hpp"
+
+namespace tandem {
+
+struct RecordRow {
+  std::string kind, school, created, deleted, purged;
+};
+
+struct Store::Impl {
+  sqlite3* db = nullptr;
+  std::unique_ptr<detail::StatementCache> stmts;
+  SystemClock system_clock;
+  Clock* wall = nullptr;
+  std::unique_ptr<HybridClock> hybrid;
+  std::string site;
+  std::string default_school;
+  int schema_version = 0;
+  int tx_depth = 0;
+  std::mt19937_64 rng;
+
+  ~Impl();
+
+  Result<std::unique_ptr<detail::Stmt>> stmt(const char* sql) { return stmts->get(sql); }
+  Status begin();
+  Status commit();
+  void rollback();
+  Status in_transaction(const std::function<Status()>& fn);
+
+  std::string random_hex(std::size_t n);
+  Result<std::optional<RecordRow>> record_row(std::string_view id);
+
+  // The merge: applies one validated change. local=true also appends it to
+  // the outbox. Must run inside a transaction.
+  Result<ApplyOutcome> apply_change(const Change& c, bool local);
+  Status write_field(const std::string& record, const std::string& field, const std::string& hlc,
+                     const Json& value, const std::vector<std::string>& seen);
+  Status write_element(const std::string& record, const std::string& field, const std::string& hlc,
+                       const std::string& element, bool present);
+  Status apply_text(const std::string& record, const std::string& field, const Json& ops);
+  Status purge_record(const Change& c);
+  Result<std::vector<std::string>> heads(std::string_view record, std::string_view field);
+  Status save_clock();
+
+  // Local write helper: stamps, applies, logs and outboxes in one transaction.
+  Status write_local(Change c);
+
+  Result<Record> load(std::string_view id) const;
+};
+
+}  // namespace tandem

@@ -1,0 +1,138 @@
+// Reading records back: the merged view of a record and the canonical dump.
+#include <algorithm>
+
+#include "store_impl.hpp"
+
+namespace tandem {
+
+Json Record::to_json() const {
+  Json j = Json::object();
+  j["id"] = id;
+  j["kind"] = kind;
+  j["school"] = school;
+  if (!purged.empty()) {
+    j["purged"] = true;
+    return j;
+  }
+  if (!deleted.empty()) {
+    j["deleted"] = true;
+    return j;
+  }
+  j["fields"] = fields;
+  Json cs = Json::array();
+  for (const auto& c : conflicts) cs.push_back(Json{{"field", c.field}, {"value", c.value}, {"hlc", c.hlc}});
+  j["conflicts"] = std::move(cs);
+  return j;
+}
+
+Result<Record> Store::Impl::load(std::string_view id) const {
+  auto& self = const_cast<Impl&>(*this);  // statement cache is logically const
+  auto row = self.record_row(id);
+  if (!row) return std::move(row).error();
+  if (!*row) return make_error(ErrorCode::kNotFound, "no record '" + std::string(id.substr(0, 64)) + "'");
+  Record r;
+  r.id = std::string(id);
+  r.kind = (*row)->kind;
+  r.school = (*row)->school;
+  r.created = (*row)->created;
+  r.deleted = (*row)->deleted;
+  r.purged = (*row)->purged;
+  if (!r.purged.empty()) return r;
+  const KindSpec* kind = find_kind(r.kind);
+  {
+    // Heads per field, greatest first: the first is the value, the rest conflicts.
+    auto st = self.stmt(
+        "SELECT field, hlc, value FROM field_writes WHERE record=? AND dominated=0 ORDER BY field, hlc DESC");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, id);
+    std::string last_field;
+    for (;;) {
+      auto step = (*st)->step();
+      if (!step) return std::move(step).error();
+      if (!*step) break;
+      std::string field = (*st)->text(0);
+      Json value = Json::parse((*st)->text(2), nullptr, false);
+      if (field != last_field) {
+        r.fields[field] = std::move(value);
+        last_field = field;
+      } else {
+        r.conflicts.push_back(Conflict{field, std::move(value), (*st)->text(1)});
+      }
+    }
+  }
+  {
+    auto st = self.stmt(
+        "SELECT field, element FROM set_elements WHERE record=? AND present=1 ORDER BY field, element");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, id);
+    for (;;) {
+      auto step = (*st)->step();
+      if (!step) return std::move(step).error();
+      if (!*step) break;
+      auto& arr = r.fields[(*st)->text(0)];
+      if (!arr.is_array()) arr = Json::array();
+      arr.push_back((*st)->text(1));
+    }
+  }
+  {
+    auto st = self.stmt("SELECT field, text FROM texts WHERE record=? ORDER BY field");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, id);
+    for (;;) {
+      auto step = (*st)->step();
+      if (!step) return std::move(step).error();
+      if (!*step) break;
+      r.fields[(*st)->text(0)] = (*st)->text(1);
+    }
+  }
+  (void)kind;
+  std::sort(r.conflicts.begin(), r.conflicts.end(), [](const Conflict& a, const Conflict& b) {
+    return std::tie(a.field, a.hlc) < std::tie(b.field, b.hlc);
+  });
+  return r;
+}
+
+Result<Record> Store::get(std::string_view id) const { return impl_->load(id); }
+
+Result<std::vector<Record>> Store::list(std::string_view kind, bool include_deleted) const {
+  const char* sql = kind.empty()
+                        ? "SELECT id FROM records WHERE (?1 OR (deleted='' AND purged='')) ORDER BY id"
+                        : "SELECT id FROM records WHERE kind=?2 AND (?1 OR (deleted='' AND purged='')) ORDER BY id";
+  std::vector<std::string> ids;
+  {
+    auto st = impl_->stmt(sql);
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, std::int64_t{include_deleted});
+    if (!kind.empty()) (*st)->bind(2, kind);
+    for (;;) {
+      auto step = (*st)->step();
+      if (!step) return std::move(step).error();
+      if (!*step) break;
+      ids.push_back((*st)->text(0));
+    }
+  }
+  std::vector<Record> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto r = impl_->load(id);
+    if (!r) return std::move(r).error();
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<std::string> Store::canonical_dump() const {
+  auto all = list("", true);
+  if (!all) return std::move(all).error();
+  std::string out = "[\n";
+  bool first = true;
+  for (const auto& r : *all) {
+    if (!first) out += ",\n";
+    first = false;
+    out += r.to_json().dump(-1, ' ', false, Json::error_handler_t::strict);
+  }
+  out += first ? "]\n" : "\n]\n";
+  return out;
+}
+
+}  // namespace tandem

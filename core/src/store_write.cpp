@@ -1,0 +1,279 @@
+// Local writes: validate against the schema and the local records, stamp with
+// the hybrid logical clock, then merge + log + outbox in one transaction.
+#include <algorithm>
+
+#include "store_impl.hpp"
+
+namespace tandem {
+namespace {
+
+Error not_found(std::string_view id) {
+  return make_error(ErrorCode::kNotFound, "no record '" + std::string(id.substr(0, 64)) + "'");
+}
+
+Status check_live(std::string_view id, const std::optional<RecordRow>& row) {
+  if (!row) return not_found(id);
+  if (!row->purged.empty()) return make_error(ErrorCode::kPurged, "record '" + std::string(id) + "' has been erased");
+  if (!row->deleted.empty()) return make_error(ErrorCode::kDeleted, "record '" + std::string(id) + "' has been deleted");
+  return {};
+}
+
+}  // namespace
+
+Status Store::Impl::write_local(Change c) {
+  return in_transaction([&]() -> Status {
+    c.hlc = hybrid->tick();
+    auto r = apply_change(c, true);
+    if (!r) return std::move(r).error();
+    if (*r != ApplyOutcome::kApplied) return make_error(ErrorCode::kInternal, "local change not applied");
+    return save_clock();
+  });
+}
+
+namespace {
+
+// Checks what only this replica can check: referenced records exist, are live,
+// have the right kind and belong to the same school; focus areas are known.
+Status check_local_refs(Store::Impl& m, const std::string& school, const std::string& kind,
+                        const FieldSpec& fs, const Json& value) {
+  auto check_one = [&](const std::string& id) -> Status {
+    auto row = m.record_row(id);
+    if (!row) return std::move(row).error();
+    TANDEM_TRY(check_live(id, *row));
+    if (!fs.ref_kind.empty() && (*row)->kind != fs.ref_kind) {
+      return make_error(ErrorCode::kInvalidValue,
+                        "'" + fs.name + "' must refer to a " + fs.ref_kind + ", '" + id + "' is a " + (*row)->kind);
+    }
+    if (!(*row)->school.empty() && (*row)->school != school) return not_found(id);  // other schools are invisible
+    return {};
+  };
+  if (fs.type == FieldType::kRef && value.is_string()) return check_one(value.get<std::string>());
+  if (fs.type == FieldType::kRefSet) {
+    for (const auto& el : value.is_array() ? value : Json::array({value})) TANDEM_TRY(check_one(el.get<std::string>()));
+  }
+  if (kind == "course" && fs.name == "focus_areas") {
+    std::vector<std::string> known = builtin_focus_areas();
+    auto st = m.stmt(
+        "SELECT element FROM set_elements WHERE record=? AND field='focus_areas' AND present=1");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, school);
+    for (;;) {
+      auto step = (*st)->step();
+      if (!step) return std::move(step).error();
+      if (!*step) break;
+      known.push_back((*st)->text(0));
+    }
+    for (const auto& el : value.is_array() ? value : Json::array({value})) {
+      if (std::find(known.begin(), known.end(), el.get<std::string>()) == known.end()) {
+        return make_error(ErrorCode::kInvalidValue,
+                          "unknown focus area '" + el.get<std::string>() +
+                              "': add it to the school's focus_areas first");
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> Store::create(std::string_view kind_name, const Json& fields, std::string_view given_id) {
+  Impl& m = *impl_;
+  const KindSpec* kind = find_kind(kind_name);
+  if (!kind) return make_error(ErrorCode::kUnknownKind, "unknown kind '" + std::string(kind_name.substr(0, 64)) + "'");
+  if (!fields.is_object()) return make_error(ErrorCode::kWrongType, "fields must be a JSON object");
+
+  std::string id;
+  if (!given_id.empty()) {
+    if (!is_valid_id(given_id)) return make_error(ErrorCode::kInvalidArgument, "malformed record id");
+    auto row = m.record_row(given_id);
+    if (!row) return std::move(row).error();
+    if (*row) return make_error(ErrorCode::kAlreadyExists, "record '" + std::string(given_id) + "' exists");
+    id = std::string(given_id);
+  } else {
+    id = std::string(kind_name) + "_" + m.random_hex(16);
+  }
+
+  Json values = fields;
+  std::string school;
+  if (kind->name == "school") {
+    values.erase("school");
+    school = id;
+  } else if (auto it = values.find("school"); it != values.end()) {
+    if (!it->is_string()) return make_error(ErrorCode::kWrongType, "'school' must be a school id");
+    school = it->get<std::string>();
+    values.erase(it);
+    auto row = m.record_row(school);
+    if (!row) return std::move(row).error();
+    TANDEM_TRY(check_live(school, *row));
+    if ((*row)->kind != "school") return make_error(ErrorCode::kInvalidValue, "'" + school + "' is not a school");
+  } else if (!kind->parent_field.empty()) {
+    auto p = values.find(kind->parent_field);
+    if (p == values.end() || !p->is_string()) {
+      return make_error(ErrorCode::kMissingField, kind->name + " needs '" + kind->parent_field + "'");
+    }
+    auto row = m.record_row(p->get<std::string>());
+    if (!row) return std::move(row).error();
+    TANDEM_TRY(check_live(p->get<std::string>(), *row));
+    school = (*row)->school;
+  } else {
+    school = m.default_school;
+    if (school.empty()) {
+      return make_error(ErrorCode::kMissingField, "no school given and no default school (run init --school-name)");
+    }
+  }
+
+  Json normalised = Json::object();
+  for (const auto& [name, v] : values.items()) {
+    const FieldSpec* fs = kind->field(name);
+    if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + name.substr(0, 64) + "' of " + kind->name);
+    if (v.is_null()) continue;
+    auto ok = validate_value(*fs, v);
+    if (!ok) return std::move(ok).error();
+    TANDEM_TRY(check_local_refs(m, school, kind->name, *fs, *ok));
+    if (fs->is_set()) {
+      Json sorted = *ok;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      normalised[name] = std::move(sorted);
+    } else {
+      normalised[name] = std::move(*ok);
+    }
+  }
+  for (const auto& fs : kind->fields) {
+    if (fs.required && !normalised.contains(fs.name)) {
+      return make_error(ErrorCode::kMissingField, kind->name + " needs '" + fs.name + "'");
+    }
+  }
+  Change c;
+  c.record = id;
+  c.kind = kind->name;
+  c.school = school;
+  c.op = Op::kCreate;
+  c.value = std::move(normalised);
+  TANDEM_TRY(m.write_local(std::move(c)));
+  return id;
+}
+
+namespace {
+
+struct Target {
+  RecordRow row;
+  const KindSpec* kind;
+  const FieldSpec* field;
+};
+
+Result<Target> writable_field(Store::Impl& m, std::string_view id, std::string_view field) {
+  auto row = m.record_row(id);
+  if (!row) return std::move(row).error();
+  TANDEM_TRY(check_live(id, *row));
+  if ((*row)->school.empty()) return make_error(ErrorCode::kForbidden, "built-in records are read-only");
+  const KindSpec* kind = find_kind((*row)->kind);
+  const FieldSpec* fs = kind ? kind->field(field) : nullptr;
+  if (!fs) {
+    return make_error(ErrorCode::kUnknownField,
+                      "unknown field '" + std::string(field.substr(0, 64)) + "' of " + (*row)->kind);
+  }
+  return Target{**row, kind, fs};
+}
+
+}  // namespace
+
+Status Store::set(std::string_view id, std::string_view field, const Json& value) {
+  Impl& m = *impl_;
+  auto t = writable_field(m, id, field);
+  if (!t) return std::move(t).error();
+  if (t->field->is_set()) {
+    return make_error(ErrorCode::kWrongType, "'" + std::string(field) + "' is a set: use add/remove");
+  }
+  if (t->field->required && value.is_null()) {
+    return make_error(ErrorCode::kMissingField, "'" + std::string(field) + "' cannot be cleared");
+  }
+  Json normalised = value;
+  if (!value.is_null()) {
+    auto ok = validate_value(*t->field, value);
+    if (!ok) return std::move(ok).error();
+    normalised = std::move(*ok);
+    TANDEM_TRY(check_local_refs(m, t->row.school, t->kind->name, *t->field, normalised));
+  }
+  auto seen = m.heads(id, field);
+  if (!seen) return std::move(seen).error();
+  Change c;
+  c.record = std::string(id);
+  c.kind = t->kind->name;
+  c.school = t->row.school;
+  c.op = Op::kSet;
+  c.field = std::string(field);
+  c.value = std::move(normalised);
+  c.seen = std::move(*seen);
+  return m.write_local(std::move(c));
+}
+
+namespace {
+Status set_element(Store::Impl& m, std::string_view id, std::string_view field, const Json& element, bool add) {
+  auto t = writable_field(m, id, field);
+  if (!t) return std::move(t).error();
+  if (!t->field->is_set()) return make_error(ErrorCode::kWrongType, "'" + std::string(field) + "' is not a set");
+  auto ok = validate_element(*t->field, element);
+  if (!ok) return std::move(ok).error();
+  if (add) TANDEM_TRY(check_local_refs(m, t->row.school, t->kind->name, *t->field, *ok));
+  Change c;
+  c.record = std::string(id);
+  c.kind = t->kind->name;
+  c.school = t->row.school;
+  c.op = add ? Op::kAdd : Op::kRemove;
+  c.field = std::string(field);
+  c.value = std::move(*ok);
+  return m.write_local(std::move(c));
+}
+}  // namespace
+
+Status Store::add(std::string_view id, std::string_view field, const Json& element) {
+  return set_element(*impl_, id, field, element, true);
+}
+
+Status Store::remove(std::string_view id, std::string_view field, const Json& element) {
+  return set_element(*impl_, id, field, element, false);
+}
+
+Status Store::delete_record(std::string_view id) {
+  Impl& m = *impl_;
+  auto row = m.record_row(id);
+  if (!row) return std::move(row).error();
+  TANDEM_TRY(check_live(id, *row));
+  if ((*row)->school.empty()) return make_error(ErrorCode::kForbidden, "built-in records are read-only");
+  Change c;
+  c.record = std::string(id);
+  c.kind = (*row)->kind;
+  c.school = (*row)->school;
+  c.op = Op::kDelete;
+  return m.write_local(std::move(c));
+}
+
+Status Store::purge(std::string_view id) {
+  Impl& m = *impl_;
+  auto row = m.record_row(id);
+  if (!row) return std::move(row).error();
+  if (!*row) return not_found(id);
+  if (!(*row)->purged.empty()) return make_error(ErrorCode::kPurged, "record '" + std::string(id) + "' is already erased");
+  if ((*row)->school.empty()) return make_error(ErrorCode::kForbidden, "built-in records are read-only");
+  Change c;
+  c.record = std::string(id);
+  c.kind = (*row)->kind;
+  c.school = (*row)->school;
+  c.op = Op::kPurge;
+  return m.write_local(std::move(c));
+}
+
+Status Store::resolve(std::string_view id, std::string_view field, const Json& value) {
+  auto heads = impl_->heads(id, field);
+  if (!heads) return std::move(heads).error();
+  if (heads->size() < 2) {
+    auto row = impl_->record_row(id);
+    if (!row) return std::move(row).error();
+    if (!*row) return not_found(id);
+    return make_error(ErrorCode::kNoConflict, "field '" + std::string(field) + "' has no open conflict");
+  }
+  return set(id, field, value);
+}
+
+}  // namespace tandem

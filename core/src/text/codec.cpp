@@ -1,0 +1,367 @@
+// Binary encoding of a text Document (format version 1).
+//
+//   "TDTX" u8:version
+//   varint:agent_count  { string:agent }*
+//   varint:run_count    { run }*            runs in document order
+//   varint:pending_count { pending op }*
+//
+// run := varint:flags
+//        [varint:agent]             unless kSameAgent
+//        zigzag:seq - cursor[agent] cursor = end of the agent's previous run
+//        varint:len                 items (code points)
+//        [varint:agent zigzag:seq-run.seq]  left origin when kLeftExplicit
+//        [varint:agent zigzag:seq-run.seq]  right origin when kRightExplicit
+//        [varint:bytes]             visible, non-ASCII runs
+//        [bytes]                    visible runs: the UTF-8 text
+// Origin kinds (2 bits each): left 0 none, 1 the previous run's last item,
+// 2 explicit, 3 (own agent, seq - 1); right 0 none, 1 the next run's first
+// item, 2 explicit, 3 the previous run's right origin.
+// Deleted runs carry no text. Adjacent runs that continue each other are
+// merged before writing, so a document typed by one person is mostly a
+// handful of runs per cursor jump.
+//
+// pending op := u8:0 varint:agent varint:seq string:text id:left id:right
+//             | u8:1 varint:agent varint:seq varint:len
+// id := u8:0 | u8:1 varint:agent varint:seq
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+
+#include "text/binary_io.hpp"
+#include "text/doc_impl.hpp"
+#include "text/utf8.hpp"
+
+namespace tandem::text {
+
+using detail::ByteReader;
+using detail::ByteWriter;
+using detail::ItemId;
+using detail::kMaxSeq;
+using detail::Run;
+
+namespace {
+
+constexpr char kMagic[4] = {'T', 'D', 'T', 'X'};
+constexpr std::uint8_t kVersion = 1;
+
+enum : std::uint64_t {
+  kDeleted = 1u << 0,
+  kSameAgent = 1u << 1,
+  kLeftShift = 2,  // 2 bits: OriginKind
+  kRightShift = 4, // 2 bits: OriginKind
+  kAscii = 1u << 6,
+};
+enum OriginKind : std::uint64_t {
+  kNone = 0,
+  kNeighbour = 1,  // left: the previous run's last item; right: the next run's first
+  kExplicit = 2,
+  kSameRight = 3,  // right: the previous run's right origin
+  kOwnPrev = 3,    // left: (own agent, seq - 1), the head of a split run
+};
+
+// A maximal chain of runs that continue each other.
+struct Chain {
+  Run* first;
+  Run* last;
+  std::uint64_t len;
+};
+
+void write_id(ByteWriter& w, ItemId id) {
+  if (id.none()) {
+    w.byte(0);
+  } else {
+    w.byte(1);
+    w.varint(id.agent);
+    w.varint(id.seq);
+  }
+}
+
+Error corrupt(const char* what) {
+  return make_error(ErrorCode::kCorrupt, std::string("text document: ") + what);
+}
+
+}  // namespace
+
+std::string Document::Impl::encode() const {
+  std::vector<Chain> chains;
+  for (Run* r = tree_.first(); r; r = detail::RunTree::next(r)) {
+    if (!chains.empty()) {
+      Chain& c = chains.back();
+      // Compare with the chain as one run: its first item's origins, last id.
+      if (r->agent == c.last->agent && r->seq == c.last->seq + c.last->len &&
+          r->origin_left == c.last->last_id() && r->origin_right == c.first->origin_right &&
+          r->deleted == c.first->deleted) {
+        c.last = r;
+        c.len += r->len;
+        continue;
+      }
+    }
+    chains.push_back({r, r, r->len});
+  }
+
+  ByteWriter w;
+  w.bytes(std::string_view(kMagic, 4));
+  w.byte(kVersion);
+  w.varint(agents_.size());
+  for (const auto& a : agents_) w.string(a);
+
+  w.varint(chains.size());
+  std::vector<std::uint64_t> cursor(agents_.size(), 0);
+  for (std::size_t i = 0; i < chains.size(); ++i) {
+    const Chain& c = chains[i];
+    const Run* r = c.first;
+    const ItemId first{r->agent, r->seq};
+    std::uint64_t flags = 0;
+    if (r->deleted) flags |= kDeleted;
+    const Chain* prev = i > 0 ? &chains[i - 1] : nullptr;
+    if (prev && prev->first->agent == r->agent) flags |= kSameAgent;
+    OriginKind lk = kExplicit;
+    if (r->origin_left.none()) {
+      lk = kNone;
+    } else if (prev && r->origin_left == prev->last->last_id()) {
+      lk = kNeighbour;
+    } else if (r->origin_left == ItemId{r->agent, first.seq - 1}) {
+      lk = kOwnPrev;
+    }
+    OriginKind rk = kExplicit;
+    if (r->origin_right.none()) {
+      rk = kNone;
+    } else if (i + 1 < chains.size() && r->origin_right == chains[i + 1].first->first_id()) {
+      rk = kNeighbour;
+    } else if (prev && r->origin_right == prev->first->origin_right) {
+      rk = kSameRight;
+    }
+    flags |= std::uint64_t{lk} << kLeftShift;
+    flags |= std::uint64_t{rk} << kRightShift;
+    std::uint64_t bytes = 0;
+    if (!r->deleted) {
+      for (const Run* x = c.first;; x = detail::RunTree::next(const_cast<Run*>(x))) {
+        bytes += x->text.size();
+        if (x == c.last) break;
+      }
+      if (bytes == c.len) flags |= kAscii;
+    }
+    w.varint(flags);
+    if (!(flags & kSameAgent)) w.varint(r->agent);
+    w.zigzag(static_cast<std::int64_t>(first.seq - cursor[r->agent]));
+    cursor[r->agent] = first.seq + c.len;
+    w.varint(c.len);
+    if (lk == kExplicit) {
+      w.varint(r->origin_left.agent);
+      w.zigzag(static_cast<std::int64_t>(r->origin_left.seq - first.seq));
+    }
+    if (rk == kExplicit) {
+      w.varint(r->origin_right.agent);
+      w.zigzag(static_cast<std::int64_t>(r->origin_right.seq - first.seq));
+    }
+    if (!r->deleted) {
+      if (!(flags & kAscii)) w.varint(bytes);
+      for (const Run* x = c.first;; x = detail::RunTree::next(const_cast<Run*>(x))) {
+        w.bytes(x->text);
+        if (x == c.last) break;
+      }
+    }
+  }
+
+  w.varint(live_pending_);
+  for (const detail::PendingOp& p : pending_) {
+    if (!p.live) continue;
+    if (p.is_insert) {
+      w.byte(0);
+      w.varint(p.ins.agent);
+      w.varint(p.ins.seq);
+      w.string(p.ins.text);
+      write_id(w, p.ins.left);
+      write_id(w, p.ins.right);
+    } else {
+      w.byte(1);
+      w.varint(p.del.agent);
+      w.varint(p.del.seq);
+      w.varint(p.del.len);
+    }
+  }
+  return w.take();
+}
+
+Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.bytes(4) != std::string_view(kMagic, 4)) return corrupt("bad magic");
+  const std::uint8_t version = in.byte();
+  if (!in.ok()) return corrupt("truncated header");
+  if (version != kVersion) {
+    return make_error(ErrorCode::kUnsupportedVersion, "text document: unknown format version");
+  }
+  auto impl = std::make_unique<Impl>();
+  Impl& d = *impl;
+
+  const std::uint64_t agent_count = in.varint();
+  if (!in.ok() || agent_count > in.remaining()) return corrupt("bad agent count");
+  for (std::uint64_t i = 0; i < agent_count; ++i) {
+    const std::string_view name = in.string();
+    if (!in.ok() || !detail::valid_agent(name)) return corrupt("bad agent id");
+    if (d.agent_ids_.count(name)) return corrupt("duplicate agent id");
+    d.intern(name);
+  }
+
+  const std::uint64_t run_count = in.varint();
+  if (!in.ok() || run_count > in.remaining() / 3) return corrupt("bad run count");
+  std::vector<Run*> runs;
+  runs.reserve(static_cast<std::size_t>(run_count));
+  std::vector<std::uint64_t> cursor(agent_count, 0);
+  bool right_is_next = false;  // the previous run's right origin is this run's first id
+  for (std::uint64_t i = 0; i < run_count; ++i) {
+    const std::uint64_t flags = in.varint();
+    if (flags >> 7) return corrupt("unknown run flags");
+    Run* prev = runs.empty() ? nullptr : runs.back();
+    Run* r = d.tree_.make_run();
+    r->deleted = flags & kDeleted;
+    if (flags & kSameAgent) {
+      if (!prev) return corrupt("first run has no previous agent");
+      r->agent = prev->agent;
+    } else {
+      const std::uint64_t a = in.varint();
+      if (a >= agent_count) return corrupt("agent index out of range");
+      r->agent = static_cast<std::uint32_t>(a);
+    }
+    const std::int64_t delta = in.zigzag();
+    const std::uint64_t base = cursor[r->agent];
+    if (delta < 0 && static_cast<std::uint64_t>(-(delta + 1)) >= base) return corrupt("bad seq");
+    r->seq = base + static_cast<std::uint64_t>(delta);
+    r->len = in.varint();
+    if (!in.ok() || r->seq >= kMaxSeq || r->len == 0 || r->len > kMaxSeq - r->seq) {
+      return corrupt("bad run ids");
+    }
+    cursor[r->agent] = r->seq + r->len;
+    if (right_is_next) prev->origin_right = r->first_id();
+    auto read_origin = [&](ItemId* out) -> bool {
+      const std::uint64_t a = in.varint();
+      const std::int64_t rel = in.zigzag();
+      if (!in.ok() || a >= agent_count) return false;
+      const auto seq = static_cast<std::int64_t>(r->seq) + rel;
+      if (seq < 0 || static_cast<std::uint64_t>(seq) >= kMaxSeq) return false;
+      *out = ItemId{static_cast<std::uint32_t>(a), static_cast<std::uint64_t>(seq)};
+      return true;
+    };
+    switch ((flags >> kLeftShift) & 3) {
+      case kNone: break;
+      case kNeighbour:
+        if (!prev) return corrupt("first run refers to a previous run");
+        r->origin_left = prev->last_id();
+        break;
+      case kExplicit:
+        if (!read_origin(&r->origin_left)) return corrupt("bad left origin");
+        break;
+      case kOwnPrev:
+        if (r->seq == 0) return corrupt("bad left origin");
+        r->origin_left = ItemId{r->agent, r->seq - 1};
+        break;
+    }
+    right_is_next = false;
+    switch ((flags >> kRightShift) & 3) {
+      case kNone: break;
+      case kNeighbour: right_is_next = true; break;
+      case kExplicit:
+        if (!read_origin(&r->origin_right)) return corrupt("bad right origin");
+        break;
+      case kSameRight:
+        if (!prev) return corrupt("first run refers to a previous run");
+        r->origin_right = prev->origin_right;
+        break;
+    }
+    if (!r->deleted) {
+      std::uint64_t n = r->len;
+      if (!(flags & kAscii)) n = in.varint();
+      const std::string_view text = in.bytes(n);
+      if (!in.ok()) return corrupt("truncated text");
+      const auto count = detail::utf8_count(text);
+      if (!count || *count != r->len) return corrupt("text does not match its run");
+      if ((flags & kAscii) && text.size() != r->len) return corrupt("bad ASCII run");
+      r->text.assign(text);
+    } else if (flags & kAscii) {
+      return corrupt("deleted run with text flag");
+    }
+    if (!in.ok()) return corrupt("truncated run");
+    runs.push_back(r);
+  }
+  if (right_is_next) return corrupt("last run refers to a next run");
+
+  // Index the runs; ids of one agent must not overlap.
+  for (Run* r : runs) {
+    auto& m = d.index_[r->agent];
+    auto it = m.lower_bound(r->seq);
+    if (it != m.end() && it->first < r->seq + r->len) return corrupt("duplicate ids");
+    if (it != m.begin()) {
+      const Run* before = std::prev(it)->second;
+      if (before->seq + before->len > r->seq) return corrupt("duplicate ids");
+    }
+    m.emplace_hint(it, r->seq, r);
+    d.next_seq_[r->agent] = std::max(d.next_seq_[r->agent], r->seq + r->len);
+  }
+  for (Run* r : runs) {
+    for (ItemId o : {r->origin_left, r->origin_right}) {
+      if (o.none()) continue;
+      if (!d.lookup(o).first) return corrupt("origin refers to an unknown item");
+      if (o.agent == r->agent && o.seq >= r->seq && o.seq < r->seq + r->len) {
+        return corrupt("origin inside its own run");
+      }
+    }
+    if (!r->origin_left.none() && r->origin_left == r->origin_right) {
+      return corrupt("left and right origin are the same item");
+    }
+  }
+  d.tree_.build(runs);
+
+  const std::uint64_t pending_count = in.varint();
+  if (!in.ok() || pending_count > in.remaining()) return corrupt("bad pending count");
+  auto read_id = [&](ItemId* out) -> bool {
+    const std::uint8_t present = in.byte();
+    if (present == 0) {
+      *out = ItemId{};
+      return in.ok();
+    }
+    const std::uint64_t a = in.varint();
+    const std::uint64_t seq = in.varint();
+    if (present != 1 || !in.ok() || a >= agent_count || seq >= kMaxSeq) return false;
+    *out = ItemId{static_cast<std::uint32_t>(a), seq};
+    return true;
+  };
+  for (std::uint64_t i = 0; i < pending_count; ++i) {
+    const std::uint8_t kind = in.byte();
+    const std::uint64_t a = in.varint();
+    const std::uint64_t seq = in.varint();
+    if (!in.ok() || a >= agent_count || seq >= kMaxSeq) return corrupt("bad pending op");
+    const auto agent = static_cast<std::uint32_t>(a);
+    if (kind == 0) {
+      detail::InsertOp op;
+      op.agent = agent;
+      op.seq = seq;
+      const std::string_view text = in.string();
+      const auto count = detail::utf8_count(text);
+      if (!in.ok() || !count || *count == 0 || *count > kMaxSeq - seq) {
+        return corrupt("bad pending insert");
+      }
+      op.len = *count;
+      op.text.assign(text);
+      if (!read_id(&op.left) || !read_id(&op.right)) return corrupt("bad pending origin");
+      for (ItemId o : {op.left, op.right}) {
+        if (!o.none() && o.agent == agent && o.seq >= seq && o.seq - seq < op.len) {
+          return corrupt("pending origin inside its own run");
+        }
+      }
+      if (!op.left.none() && op.left == op.right) return corrupt("bad pending origins");
+      d.submit_insert(std::move(op));
+    } else if (kind == 1) {
+      const std::uint64_t len = in.varint();
+      if (!in.ok() || len == 0 || len > kMaxSeq - seq) return corrupt("bad pending delete");
+      d.submit_delete(detail::DeleteOp{agent, seq, len});
+    } else {
+      return corrupt("unknown pending op kind");
+    }
+    d.drain();
+  }
+  if (!in.ok() || !in.at_end()) return corrupt("trailing bytes");
+  return impl;
+}
+
+}  // namespace tandem::text

@@ -1,0 +1,413 @@
+// Local edits, remote integration (YATA with left+right origins, "YjsMod" /
+// FugueMax ordering) and buffering of ops that arrive before their
+// dependencies. See tandem/core/text/sequence.hpp for the model.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "tandem/core/text/sequence.hpp"
+#include "text/doc_impl.hpp"
+#include "text/utf8.hpp"
+
+namespace tandem::text {
+
+using detail::DeleteOp;
+using detail::InsertOp;
+using detail::ItemId;
+using detail::kMaxSeq;
+using detail::PendingOp;
+using detail::Run;
+
+// ---------------------------------------------------------------------------
+// Impl: ids and runs
+
+std::uint32_t Document::Impl::intern(std::string_view agent) {
+  if (auto it = agent_ids_.find(agent); it != agent_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(agents_.size());
+  agents_.emplace_back(agent);
+  agent_ids_.emplace(std::string(agent), id);
+  index_.emplace_back();
+  next_seq_.push_back(0);
+  return id;
+}
+
+std::pair<Run*, std::uint64_t> Document::Impl::lookup(ItemId id) const {
+  if (id.none() || id.agent >= index_.size()) return {nullptr, 0};
+  const auto& runs = index_[id.agent];
+  auto it = runs.upper_bound(id.seq);
+  if (it == runs.begin()) return {nullptr, 0};
+  --it;
+  Run* r = it->second;
+  if (id.seq < r->seq + r->len) return {r, id.seq - r->seq};
+  return {nullptr, 0};
+}
+
+std::uint64_t Document::Impl::next_known_start(std::uint32_t agent, std::uint64_t seq) const {
+  if (agent >= index_.size()) return kMaxSeq;
+  const auto& runs = index_[agent];
+  auto it = runs.upper_bound(seq);
+  return it == runs.end() ? kMaxSeq : it->first;
+}
+
+Run* Document::Impl::split_indexed(Run* r, std::uint64_t k) {
+  Run* tail = tree_.split(r, k);
+  index_[tail->agent].emplace(tail->seq, tail);
+  return tail;
+}
+
+void Document::Impl::mark_deleted(Run* r) {
+  tree_.begin_update(r);
+  r->deleted = true;
+  std::string().swap(r->text);  // the deleted content is gone, not just hidden
+  tree_.end_update(r);
+}
+
+void Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
+                           ItemId left, ItemId right, std::string_view text) {
+  // Typing continues the run it follows: extend it instead of adding a run.
+  if (after && after->agent == agent && !after->deleted && after->seq + after->len == seq &&
+      left == after->last_id() && after->origin_right == right) {
+    tree_.begin_update(after);
+    after->len += len;
+    after->text.append(text);
+    tree_.end_update(after);
+  } else {
+    Run* r = tree_.make_run();
+    r->agent = agent;
+    r->seq = seq;
+    r->len = len;
+    r->origin_left = left;
+    r->origin_right = right;
+    r->text.assign(text);
+    tree_.insert_after(after, r);
+    index_[agent].emplace(seq, r);
+  }
+  next_seq_[agent] = std::max(next_seq_[agent], seq + len);
+  wake(agent, seq, seq + len);
+}
+
+// The integration loop of reference-crdts' integrateYjsMod, run over whole
+// runs: inside a run every item after the first has its left origin inside the
+// scanned range, so only a run's first item can change the outcome.
+void Document::Impl::integrate(std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
+                               ItemId left, ItemId right, std::string_view text) {
+  Run* left_run = nullptr;
+  if (!left.none()) {
+    auto [r, off] = lookup(left);
+    if (off + 1 < r->len) split_indexed(r, off + 1);
+    left_run = r;
+  }
+  Run* right_run = nullptr;
+  if (!right.none()) {
+    auto [r, off] = lookup(right);
+    right_run = off > 0 ? split_indexed(r, off) : r;
+  }
+  std::uint64_t left_pos = 0;  // positions are shifted by one: "before the start" is 0
+  if (!left.none()) {
+    // Looked up again: for a malformed op whose right origin precedes its left
+    // one, the right split may have cut the left run.
+    auto [r, off] = lookup(left);
+    left_run = r;
+    left_pos = tree_.raw_index(r) + off + 1;
+  }
+  const std::uint64_t total = tree_.total_len();
+  const std::uint64_t right_pos = right_run ? tree_.raw_index(right_run) + 1 : total + 1;
+  auto pos_of = [&](ItemId id) -> std::uint64_t {
+    auto [r, off] = lookup(id);
+    return tree_.raw_index(r) + off + 1;
+  };
+
+  Run* dest = left_run;  // insert after this run (nullptr: at the front)
+  Run* prev = left_run;
+  Run* o = left_run ? detail::RunTree::next(left_run) : tree_.first();
+  bool scanning = false;
+  while (true) {
+    if (!scanning) dest = prev;
+    if (o == nullptr || o == right_run) break;
+    const std::uint64_t oleft = o->origin_left.none() ? 0 : pos_of(o->origin_left);
+    if (oleft < left_pos) break;
+    if (oleft == left_pos) {
+      const std::uint64_t oright = o->origin_right.none() ? total + 1 : pos_of(o->origin_right);
+      if (oright < right_pos) {
+        scanning = true;
+      } else if (oright == right_pos) {
+        // A true tie: the same gap. Order by agent name (then seq), the same on
+        // every replica.
+        const int c = agents_[agent].compare(agents_[o->agent]);
+        if (c < 0 || (c == 0 && seq < o->seq)) break;
+        scanning = false;
+      } else {
+        scanning = false;
+      }
+    }
+    prev = o;
+    o = detail::RunTree::next(o);
+  }
+  place(dest, agent, seq, len, left, right, text);
+}
+
+// ---------------------------------------------------------------------------
+// Impl: remote ops and buffering
+
+void Document::Impl::submit_insert(InsertOp op) {
+  if (!known(op.left) || !known(op.right)) {
+    const ItemId missing = known(op.left) ? op.right : op.left;
+    PendingOp p;
+    p.is_insert = true;
+    p.ins = std::move(op);
+    buffer(std::move(p), missing);
+    return;
+  }
+  // Integrate the parts of the run that are not known yet (normally all or
+  // nothing; a partial overlap is handled the same way).
+  const std::uint64_t end = op.seq + op.len;
+  std::uint64_t s = op.seq;
+  while (s < end) {
+    if (auto [r, off] = lookup({op.agent, s}); r) {
+      s = std::min(end, r->seq + r->len);
+      continue;
+    }
+    const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
+    const std::size_t b0 = detail::utf8_offset(op.text, op.len, s - op.seq);
+    const std::size_t b1 = detail::utf8_offset(op.text, op.len, u - op.seq);
+    const ItemId left = s == op.seq ? op.left : ItemId{op.agent, s - 1};
+    integrate(op.agent, s, u - s, left, op.right,
+              std::string_view(op.text).substr(b0, b1 - b0));
+    s = u;
+  }
+}
+
+void Document::Impl::submit_delete(const DeleteOp& op) {
+  const std::uint64_t end = op.seq + op.len;
+  std::uint64_t s = op.seq;
+  while (s < end) {
+    auto [r, off] = lookup({op.agent, s});
+    if (!r) {
+      const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
+      PendingOp p;
+      p.is_insert = false;
+      p.del = DeleteOp{op.agent, s, u - s};
+      buffer(std::move(p), ItemId{op.agent, s});
+      s = u;
+      continue;
+    }
+    if (r->deleted) {
+      s = std::min(end, r->seq + r->len);
+      continue;
+    }
+    if (off > 0) r = split_indexed(r, off);
+    if (r->len > end - s) split_indexed(r, end - s);
+    mark_deleted(r);
+    s += r->len;
+  }
+}
+
+void Document::Impl::buffer(PendingOp op, ItemId missing) {
+  const auto key = op.is_insert ? std::make_tuple(true, op.ins.agent, op.ins.seq, op.ins.len)
+                                : std::make_tuple(false, op.del.agent, op.del.seq, op.del.len);
+  if (!pending_keys_.insert(key).second) return;  // the same op is already waiting
+  if (op.is_insert) {
+    next_seq_[op.ins.agent] = std::max(next_seq_[op.ins.agent], op.ins.seq + op.ins.len);
+  }
+  op.live = true;
+  std::size_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    pending_[slot] = std::move(op);
+  } else {
+    slot = pending_.size();
+    pending_.push_back(std::move(op));
+  }
+  waiting_.emplace(std::make_pair(missing.agent, missing.seq), slot);
+  ++live_pending_;
+}
+
+void Document::Impl::wake(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
+  if (waiting_.empty()) return;
+  auto it = waiting_.lower_bound({agent, seq});
+  while (it != waiting_.end() && it->first.first == agent && it->first.second < end) {
+    ready_.push_back(it->second);
+    it = waiting_.erase(it);
+  }
+}
+
+void Document::Impl::drain() {
+  while (!ready_.empty()) {
+    const std::size_t slot = ready_.back();
+    ready_.pop_back();
+    PendingOp op = std::move(pending_[slot]);
+    pending_[slot] = PendingOp{};
+    free_slots_.push_back(slot);
+    --live_pending_;
+    if (op.is_insert) {
+      pending_keys_.erase({true, op.ins.agent, op.ins.seq, op.ins.len});
+      submit_insert(std::move(op.ins));
+    } else {
+      pending_keys_.erase({false, op.del.agent, op.del.seq, op.del.len});
+      submit_delete(op.del);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Document
+
+namespace {
+
+Json id_json(std::string_view agent, std::uint64_t seq) { return Json::array({agent, seq}); }
+
+}  // namespace
+
+Document::Document() : impl_(std::make_unique<Impl>()) {}
+Document::~Document() = default;
+Document::Document(Document&& other) noexcept = default;
+Document& Document::operator=(Document&& other) noexcept = default;
+
+Document::Document(const Document& other) {
+  auto copy = Impl::decode(other.impl_->encode());
+  impl_ = std::move(copy.value());  // decode of our own encoding cannot fail
+}
+
+Document& Document::operator=(const Document& other) {
+  if (this != &other) *this = Document(other);
+  return *this;
+}
+
+std::string Document::text() const {
+  std::string out;
+  out.reserve(static_cast<std::size_t>(impl_->tree_.total_vis()));
+  for (Run* r = impl_->tree_.first(); r; r = detail::RunTree::next(r)) out += r->text;
+  return out;
+}
+
+std::size_t Document::size() const {
+  return static_cast<std::size_t>(impl_->tree_.total_vis());
+}
+
+std::size_t Document::pending_count() const { return impl_->live_pending_; }
+
+Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::string_view utf8) {
+  if (!detail::valid_agent(agent)) {
+    return make_error(ErrorCode::kInvalidArgument, "text insert: bad agent id");
+  }
+  const auto count = detail::utf8_count(utf8);
+  if (!count) return make_error(ErrorCode::kInvalidUtf8, "text insert: invalid UTF-8");
+  Impl& d = *impl_;
+  if (pos > d.tree_.total_vis()) {
+    return make_error(ErrorCode::kInvalidArgument, "text insert: position past the end");
+  }
+  if (*count == 0) return Json::array();
+  const std::uint32_t a = d.intern(agent);
+  const std::uint64_t seq = d.next_seq_[a];
+  if (seq + *count > kMaxSeq) {
+    return make_error(ErrorCode::kTooLong, "text insert: agent has used up its ids");
+  }
+
+  Run* after = nullptr;
+  ItemId left;
+  ItemId right;
+  if (pos == d.tree_.total_vis()) {
+    after = d.tree_.last();
+    if (after) left = after->last_id();
+  } else {
+    std::uint64_t off = 0;
+    Run* n = d.tree_.find_visible(pos, &off);
+    if (off > 0) {
+      Run* tail = d.split_indexed(n, off);
+      after = n;
+      right = tail->first_id();
+    } else {
+      after = detail::RunTree::prev(n);
+      right = n->first_id();
+    }
+    if (after) left = after->last_id();
+  }
+  d.place(after, a, seq, *count, left, right, utf8);
+  d.drain();
+
+  Json op = Json::object();
+  op["op"] = "ins";
+  op["id"] = id_json(agent, seq);
+  op["left"] = left.none() ? Json(nullptr) : id_json(d.agents_[left.agent], left.seq);
+  op["right"] = right.none() ? Json(nullptr) : id_json(d.agents_[right.agent], right.seq);
+  op["text"] = std::string(utf8);
+  return Json::array({std::move(op)});
+}
+
+Result<Json> Document::remove(std::string_view agent, std::size_t pos, std::size_t len) {
+  if (!detail::valid_agent(agent)) {
+    return make_error(ErrorCode::kInvalidArgument, "text remove: bad agent id");
+  }
+  Impl& d = *impl_;
+  const std::uint64_t size = d.tree_.total_vis();
+  if (pos > size || len > size - pos) {
+    return make_error(ErrorCode::kInvalidArgument, "text remove: range past the end");
+  }
+  if (len == 0) return Json::array();
+  Json ids = Json::array();
+  ItemId last_start;  // start of the range at the back of `ids`
+  std::uint64_t last_len = 0;
+  auto flush = [&] {
+    if (last_len) ids.push_back(Json::array({d.agents_[last_start.agent], last_start.seq, last_len}));
+  };
+  std::uint64_t remaining = len;
+  while (remaining > 0) {
+    std::uint64_t off = 0;
+    Run* r = d.tree_.find_visible(pos, &off);
+    if (off > 0) r = d.split_indexed(r, off);
+    if (r->len > remaining) d.split_indexed(r, remaining);
+    d.mark_deleted(r);
+    remaining -= r->len;
+    if (last_len && r->agent == last_start.agent && last_start.seq + last_len == r->seq) {
+      last_len += r->len;
+    } else {
+      flush();
+      last_start = r->first_id();
+      last_len = r->len;
+    }
+  }
+  flush();
+  Json op = Json::object();
+  op["op"] = "del";
+  op["by"] = std::string(agent);
+  op["ids"] = std::move(ids);
+  return Json::array({std::move(op)});
+}
+
+Status Document::apply(const Json& ops) {
+  std::vector<detail::WireOp> parsed;
+  TANDEM_TRY(detail::parse_ops(ops, &parsed));
+  Impl& d = *impl_;
+  for (const detail::WireOp& w : parsed) {
+    if (w.is_insert) {
+      InsertOp op;
+      op.agent = d.intern(w.id.agent);
+      op.seq = w.id.seq;
+      op.len = w.len;
+      if (!w.left.none) op.left = ItemId{d.intern(w.left.agent), w.left.seq};
+      if (!w.right.none) op.right = ItemId{d.intern(w.right.agent), w.right.seq};
+      op.text.assign(w.text);
+      d.submit_insert(std::move(op));
+    } else {
+      for (const detail::WireRange& range : w.ranges) {
+        d.submit_delete(DeleteOp{d.intern(range.agent), range.seq, range.len});
+      }
+    }
+    d.drain();
+  }
+  return {};
+}
+
+Result<Document> Document::decode(std::string_view bytes) {
+  auto impl = Impl::decode(bytes);
+  if (!impl.ok()) return std::move(impl).error();
+  Document doc;
+  doc.impl_ = std::move(impl.value());
+  return doc;
+}
+
+std::string Document::encode() const { return impl_->encode(); }
+
+}  // namespace tandem::text

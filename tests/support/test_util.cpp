@@ -1,0 +1,50 @@
+#include "test_util.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+namespace tandem::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("tandem-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Store> open_store(const std::string& path, Clock* clock) {
+  StoreOptions o;
+  o.path = path;
+  o.clock = clock;
+  auto s = Store::open(o);
+  if (!s) FAIL("cannot open store: " << s.error().message);
+  return std::move(*s);
+}
+
+std::unique_ptr<Store> open_store_with_school(const std::string& path, std::string& school_id, Clock* clock) {
+  auto s = open_store(path, clock);
+  auto id = s->create("school", Json{{"name", "Skovbakkeskolen"}});
+  REQUIRE(id.ok());
+  REQUIRE(s->set_default_school(*id).ok());
+  school_id = *id;
+  return s;
+}
+
+int exchange(Store& from, Store& to) {
+  int applied = 0;
+  auto changes = from.changes_since(0, 1'000'000);
+  REQUIRE(changes.ok());
+  for (const auto& lc : *changes) {
+    auto r = to.apply(lc.change);
+    if (!r) FAIL("apply failed: " << r.error().message);
+    if (*r == ApplyOutcome::kApplied) ++applied;
+  }
+  return applied;
+}
+
+}  // namespace tandem::test

@@ -5,18 +5,6 @@
 
 namespace tandem::test {
 
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("tandem-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::unique_ptr<Store> open_store(const std::string& path, Clock* clock) {
   StoreOptions o;
   o.path = path;

@@ -7,24 +7,13 @@
 #include <memory>
 #include <string>
 
+#include "cli_runner.hpp"
 #include "tandem/core/hlc.hpp"
 #include "tandem/core/store.hpp"
 
 namespace tandem::test {
 
-// A directory under the system temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// TempDir (a temporary directory removed on destruction) lives in cli_runner.hpp.
 
 // A wall clock the test moves by hand.
 class ManualClock final : public Clock {

@@ -2,6 +2,7 @@
 #include "tandem/core/store.hpp"
 
 #include "migrations.hpp"
+#include "tandem/core/templates.hpp"
 #include "store_impl.hpp"
 
 namespace tandem {
@@ -68,6 +69,34 @@ Status Store::Impl::save_clock() {
   auto st = stmt("INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
   if (!st) return std::move(st).error();
   return (*st)->bind(1, last.str()).run();
+}
+
+// Shipped templates are identical records on every replica: fixed ids, the
+// zero stamp, no school, never in the change log or outbox, read-only.
+Status Store::Impl::install_builtins() {
+  const auto& templates = builtin_templates();
+  const std::string version = std::to_string(templates.size()) + ":1";
+  auto st = stmt("SELECT value FROM meta WHERE key='builtins'");
+  if (!st) return std::move(st).error();
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (*row && (*st)->text(0) == version) return {};
+  return in_transaction([&]() -> Status {
+    std::uint32_t counter = 0;
+    for (const auto& t : templates) {
+      const std::string stamp = Hlc{0, counter++, "0000000000000000"}.str();
+      auto ins = stmt("INSERT INTO records(id, kind, school, created) VALUES(?, 'template', '', ?) ON CONFLICT(id) DO NOTHING");
+      if (!ins) return std::move(ins).error();
+      TANDEM_TRY((*ins)->bind(1, t.id).bind(2, stamp).run());
+      TANDEM_TRY(write_field(t.id, "name", stamp, t.name, {}));
+      TANDEM_TRY(write_field(t.id, "kind", stamp, t.kind, {}));
+      TANDEM_TRY(write_field(t.id, "interval_seconds", stamp, t.interval_seconds, {}));
+      TANDEM_TRY(write_field(t.id, "definition", stamp, t.definition, {}));
+    }
+    auto up = stmt("INSERT INTO meta(key, value) VALUES('builtins', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    if (!up) return std::move(up).error();
+    return (*up)->bind(1, version).run();
+  });
 }
 
 namespace {
@@ -148,6 +177,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (*clock) {
     if (auto h = Hlc::parse(**clock)) m.hybrid->restore(h->ms, h->counter);
   }
+  TANDEM_TRY(m.install_builtins());
   auto school = store->meta("default_school");
   if (!school) return std::move(school).error();
   if (*school) m.default_school = **school;

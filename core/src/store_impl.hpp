@@ -53,6 +53,7 @@ struct Store::Impl {
   Status purge_record(const Change& c);
   Result<std::vector<std::string>> heads(std::string_view record, std::string_view field);
   Status save_clock();
+  Status install_builtins();
 
   // Local write helper: stamps, applies, logs and outboxes in one transaction.
   Status write_local(Change c);

@@ -353,7 +353,9 @@ Json IntervalSummary::to_json() const {
             {"groups", Json::array()},
             {"categories", Json::array()}};
   for (const CodeStat& c : codes) {
-    j["codes"].push_back({{"code", c.code}, {"group", c.group}, {"intervals", c.intervals},
+    j["codes"].push_back({{"code", c.code},
+                          {"group", c.group},
+                          {"intervals", c.intervals},
                           {"percent_of_intervals", c.percent_of_intervals}});
   }
   for (const GroupStat& g : groups) j["groups"].push_back({{"group", g.group}, {"ticks", g.ticks}});
@@ -374,7 +376,8 @@ Json MeanSummary::to_json() const {
             {"codes", Json::array()},
             {"categories", Json::array()}};
   for (const MeanCodeStat& c : codes) {
-    j["codes"].push_back({{"code", c.code}, {"group", c.group},
+    j["codes"].push_back({{"code", c.code},
+                          {"group", c.group},
                           {"mean_percent_of_intervals", c.mean_percent_of_intervals}});
   }
   for (const MeanCategoryStat& c : categories) {
@@ -388,12 +391,12 @@ Json MeanSummary::to_json() const {
 }
 
 Json TallyRatingSummary::to_json() const {
-  Json j = {{"tallies", Json::array()}, {"ratings", Json::array()},
-            {"ignored_entries", ignored_entries}};
+  Json j = {
+      {"tallies", Json::array()}, {"ratings", Json::array()}, {"ignored_entries", ignored_entries}};
   for (const TallyStat& t : tallies) j["tallies"].push_back({{"code", t.code}, {"total", t.total}});
   for (const RatingStat& r : ratings) {
-    j["ratings"].push_back({{"item", r.item}, {"count", r.count}, {"mean", r.mean},
-                            {"min", r.min}, {"max", r.max}});
+    j["ratings"].push_back(
+        {{"item", r.item}, {"count", r.count}, {"mean", r.mean}, {"min", r.min}, {"max", r.max}});
   }
   return j;
 }

@@ -28,7 +28,8 @@ Result<std::vector<const Json*>> objects_of(const Json& def, const char* key, st
     return make_error(ErrorCode::kTooLong, std::string("template definition: too many ") + key);
   }
   for (std::size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_object()) return invalid(key + ("[" + std::to_string(i) + "]"), "must be an object");
+    if (!(*it)[i].is_object())
+      return invalid(key + ("[" + std::to_string(i) + "]"), "must be an object");
     out.push_back(&(*it)[i]);
   }
   return out;
@@ -142,7 +143,8 @@ Result<summary::CodingScheme> parse_coding_scheme(const Json& definition) {
     if (!listed.empty() && listed.count(*group) == 0) {
       return invalid(at("codes", i), "group '" + *group + "' is not in groups");
     }
-    if (!group_of.emplace(*code, *group).second) return invalid(at("codes", i), "duplicate " + *code);
+    if (!group_of.emplace(*code, *group).second)
+      return invalid(at("codes", i), "duplicate " + *code);
     scheme.codes.push_back({std::move(*code), std::move(*group)});
   }
 
@@ -163,8 +165,8 @@ Result<summary::CodingScheme> parse_coding_scheme(const Json& definition) {
   // Partition: a group with categories must have all its codes categorised.
   for (const summary::CodeDef& c : scheme.codes) {
     if (categorised_groups.count(c.group) != 0 && category_of.count(c.code) == 0) {
-      return invalid("categories", "code " + c.code + " of group '" + c.group +
-                                       "' is in no category");
+      return invalid("categories",
+                     "code " + c.code + " of group '" + c.group + "' is in no category");
     }
   }
   return scheme;

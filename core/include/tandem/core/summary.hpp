@@ -126,8 +126,8 @@ struct IntervalSummary {
   std::int64_t ignored_entries = 0;
   std::int64_t clipped_entries = 0;
   std::vector<CodeStat> codes;  // scheme codes in order (zeros included), then unknown codes sorted
-  std::vector<GroupStat> groups;          // groups in scheme order
-  std::vector<CategoryStat> categories;   // scheme order
+  std::vector<GroupStat> groups;         // groups in scheme order
+  std::vector<CategoryStat> categories;  // scheme order
 
   // Lookups; nullptr when absent. Pointers are valid while *this is unchanged.
   const CodeStat* find_code(std::string_view code) const;

@@ -67,16 +67,19 @@ Status Store::Impl::write_element(const std::string& record, const std::string& 
 
 Status Store::Impl::purge_record(const Change& c) {
   static const char* const kDeletes[] = {
-      "DELETE FROM outbox WHERE hlc IN (SELECT hlc FROM changes WHERE record=?)",
-      "DELETE FROM changes WHERE record=?",
-      "DELETE FROM field_writes WHERE record=?",
-      "DELETE FROM set_elements WHERE record=?",
-      "DELETE FROM texts WHERE record=?",
+      "DELETE FROM outbox WHERE hlc IN (SELECT hlc FROM changes WHERE record=?1 AND hlc<>?2)",
+      "DELETE FROM changes WHERE record=?1 AND hlc<>?2",  // keeps the purge itself
+      "DELETE FROM field_writes WHERE record=?1",
+      "DELETE FROM set_elements WHERE record=?1",
+      "DELETE FROM texts WHERE record=?1",
   };
+  const std::string stamp = c.hlc.str();
   for (const char* sql : kDeletes) {
     auto st = stmt(sql);
     if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, c.record).run());
+    (*st)->bind(1, c.record);
+    if (std::string_view(sql).find("?2") != std::string_view::npos) (*st)->bind(2, stamp);
+    TANDEM_TRY((*st)->run());
   }
   auto st = stmt(
       "INSERT INTO records(id, kind, school, purged) VALUES(?,?,?,?) "
@@ -88,14 +91,6 @@ Status Store::Impl::purge_record(const Change& c) {
 
 Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
   const std::string hlc = c.hlc.str();
-  {
-    auto st = stmt("SELECT 1 FROM changes WHERE hlc=?");
-    if (!st) return std::move(st).error();
-    (*st)->bind(1, hlc);
-    auto row = (*st)->step();
-    if (!row) return std::move(row).error();
-    if (*row) return ApplyOutcome::kDuplicate;
-  }
   auto existing = record_row(c.record);
   if (!existing) return std::move(existing).error();
   if (*existing) {
@@ -113,12 +108,21 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     }
   }
 
+  {
+    // Log first: the unique stamp makes a duplicate a no-op before any write.
+    auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?) ON CONFLICT(hlc) DO NOTHING");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, c.to_json().dump()).run());
+    if (sqlite3_changes(db) == 0) return ApplyOutcome::kDuplicate;
+  }
   if (c.op == Op::kPurge) {
     TANDEM_TRY(purge_record(c));
   } else {
-    auto st = stmt("INSERT INTO records(id, kind, school) VALUES(?,?,?) ON CONFLICT(id) DO NOTHING");
-    if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).run());
+    if (!*existing) {
+      auto st = stmt("INSERT INTO records(id, kind, school) VALUES(?,?,?)");
+      if (!st) return std::move(st).error();
+      TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).run());
+    }
     const KindSpec* kind = find_kind(c.kind);
     switch (c.op) {
       case Op::kCreate: {
@@ -158,11 +162,6 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     }
   }
 
-  {
-    auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?)");
-    if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, c.to_json().dump()).run());
-  }
   if (local) {
     auto st = stmt("INSERT INTO outbox(hlc) VALUES(?)");
     if (!st) return std::move(st).error();
@@ -174,15 +173,28 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
 Result<ApplyOutcome> Store::apply(const Change& change) {
   TANDEM_TRY(validate_change(change));
   TANDEM_TRY(impl_->hybrid->check(change.hlc));
+  Impl& m = *impl_;
+  auto apply_one = [&]() -> Result<ApplyOutcome> {
+    auto r = m.apply_change(change, false);
+    if (!r) return r;
+    if (*r == ApplyOutcome::kApplied) {
+      TANDEM_TRY(m.hybrid->observe(change.hlc));
+      m.clock_dirty = true;
+    }
+    return r;
+  };
+  if (m.tx_depth > 0) {
+    // Inside a caller's transaction (a sync page, a bundle): apply_change
+    // checks everything that can refuse a change before its first write, so
+    // an error after that is an I/O error that fails the whole transaction;
+    // no savepoint per change is needed.
+    return apply_one();
+  }
   ApplyOutcome outcome = ApplyOutcome::kDuplicate;
-  TANDEM_TRY(impl_->in_transaction([&]() -> Status {
-    auto r = impl_->apply_change(change, false);
+  TANDEM_TRY(m.in_transaction([&]() -> Status {
+    auto r = apply_one();
     if (!r) return std::move(r).error();
     outcome = *r;
-    if (outcome == ApplyOutcome::kApplied) {
-      TANDEM_TRY(impl_->hybrid->observe(change.hlc));
-      TANDEM_TRY(impl_->save_clock());
-    }
     return {};
   }));
   return outcome;

@@ -25,7 +25,7 @@ CREATE TABLE set_elements(
   present INTEGER NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY(record, field, element)) WITHOUT ROWID;
 -- Every change applied here (local and remote), in arrival order.
 CREATE TABLE changes(seq INTEGER PRIMARY KEY, hlc TEXT NOT NULL UNIQUE, record TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX changes_record ON changes(record);
+-- No index on record: purge (rare) scans; every sync page saves a B-tree.
 -- Local changes not yet acknowledged by the server.
 CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc TEXT NOT NULL UNIQUE);
 )sql"},

@@ -21,6 +21,12 @@ Status Store::Impl::begin() {
 }
 
 Status Store::Impl::commit() {
+  if (tx_depth == 1 && clock_dirty) {
+    // The clock is persisted once per transaction, not once per change.
+    Status s = save_clock();
+    if (!s.ok()) return s;
+    clock_dirty = false;
+  }
   const int depth = tx_depth--;
   if (depth == 1) return exec(db, "COMMIT");
   return exec(db, ("RELEASE sp" + std::to_string(depth)).c_str());
@@ -28,6 +34,7 @@ Status Store::Impl::commit() {
 
 void Store::Impl::rollback() {
   const int depth = tx_depth--;
+  if (depth == 1) clock_dirty = false;
   if (depth == 1) {
     (void)exec(db, "ROLLBACK");
   } else {
@@ -145,7 +152,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // secure_delete: purged text does not linger in free pages.
   TANDEM_TRY(exec(impl->db,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                  " PRAGMA secure_delete=ON;"));
+                  " PRAGMA secure_delete=ON; PRAGMA cache_size=-16000;"));
   {
     // journal_mode returns a row; a file that is not a database fails here.
     sqlite3_stmt* s = nullptr;

@@ -29,6 +29,7 @@ struct Store::Impl {
   std::string default_school;
   int schema_version = 0;
   int tx_depth = 0;
+  bool clock_dirty = false;  // clock advanced in the open transaction
   std::mt19937_64 rng;
 
   ~Impl();

@@ -26,7 +26,8 @@ Status Store::Impl::write_local(Change c) {
     auto r = apply_change(c, true);
     if (!r) return std::move(r).error();
     if (*r != ApplyOutcome::kApplied) return make_error(ErrorCode::kInternal, "local change not applied");
-    return save_clock();
+    clock_dirty = true;
+    return {};
   });
 }
 

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <iterator>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "text/binary_io.hpp"
@@ -48,8 +49,8 @@ constexpr std::uint8_t kVersion = 1;
 enum : std::uint64_t {
   kDeleted = 1u << 0,
   kSameAgent = 1u << 1,
-  kLeftShift = 2,  // 2 bits: OriginKind
-  kRightShift = 4, // 2 bits: OriginKind
+  kLeftShift = 2,   // 2 bits: OriginKind
+  kRightShift = 4,  // 2 bits: OriginKind
   kAscii = 1u << 6,
 };
 enum OriginKind : std::uint64_t {
@@ -164,21 +165,33 @@ std::string Document::Impl::encode() const {
     }
   }
 
-  w.varint(live_pending_);
-  for (const detail::PendingOp& p : pending_) {
-    if (!p.live) continue;
-    if (p.is_insert) {
-      w.byte(0);
-      w.varint(p.ins.agent);
-      w.varint(p.ins.seq);
-      w.string(p.ins.text);
-      write_id(w, p.ins.left);
-      write_id(w, p.ins.right);
-    } else {
+  w.varint(live_pending_ + pending_del_ranges_);
+  // Buffered inserts in id order, so that the encoding does not depend on the
+  // order in which they arrived.
+  std::vector<const detail::InsertOp*> inserts;
+  inserts.reserve(live_pending_);
+  for (const detail::PendingInsert& p : pending_) {
+    if (p.live) inserts.push_back(&p.op);
+  }
+  std::sort(inserts.begin(), inserts.end(),
+            [](const detail::InsertOp* x, const detail::InsertOp* y) {
+              return std::tie(x->agent, x->seq) < std::tie(y->agent, y->seq);
+            });
+  for (const detail::InsertOp* op : inserts) {
+    const detail::InsertOp& p = *op;
+    w.byte(0);
+    w.varint(p.agent);
+    w.varint(p.seq);
+    w.string(p.text);
+    write_id(w, p.left);
+    write_id(w, p.right);
+  }
+  for (std::uint32_t a = 0; a < pending_dels_.size(); ++a) {
+    for (const auto& [start, end] : pending_dels_[a]) {
       w.byte(1);
-      w.varint(p.del.agent);
-      w.varint(p.del.seq);
-      w.varint(p.del.len);
+      w.varint(a);
+      w.varint(start);
+      w.varint(end - start);
     }
   }
   return w.take();
@@ -210,6 +223,7 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
   runs.reserve(static_cast<std::size_t>(run_count));
   std::vector<std::uint64_t> cursor(agent_count, 0);
   bool right_is_next = false;  // the previous run's right origin is this run's first id
+  std::size_t prev_begin = 0;  // the previous run's first piece in `runs`
   for (std::uint64_t i = 0; i < run_count; ++i) {
     const std::uint64_t flags = in.varint();
     if (flags >> 7) return corrupt("unknown run flags");
@@ -233,7 +247,9 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
       return corrupt("bad run ids");
     }
     cursor[r->agent] = r->seq + r->len;
-    if (right_is_next) prev->origin_right = r->first_id();
+    if (right_is_next) {
+      for (std::size_t j = prev_begin; j < runs.size(); ++j) runs[j]->origin_right = r->first_id();
+    }
     auto read_origin = [&](ItemId* out) -> bool {
       const std::uint64_t a = in.varint();
       const std::int64_t rel = in.zigzag();
@@ -244,7 +260,8 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
       return true;
     };
     switch ((flags >> kLeftShift) & 3) {
-      case kNone: break;
+      case kNone:
+        break;
       case kNeighbour:
         if (!prev) return corrupt("first run refers to a previous run");
         r->origin_left = prev->last_id();
@@ -259,8 +276,11 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
     }
     right_is_next = false;
     switch ((flags >> kRightShift) & 3) {
-      case kNone: break;
-      case kNeighbour: right_is_next = true; break;
+      case kNone:
+        break;
+      case kNeighbour:
+        right_is_next = true;
+        break;
       case kExplicit:
         if (!read_origin(&r->origin_right)) return corrupt("bad right origin");
         break;
@@ -282,7 +302,31 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
       return corrupt("deleted run with text flag");
     }
     if (!in.ok()) return corrupt("truncated run");
+    prev_begin = runs.size();
     runs.push_back(r);
+    // Long visible runs are cut into pieces of at most kMaxRunBytes (each
+    // piece is a valid run; encode() joins them again).
+    while (r->text.size() > detail::kMaxRunBytes) {
+      std::uint64_t k = 0;
+      std::size_t cut = 0;
+      while (cut < detail::kMaxRunBytes / 2) {  // whole code points only
+        ++cut;
+        while (cut < r->text.size() && (static_cast<unsigned char>(r->text[cut]) & 0xC0) == 0x80)
+          ++cut;
+        ++k;
+      }
+      Run* tail = d.tree_.make_run();
+      tail->agent = r->agent;
+      tail->seq = r->seq + k;
+      tail->len = r->len - k;
+      tail->origin_left = ItemId{r->agent, r->seq + k - 1};
+      tail->origin_right = r->origin_right;
+      tail->text.assign(r->text, cut, std::string::npos);
+      r->text.resize(cut);
+      r->len = k;
+      runs.push_back(tail);
+      r = tail;
+    }
   }
   if (right_is_next) return corrupt("last run refers to a next run");
 

@@ -7,8 +7,13 @@
 //    their end or are split, so a run's key never changes.
 //  * next_seq_[a] is above every seq of agent a that is integrated or pending.
 //  * every origin of every integrated run is itself integrated.
-//  * pending_ holds ops that miss a dependency; each live one is registered in
-//    waiting_ under one id it misses, and in pending_keys_ (for dedup).
+//  * pending_ holds inserts that miss an origin; each live one is registered
+//    in waiting_ under one id it misses, and in pending_keys_ (for dedup).
+//  * pending_dels_[a] is the set of ids of agent a that some delete targeted
+//    before they were integrated, as disjoint, non-adjacent intervals
+//    [start, end). None of them is integrated: integrating an id removes it
+//    from the set and deletes it at once. Deletes are idempotent, so keeping
+//    the union (not the individual ops) is exact.
 // Thread-safety: none (see Document).
 #pragma once
 
@@ -31,6 +36,9 @@ namespace tandem::text::detail {
 // Ids stay below 2^53 so that every JSON implementation keeps them exact.
 inline constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 53;
 inline constexpr std::size_t kMaxAgentBytes = 64;
+// Visible runs hold at most this much text in memory (longer ones are kept as
+// several runs), so that an edit inside a run copies a bounded amount.
+inline constexpr std::size_t kMaxRunBytes = 1024;
 
 // 1..64 printable ASCII characters, no spaces.
 bool valid_agent(std::string_view agent);
@@ -74,11 +82,9 @@ struct DeleteOp {
   std::uint64_t seq = 0;
   std::uint64_t len = 0;
 };
-struct PendingOp {
-  bool is_insert = true;
+struct PendingInsert {
   bool live = false;
-  InsertOp ins;
-  DeleteOp del;
+  InsertOp op;
 };
 
 }  // namespace tandem::text::detail
@@ -90,16 +96,19 @@ struct Document::Impl {
   using Run = detail::Run;
 
   detail::RunTree tree_;
-  std::vector<std::string> agents_;                         // index -> name
+  std::vector<std::string> agents_;                              // index -> name
   std::map<std::string, std::uint32_t, std::less<>> agent_ids_;  // name -> index
-  std::vector<std::map<std::uint64_t, Run*>> index_;        // per agent: seq -> run
-  std::vector<std::uint64_t> next_seq_;                     // per agent
+  std::vector<std::map<std::uint64_t, Run*>> index_;             // per agent: seq -> run
+  std::vector<std::uint64_t> next_seq_;                          // per agent
+  std::uint32_t last_agent_ = detail::kNoAgent;                  // intern() cache
 
-  std::vector<detail::PendingOp> pending_;
+  std::vector<detail::PendingInsert> pending_;
   std::vector<std::size_t> free_slots_;
   std::multimap<std::pair<std::uint32_t, std::uint64_t>, std::size_t> waiting_;
-  std::set<std::tuple<bool, std::uint32_t, std::uint64_t, std::uint64_t>> pending_keys_;
-  std::size_t live_pending_ = 0;
+  std::set<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> pending_keys_;
+  std::size_t live_pending_ = 0;                                      // live entries of pending_
+  std::vector<std::map<std::uint64_t, std::uint64_t>> pending_dels_;  // per agent
+  std::size_t pending_del_ranges_ = 0;
   std::vector<std::size_t> ready_;  // woken pending slots, processed by drain()
 
   std::uint32_t intern(std::string_view agent);
@@ -121,7 +130,12 @@ struct Document::Impl {
   // Remote ops: apply what can be applied now, buffer the rest.
   void submit_insert(detail::InsertOp op);
   void submit_delete(const detail::DeleteOp& op);
-  void buffer(detail::PendingOp op, ItemId missing);
+  // Deletes the known ids [seq, end) of `agent` (REQUIRES: all integrated).
+  void delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
+  void buffer_insert(detail::InsertOp op, ItemId missing);
+  void buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
+  // After [seq, end) of `agent` got integrated: apply the deletes waiting for it.
+  void apply_buffered_deletes(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
   void wake(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
   void drain();
 

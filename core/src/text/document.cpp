@@ -2,6 +2,7 @@
 // FugueMax ordering) and buffering of ops that arrive before their
 // dependencies. See tandem/core/text/sequence.hpp for the model.
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,20 +16,27 @@ namespace tandem::text {
 using detail::DeleteOp;
 using detail::InsertOp;
 using detail::ItemId;
+using detail::kMaxRunBytes;
 using detail::kMaxSeq;
-using detail::PendingOp;
+using detail::PendingInsert;
 using detail::Run;
 
 // ---------------------------------------------------------------------------
 // Impl: ids and runs
 
 std::uint32_t Document::Impl::intern(std::string_view agent) {
-  if (auto it = agent_ids_.find(agent); it != agent_ids_.end()) return it->second;
+  // Local typing interns the same agent for every keystroke.
+  if (last_agent_ < agents_.size() && agents_[last_agent_] == agent) return last_agent_;
+  if (auto it = agent_ids_.find(agent); it != agent_ids_.end()) {
+    last_agent_ = it->second;
+    return it->second;
+  }
   const auto id = static_cast<std::uint32_t>(agents_.size());
   agents_.emplace_back(agent);
   agent_ids_.emplace(std::string(agent), id);
   index_.emplace_back();
   next_seq_.push_back(0);
+  pending_dels_.emplace_back();
   return id;
 }
 
@@ -66,8 +74,11 @@ void Document::Impl::mark_deleted(Run* r) {
 void Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
                            ItemId left, ItemId right, std::string_view text) {
   // Typing continues the run it follows: extend it instead of adding a run.
+  // Runs stop growing at kMaxRunBytes so that splitting one (an edit inside
+  // it) copies a bounded amount of text; encode() joins them again.
   if (after && after->agent == agent && !after->deleted && after->seq + after->len == seq &&
-      left == after->last_id() && after->origin_right == right) {
+      left == after->last_id() && after->origin_right == right &&
+      after->text.size() + text.size() <= kMaxRunBytes) {
     tree_.begin_update(after);
     after->len += len;
     after->text.append(text);
@@ -84,6 +95,7 @@ void Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, s
     index_[agent].emplace(seq, r);
   }
   next_seq_[agent] = std::max(next_seq_[agent], seq + len);
+  apply_buffered_deletes(agent, seq, seq + len);
   wake(agent, seq, seq + len);
 }
 
@@ -120,7 +132,7 @@ void Document::Impl::integrate(std::uint32_t agent, std::uint64_t seq, std::uint
 
   Run* dest = left_run;  // insert after this run (nullptr: at the front)
   Run* prev = left_run;
-  Run* o = left_run ? detail::RunTree::next(left_run) : tree_.first();
+  Run* o = left_run ? detail::RunTree::next(left_run) : tree_.front();
   bool scanning = false;
   while (true) {
     if (!scanning) dest = prev;
@@ -153,10 +165,7 @@ void Document::Impl::integrate(std::uint32_t agent, std::uint64_t seq, std::uint
 void Document::Impl::submit_insert(InsertOp op) {
   if (!known(op.left) || !known(op.right)) {
     const ItemId missing = known(op.left) ? op.right : op.left;
-    PendingOp p;
-    p.is_insert = true;
-    p.ins = std::move(op);
-    buffer(std::move(p), missing);
+    buffer_insert(std::move(op), missing);
     return;
   }
   // Integrate the parts of the run that are not known yet (normally all or
@@ -172,8 +181,7 @@ void Document::Impl::submit_insert(InsertOp op) {
     const std::size_t b0 = detail::utf8_offset(op.text, op.len, s - op.seq);
     const std::size_t b1 = detail::utf8_offset(op.text, op.len, u - op.seq);
     const ItemId left = s == op.seq ? op.left : ItemId{op.agent, s - 1};
-    integrate(op.agent, s, u - s, left, op.right,
-              std::string_view(op.text).substr(b0, b1 - b0));
+    integrate(op.agent, s, u - s, left, op.right, std::string_view(op.text).substr(b0, b1 - b0));
     s = u;
   }
 }
@@ -183,45 +191,93 @@ void Document::Impl::submit_delete(const DeleteOp& op) {
   std::uint64_t s = op.seq;
   while (s < end) {
     auto [r, off] = lookup({op.agent, s});
-    if (!r) {
-      const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
-      PendingOp p;
-      p.is_insert = false;
-      p.del = DeleteOp{op.agent, s, u - s};
-      buffer(std::move(p), ItemId{op.agent, s});
+    if (r) {
+      const std::uint64_t u = std::min(end, r->seq + r->len);
+      delete_known(op.agent, s, u);
       s = u;
-      continue;
+    } else {
+      const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
+      buffer_delete(op.agent, s, u);
+      s = u;
     }
-    if (r->deleted) {
-      s = std::min(end, r->seq + r->len);
-      continue;
-    }
-    if (off > 0) r = split_indexed(r, off);
-    if (r->len > end - s) split_indexed(r, end - s);
-    mark_deleted(r);
-    s += r->len;
   }
 }
 
-void Document::Impl::buffer(PendingOp op, ItemId missing) {
-  const auto key = op.is_insert ? std::make_tuple(true, op.ins.agent, op.ins.seq, op.ins.len)
-                                : std::make_tuple(false, op.del.agent, op.del.seq, op.del.len);
-  if (!pending_keys_.insert(key).second) return;  // the same op is already waiting
-  if (op.is_insert) {
-    next_seq_[op.ins.agent] = std::max(next_seq_[op.ins.agent], op.ins.seq + op.ins.len);
+void Document::Impl::delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
+  while (seq < end) {
+    auto [r, off] = lookup({agent, seq});
+    if (r->deleted) {
+      seq = std::min(end, r->seq + r->len);
+      continue;
+    }
+    if (off > 0) r = split_indexed(r, off);
+    if (r->len > end - seq) split_indexed(r, end - seq);
+    mark_deleted(r);
+    seq += r->len;
   }
-  op.live = true;
+}
+
+void Document::Impl::buffer_insert(InsertOp op, ItemId missing) {
+  if (!pending_keys_.insert({op.agent, op.seq, op.len}).second) return;  // already waiting
+  next_seq_[op.agent] = std::max(next_seq_[op.agent], op.seq + op.len);
   std::size_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    pending_[slot] = std::move(op);
   } else {
     slot = pending_.size();
-    pending_.push_back(std::move(op));
+    pending_.emplace_back();
   }
+  pending_[slot].live = true;
+  pending_[slot].op = std::move(op);
   waiting_.emplace(std::make_pair(missing.agent, missing.seq), slot);
   ++live_pending_;
+}
+
+void Document::Impl::buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
+  // Union [seq, end) into the agent's interval set, merging touching intervals.
+  auto& set = pending_dels_[agent];
+  auto it = set.upper_bound(seq);
+  if (it != set.begin()) {
+    auto before = std::prev(it);
+    if (before->second >= seq) {
+      seq = before->first;
+      end = std::max(end, before->second);
+      it = set.erase(before);
+      --pending_del_ranges_;
+    }
+  }
+  while (it != set.end() && it->first <= end) {
+    end = std::max(end, it->second);
+    it = set.erase(it);
+    --pending_del_ranges_;
+  }
+  set.emplace_hint(it, seq, end);
+  ++pending_del_ranges_;
+}
+
+void Document::Impl::apply_buffered_deletes(std::uint32_t agent, std::uint64_t seq,
+                                            std::uint64_t end) {
+  auto& set = pending_dels_[agent];
+  if (set.empty()) return;
+  auto it = set.upper_bound(seq);
+  if (it != set.begin() && std::prev(it)->second > seq) --it;
+  while (it != set.end() && it->first < end) {
+    const std::uint64_t s = it->first;
+    const std::uint64_t e = it->second;
+    it = set.erase(it);
+    --pending_del_ranges_;
+    // Keep the parts outside [seq, end); they are still not integrated.
+    if (s < seq) {
+      set.emplace_hint(it, s, seq);
+      ++pending_del_ranges_;
+    }
+    if (e > end) {
+      it = set.emplace_hint(it, end, e);
+      ++pending_del_ranges_;
+    }
+    delete_known(agent, std::max(s, seq), std::min(e, end));
+  }
 }
 
 void Document::Impl::wake(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
@@ -237,17 +293,12 @@ void Document::Impl::drain() {
   while (!ready_.empty()) {
     const std::size_t slot = ready_.back();
     ready_.pop_back();
-    PendingOp op = std::move(pending_[slot]);
-    pending_[slot] = PendingOp{};
+    InsertOp op = std::move(pending_[slot].op);
+    pending_[slot] = PendingInsert{};
     free_slots_.push_back(slot);
     --live_pending_;
-    if (op.is_insert) {
-      pending_keys_.erase({true, op.ins.agent, op.ins.seq, op.ins.len});
-      submit_insert(std::move(op.ins));
-    } else {
-      pending_keys_.erase({false, op.del.agent, op.del.seq, op.del.len});
-      submit_delete(op.del);
-    }
+    pending_keys_.erase({op.agent, op.seq, op.len});
+    submit_insert(std::move(op));
   }
 }
 
@@ -282,11 +333,11 @@ std::string Document::text() const {
   return out;
 }
 
-std::size_t Document::size() const {
-  return static_cast<std::size_t>(impl_->tree_.total_vis());
-}
+std::size_t Document::size() const { return static_cast<std::size_t>(impl_->tree_.total_vis()); }
 
-std::size_t Document::pending_count() const { return impl_->live_pending_; }
+std::size_t Document::pending_count() const {
+  return impl_->live_pending_ + impl_->pending_del_ranges_;
+}
 
 Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::string_view utf8) {
   if (!detail::valid_agent(agent)) {
@@ -309,7 +360,7 @@ Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::stri
   ItemId left;
   ItemId right;
   if (pos == d.tree_.total_vis()) {
-    after = d.tree_.last();
+    after = d.tree_.back();
     if (after) left = after->last_id();
   } else {
     std::uint64_t off = 0;
@@ -350,7 +401,8 @@ Result<Json> Document::remove(std::string_view agent, std::size_t pos, std::size
   ItemId last_start;  // start of the range at the back of `ids`
   std::uint64_t last_len = 0;
   auto flush = [&] {
-    if (last_len) ids.push_back(Json::array({d.agents_[last_start.agent], last_start.seq, last_len}));
+    if (last_len)
+      ids.push_back(Json::array({d.agents_[last_start.agent], last_start.seq, last_len}));
   };
   std::uint64_t remaining = len;
   while (remaining > 0) {

@@ -92,7 +92,8 @@ Status parse_insert(const Json& j, WireOp* op) {
 
 Status parse_delete(const Json& j, WireOp* op) {
   for (const auto& [key, value] : j.items()) {
-    if (key != "op" && key != "by" && key != "ids") return bad("unknown member '" + key + "' in del");
+    if (key != "op" && key != "by" && key != "ids")
+      return bad("unknown member '" + key + "' in del");
   }
   if (!j.contains("by") || !j.contains("ids")) return bad("del needs by and ids");
   op->is_insert = false;

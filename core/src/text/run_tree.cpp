@@ -77,6 +77,18 @@ Run* RunTree::last() const {
   return x;
 }
 
+Run* RunTree::front() {
+  Run* x = first();
+  if (x) splay(x);
+  return x;
+}
+
+Run* RunTree::back() {
+  Run* x = last();
+  if (x) splay(x);
+  return x;
+}
+
 Run* RunTree::next(Run* r) {
   if (r->right) {
     r = r->right;
@@ -133,8 +145,8 @@ Run* RunTree::split(Run* r, std::uint64_t k) {
   tail->deleted = r->deleted;
   begin_update(r);
   if (!r->deleted) {
-    const std::size_t cut = utf8_offset(r->text, static_cast<std::size_t>(r->len),
-                                        static_cast<std::size_t>(k));
+    const std::size_t cut =
+        utf8_offset(r->text, static_cast<std::size_t>(r->len), static_cast<std::size_t>(k));
     tail->text.assign(r->text, cut, std::string::npos);
     r->text.resize(cut);
   }

@@ -78,6 +78,9 @@ class RunTree {
 
   Run* first() const;
   Run* last() const;
+  // first()/last() that also splay the run (keeps repeated access cheap).
+  Run* front();
+  Run* back();
   static Run* next(Run* r);
   static Run* prev(Run* r);
 

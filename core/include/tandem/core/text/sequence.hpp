@@ -102,7 +102,8 @@ class Document {
   // applied and the returned Json array holds the op(s) to ship to the other
   // replicas (empty when nothing changed, e.g. an empty insert).
   // Errors (nothing changed): kInvalidArgument for pos > size() or a bad agent,
-  // kInvalidUtf8 when `utf8` is not valid UTF-8.
+  // kInvalidUtf8 when `utf8` is not valid UTF-8, kTooLong when the agent has
+  // used up its 2^53 ids.
   Result<Json> insert(std::string_view agent, std::size_t pos, std::string_view utf8);
   // Deletes `len` code points starting at `pos`.
   // Errors: kInvalidArgument when pos + len > size() or the agent is bad.

@@ -108,6 +108,30 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     }
   }
 
+  // Text operations are applied in memory first: malformed ones refuse the
+  // change before anything is written.
+  std::vector<PreparedText> texts;
+  const KindSpec* kind_spec = find_kind(c.kind);
+  if (c.op == Op::kText || c.op == Op::kCreate) {
+    auto st = stmt("SELECT 1 FROM changes WHERE hlc=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, hlc);
+    auto dup = (*st)->step();
+    if (!dup) return std::move(dup).error();
+    if (*dup) return ApplyOutcome::kDuplicate;
+    if (c.op == Op::kText) {
+      auto t = prepare_text(c.record, c.field, c.value);
+      if (!t) return std::move(t).error();
+      texts.push_back(std::move(*t));
+    } else {
+      for (const auto& [name, v] : c.value.items()) {
+        if (kind_spec->field(name)->type != FieldType::kText) continue;
+        auto t = prepare_text(c.record, name, v);
+        if (!t) return std::move(t).error();
+        texts.push_back(std::move(*t));
+      }
+    }
+  }
   {
     // Log first: the unique stamp makes a duplicate a no-op before any write.
     auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?) ON CONFLICT(hlc) DO NOTHING");
@@ -133,8 +157,8 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
           const FieldSpec* fs = kind->field(name);
           if (fs->is_set()) {
             for (const auto& el : v) TANDEM_TRY(write_element(c.record, name, hlc, el.get<std::string>(), true));
-          } else if (fs->type == FieldType::kText && !v.is_string()) {
-            TANDEM_TRY(apply_text(c.record, name, v));
+          } else if (fs->type == FieldType::kText) {
+            continue;  // prepared above
           } else {
             TANDEM_TRY(write_field(c.record, name, hlc, v, {}));
           }
@@ -149,8 +173,7 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
         TANDEM_TRY(write_element(c.record, c.field, hlc, c.value.get<std::string>(), c.op == Op::kAdd));
         break;
       case Op::kText:
-        TANDEM_TRY(apply_text(c.record, c.field, c.value));
-        break;
+        break;  // prepared above
       case Op::kDelete: {
         auto up = stmt("UPDATE records SET deleted=? WHERE id=? AND (deleted='' OR deleted > ?)");
         if (!up) return std::move(up).error();
@@ -162,6 +185,7 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     }
   }
 
+  for (const auto& t : texts) TANDEM_TRY(save_text(c.record, t));
   if (local) {
     auto st = stmt("INSERT INTO outbox(hlc) VALUES(?)");
     if (!st) return std::move(st).error();

@@ -392,9 +392,9 @@ Status validate_change(const Change& c) {
       for (const auto& [name, v] : c.value.items()) {
         const FieldSpec* fs = kind->field(name);
         if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + name.substr(0, 64) + "' of " + c.kind);
-        if (fs->type == T::kText && !v.is_string()) {
-          // Text fields may carry sequence-CRDT operations instead of plain text.
-          if (!v.is_object() && !v.is_array()) return type_error(*fs, "text");
+        if (fs->type == T::kText) {
+          // Text fields travel as sequence-CRDT operations, never as plain text.
+          if (!v.is_object() && !v.is_array()) return type_error(*fs, "text operations");
           continue;
         }
         TANDEM_TRY(validate_value(*fs, v));
@@ -406,6 +406,7 @@ Status validate_change(const Change& c) {
       const FieldSpec* fs = kind->field(c.field);
       if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + c.field.substr(0, 64) + "' of " + c.kind);
       if (fs->is_set()) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is a set: use add/remove");
+      if (fs->type == T::kText) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is text: use text ops");
       TANDEM_TRY(validate_value(*fs, c.value));
       return {};
     }

@@ -12,11 +12,19 @@
 #include "sqlite_util.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/core/text/sequence.hpp"
 
 namespace tandem {
 
 struct RecordRow {
   std::string kind, school, created, deleted, purged;
+};
+
+// A text field's state after applying operations, computed before any write.
+struct PreparedText {
+  std::string field;
+  std::string state;  // Document::encode()
+  std::string text;   // materialised
 };
 
 struct Store::Impl {
@@ -50,7 +58,11 @@ struct Store::Impl {
                      const Json& value, const std::vector<std::string>& seen);
   Status write_element(const std::string& record, const std::string& field, const std::string& hlc,
                        const std::string& element, bool present);
-  Status apply_text(const std::string& record, const std::string& field, const Json& ops);
+  Result<text::Document> load_text(std::string_view record, std::string_view field);
+  Result<PreparedText> prepare_text(const std::string& record, const std::string& field, const Json& ops);
+  Status save_text(const std::string& record, const PreparedText& t);
+  // Operations turning the field's text into `next` (changed middle only).
+  Result<Json> text_ops_for_replace(std::string_view record, std::string_view field, std::string_view next);
   Status purge_record(const Change& c);
   Result<std::vector<std::string>> heads(std::string_view record, std::string_view field);
   Status save_clock();

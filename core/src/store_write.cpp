@@ -131,7 +131,14 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
     auto ok = validate_value(*fs, v);
     if (!ok) return std::move(ok).error();
     TANDEM_TRY(check_local_refs(m, school, kind->name, *fs, *ok));
-    if (fs->is_set()) {
+    if (fs->type == FieldType::kText) {
+      const auto& initial = ok->get_ref<const std::string&>();
+      if (initial.empty()) continue;
+      text::Document doc;
+      auto ops = doc.insert(m.site, 0, initial);
+      if (!ops) return std::move(ops).error();
+      normalised[name] = std::move(*ops);
+    } else if (fs->is_set()) {
       Json sorted = *ok;
       std::sort(sorted.begin(), sorted.end());
       sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
@@ -195,6 +202,19 @@ Status Store::set(std::string_view id, std::string_view field, const Json& value
     if (!ok) return std::move(ok).error();
     normalised = std::move(*ok);
     TANDEM_TRY(check_local_refs(m, t->row.school, t->kind->name, *t->field, normalised));
+  }
+  if (t->field->type == FieldType::kText) {
+    auto ops = m.text_ops_for_replace(id, field, normalised.is_null() ? "" : normalised.get<std::string>());
+    if (!ops) return std::move(ops).error();
+    if (ops->empty()) return {};  // same text: nothing changed, nothing to sync
+    Change c;
+    c.record = std::string(id);
+    c.kind = t->kind->name;
+    c.school = t->row.school;
+    c.op = Op::kText;
+    c.field = std::string(field);
+    c.value = std::move(*ops);
+    return m.write_local(std::move(c));
   }
   auto seen = m.heads(id, field);
   if (!seen) return std::move(seen).error();

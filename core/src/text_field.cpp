@@ -1,10 +1,29 @@
-// Long text fields in the store. Until the sequence CRDT is wired in, edits
-// are applied to the current text and stored as a whole-value register write.
+// Long text fields in the store: each (record, field) holds a sequence-CRDT
+// Document (text/sequence.hpp), persisted as its compact run-length encoding
+// plus the materialised text for display, search and reports. Loading a note
+// decodes its state; it never replays history. Edits travel as `text`
+// changes whose value is the Document's operations.
 #include "store_impl.hpp"
+#include "tandem/core/text/sequence.hpp"
 
 namespace tandem {
 namespace {
-// Byte offset of code point `pos` in s, or npos when past the end.
+
+std::vector<std::uint32_t> code_points(std::string_view s) {
+  std::vector<std::uint32_t> out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+// Byte offset of code point `pos` (pos <= length).
 std::size_t byte_offset(std::string_view s, std::size_t pos) {
   std::size_t cp = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -13,43 +32,120 @@ std::size_t byte_offset(std::string_view s, std::size_t pos) {
       ++cp;
     }
   }
-  return cp == pos ? s.size() : std::string_view::npos;
+  return s.size();
 }
 
-Result<std::string> current_text(const Store& store, std::string_view id, std::string_view field) {
-  auto r = store.get(id);
-  if (!r) return std::move(r).error();
-  auto it = r->fields.find(std::string(field));
-  if (it == r->fields.end() || !it->is_string()) return std::string();
-  return it->get<std::string>();
+void append_ops(Json& all, Json ops) {
+  if (ops.is_array()) {
+    for (auto& op : ops) all.push_back(std::move(op));
+  } else if (!ops.is_null()) {
+    all.push_back(std::move(ops));
+  }
+}
+
+}  // namespace
+
+Result<text::Document> Store::Impl::load_text(std::string_view record, std::string_view field) {
+  auto st = stmt("SELECT state FROM texts WHERE record=? AND field=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, record).bind(2, field);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return text::Document();
+  return text::Document::decode((*st)->blob(0));
+}
+
+Result<PreparedText> Store::Impl::prepare_text(const std::string& record, const std::string& field, const Json& ops) {
+  auto doc = load_text(record, field);
+  if (!doc) return std::move(doc).error();
+  TANDEM_TRY(doc->apply(ops));
+  return PreparedText{field, doc->encode(), doc->text()};
+}
+
+Status Store::Impl::save_text(const std::string& record, const PreparedText& t) {
+  auto st = stmt(
+      "INSERT INTO texts(record, field, state, text) VALUES(?,?,?,?) "
+      "ON CONFLICT(record, field) DO UPDATE SET state=excluded.state, text=excluded.text");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, record).bind(2, t.field).bind_blob(3, t.state).bind(4, t.text).run();
+}
+
+Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::string_view field,
+                                               std::string_view next) {
+  auto doc = load_text(record, field);
+  if (!doc) return std::move(doc).error();
+  const std::string cur = doc->text();
+  // Replace only the part that differs, so concurrent edits elsewhere survive.
+  const auto a = code_points(cur), b = code_points(next);
+  std::size_t prefix = 0;
+  while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
+  std::size_t suffix = 0;
+  while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+         a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix]) {
+    ++suffix;
+  }
+  Json ops = Json::array();
+  const std::size_t del = a.size() - prefix - suffix;
+  if (del > 0) {
+    auto r = doc->remove(site, prefix, del);
+    if (!r) return std::move(r).error();
+    append_ops(ops, std::move(*r));
+  }
+  const std::size_t from = byte_offset(next, prefix), to = byte_offset(next, b.size() - suffix);
+  if (to > from) {
+    auto r = doc->insert(site, prefix, next.substr(from, to - from));
+    if (!r) return std::move(r).error();
+    append_ops(ops, std::move(*r));
+  }
+  return ops;
+}
+
+namespace {
+Status local_text_change(Store::Impl& m, Store& store, std::string_view id, std::string_view field,
+                         const std::function<Result<Json>(text::Document&)>& edit) {
+  auto row = m.record_row(id);
+  if (!row) return std::move(row).error();
+  if (!*row) return make_error(ErrorCode::kNotFound, "no record '" + std::string(id.substr(0, 64)) + "'");
+  if (!(*row)->purged.empty()) return make_error(ErrorCode::kPurged, "record has been erased");
+  if (!(*row)->deleted.empty()) return make_error(ErrorCode::kDeleted, "record has been deleted");
+  if ((*row)->school.empty()) return make_error(ErrorCode::kForbidden, "built-in records are read-only");
+  const KindSpec* kind = find_kind((*row)->kind);
+  const FieldSpec* fs = kind ? kind->field(field) : nullptr;
+  if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + std::string(field.substr(0, 64)) + "'");
+  if (fs->type != FieldType::kText) {
+    return make_error(ErrorCode::kWrongType, "'" + std::string(field) + "' is not a text field");
+  }
+  auto doc = m.load_text(id, field);
+  if (!doc) return std::move(doc).error();
+  auto ops = edit(*doc);
+  if (!ops) return std::move(ops).error();
+  if (doc->size() > kMaxTextLen) {
+    return make_error(ErrorCode::kTooLong, "'" + std::string(field) + "' would be longer than " +
+                                               std::to_string(kMaxTextLen) + " characters");
+  }
+  (void)store;
+  Change c;
+  c.record = std::string(id);
+  c.kind = (*row)->kind;
+  c.school = (*row)->school;
+  c.op = Op::kText;
+  c.field = std::string(field);
+  c.value = std::move(*ops);
+  return m.write_local(std::move(c));
 }
 }  // namespace
 
-Status Store::Impl::apply_text(const std::string&, const std::string& field, const Json&) {
-  return make_error(ErrorCode::kInvalidArgument, "text operations for '" + field + "' are not supported by this build");
-}
-
 Status Store::text_insert(std::string_view id, std::string_view field, std::size_t pos, std::string_view text) {
   if (!is_valid_utf8(text)) return make_error(ErrorCode::kInvalidUtf8, "inserted text is not valid UTF-8");
-  auto cur = current_text(*this, id, field);
-  if (!cur) return std::move(cur).error();
-  const std::size_t at = byte_offset(*cur, pos);
-  if (at == std::string_view::npos) return make_error(ErrorCode::kInvalidArgument, "position past the end of the text");
-  std::string next = *cur;
-  next.insert(at, text);
-  return set(id, field, next);
+  if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "nothing to insert");
+  const std::string agent = impl_->site;
+  return local_text_change(*impl_, *this, id, field, [&](text::Document& d) { return d.insert(agent, pos, text); });
 }
 
 Status Store::text_delete(std::string_view id, std::string_view field, std::size_t pos, std::size_t len) {
-  auto cur = current_text(*this, id, field);
-  if (!cur) return std::move(cur).error();
-  const std::size_t from = byte_offset(*cur, pos), to = byte_offset(*cur, pos + len);
-  if (from == std::string_view::npos || to == std::string_view::npos) {
-    return make_error(ErrorCode::kInvalidArgument, "range past the end of the text");
-  }
-  std::string next = *cur;
-  next.erase(from, to - from);
-  return set(id, field, next);
+  if (len == 0) return make_error(ErrorCode::kInvalidArgument, "nothing to delete");
+  const std::string agent = impl_->site;
+  return local_text_change(*impl_, *this, id, field, [&](text::Document& d) { return d.remove(agent, pos, len); });
 }
 
 }  // namespace tandem

@@ -152,7 +152,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   // secure_delete: purged text does not linger in free pages.
   TANDEM_TRY(exec(impl->db,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                  " PRAGMA secure_delete=ON; PRAGMA cache_size=-16000;"));
+                  " PRAGMA secure_delete=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"));
   {
     // journal_mode returns a row; a file that is not a database fails here.
     sqlite3_stmt* s = nullptr;

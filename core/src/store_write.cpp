@@ -21,14 +21,19 @@ Status check_live(std::string_view id, const std::optional<RecordRow>& row) {
 }  // namespace
 
 Status Store::Impl::write_local(Change c) {
-  return in_transaction([&]() -> Status {
+  auto apply_local = [&]() -> Status {
     c.hlc = hybrid->tick();
     auto r = apply_change(c, true);
     if (!r) return std::move(r).error();
     if (*r != ApplyOutcome::kApplied) return make_error(ErrorCode::kInternal, "local change not applied");
     clock_dirty = true;
     return {};
-  });
+  };
+  // Inside a caller's transaction (bulk recording): the change was validated
+  // before this point and apply_change refuses before its first write, so no
+  // savepoint per write is needed; an I/O error fails the whole transaction.
+  if (tx_depth > 0) return apply_local();
+  return in_transaction(apply_local);
 }
 
 namespace {

@@ -1,0 +1,69 @@
+// CliContext: what every `tandem` command shares — the global options, the
+// lazily opened Store, and the one place that prints results and errors.
+//
+// Output contract (scripts and tests rely on it):
+//   * default: human-readable text on stdout (Danish labels), errors on stderr;
+//   * --json: machine-readable JSON ONLY on stdout (one document, one line);
+//     an error is {"error":{"code":"<error_code_name>","message":"..."}}.
+//   * exit codes: kExitOk (0), kExitFailure (1: the store or validation said
+//     no), kExitUsage (2: the command line itself is wrong).
+// Nothing here logs record contents: the CLI prints only what the user asked
+// to see (children's data must never end up in logs).
+//
+// Thread-safety: single-threaded, like the CLI.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/store.hpp"
+
+namespace tandem::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+class CliContext {
+ public:
+  CliContext() = default;
+  CliContext(const CliContext&) = delete;
+  CliContext& operator=(const CliContext&) = delete;
+
+  // Global options, bound by main() to --db / --json.
+  std::string db_path;
+  bool json = false;
+  // What main() returns; set by the command that ran.
+  int exit_code = kExitOk;
+
+  // The Store of --db, opened on first use and kept for the process.
+  // create_if_missing=false (every command but `init`): kNotFound when the
+  // file does not exist, so a typo in --db never creates a stray database.
+  // REQUIRES: db_path non-empty (checked: kInvalidArgument otherwise).
+  Result<Store*> store(bool create_if_missing = false);
+
+  // Prints a successful result: `doc` in --json mode, `human` otherwise
+  // (a newline is added when missing; empty human text prints nothing).
+  // Returns kExitOk.
+  int ok(const Json& doc, std::string_view human);
+
+  // Reports a store/validation failure; returns (and records) kExitFailure.
+  int fail(const Error& error);
+  // Reports a usage error (code invalid_argument); returns kExitUsage.
+  int usage(std::string message);
+  // Reports an error with an explicit exit code (used by main for parse errors).
+  int report(const Error& error, int exit_code);
+
+  // Prints raw text to stdout exactly as given (dump).
+  void write_raw(std::string_view text);
+
+ private:
+  std::unique_ptr<Store> store_;
+};
+
+// JSON text for output: UTF-8 kept as is, invalid bytes replaced (never throws).
+std::string json_text(const Json& doc, int indent = -1);
+
+}  // namespace tandem::cli

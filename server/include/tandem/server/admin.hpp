@@ -1,0 +1,40 @@
+// Administration commands of tandem-server (local, not over HTTP): they open
+// the data directory's database directly, so they work with the server
+// running or not (SQLite serialises the writers).
+//
+// Each returns the process exit code: 0 on success, 1 on failure. With
+// json=true the result (or {"error":{"code","message"}}) is printed as JSON
+// on `out`; otherwise a short human form goes to `out` and errors to `err`.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "tandem/core/hlc.hpp"
+#include "tandem/server/storage.hpp"
+
+namespace tandem::server {
+
+struct AdminIo {
+  std::ostream& out;
+  std::ostream& err;
+  bool json = false;
+};
+
+// school create --name NAME: prints the school id.
+int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo io);
+// person add --school ID --name NAME --role ROLE [--profession P]: prints the person id.
+int admin_person_add(ServerStorage& storage, const std::string& school, const std::string& name,
+                     const std::string& role, const std::string& profession, AdminIo io);
+// enroll-code --person ID [--ttl-minutes N]: prints a one-time code (shown
+// once; only its hash is stored).
+int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,
+                      std::int64_t ttl_ms, AdminIo io);
+// device list --school ID
+int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo io);
+// device revoke DEVICE_ID: the device's token stops working at once.
+int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
+                        AdminIo io);
+
+}  // namespace tandem::server

@@ -1,0 +1,56 @@
+// Hard limits of tandem-server, written down in one place (STYLE.md: limits
+// are named constants in the code, not folklore). Protocol-level limits that
+// a client must also know (batch size, page size, body size, JSON depth)
+// live in tandem/sync/protocol.hpp and are re-exported here.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "tandem/sync/protocol.hpp"
+
+namespace tandem::server {
+
+using sync::kMaxBodyBytes;       // 8 MiB: larger bodies get 413 payload_too_large
+using sync::kMaxChangesPerPush;  // 1000: more gets 413 too_many_changes
+using sync::kMaxJsonDepth;       // 64: deeper gets 400 invalid_json
+using sync::kMaxPullLimit;       // 1000 changes per pull page
+
+// Request line + headers. Beyond it: 431 payload_too_large.
+inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+
+// A client has this long to send a complete request line and headers once
+// it has started a request (and a new connection to start one).
+inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
+// ...and this long for the body after the headers.
+inline constexpr std::chrono::milliseconds kBodyTimeout{30'000};
+// A keep-alive connection may sit idle between requests this long.
+inline constexpr std::chrono::milliseconds kIdleTimeout{60'000};
+// Writing one response (the client must read it).
+inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
+
+// Open connections at once; the next one is answered 503 busy and closed.
+inline constexpr std::size_t kMaxConnections = 1024;
+
+// Request handler threads per core (default). Handlers block on storage; a
+// push waits for its group commit, so more handlers mean larger commit
+// groups (one fsync for many devices) rather than more CPU work.
+inline constexpr unsigned kWorkerThreadsPerCore = 16;
+
+// After SIGTERM/SIGINT, in-flight requests get this long to finish.
+inline constexpr std::chrono::milliseconds kDrainTimeout{30'000};
+
+// A device's last_seen is written at most this often (it costs a commit).
+inline constexpr std::int64_t kLastSeenGranularityMs = 60'000;
+
+// "Active devices" in /metrics: seen within this window.
+inline constexpr std::int64_t kActiveDeviceWindowMs = 24LL * 60 * 60 * 1000;
+
+// Enrollment codes live this long unless the admin says otherwise.
+inline constexpr std::int64_t kDefaultEnrollmentTtlMs = 15LL * 60 * 1000;
+
+// Device tokens: random bytes (256 bits, >= 128 required).
+inline constexpr std::size_t kTokenBytes = 32;
+
+}  // namespace tandem::server

@@ -1,0 +1,48 @@
+// Configuration of one tandem-server process, filled from the command line
+// (server/src/main.cpp). Plain data; copy freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "tandem/core/error.hpp"
+#include "tandem/server/limits.hpp"
+
+namespace tandem::server {
+
+struct Timeouts {
+  std::chrono::milliseconds header = kHeaderTimeout;
+  std::chrono::milliseconds body = kBodyTimeout;
+  std::chrono::milliseconds idle = kIdleTimeout;
+  std::chrono::milliseconds write = kWriteTimeout;
+  std::chrono::milliseconds drain = kDrainTimeout;
+};
+
+struct ServerOptions {
+  std::string data_dir;            // holds tandem-server.db
+  std::string host = "127.0.0.1";  // address to bind (IPv4 or IPv6 literal)
+  std::uint16_t port = 8080;       // 0: any free port (printed at startup)
+  unsigned io_threads = 0;         // 0: one per core
+  unsigned worker_threads =
+      0;  // request handlers (blocking storage); 0: kWorkerThreadsPerCore per core
+  std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
+  std::int64_t now_offset_ms = 0;  // added to the wall clock (tests, clock drills)
+  std::size_t max_connections = kMaxConnections;
+  Timeouts timeouts;
+  bool access_log = true;  // one line per request on stderr
+};
+
+// The database file inside a data directory.
+std::string database_path(const std::string& data_dir);
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback). kInvalidArgument otherwise.
+Result<ListenAddress> parse_listen_address(const std::string& text);
+
+}  // namespace tandem::server

@@ -1,0 +1,166 @@
+// ServerStorage: everything tandem-server keeps, behind one abstract class so
+// that another backend (PostgreSQL, ROADMAP step 6) can replace the embedded
+// SQLite one without touching the HTTP layer or the sync rules.
+//
+// What a backend must guarantee:
+//  - Durability: an operation that returned ok survives a crash or power loss
+//    (the server answers 2xx only after that).
+//  - Atomicity: run_mutation() merges the changes, numbers them in the
+//    school's sequence and records the device's mutation id and answer in ONE
+//    transaction: after a crash either all of it happened or none.
+//  - The merge is tandem::Store::apply (the same code as on the devices); a
+//    backend that cannot host a Store must reproduce it bit for bit.
+//  - No state only in memory: several server processes may share a backend.
+//
+// The sync *rules* (who may write what, clock bounds, which changes a device
+// may receive) are not here: they are in sync_service.hpp and access.hpp and
+// use the primitives below, so every backend enforces the same rules.
+//
+// Thread-safety: every method may be called from any thread, concurrently.
+// Implementations serialise internally as they need.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/change.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/core/hlc.hpp"
+#include "tandem/core/store.hpp"
+#include "tandem/sync/protocol.hpp"
+
+namespace tandem::server {
+
+struct DeviceRecord {
+  std::string id;      // "dev_<hex>"
+  std::string school;  // the school the device belongs to (from its person)
+  std::string person;
+  std::string name;  // label given at enrollment
+  std::int64_t created_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  std::optional<std::int64_t> revoked_ms;
+};
+
+// A new device, minted by the caller (ids and token hashes come from the
+// service so every backend uses the same formats).
+struct NewDevice {
+  std::string id;
+  std::string name;
+  std::string token_hash;  // hex SHA-256 of the token; the token is never stored
+};
+
+struct Enrollment {
+  DeviceRecord device;
+  sync::SchoolInfo school;
+  sync::PersonInfo person;
+};
+
+// One row of a school's change sequence.
+struct StoredChange {
+  std::int64_t seq = 0;
+  std::string record;
+  std::string kind;
+  std::string body;  // the change's JSON text
+};
+
+// The result of merging one pushed change inside a mutation.
+struct AppliedChange {
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  std::optional<std::int64_t> seq;  // set when appended to the school's sequence
+};
+
+// What a push transaction may do. Valid only inside the callback of
+// run_mutation(), on the calling thread.
+class PushTransaction {
+ public:
+  virtual ~PushTransaction() = default;
+  // The school of an existing record, nullopt when no record has that id.
+  virtual Result<std::optional<std::string>> record_school(std::string_view record_id) = 0;
+  // Merges a change (already validated by the caller) with Store::apply; a
+  // change that altered the store is appended to its school's sequence. A
+  // purge also deletes the record's earlier rows from the sequence.
+  virtual Result<AppliedChange> apply(const Change& change) = 0;
+};
+
+enum class MutationState {
+  kCommitted,  // the callback ran and its answer was stored with the id
+  kReplayed,   // same id and same batch as the last one: stored answer returned
+  kStale,      // id below the device's last one: nothing done
+  kReused,     // same id as the last one but a different batch: nothing done
+};
+
+struct MutationOutcome {
+  MutationState state = MutationState::kCommitted;
+  std::string response;               // kCommitted/kReplayed: the stored answer
+  std::int64_t last_mutation_id = 0;  // the device's id after this call
+};
+
+// A device's answer to a mutation, computed inside the transaction.
+using MutationFn = std::function<Result<std::string>(PushTransaction&)>;
+
+class ServerStorage {
+ public:
+  virtual ~ServerStorage() = default;
+
+  // ---- administration (local CLI) ----
+  // Creates a school record through the merge, so it syncs to devices.
+  virtual Result<sync::SchoolInfo> create_school(std::string_view name) = 0;
+  // Adds a person record to a school (kNotFound: no such school). `role` is
+  // validated by the schema; `profession` may be empty.
+  virtual Result<sync::PersonInfo> add_person(std::string_view school, std::string_view name,
+                                              std::string_view role,
+                                              std::string_view profession) = 0;
+  // Stores a one-time enrollment code (only its hash) for a person; returns
+  // the person's school. kNotFound: no such person.
+  virtual Result<std::string> add_enrollment_code(std::string_view code_hash,
+                                                  std::string_view person, std::int64_t now_ms,
+                                                  std::int64_t expires_ms) = 0;
+  virtual Result<std::vector<DeviceRecord>> list_devices(std::string_view school) = 0;
+  // kNotFound: no such device. Revoking twice keeps the first time.
+  virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms) = 0;
+
+  // ---- protocol ----
+  // Consumes an enrollment code (single use) and registers the device, in one
+  // transaction. kUnauthorized: unknown or used code; kExpired: too late.
+  virtual Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
+                                    std::int64_t now_ms) = 0;
+  // The live device holding the token. kUnauthorized: unknown or revoked.
+  // Records last_seen (at most every kLastSeenGranularityMs).
+  virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
+                                               std::int64_t now_ms) = 0;
+  // Runs one push as a mutation of `device`, exactly once per mutation id
+  // (see MutationState). `batch_digest` identifies the batch's content so a
+  // reused id with other changes is told apart from a retry. The callback's
+  // answer is stored with the id in the same transaction; an error from the
+  // callback rolls everything back and is returned.
+  virtual Result<MutationOutcome> run_mutation(const DeviceRecord& device, std::int64_t mutation_id,
+                                               std::string_view batch_digest,
+                                               const MutationFn& fn) = 0;
+  // Rows of `school`'s sequence with seq > after_seq, ascending, at most
+  // `limit`. Callers decide visibility (visibility.hpp); this only reads.
+  virtual Result<std::vector<StoredChange>> read_changes(std::string_view school,
+                                                         std::int64_t after_seq,
+                                                         std::size_t limit) = 0;
+  // Devices not revoked and seen at or after since_ms.
+  virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
+  // Cheap check that the backend answers (for /healthz).
+  virtual Status check_health() = 0;
+};
+
+struct SqliteStorageOptions {
+  std::string path;        // the database file; created if missing
+  Clock* clock = nullptr;  // the Store's wall clock; nullptr: system clock
+  std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
+};
+
+// The embedded backend: one SQLite file holding a tandem::Store (records,
+// merge state) and the server's own tables (devices, enrollment codes, the
+// per-school sequence, mutations). Opens or creates and migrates the file.
+Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options);
+
+}  // namespace tandem::server

@@ -1,0 +1,72 @@
+// SyncService: the /v1 operations — enroll, authenticate, sync — independent
+// of HTTP. It owns the per-change rules of a push (write access, schema,
+// clock bound) and calls ServerStorage for everything kept.
+//
+// Thread-safety: safe from any thread; it holds no mutable state of its own
+// (storage and metrics are thread-safe, the clock must be).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "tandem/core/hlc.hpp"
+#include "tandem/server/metrics.hpp"
+#include "tandem/server/storage.hpp"
+#include "tandem/sync/protocol.hpp"
+
+namespace tandem::server {
+
+// A wall clock shifted by a fixed offset (--now-offset-ms). Thread-safe.
+class OffsetClock final : public Clock {
+ public:
+  explicit OffsetClock(std::int64_t offset_ms) : offset_ms_(offset_ms) {}
+  std::int64_t now_ms() override { return base_.now_ms() + offset_ms_; }
+
+ private:
+  SystemClock base_;
+  std::int64_t offset_ms_;
+};
+
+// Either a response or the error to send (with its extra members).
+template <typename T>
+struct Outcome {
+  std::optional<T> value;
+  sync::ErrorResponse error;  // meaningful when !value
+
+  static Outcome fail(Error e) {
+    Outcome o;
+    o.error.error = std::move(e);
+    return o;
+  }
+};
+
+class SyncService {
+ public:
+  // REQUIRES: storage, clock and metrics outlive the service.
+  SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics, std::int64_t max_skew_ms);
+
+  std::int64_t now_ms() { return clock_.now_ms(); }
+
+  // POST /v1/enroll. Errors: kUnauthorized (unknown/used code), kExpired.
+  Outcome<sync::EnrollResponse> enroll(const sync::EnrollRequest& request);
+
+  // The device behind an "Authorization: Bearer <token>" header value.
+  // kUnauthorized when missing, malformed, unknown or revoked.
+  Result<DeviceRecord> authenticate(std::string_view authorization);
+
+  // POST /v1/sync for an authenticated device: push (exactly once per
+  // mutation id), then pull. A push that fails as a whole changes nothing.
+  Outcome<sync::SyncResponse> sync(const DeviceRecord& device, const sync::SyncRequest& request);
+
+ private:
+  // Per-change rules other than write access: schema and clock bound.
+  Status check_change(const Change& change, std::int64_t now_ms) const;
+
+  ServerStorage& storage_;
+  Clock& clock_;
+  Metrics& metrics_;
+  std::int64_t max_skew_ms_;
+};
+
+}  // namespace tandem::server

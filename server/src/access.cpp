@@ -1,0 +1,93 @@
+#include "tandem/server/access.hpp"
+
+#include <algorithm>
+
+#include "tandem/core/schema.hpp"
+#include "tandem/server/limits.hpp"
+
+namespace tandem::server {
+namespace {
+
+Error not_found(const std::string& id) {
+  return make_error(ErrorCode::kNotFound, "no record '" + id.substr(0, 64) + "'");
+}
+
+// A record that exists must be in the device's school. Unknown ids pass: a
+// device may create records (and refer to ones it created) before the
+// server has seen them.
+Status check_in_school(const DeviceRecord& device, const std::string& id, PushTransaction& txn) {
+  auto school = txn.record_school(id);
+  if (!school) return std::move(school).error();
+  if (*school && **school != device.school) return not_found(id);
+  return {};
+}
+
+Status check_refs(const DeviceRecord& device, const FieldSpec& field, const Json& value,
+                  PushTransaction& txn) {
+  if (field.type == FieldType::kRef && value.is_string()) {
+    return check_in_school(device, value.get<std::string>(), txn);
+  }
+  if (field.type == FieldType::kRefSet) {
+    if (value.is_string()) return check_in_school(device, value.get<std::string>(), txn);
+    if (value.is_array()) {
+      for (const auto& el : value) {
+        if (el.is_string()) TANDEM_TRY(check_in_school(device, el.get<std::string>(), txn));
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status check_write_access(const DeviceRecord& device, const Change& change, PushTransaction& txn) {
+  if (change.school != device.school) {
+    return make_error(ErrorCode::kWrongSchool,
+                      "the change names another school than this device's");
+  }
+  if (change.kind == "school" && change.record != change.school) {
+    return make_error(ErrorCode::kInvalidArgument, "a school record's id must be its school");
+  }
+  TANDEM_TRY(check_in_school(device, change.record, txn));
+  // References to records of other schools are refused like unknown records.
+  const KindSpec* kind = find_kind(change.kind);
+  if (!kind) return {};  // validate_change reports the unknown kind
+  if (change.op == Op::kCreate && change.value.is_object()) {
+    for (const auto& [name, v] : change.value.items()) {
+      if (const FieldSpec* fs = kind->field(name)) TANDEM_TRY(check_refs(device, *fs, v, txn));
+    }
+  } else if (change.op == Op::kSet || change.op == Op::kAdd || change.op == Op::kRemove) {
+    if (const FieldSpec* fs = kind->field(change.field))
+      TANDEM_TRY(check_refs(device, *fs, change.value, txn));
+  }
+  return {};
+}
+
+Result<sync::PullResponse> changes_visible_to(ServerStorage& storage, const DeviceRecord& device,
+                                              const sync::PullRequest& request) {
+  const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, kMaxPullLimit);
+  // Today: a device sees its own school's sequence, all of it. Role- and
+  // consent-based filtering goes here (rows filtered out still advance the
+  // cursor, so pagination is unaffected).
+  auto rows = storage.read_changes(device.school, request.cursor, limit + 1);
+  if (!rows) return std::move(rows).error();
+  sync::PullResponse page;
+  page.more = rows->size() > limit;
+  if (page.more) rows->resize(limit);
+  page.cursor = rows->empty() ? request.cursor : rows->back().seq;
+  page.changes.reserve(rows->size());
+  for (const auto& row : *rows) {
+    auto json = sync::parse_json(row.body);
+    if (!json)
+      return make_error(ErrorCode::kCorrupt,
+                        "stored change " + std::to_string(row.seq) + " unreadable");
+    auto change = Change::from_json(*json);
+    if (!change)
+      return make_error(ErrorCode::kCorrupt,
+                        "stored change " + std::to_string(row.seq) + " unreadable");
+    page.changes.push_back(sync::PulledChange{row.seq, std::move(*change)});
+  }
+  return page;
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,111 @@
+#include "tandem/server/admin.hpp"
+
+#include "tandem/core/schema.hpp"
+#include "tandem/server/crypto.hpp"
+
+namespace tandem::server {
+namespace {
+
+int fail(const Error& e, AdminIo io) {
+  if (io.json) {
+    sync::ErrorResponse r;
+    r.error = e;
+    io.out << r.to_json().dump() << "\n";
+  } else {
+    io.err << "tandem-server: " << error_code_name(e.code) << ": " << e.message << "\n";
+  }
+  return 1;
+}
+
+Json device_json(const DeviceRecord& d) {
+  Json j{{"id", d.id},
+         {"school", d.school},
+         {"person", d.person},
+         {"name", d.name},
+         {"created_ms", d.created_ms},
+         {"last_seen_ms", d.last_seen_ms},
+         {"revoked", d.revoked_ms.has_value()}};
+  if (d.revoked_ms) j["revoked_ms"] = *d.revoked_ms;
+  return j;
+}
+
+}  // namespace
+
+int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo io) {
+  auto school = storage.create_school(name);
+  if (!school) return fail(school.error(), io);
+  if (io.json) {
+    io.out << Json{{"id", school->id}, {"name", school->name}}.dump() << "\n";
+  } else {
+    io.out << school->id << "\n";
+  }
+  return 0;
+}
+
+int admin_person_add(ServerStorage& storage, const std::string& school, const std::string& name,
+                     const std::string& role, const std::string& profession, AdminIo io) {
+  auto person = storage.add_person(school, name, role, profession);
+  if (!person) return fail(person.error(), io);
+  if (io.json) {
+    Json j{{"id", person->id}, {"school", school}, {"name", person->name}, {"role", person->role}};
+    if (!profession.empty()) j["profession"] = profession;
+    io.out << j.dump() << "\n";
+  } else {
+    io.out << person->id << "\n";
+  }
+  return 0;
+}
+
+int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,
+                      std::int64_t ttl_ms, AdminIo io) {
+  if (ttl_ms <= 0)
+    return fail(make_error(ErrorCode::kInvalidValue, "the code's lifetime must be positive"), io);
+  auto code = new_enrollment_code();
+  if (!code) return fail(code.error(), io);
+  const std::int64_t now = clock.now_ms();
+  const std::int64_t expires = now + ttl_ms;
+  auto school = storage.add_enrollment_code(sha256_hex(normalize_enrollment_code(*code)), person,
+                                            now, expires);
+  if (!school) return fail(school.error(), io);
+  if (io.json) {
+    io.out << Json{{"code", *code},
+                   {"person", person},
+                   {"school", *school},
+                   {"expires_ms", expires}}
+                  .dump()
+           << "\n";
+  } else {
+    io.out << *code << "\n";
+  }
+  return 0;
+}
+
+int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo io) {
+  auto devices = storage.list_devices(school);
+  if (!devices) return fail(devices.error(), io);
+  if (io.json) {
+    Json list = Json::array();
+    for (const auto& d : *devices) list.push_back(device_json(d));
+    io.out << list.dump() << "\n";
+  } else {
+    for (const auto& d : *devices) {
+      io.out << d.id << "\t" << d.person << "\t" << (d.revoked_ms ? "revoked" : "active") << "\t"
+             << d.name << "\n";
+    }
+  }
+  return 0;
+}
+
+int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
+                        AdminIo io) {
+  Status s = storage.revoke_device(device, clock.now_ms());
+  if (!s) return fail(s.error(), io);
+  if (io.json) {
+    io.out << Json{{"id", device}, {"revoked", true}}.dump() << "\n";
+  } else {
+    io.out << "revoked " << device << "\n";
+  }
+  return 0;
+}
+
+}  // namespace tandem::server

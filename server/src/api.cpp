@@ -1,0 +1,227 @@
+#include "api.hpp"
+
+#include <exception>
+
+#include "tandem/server/limits.hpp"
+
+namespace tandem::server {
+namespace {
+
+constexpr const char* kJsonType = "application/json";
+constexpr const char* kServerName = "tandem-server";
+
+enum class Route { kHealthz, kMetrics, kEnroll, kSync, kUnknown };
+
+struct RouteSpec {
+  std::string_view path;
+  http::verb method;
+  Route route;
+};
+
+constexpr RouteSpec kRoutes[] = {
+    {"/healthz", http::verb::get, Route::kHealthz},
+    {"/metrics", http::verb::get, Route::kMetrics},
+    {"/v1/enroll", http::verb::post, Route::kEnroll},
+    {"/v1/sync", http::verb::post, Route::kSync},
+};
+
+std::string_view path_of(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+void common_headers(Response& res, std::int64_t now_ms) {
+  res.set(http::field::server, kServerName);
+  res.set(http::field::cache_control, "no-store");
+  res.set(std::string(sync::kServerTimeHeader), std::to_string(now_ms));
+}
+
+}  // namespace
+
+http::status http_status_for(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kOk:
+      return http::status::ok;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kUnknownKind:
+    case ErrorCode::kUnknownField:
+    case ErrorCode::kWrongType:
+    case ErrorCode::kInvalidValue:
+    case ErrorCode::kInvalidDate:
+    case ErrorCode::kInvalidUtf8:
+    case ErrorCode::kTooLong:
+    case ErrorCode::kInvalidJson:
+    case ErrorCode::kMissingField:
+    case ErrorCode::kUnsupportedVersion:
+    case ErrorCode::kClockSkew:
+    case ErrorCode::kWrongSchool:
+      return http::status::bad_request;
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kDeleted:
+    case ErrorCode::kPurged:
+      return http::status::gone;
+    case ErrorCode::kUnauthorized:
+    case ErrorCode::kExpired:
+      return http::status::unauthorized;
+    case ErrorCode::kForbidden:
+      return http::status::forbidden;
+    case ErrorCode::kPayloadTooLarge:
+    case ErrorCode::kTooManyChanges:
+      return http::status::payload_too_large;
+    case ErrorCode::kTimeout:
+      return http::status::request_timeout;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kNoConflict:
+      return http::status::conflict;
+    case ErrorCode::kBusy:
+      return http::status::service_unavailable;
+    case ErrorCode::kDiskFull:
+      return http::status::insufficient_storage;
+    case ErrorCode::kIo:
+    case ErrorCode::kCorrupt:
+    case ErrorCode::kNetwork:
+    case ErrorCode::kServer:
+    case ErrorCode::kInternal:
+      return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+Response make_error_response(const sync::ErrorResponse& error, unsigned version, bool keep_alive) {
+  Response res{http_status_for(error.error.code), version};
+  common_headers(res, error.server_time_ms.value_or(0));
+  res.set(http::field::content_type, kJsonType);
+  if (res.result() == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+  if (res.result() == http::status::service_unavailable) res.set(http::field::retry_after, "1");
+  res.keep_alive(keep_alive);
+  res.body() = error.to_json().dump(-1, ' ', false, Json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics)
+    : service_(service), storage_(storage), metrics_(metrics) {}
+
+Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
+  sync::ErrorResponse e;
+  e.error = make_error(code, std::move(message));
+  e.server_time_ms = service_.now_ms();
+  return make_error_response(e, version, keep_alive);
+}
+
+Response Api::json(http::status status, const Json& body, const Request& request) {
+  Response res{status, request.version()};
+  common_headers(res, service_.now_ms());
+  res.set(http::field::content_type, kJsonType);
+  res.keep_alive(request.keep_alive());
+  res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  res.prepare_payload();
+  return res;
+}
+
+Response Api::handle(const Request& request, RequestLog& log) noexcept {
+  try {
+    const std::string_view path =
+        path_of(std::string_view(request.target().data(), request.target().size()));
+    const RouteSpec* match = nullptr;
+    for (const auto& r : kRoutes) {
+      if (r.path == path) match = &r;
+    }
+    if (!match) {
+      return error(ErrorCode::kNotFound, "no such endpoint", request.version(),
+                   request.keep_alive());
+    }
+    log.route = match->path;
+    if (request.method() != match->method) {
+      Response res = error(ErrorCode::kInvalidArgument,
+                           "method not allowed; use " + std::string(http::to_string(match->method)),
+                           request.version(), request.keep_alive());
+      res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, http::to_string(match->method));
+      return res;
+    }
+    switch (match->route) {
+      case Route::kHealthz:
+        return healthz(request);
+      case Route::kMetrics:
+        return metrics(request);
+      case Route::kEnroll:
+        return enroll(request);
+      case Route::kSync:
+        return sync(request, log);
+      case Route::kUnknown:
+        break;
+    }
+    return error(ErrorCode::kNotFound, "no such endpoint", request.version(), request.keep_alive());
+  } catch (const std::exception&) {
+    // Never the exception text: it could quote request data.
+  } catch (...) {
+  }
+  try {
+    return error(ErrorCode::kInternal, "internal error", request.version(), false);
+  } catch (...) {
+    Response res{http::status::internal_server_error, request.version()};
+    res.keep_alive(false);
+    return res;
+  }
+}
+
+Response Api::healthz(const Request& request) {
+  Status s = storage_.check_health();
+  if (!s)
+    return error(ErrorCode::kServer, "storage unavailable", request.version(),
+                 request.keep_alive());
+  return json(http::status::ok, Json{{"status", "ok"}, {"server_time_ms", service_.now_ms()}},
+              request);
+}
+
+Response Api::metrics(const Request& request) {
+  auto active = storage_.count_active_devices(service_.now_ms() - kActiveDeviceWindowMs);
+  Response res{http::status::ok, request.version()};
+  common_headers(res, service_.now_ms());
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.keep_alive(request.keep_alive());
+  res.body() = metrics_.render(active ? *active : -1);
+  res.prepare_payload();
+  return res;
+}
+
+Response Api::enroll(const Request& request) {
+  auto body = sync::parse_json(request.body());
+  if (!body)
+    return error(body.error().code, body.error().message, request.version(), request.keep_alive());
+  auto req = sync::EnrollRequest::from_json(*body);
+  if (!req)
+    return error(req.error().code, req.error().message, request.version(), request.keep_alive());
+  auto out = service_.enroll(*req);
+  if (!out.value) {
+    out.error.server_time_ms = service_.now_ms();
+    return make_error_response(out.error, request.version(), request.keep_alive());
+  }
+  return json(http::status::ok, out.value->to_json(), request);
+}
+
+Response Api::sync(const Request& request, RequestLog& log) {
+  // Authentication first: nothing about the body is looked at for strangers.
+  auto device = service_.authenticate(std::string_view(request[http::field::authorization].data(),
+                                                       request[http::field::authorization].size()));
+  if (!device)
+    return error(device.error().code, device.error().message, request.version(),
+                 request.keep_alive());
+  log.device_id = device->id;
+  auto body = sync::parse_json(request.body());
+  if (!body)
+    return error(body.error().code, body.error().message, request.version(), request.keep_alive());
+  auto req = sync::SyncRequest::from_json(*body);
+  if (!req)
+    return error(req.error().code, req.error().message, request.version(), request.keep_alive());
+  auto out = service_.sync(*device, *req);
+  if (!out.value) {
+    out.error.server_time_ms = service_.now_ms();
+    return make_error_response(out.error, request.version(), request.keep_alive());
+  }
+  return json(http::status::ok, out.value->to_json(), request);
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,55 @@
+// Api: the HTTP face of tandem-server — routing, JSON in and out, and the one
+// mapping from an Error to an HTTP status and a JSON body. It knows nothing
+// about sockets; HttpSession hands it a complete request.
+//
+// handle() never throws and never lets an exception escape: anything thrown
+// below it is answered 500 `internal`.
+// Thread-safety: handle() may run on several worker threads at once.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "http_types.hpp"
+#include "tandem/server/metrics.hpp"
+#include "tandem/server/storage.hpp"
+#include "tandem/server/sync_service.hpp"
+#include "tandem/sync/protocol.hpp"
+
+namespace tandem::server {
+
+// What the access log and metrics may say about a request (never bodies).
+struct RequestLog {
+  std::string_view route = "other";  // a fixed route name, never the raw path
+  std::string device_id;             // after authentication
+};
+
+// THE mapping from error codes to HTTP statuses.
+http::status http_status_for(ErrorCode code) noexcept;
+
+// A JSON error response ({"error":{"code","message"}, "server_time_ms"}).
+Response make_error_response(const sync::ErrorResponse& error, unsigned version, bool keep_alive);
+
+class Api {
+ public:
+  // REQUIRES: all three outlive the Api.
+  Api(SyncService& service, ServerStorage& storage, Metrics& metrics);
+
+  Response handle(const Request& request, RequestLog& log) noexcept;
+
+  // An error answer for failures found before routing (framing, limits).
+  Response error(ErrorCode code, std::string message, unsigned version, bool keep_alive);
+
+ private:
+  Response healthz(const Request& request);
+  Response metrics(const Request& request);
+  Response enroll(const Request& request);
+  Response sync(const Request& request, RequestLog& log);
+  Response json(http::status status, const Json& body, const Request& request);
+
+  SyncService& service_;
+  ServerStorage& storage_;
+  Metrics& metrics_;
+};
+
+}  // namespace tandem::server

@@ -1,0 +1,159 @@
+// tandem-server: the sync server, and its administration commands.
+//
+//   tandem-server --data DIR --listen HOST:PORT          serve /v1 (default)
+//   tandem-server --data DIR school create --name NAME
+//   tandem-server --data DIR person add --school ID --name NAME --role ROLE [--profession P]
+//   tandem-server --data DIR enroll-code --person ID [--ttl-minutes 15]
+//   tandem-server --data DIR device list --school ID
+//   tandem-server --data DIR device revoke DEVICE_ID
+// Every command takes --json. Options may come before or after the command.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "tandem/server/admin.hpp"
+#include "tandem/server/options.hpp"
+#include "tandem/server/server.hpp"
+#include "tandem/server/storage.hpp"
+#include "tandem/server/sync_service.hpp"
+
+namespace {
+
+using namespace tandem::server;  // NOLINT(google-build-using-namespace)
+
+const std::vector<std::string> kRoles = {"resource_person", "teacher",  "pedagogue",
+                                         "leader",          "external", "admin"};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tandem-server: the Tandem sync server and its administration commands"};
+  app.fallthrough();  // global options are accepted after a subcommand too
+  app.require_subcommand(0, 1);
+
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  bool json = false;
+  ServerOptions options;
+  std::int64_t header_ms = options.timeouts.header.count();
+  std::int64_t body_ms = options.timeouts.body.count();
+  std::int64_t idle_ms = options.timeouts.idle.count();
+  std::int64_t drain_ms = options.timeouts.drain.count();
+  bool quiet = false;
+
+  app.add_option("--data", data_dir, "Data directory (holds tandem-server.db)");
+  app.add_flag("--json", json, "Print results as JSON");
+  app.add_option("--now-offset-ms", options.now_offset_ms,
+                 "Shift the server's wall clock (tests, drills)");
+  auto* serve_group = "Serving";
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->group(serve_group);
+  app.add_option("--max-skew-ms", options.max_skew_ms,
+                 "Reject changes stamped further ahead of server time")
+      ->group(serve_group)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--threads", options.io_threads, "Network threads (0: one per core)")
+      ->group(serve_group);
+  app.add_option("--workers", options.worker_threads, "Request handler threads (0: 16 per core)")
+      ->group(serve_group);
+  app.add_option("--max-connections", options.max_connections, "Open connections at most")
+      ->group(serve_group)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--header-timeout-ms", header_ms, "Time to send request headers")
+      ->group(serve_group);
+  app.add_option("--body-timeout-ms", body_ms, "Time to send a request body")->group(serve_group);
+  app.add_option("--idle-timeout-ms", idle_ms, "Keep-alive idle time between requests")
+      ->group(serve_group);
+  app.add_option("--drain-timeout-ms", drain_ms, "Time in-flight requests get at shutdown")
+      ->group(serve_group);
+  app.add_flag("--quiet", quiet, "No access log")->group(serve_group);
+
+  auto* school = app.add_subcommand("school", "Schools")->require_subcommand(1);
+  auto* school_create = school->add_subcommand("create", "Create a school (prints its id)");
+  std::string school_name;
+  school_create->add_option("--name", school_name, "School name")->required();
+
+  auto* person = app.add_subcommand("person", "People")->require_subcommand(1);
+  auto* person_add = person->add_subcommand("add", "Add a person to a school (prints the id)");
+  std::string person_school, person_name, person_role, person_profession;
+  person_add->add_option("--school", person_school, "School id")->required();
+  person_add->add_option("--name", person_name, "Name")->required();
+  person_add->add_option("--role", person_role, "Role")->required()->check(CLI::IsMember(kRoles));
+  person_add->add_option("--profession", person_profession, "Profession (external people)");
+
+  auto* enroll =
+      app.add_subcommand("enroll-code", "Issue a one-time enrollment code for a person's device");
+  std::string enroll_person;
+  std::int64_t ttl_minutes = 15;
+  std::int64_t ttl_seconds = 0;
+  enroll->add_option("--person", enroll_person, "Person id")->required();
+  enroll->add_option("--ttl-minutes", ttl_minutes, "Minutes the code stays valid")
+      ->check(CLI::PositiveNumber);
+  enroll
+      ->add_option("--ttl-seconds", ttl_seconds,
+                   "Seconds the code stays valid (overrides --ttl-minutes)")
+      ->check(CLI::PositiveNumber);
+
+  auto* device = app.add_subcommand("device", "Devices")->require_subcommand(1);
+  auto* device_list = device->add_subcommand("list", "List a school's devices");
+  std::string device_school;
+  device_list->add_option("--school", device_school, "School id")->required();
+  auto* device_revoke =
+      device->add_subcommand("revoke", "Revoke a device (its token stops working)");
+  std::string device_id;
+  device_revoke->add_option("DEVICE_ID", device_id, "Device id")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (data_dir.empty()) {
+    std::cerr << "tandem-server: --data DIR is required\n";
+    return 2;
+  }
+
+  if (app.get_subcommands().empty()) {
+    auto address = parse_listen_address(listen);
+    if (!address) {
+      std::cerr << "tandem-server: " << address.error().message << "\n";
+      return 2;
+    }
+    options.data_dir = data_dir;
+    options.host = address->host;
+    options.port = address->port;
+    options.timeouts.header = std::chrono::milliseconds(header_ms);
+    options.timeouts.body = std::chrono::milliseconds(body_ms);
+    options.timeouts.idle = std::chrono::milliseconds(idle_ms);
+    options.timeouts.drain = std::chrono::milliseconds(drain_ms);
+    options.access_log = !quiet;
+    return run_server(options, std::cout, std::cerr);
+  }
+
+  AdminIo io{std::cout, std::cerr, json};
+  std::error_code fs_ec;
+  std::filesystem::create_directories(data_dir, fs_ec);
+  OffsetClock clock(options.now_offset_ms);
+  auto storage = open_sqlite_storage({database_path(data_dir), &clock, options.max_skew_ms});
+  if (!storage) {
+    if (json) {
+      tandem::sync::ErrorResponse e;
+      e.error = storage.error();
+      std::cout << e.to_json().dump() << "\n";
+    } else {
+      std::cerr << "tandem-server: " << tandem::error_code_name(storage.error().code) << ": "
+                << storage.error().message << "\n";
+    }
+    return 1;
+  }
+  ServerStorage& s = **storage;
+  if (*school_create) return admin_school_create(s, school_name, io);
+  if (*person_add)
+    return admin_person_add(s, person_school, person_name, person_role, person_profession, io);
+  if (*enroll) {
+    const std::int64_t ttl_ms = ttl_seconds > 0 ? ttl_seconds * 1000 : ttl_minutes * 60 * 1000;
+    return admin_enroll_code(s, clock, enroll_person, ttl_ms, io);
+  }
+  if (*device_list) return admin_device_list(s, device_school, io);
+  if (*device_revoke) return admin_device_revoke(s, clock, device_id, io);
+  std::cerr << app.help();
+  return 2;
+}

@@ -1,0 +1,137 @@
+#include "tandem/server/server.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "access_log.hpp"
+#include "api.hpp"
+#include "connection_registry.hpp"
+#include "http_session.hpp"
+#include "listener.hpp"
+#include "tandem/server/limits.hpp"
+#include "tandem/server/metrics.hpp"
+#include "tandem/server/storage.hpp"
+#include "tandem/server/sync_service.hpp"
+
+namespace tandem::server {
+namespace {
+
+unsigned or_cores(unsigned n, unsigned at_least) {
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  return std::max(n, at_least);
+}
+
+Result<tcp::endpoint> resolve(net::io_context& ioc, const std::string& host, std::uint16_t port) {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "cannot resolve '" + host + "': " + ec.message());
+  }
+  return results.begin()->endpoint();
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  const std::string host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+int run_server(const ServerOptions& options, std::ostream& out, std::ostream& err) {
+  try {
+    std::error_code fs_ec;
+    std::filesystem::create_directories(options.data_dir, fs_ec);
+    OffsetClock clock(options.now_offset_ms);
+    auto storage =
+        open_sqlite_storage({database_path(options.data_dir), &clock, options.max_skew_ms});
+    if (!storage) {
+      err << "tandem-server: " << error_code_name(storage.error().code) << ": "
+          << storage.error().message << "\n";
+      return 1;
+    }
+    Metrics metrics;
+    SyncService service(**storage, clock, metrics, options.max_skew_ms);
+    Api api(service, **storage, metrics);
+
+    // Declared before the io_context: sessions still queued in it when it is
+    // destroyed (after a forced stop) refer to these.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    net::thread_pool workers(options.worker_threads ? options.worker_threads
+                                                    : kWorkerThreadsPerCore * cores);
+    ConnectionRegistry registry(options.max_connections);
+    SessionContext ctx{api, workers, registry, metrics, options.timeouts, options.access_log};
+    const unsigned io_threads = or_cores(options.io_threads, 1);
+    net::io_context ioc(static_cast<int>(io_threads));
+
+    auto endpoint = resolve(ioc, options.host, options.port);
+    if (!endpoint) {
+      err << "tandem-server: " << endpoint.error().message << "\n";
+      return 1;
+    }
+    auto listener = std::make_shared<Listener>(ioc, ctx);
+    if (Status s = listener->open(*endpoint); !s) {
+      err << "tandem-server: " << s.error().message << "\n";
+      return 1;
+    }
+    out << "listening on " << endpoint_text(listener->local_endpoint()) << std::endl;
+
+    // Shutdown is driven from one strand: the signal set and the drain timer.
+    auto control = net::make_strand(ioc);
+    net::signal_set signals(control, SIGINT, SIGTERM);
+    net::steady_timer drain_timer(control);
+    signals.async_wait([&](beast::error_code ec, int signo) {
+      if (ec) return;
+      log_line("signal " + std::to_string(signo) + ": draining");
+      listener->stop();
+      drain_timer.expires_after(options.timeouts.drain);
+      drain_timer.async_wait([&](beast::error_code tec) {
+        if (tec) return;
+        log_line("drain timeout: stopping with requests in flight");
+        ioc.stop();
+      });
+      signals.async_wait([&](beast::error_code sec, int) {
+        if (sec) return;
+        log_line("second signal: stopping now");
+        ioc.stop();
+      });
+      registry.begin_shutdown([&] {
+        net::post(control, [&] {
+          beast::error_code ignored;
+          signals.cancel(ignored);
+          drain_timer.cancel();
+        });
+      });
+    });
+    listener->run();
+
+    std::vector<std::thread> threads;
+    const auto run_loop = [&ioc] {
+      for (;;) {
+        try {
+          ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          log_line(std::string("unexpected exception in the event loop: ") + e.what());
+        }
+      }
+    };
+    threads.reserve(io_threads - 1);
+    for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back(run_loop);
+    run_loop();
+    for (auto& t : threads) t.join();
+    workers.join();
+    log_line("stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    err << "tandem-server: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace tandem::server

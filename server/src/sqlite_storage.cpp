@@ -1,0 +1,595 @@
+// The embedded ServerStorage: one SQLite file (DIR/tandem-server.db) holding a
+// tandem::Store — the same records, merge state and merge code as on every
+// device — and the server's own tables next to it, written through
+// Store::handle() inside Store::transaction() so that a merge, its place in
+// the school's sequence and the device's mutation bookkeeping commit together.
+//
+// Durability: the Store opens the file in WAL mode with synchronous=FULL, so a
+// COMMIT that returned has reached the disk before any 2xx is sent.
+// Thread-safety: one connection, one mutex around every public method;
+// pushes from many devices are group-committed (see run_mutation).
+#include <sqlite3.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "sqlite_stmt.hpp"
+#include "tandem/core/schema.hpp"
+#include "tandem/core/store.hpp"
+#include "tandem/server/limits.hpp"
+#include "tandem/server/storage.hpp"
+
+namespace tandem::server {
+namespace {
+
+using detail::exec;
+using detail::Stmt;
+
+constexpr int kServerSchemaVersion = 1;
+
+// The server's tables. Names start with server_ to stay clear of the Store's.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS server_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- Enrolled devices. token_hash: hex SHA-256 of the bearer token (the token
+-- itself is never stored). last_mutation_id/last_response/last_digest: the
+-- device's last push, answered again verbatim when retried.
+CREATE TABLE IF NOT EXISTS server_devices(
+  id TEXT PRIMARY KEY, school TEXT NOT NULL, person TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+  token_hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL DEFAULT 0,
+  revoked_ms INTEGER, last_mutation_id INTEGER NOT NULL DEFAULT 0, last_digest TEXT NOT NULL DEFAULT '',
+  last_response TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS server_devices_school ON server_devices(school);
+-- One-time enrollment codes, by hash; used_ms set when consumed.
+CREATE TABLE IF NOT EXISTS server_enrollment_codes(
+  code_hash TEXT PRIMARY KEY, person TEXT NOT NULL, school TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device TEXT) WITHOUT ROWID;
+-- Per-school change sequence: what devices pull. seq is dense per school,
+-- given out by server_school_seq (never reused, even after a purge).
+CREATE TABLE IF NOT EXISTS server_school_seq(school TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_changes(
+  school TEXT NOT NULL, seq INTEGER NOT NULL, hlc TEXT NOT NULL UNIQUE, record TEXT NOT NULL,
+  kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(school, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS server_changes_record ON server_changes(record);
+)sql";
+
+// Read-only connections to the same file. In WAL mode they read the last
+// committed state while the writer commits, so authentication and pulls do
+// not wait behind a group commit's fsync.
+// Thread-safety: acquire() from any thread; a lease is used by one thread.
+class ReaderPool {
+ public:
+  static constexpr std::size_t kReaders = 4;
+
+  ~ReaderPool() {
+    for (auto& r : readers_) sqlite3_close_v2(r.db);
+  }
+
+  Status open(const std::string& path) {
+    for (auto& r : readers_) {
+      const int rc =
+          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+      if (rc != SQLITE_OK)
+        return detail::sqlite_error(r.db, rc, "cannot open a reader on '" + path + "'");
+      sqlite3_busy_timeout(r.db, 5000);
+    }
+    return {};
+  }
+
+  class Lease {
+   public:
+    Lease(std::mutex& mu, sqlite3* db) : lock_(mu), db_(db) {}
+    Lease(std::unique_lock<std::mutex>&& lock, sqlite3* db) : lock_(std::move(lock)), db_(db) {}
+    sqlite3* db() const { return db_; }
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+    sqlite3* db_;
+  };
+
+  // A free reader if there is one, else waits for one (by rotation).
+  Lease acquire() {
+    for (auto& r : readers_) {
+      std::unique_lock lock(r.mu, std::try_to_lock);
+      if (lock.owns_lock()) return Lease(std::move(lock), r.db);
+    }
+    auto& r = readers_[next_.fetch_add(1, std::memory_order_relaxed) % kReaders];
+    return Lease(r.mu, r.db);
+  }
+
+ private:
+  struct Reader {
+    std::mutex mu;
+    sqlite3* db = nullptr;
+  };
+  std::array<Reader, kReaders> readers_;
+  std::atomic<std::size_t> next_{0};
+};
+
+class SqliteStorage;
+
+class SqlitePushTransaction final : public PushTransaction {
+ public:
+  explicit SqlitePushTransaction(SqliteStorage& s) : s_(s) {}
+  Result<std::optional<std::string>> record_school(std::string_view record_id) override;
+  Result<AppliedChange> apply(const Change& change) override;
+
+ private:
+  SqliteStorage& s_;
+};
+
+class SqliteStorage final : public ServerStorage {
+ public:
+  explicit SqliteStorage(std::unique_ptr<Store> store)
+      : store_(std::move(store)), db_(store_->handle()) {}
+
+  // REQUIRES: migrate() done (the readers need the tables).
+  Status open_readers(const std::string& path) { return readers_.open(path); }
+
+  // Creates or upgrades the server's tables. An up-to-date file is only read
+  // (admin commands open it while the server runs: no write lock needed).
+  Status migrate() {
+    std::lock_guard lock(mu_);
+    {
+      Stmt v(db_, "SELECT value FROM server_meta WHERE key='schema_version'");
+      if (v.ok()) {
+        auto row = v.step();
+        if (row && *row && v.text(0) == std::to_string(kServerSchemaVersion)) return {};
+      }
+    }
+    return store_->transaction([&]() -> Status {
+      TANDEM_TRY(exec(db_, kSchemaV1));
+      Stmt v(db_, "SELECT value FROM server_meta WHERE key='schema_version'");
+      auto row = v.step();
+      if (!row) return std::move(row).error();
+      if (*row && std::stoi(v.text(0)) > kServerSchemaVersion) {
+        return make_error(
+            ErrorCode::kUnsupportedVersion,
+            "server tables are from a newer tandem-server (version " + v.text(0) + ")");
+      }
+      Stmt set(db_, "INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
+      return set.bind(1, std::to_string(kServerSchemaVersion)).run();
+    });
+  }
+
+  // ---- administration ----
+
+  Result<sync::SchoolInfo> create_school(std::string_view name) override {
+    std::lock_guard lock(mu_);
+    sync::SchoolInfo info;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      auto id = store_->create("school", Json{{"name", name}});
+      if (!id) return std::move(id).error();
+      info = {*id, std::string(name)};
+      return sequence_local_writes();
+    }));
+    return info;
+  }
+
+  Result<sync::PersonInfo> add_person(std::string_view school, std::string_view name,
+                                      std::string_view role, std::string_view profession) override {
+    std::lock_guard lock(mu_);
+    sync::PersonInfo info;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      auto s = store_->get(school);
+      if (!s && s.error().code != ErrorCode::kNotFound) return s.error();
+      if (!s || s->kind != "school" || !s->live()) {
+        return make_error(ErrorCode::kNotFound,
+                          "no school '" + std::string(school.substr(0, 64)) + "'");
+      }
+      Json fields{{"school", school}, {"name", name}, {"role", role}};
+      if (!profession.empty()) fields["profession"] = profession;
+      auto id = store_->create("person", fields);
+      if (!id) return std::move(id).error();
+      info = {*id, std::string(name), std::string(role)};
+      return sequence_local_writes();
+    }));
+    return info;
+  }
+
+  Result<std::string> add_enrollment_code(std::string_view code_hash, std::string_view person,
+                                          std::int64_t now_ms, std::int64_t expires_ms) override {
+    std::lock_guard lock(mu_);
+    std::string school;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      auto p = store_->get(person);
+      if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
+      if (!p || p->kind != "person" || !p->live()) {
+        return make_error(ErrorCode::kNotFound,
+                          "no person '" + std::string(person.substr(0, 64)) + "'");
+      }
+      school = p->school;
+      Stmt st(
+          db_,
+          "INSERT INTO server_enrollment_codes(code_hash, person, school, created_ms, expires_ms) "
+          "VALUES(?,?,?,?,?)");
+      return st.bind(1, code_hash)
+          .bind(2, person)
+          .bind(3, school)
+          .bind(4, now_ms)
+          .bind(5, expires_ms)
+          .run();
+    }));
+    return school;
+  }
+
+  Result<std::vector<DeviceRecord>> list_devices(std::string_view school) override {
+    auto reader = readers_.acquire();
+    Stmt st(
+        reader.db(),
+        "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM server_devices "
+        "WHERE school=? ORDER BY created_ms, id");
+    st.bind(1, school);
+    std::vector<DeviceRecord> out;
+    for (;;) {
+      auto row = st.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      out.push_back(read_device(st));
+    }
+    return out;
+  }
+
+  Status revoke_device(std::string_view device_id, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    return store_->transaction([&]() -> Status {
+      Stmt st(db_, "UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
+      TANDEM_TRY(st.bind(1, now_ms).bind(2, device_id).run());
+      if (sqlite3_changes(db_) == 0) {
+        return make_error(ErrorCode::kNotFound,
+                          "no device '" + std::string(device_id.substr(0, 64)) + "'");
+      }
+      return {};
+    });
+  }
+
+  // ---- protocol ----
+
+  Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
+                            std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    Enrollment e;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      Stmt code(db_,
+                "SELECT person, school, expires_ms, used_ms FROM server_enrollment_codes WHERE "
+                "code_hash=?");
+      code.bind(1, code_hash);
+      auto row = code.step();
+      if (!row) return std::move(row).error();
+      if (!*row || !code.is_null(3)) {
+        return make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code");
+      }
+      if (code.int64(2) <= now_ms)
+        return make_error(ErrorCode::kExpired, "enrollment code has expired");
+      const std::string person_id = code.text(0);
+      const std::string school_id = code.text(1);
+      auto person = store_->get(person_id);
+      auto school = store_->get(school_id);
+      if (!person || !person->live() || !school || !school->live()) {
+        // The person or school was deleted after the code was issued.
+        return make_error(ErrorCode::kUnauthorized, "enrollment code no longer valid");
+      }
+      Stmt use(db_, "UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
+      TANDEM_TRY(use.bind(1, now_ms).bind(2, device.id).bind(3, code_hash).run());
+      Stmt ins(db_,
+               "INSERT INTO server_devices(id, school, person, name, token_hash, created_ms, "
+               "last_seen_ms) "
+               "VALUES(?,?,?,?,?,?,?)");
+      TANDEM_TRY(ins.bind(1, device.id)
+                     .bind(2, school_id)
+                     .bind(3, person_id)
+                     .bind(4, device.name)
+                     .bind(5, device.token_hash)
+                     .bind(6, now_ms)
+                     .bind(7, now_ms)
+                     .run());
+      e.device =
+          DeviceRecord{device.id, school_id, person_id, device.name, now_ms, now_ms, std::nullopt};
+      e.school = {school_id, string_field(*school, "name")};
+      e.person = {person_id, string_field(*person, "name"), string_field(*person, "role")};
+      return {};
+    }));
+    return e;
+  }
+
+  Result<DeviceRecord> device_by_token(std::string_view token_hash, std::int64_t now_ms) override {
+    DeviceRecord d;
+    {
+      auto reader = readers_.acquire();
+      Stmt st(reader.db(),
+              "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM "
+              "server_devices "
+              "WHERE token_hash=?");
+      st.bind(1, token_hash);
+      auto row = st.step();
+      if (!row) return std::move(row).error();
+      if (!*row || !st.is_null(6)) {
+        return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+      }
+      d = read_device(st);
+    }
+    if (now_ms - d.last_seen_ms >= kLastSeenGranularityMs) {
+      std::lock_guard lock(mu_);
+      Stmt touch(db_, "UPDATE server_devices SET last_seen_ms=max(last_seen_ms, ?) WHERE id=?");
+      TANDEM_TRY(touch.bind(1, now_ms).bind(2, d.id).run());
+      d.last_seen_ms = now_ms;
+    }
+    return d;
+  }
+
+  // Group commit: a mutation waits in a queue; whichever caller finds no
+  // commit in progress becomes the leader and runs every queued mutation in
+  // ONE transaction (each in its own savepoint, so one failing mutation rolls
+  // back alone), with one fsync for all of them. Throughput then grows with
+  // the number of devices pushing at once instead of being one fsync per push.
+  // Each caller returns only after the commit that holds its mutation.
+  Result<MutationOutcome> run_mutation(const DeviceRecord& device, std::int64_t mutation_id,
+                                       std::string_view batch_digest,
+                                       const MutationFn& fn) override {
+    MutationJob job{device, mutation_id, batch_digest, fn, {}, {}, false};
+    std::unique_lock queue_lock(queue_mu_);
+    queue_.push_back(&job);
+    while (!job.done) {
+      if (leader_active_) {
+        queue_cv_.wait(queue_lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<MutationJob*> batch;
+      batch.swap(queue_);
+      queue_lock.unlock();
+      commit_batch(batch);
+      queue_lock.lock();
+      for (MutationJob* j : batch) j->done = true;
+      leader_active_ = false;
+      queue_cv_.notify_all();
+    }
+    if (!job.status) return job.status.error();
+    return std::move(job.outcome);
+  }
+
+  Result<std::vector<StoredChange>> read_changes(std::string_view school, std::int64_t after_seq,
+                                                 std::size_t limit) override {
+    auto reader = readers_.acquire();
+    Stmt st(reader.db(),
+            "SELECT seq, record, kind, body FROM server_changes WHERE school=? AND seq>? ORDER BY "
+            "seq LIMIT ?");
+    st.bind(1, school).bind(2, after_seq).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<StoredChange> out;
+    for (;;) {
+      auto row = st.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      out.push_back(StoredChange{st.int64(0), st.text(1), st.text(2), st.text(3)});
+    }
+    return out;
+  }
+
+  Result<std::int64_t> count_active_devices(std::int64_t since_ms) override {
+    auto reader = readers_.acquire();
+    Stmt st(reader.db(),
+            "SELECT count(*) FROM server_devices WHERE revoked_ms IS NULL AND last_seen_ms>=?");
+    st.bind(1, since_ms);
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    return st.int64(0);
+  }
+
+  Status check_health() override {
+    auto reader = readers_.acquire();
+    Stmt st(reader.db(), "SELECT 1 FROM server_meta LIMIT 1");
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    return {};
+  }
+
+  // ---- used by SqlitePushTransaction, under mu_ inside a transaction ----
+
+  // Reads the Store's `records` row directly: the school is kept queryable
+  // without decoding content (ROADMAP step 3), and Store::get would load a
+  // record's whole text state just to learn it.
+  Result<std::optional<std::string>> record_school_locked(std::string_view id) {
+    Stmt st(db_, "SELECT school FROM records WHERE id=?");
+    st.bind(1, id);
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return std::optional<std::string>();
+    return std::optional<std::string>(st.text(0));
+  }
+
+  Result<AppliedChange> apply_locked(const Change& change) {
+    auto outcome = store_->apply(change);
+    if (!outcome) return std::move(outcome).error();
+    AppliedChange applied{*outcome, std::nullopt};
+    if (*outcome != ApplyOutcome::kApplied) return applied;
+    auto seq = append_to_sequence(change);
+    if (!seq) return std::move(seq).error();
+    applied.seq = *seq;
+    if (change.op == Op::kPurge) {
+      // Erasure: the record's content leaves the sequence; the purge stays so
+      // that every device erases it on its next pull.
+      Stmt del(db_, "DELETE FROM server_changes WHERE school=? AND record=? AND hlc<>?");
+      TANDEM_TRY(del.bind(1, change.school).bind(2, change.record).bind(3, change.hlc.str()).run());
+      purged_ = true;
+    }
+    return applied;
+  }
+
+ private:
+  static DeviceRecord read_device(const Stmt& st) {
+    DeviceRecord d;
+    d.id = st.text(0);
+    d.school = st.text(1);
+    d.person = st.text(2);
+    d.name = st.text(3);
+    d.created_ms = st.int64(4);
+    d.last_seen_ms = st.int64(5);
+    if (!st.is_null(6)) d.revoked_ms = st.int64(6);
+    return d;
+  }
+
+  static std::string string_field(const Record& r, const char* name) {
+    auto it = r.fields.find(name);
+    return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
+  struct MutationJob {
+    const DeviceRecord& device;
+    std::int64_t mutation_id;
+    std::string_view digest;
+    const MutationFn& fn;
+    MutationOutcome outcome;
+    Status status;
+    bool done = false;  // guarded by queue_mu_
+  };
+
+  // Runs `batch` in one transaction. REQUIRES: the caller is the leader.
+  void commit_batch(const std::vector<MutationJob*>& batch) {
+    std::lock_guard lock(mu_);
+    Status committed = store_->transaction([&]() -> Status {
+      for (MutationJob* job : batch) {
+        job->status = store_->transaction([&]() -> Status {
+          // An exception must not escape with the transaction open (nor leave
+          // the group-commit leader unset): it fails this mutation only.
+          try {
+            return run_one(*job);
+          } catch (const std::exception&) {
+            return make_error(ErrorCode::kInternal, "internal error while applying a push");
+          }
+        });
+      }
+      return {};
+    });
+    if (!committed) {
+      for (MutationJob* job : batch) job->status = committed;
+    }
+    if (purged_) {
+      // Erasure must not linger in the write-ahead log either: copy it into
+      // the database (secure_delete zeroes freed pages) and truncate it.
+      // Best effort: a reader holding an old snapshot can delay it.
+      purged_ = false;
+      (void)exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+  }
+
+  // One mutation, inside the batch transaction (its own savepoint).
+  Status run_one(MutationJob& job) {
+    MutationOutcome& out = job.outcome;
+    Stmt st(db_,
+            "SELECT last_mutation_id, last_digest, last_response, revoked_ms FROM server_devices "
+            "WHERE id=?");
+    st.bind(1, job.device.id);
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    // Revoked between authentication and now: the push must not land.
+    if (!*row || !st.is_null(3))
+      return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+    const std::int64_t last = st.int64(0);
+    out.last_mutation_id = last;
+    if (job.mutation_id < last) {
+      out.state = MutationState::kStale;
+      return {};
+    }
+    if (job.mutation_id == last) {
+      out.state = st.text(1) == job.digest ? MutationState::kReplayed : MutationState::kReused;
+      if (out.state == MutationState::kReplayed) out.response = st.text(2);
+      return {};
+    }
+    SqlitePushTransaction txn(*this);
+    auto answer = job.fn(txn);
+    if (!answer) return std::move(answer).error();
+    Stmt up(
+        db_,
+        "UPDATE server_devices SET last_mutation_id=?, last_digest=?, last_response=? WHERE id=?");
+    TANDEM_TRY(up.bind(1, job.mutation_id)
+                   .bind(2, job.digest)
+                   .bind(3, *answer)
+                   .bind(4, job.device.id)
+                   .run());
+    out.state = MutationState::kCommitted;
+    out.response = std::move(*answer);
+    out.last_mutation_id = job.mutation_id;
+    return {};
+  }
+
+  // Appends a change to its school's sequence; returns its seq.
+  Result<std::int64_t> append_to_sequence(const Change& change) {
+    Stmt bump(db_,
+              "INSERT INTO server_school_seq(school, last_seq) VALUES(?, 1) "
+              "ON CONFLICT(school) DO UPDATE SET last_seq=last_seq+1 RETURNING last_seq");
+    bump.bind(1, change.school);
+    auto row = bump.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return make_error(ErrorCode::kInternal, "sequence not advanced");
+    const std::int64_t seq = bump.int64(0);
+    (void)bump.step();  // finish the statement
+    Stmt ins(
+        db_,
+        "INSERT INTO server_changes(school, seq, hlc, record, kind, body) VALUES(?,?,?,?,?,?)");
+    TANDEM_TRY(ins.bind(1, change.school)
+                   .bind(2, seq)
+                   .bind(3, change.hlc.str())
+                   .bind(4, change.record)
+                   .bind(5, change.kind)
+                   .bind(6, change.to_json().dump())
+                   .run());
+    return seq;
+  }
+
+  // Local writes (admin) land in the Store's outbox; the server has no
+  // upstream, so they go into the school's sequence and leave the outbox.
+  // REQUIRES: inside a Store transaction.
+  Status sequence_local_writes() {
+    auto pending = store_->outbox(kMaxChangesPerPush);
+    if (!pending) return std::move(pending).error();
+    std::vector<std::string> hlcs;
+    for (const auto& logged : *pending) {
+      auto seq = append_to_sequence(logged.change);
+      if (!seq) return std::move(seq).error();
+      hlcs.push_back(logged.change.id());
+    }
+    return store_->ack(hlcs);
+  }
+
+  ReaderPool readers_;
+  std::mutex mu_;  // the writer connection and the Store
+  std::unique_ptr<Store> store_;
+  sqlite3* db_;
+  bool purged_ = false;  // a purge was applied in the current batch (under mu_)
+
+  std::mutex queue_mu_;  // the group-commit queue
+  std::condition_variable queue_cv_;
+  std::vector<MutationJob*> queue_;
+  bool leader_active_ = false;
+};
+
+Result<std::optional<std::string>> SqlitePushTransaction::record_school(
+    std::string_view record_id) {
+  return s_.record_school_locked(record_id);
+}
+
+Result<AppliedChange> SqlitePushTransaction::apply(const Change& change) {
+  return s_.apply_locked(change);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options) {
+  StoreOptions so;
+  so.path = options.path;
+  so.clock = options.clock;
+  so.max_ahead_ms = options.max_skew_ms;
+  auto store = Store::open(so);
+  if (!store) return std::move(store).error();
+  // The Store already sets these; they are restated because the server's 2xx
+  // promise depends on them.
+  TANDEM_TRY(exec((*store)->handle(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  auto storage = std::make_unique<SqliteStorage>(std::move(*store));
+  TANDEM_TRY(storage->migrate());
+  TANDEM_TRY(storage->open_readers(options.path));
+  return std::unique_ptr<ServerStorage>(std::move(storage));
+}
+
+}  // namespace tandem::server

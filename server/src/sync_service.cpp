@@ -1,0 +1,171 @@
+#include "tandem/server/sync_service.hpp"
+
+#include "tandem/core/schema.hpp"
+#include "tandem/server/access.hpp"
+#include "tandem/server/crypto.hpp"
+
+namespace tandem::server {
+namespace {
+
+// Failures that are not about one change but about the server (the whole
+// push is rolled back and answered 5xx; the client retries it later).
+bool is_server_failure(ErrorCode code) {
+  return code == ErrorCode::kIo || code == ErrorCode::kDiskFull || code == ErrorCode::kCorrupt ||
+         code == ErrorCode::kBusy || code == ErrorCode::kInternal || code == ErrorCode::kServer;
+}
+
+// Identifies a batch by its change ids, so that a retry (same id, same
+// batch) is told apart from a reused id with other changes.
+std::string batch_digest(const sync::PushRequest& push) {
+  std::string ids;
+  ids.reserve(push.changes.size() * 40);
+  for (const auto& c : push.changes) {
+    ids += c.hlc.str();
+    ids += '\n';
+  }
+  return sha256_hex(ids);
+}
+
+}  // namespace
+
+SyncService::SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics,
+                         std::int64_t max_skew_ms)
+    : storage_(storage), clock_(clock), metrics_(metrics), max_skew_ms_(max_skew_ms) {}
+
+Outcome<sync::EnrollResponse> SyncService::enroll(const sync::EnrollRequest& request) {
+  using R = Outcome<sync::EnrollResponse>;
+  const std::string code = normalize_enrollment_code(request.code);
+  if (code.empty())
+    return R::fail(make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code"));
+  auto token = new_device_token();
+  if (!token) return R::fail(std::move(token).error());
+  auto id = new_device_id();
+  if (!id) return R::fail(std::move(id).error());
+  const std::int64_t now = now_ms();
+  auto enrolled = storage_.enroll(sha256_hex(code),
+                                  NewDevice{*id, request.device_name, sha256_hex(*token)}, now);
+  if (!enrolled) return R::fail(std::move(enrolled).error());
+  sync::EnrollResponse r;
+  r.device_id = enrolled->device.id;
+  r.token = std::move(*token);
+  r.school = enrolled->school;
+  r.person = enrolled->person;
+  r.server_time_ms = now;
+  R out;
+  out.value = std::move(r);
+  return out;
+}
+
+Result<DeviceRecord> SyncService::authenticate(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) {
+    return make_error(ErrorCode::kUnauthorized, "missing bearer token");
+  }
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    const char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != kScheme[i]) {
+      return make_error(ErrorCode::kUnauthorized, "missing bearer token");
+    }
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.size() > 256)
+    return make_error(ErrorCode::kUnauthorized, "malformed bearer token");
+  return storage_.device_by_token(sha256_hex(token), now_ms());
+}
+
+Status SyncService::check_change(const Change& change, std::int64_t now_ms) const {
+  TANDEM_TRY(validate_change(change));
+  if (change.hlc.ms > now_ms + max_skew_ms_) {
+    return make_error(ErrorCode::kClockSkew,
+                      "the change is stamped " + std::to_string((change.hlc.ms - now_ms) / 1000) +
+                          " s ahead of server time; fix the device clock (see server_time_ms)");
+  }
+  return {};
+}
+
+Outcome<sync::SyncResponse> SyncService::sync(const DeviceRecord& device,
+                                              const sync::SyncRequest& request) {
+  using R = Outcome<sync::SyncResponse>;
+  const std::int64_t now = now_ms();
+  sync::SyncResponse response;
+  response.server_time_ms = now;
+
+  if (request.push) {
+    const sync::PushRequest& push = *request.push;
+    auto fn = [&](PushTransaction& txn) -> Result<std::string> {
+      sync::PushResponse answer;
+      answer.mutation_id = push.mutation_id;
+      answer.results.reserve(push.changes.size());
+      for (const Change& change : push.changes) {
+        sync::ChangeResult result;
+        result.hlc = change.hlc.str();
+        Status allowed = check_write_access(device, change, txn);
+        if (allowed) allowed = check_change(change, now);
+        if (!allowed) {
+          if (is_server_failure(allowed.error().code)) return allowed.error();
+          result.status = sync::ChangeStatus::kRejected;
+          result.error = allowed.error();
+        } else if (auto applied = txn.apply(change); !applied) {
+          if (is_server_failure(applied.error().code)) return std::move(applied).error();
+          result.status = sync::ChangeStatus::kRejected;
+          result.error = std::move(applied).error();
+        } else {
+          result.status = applied->outcome == ApplyOutcome::kDuplicate
+                              ? sync::ChangeStatus::kDuplicate
+                              : sync::ChangeStatus::kAccepted;
+          result.seq = applied->seq;
+        }
+        answer.results.push_back(std::move(result));
+      }
+      return answer.to_json().dump();
+    };
+    auto outcome = storage_.run_mutation(device, push.mutation_id, batch_digest(push), fn);
+    if (!outcome) return R::fail(std::move(outcome).error());
+    switch (outcome->state) {
+      case MutationState::kStale: {
+        R r = R::fail(make_error(ErrorCode::kAlreadyExists,
+                                 "push.mutation_id " + std::to_string(push.mutation_id) +
+                                     " is below this device's last one; use a larger id"));
+        r.error.last_mutation_id = outcome->last_mutation_id;
+        return r;
+      }
+      case MutationState::kReused: {
+        R r = R::fail(make_error(ErrorCode::kAlreadyExists,
+                                 "push.mutation_id " + std::to_string(push.mutation_id) +
+                                     " was already used for a different batch"));
+        r.error.last_mutation_id = outcome->last_mutation_id;
+        return r;
+      }
+      case MutationState::kCommitted:
+      case MutationState::kReplayed: {
+        auto json = sync::parse_json(outcome->response);
+        auto stored =
+            json ? sync::PushResponse::from_json(*json) : Result<sync::PushResponse>(json.error());
+        if (!stored)
+          return R::fail(make_error(ErrorCode::kCorrupt, "stored push answer unreadable"));
+        if (outcome->state == MutationState::kCommitted) {
+          std::int64_t counts[3] = {0, 0, 0};
+          for (const auto& r : stored->results) ++counts[static_cast<int>(r.status)];
+          metrics_.count_changes(counts[0], counts[1], counts[2]);
+        } else {
+          stored->replayed = true;
+        }
+        response.push = std::move(*stored);
+        break;
+      }
+    }
+  }
+
+  if (request.pull) {
+    auto page = changes_visible_to(storage_, device, *request.pull);
+    if (!page) return R::fail(std::move(page).error());
+    response.pull = std::move(*page);
+  }
+  R out;
+  out.value = std::move(response);
+  return out;
+}
+
+}  // namespace tandem::server

@@ -1,0 +1,188 @@
+// SyncEngine: the client side of /v1 sync for one local Store.
+//
+// One call to sync() pushes the outbox in batches and pulls the school's
+// changes page by page (one request may carry both) until the outbox is
+// empty and the server says there is no more, or until an error that a retry
+// cannot fix. Everything it needs is injected: the Store, the Transport, the
+// (skew-corrected) clock, a sleep function and a random source. It starts no
+// threads and keeps no global state; a host calls sync() from whatever thread
+// or background window it has.
+//
+// Durability and exactly-once (SYNC.md properties 2-4), all state in the
+// Store's metadata so a crash at any instant is survivable:
+//  - Before a batch is sent, its mutation id (per device, strictly
+//    increasing) and the hlc list of its changes are committed
+//    (kMetaMutationId, kMetaInflight). Until the server's answer is processed
+//    every retry — after a timeout, a cut connection, a 5xx or a crash of the
+//    process — sends exactly that batch under exactly that id, so the server
+//    applies it once and replays its stored answer otherwise.
+//  - Changes leave the outbox (Store::ack) only after the server's answer, in
+//    one transaction with clearing the in-flight record.
+//  - Each pulled page is applied (Store::apply) in ONE transaction together
+//    with the new cursor (kMetaCursor): a crash re-pulls at most that page,
+//    and applying is idempotent anyway.
+//  - A change the server rejects (schema, clock skew, access) is recorded in
+//    the table sync_rejected of the same file, reported, and dropped from the
+//    outbox, so it never blocks the queue.
+//
+// Retries: network failures, timeouts, 5xx and 503 are retried with
+// exponential backoff and jitter (RetryPolicy), same request bytes each time.
+// A stale or reused mutation id (409, e.g. a database restored from a
+// backup) re-batches under an id above the server's last one; the server
+// answers already-known changes as duplicates. 413 halves the batch size.
+//
+// Clock: every answer carries server_time_ms. The engine estimates the offset
+// (server - device, at the middle of the round trip); when it exceeds
+// EngineOptions::clock_tolerance_ms it is stored in kMetaClockOffset and set
+// on the SkewCorrectedClock, so later local stamps follow server time.
+//
+// Thread-safety: one thread at a time, like the Store. Two processes syncing
+// one file at once is safe (the server deduplicates) but wasteful.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/store.hpp"
+#include "tandem/sync/protocol.hpp"
+#include "tandem/sync/skew_clock.hpp"
+#include "tandem/sync/transport.hpp"
+
+namespace tandem::sync {
+
+// Store metadata keys (local only: never in dumps or on the wire).
+inline constexpr std::string_view kMetaServerUrl = "sync.server_url";
+inline constexpr std::string_view kMetaToken = "sync.token";
+inline constexpr std::string_view kMetaDeviceId = "sync.device_id";
+inline constexpr std::string_view kMetaSchoolId = "sync.school_id";
+inline constexpr std::string_view kMetaSchoolName = "sync.school_name";
+inline constexpr std::string_view kMetaPersonId = "sync.person_id";
+inline constexpr std::string_view kMetaPersonName = "sync.person_name";
+inline constexpr std::string_view kMetaPersonRole = "sync.person_role";
+inline constexpr std::string_view kMetaCursor = "sync.cursor";
+inline constexpr std::string_view kMetaMutationId = "sync.mutation_id";  // last id used
+inline constexpr std::string_view kMetaInflight = "sync.inflight";       // {"mutation_id":N,"hlcs":[...]} or ""
+inline constexpr std::string_view kMetaLastSync = "sync.last_sync_ms";
+
+struct RetryPolicy {
+  int max_attempts = 8;  // per request, first try included
+  std::chrono::milliseconds initial_backoff{250};
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+struct EngineOptions {
+  std::size_t push_batch = 500;  // changes per push (<= kMaxChangesPerPush)
+  std::size_t pull_limit = 500;  // changes per pull page (<= kMaxPullLimit)
+  bool push = true;
+  bool pull = true;
+  RetryPolicy retry;
+  // Offsets to server time up to this size are not corrected.
+  std::int64_t clock_tolerance_ms = 2'000;
+  // Stop after this many successful requests (0: no limit). For hosts with a
+  // short background window; the next sync() continues where this one stopped.
+  std::int64_t max_requests = 0;
+};
+
+struct SyncProgress {
+  enum class Phase { kSending, kRetrying, kApplied, kDone };
+  Phase phase = Phase::kSending;
+  std::int64_t pushed = 0;       // changes acknowledged so far in this sync()
+  std::int64_t pulled = 0;       // changes received so far
+  std::int64_t outbox_left = 0;  // local changes still to push
+  std::int64_t cursor = 0;       // position in the school's sequence
+  bool more = false;             // the server has more to pull
+  int attempt = 0;               // kRetrying: the attempt that failed (1-based)
+  std::chrono::milliseconds retry_in{0};
+  std::optional<Error> error;    // kRetrying: why
+};
+
+// A change the server refused (kept in the table sync_rejected).
+struct RejectedChange {
+  std::string hlc;
+  std::string record;
+  std::string kind;
+  std::string op;
+  std::string field;
+  Error error;
+  std::int64_t mutation_id = 0;
+  std::int64_t at_ms = 0;  // device time it was recorded
+  Json to_json() const;
+};
+
+struct SyncSummary {
+  std::int64_t pushed = 0;      // changes the server answered (accepted + duplicate + rejected)
+  std::int64_t accepted = 0;
+  std::int64_t duplicates = 0;  // the server had them already (e.g. an answer lost earlier)
+  std::int64_t rejected = 0;
+  std::int64_t pulled = 0;      // changes received
+  std::int64_t applied = 0;     // of which new here (the rest were already known)
+  std::int64_t requests = 0;    // successful round trips
+  std::int64_t retries = 0;     // failed attempts that were retried
+  std::int64_t cursor = 0;
+  std::int64_t outbox_left = 0;
+  bool complete = false;        // outbox empty and nothing more to pull
+  std::int64_t server_time_ms = 0;
+  std::int64_t clock_offset_ms = 0;  // last measured server - device
+  std::int64_t clock_correction_ms = 0;  // offset now applied to local stamps (0: none)
+  bool clock_corrected_now = false;  // this sync() changed the correction
+  std::vector<RejectedChange> newly_rejected;
+  Json to_json() const;
+};
+
+using SleepFn = std::function<void(std::chrono::milliseconds)>;
+using RandomFn = std::function<std::uint64_t()>;
+using ProgressFn = std::function<void(const SyncProgress&)>;
+
+class SyncEngine {
+ public:
+  // REQUIRES: store was opened with `clock` (open_synced_store) and every
+  // argument outlives the engine. `sleep` waits (backoff); `random` feeds
+  // the jitter.
+  SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& clock, SleepFn sleep, RandomFn random,
+             EngineOptions options = {});
+
+  // Runs until complete or failed. Errors: kUnauthorized ("device revoked or
+  // not enrolled"; local data untouched), kNetwork/kTimeout/kServer/kBusy
+  // once the retries are used up (progress so far is kept and the next call
+  // resumes), the Store's errors, and any error the server gives the whole
+  // request. On error, the summary of what was done is in last_summary().
+  Result<SyncSummary> sync(const ProgressFn& progress = {});
+  const SyncSummary& last_summary() const { return summary_; }
+
+  // Every change the server has rejected on this device, oldest first.
+  static Result<std::vector<RejectedChange>> rejected(Store& store);
+
+ private:
+  struct Batch {
+    std::int64_t mutation_id = 0;
+    std::vector<Change> changes;
+  };
+  Result<std::optional<Batch>> current_batch();
+  Status drop_inflight();
+  Result<SyncResponse> send_with_retry(const std::string& token, const std::string& body,
+                                       ErrorResponse* details, const ProgressFn& progress);
+  Status learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms);
+  Status handle_push(const Batch& batch, const PushResponse& answer);
+  Status handle_pull(const PullResponse& page);
+  Status record_rejected(const Change& change, const Error& error, std::int64_t mutation_id);
+  void report(const ProgressFn& progress, SyncProgress::Phase phase);
+
+  Store& store_;
+  Transport& transport_;
+  SkewCorrectedClock& clock_;
+  SleepFn sleep_;
+  RandomFn random_;
+  EngineOptions options_;
+  std::size_t batch_size_ = 0;
+  std::int64_t cursor_ = 0;
+  bool more_ = false;
+  SyncSummary summary_;
+};
+
+}  // namespace tandem::sync

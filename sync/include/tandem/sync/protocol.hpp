@@ -1,0 +1,158 @@
+// The /v1 wire protocol: the messages a device and the server exchange, and
+// their JSON codec. Shared by the server (server/) and the client sync engine
+// (sync/); docs/protocol.md and docs/openapi.yaml describe the same messages
+// for people.
+//
+// Decoding is strict: unknown members, wrong JSON types, missing members and
+// out-of-range numbers are errors with the stable codes of error.hpp
+// (kUnknownField, kWrongType, kMissingField, kInvalidValue, ...), and the
+// message names the offending member ("push.changes[3]: unknown member 'x'").
+// Messages never contain note contents: only member names and limits.
+//
+// Thread-safety: every function here is pure (no shared state) and may be
+// called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/change.hpp"
+#include "tandem/core/error.hpp"
+
+namespace tandem::sync {
+
+// ---- hard limits of /v1 (the server enforces them; a client stays below) ----
+inline constexpr std::size_t kMaxChangesPerPush = 1000;
+inline constexpr std::size_t kMaxPullLimit = 1000;  // larger requests are clamped
+inline constexpr std::size_t kDefaultPullLimit = 500;
+inline constexpr std::size_t kMaxBodyBytes = 8 * 1024 * 1024;  // 413 above
+inline constexpr std::size_t kMaxJsonDepth = 64;               // nesting of arrays/objects
+inline constexpr std::int64_t kDefaultMaxSkewMs = 5 * 60 * 1000;
+inline constexpr std::string_view kServerTimeHeader = "X-Tandem-Server-Time";
+
+// ---- JSON text ----
+
+// Parses `text` as one JSON value. Nesting deeper than `max_depth` is refused
+// before the parser runs (a pre-scan), so a hostile body cannot exhaust the
+// stack. Errors: kInvalidJson (syntax, invalid UTF-8, too deep).
+Result<Json> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
+
+// ---- errors: {"error":{"code":"...","message":"..."}, "server_time_ms": N} ----
+struct ErrorResponse {
+  Error error;
+  std::optional<std::int64_t> server_time_ms;
+  // Set only with a stale or reused push.mutation_id: the last id the server
+  // holds for this device, so a restored device can continue after it.
+  std::optional<std::int64_t> last_mutation_id;
+
+  Json to_json() const;
+  static Result<ErrorResponse> from_json(const Json& j);
+};
+
+// ---- POST /v1/enroll ----
+struct EnrollRequest {
+  std::string code;         // as typed; dashes, spaces and case are ignored
+  std::string device_name;  // a label for admins ("tablet 3"); may be empty
+
+  Json to_json() const;
+  static Result<EnrollRequest> from_json(const Json& j);
+};
+
+struct SchoolInfo {
+  std::string id;
+  std::string name;
+};
+
+struct PersonInfo {
+  std::string id;
+  std::string name;
+  std::string role;
+};
+
+struct EnrollResponse {
+  std::string device_id;
+  std::string token;  // shown once; the server keeps only its SHA-256
+  SchoolInfo school;
+  PersonInfo person;
+  std::int64_t server_time_ms = 0;
+
+  Json to_json() const;
+  static Result<EnrollResponse> from_json(const Json& j);
+};
+
+// ---- POST /v1/sync ----
+struct PushRequest {
+  std::int64_t mutation_id = 0;  // per device, strictly increasing, >= 1
+  std::vector<Change> changes;   // at most kMaxChangesPerPush
+};
+
+struct PullRequest {
+  std::int64_t cursor = 0;                // last seq the device has applied (0 = nothing yet)
+  std::size_t limit = kDefaultPullLimit;  // 1.. ; the server clamps to kMaxPullLimit
+};
+
+struct SyncRequest {
+  std::optional<PushRequest> push;
+  std::optional<PullRequest> pull;
+
+  Json to_json() const;
+  static Result<SyncRequest> from_json(const Json& j);
+};
+
+enum class ChangeStatus {
+  kAccepted,   // merged and stored (seq set), or stored as a no-op on a
+               // deleted/purged record (seq absent)
+  kDuplicate,  // the server already had this change (same hlc)
+  kRejected,   // not stored; `error` says why (never retried by the client as is)
+};
+
+std::string_view change_status_name(ChangeStatus s) noexcept;
+Result<ChangeStatus> change_status_from_name(std::string_view name);
+
+struct ChangeResult {
+  std::string hlc;
+  ChangeStatus status = ChangeStatus::kAccepted;
+  std::optional<std::int64_t> seq;  // accepted: its place in the school's sequence
+  std::optional<Error> error;       // rejected only
+
+  Json to_json() const;
+  static Result<ChangeResult> from_json(const Json& j);
+};
+
+struct PushResponse {
+  std::int64_t mutation_id = 0;
+  std::vector<ChangeResult> results;  // one per pushed change, in request order
+  bool replayed = false;              // true: the stored answer to an earlier identical request
+
+  Json to_json() const;
+  static Result<PushResponse> from_json(const Json& j);
+};
+
+struct PulledChange {
+  std::int64_t seq = 0;
+  Change change;
+};
+
+struct PullResponse {
+  std::vector<PulledChange> changes;  // seq ascending, all > request cursor
+  std::int64_t cursor = 0;            // store this with the applied page
+  bool more = false;                  // ask again with the new cursor
+
+  Json to_json() const;
+  static Result<PullResponse> from_json(const Json& j);
+};
+
+struct SyncResponse {
+  std::int64_t server_time_ms = 0;
+  std::optional<PushResponse> push;
+  std::optional<PullResponse> pull;
+
+  Json to_json() const;
+  static Result<SyncResponse> from_json(const Json& j);
+};
+
+}  // namespace tandem::sync

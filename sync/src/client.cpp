@@ -1,0 +1,62 @@
+#include "tandem/sync/client.hpp"
+
+#include <string>
+
+namespace tandem::sync {
+namespace {
+
+// Maps a non-2xx response to an Error (see client.hpp for the table).
+Error http_error(const HttpResponse& response, ErrorResponse* details) {
+  const int status = response.status;
+  std::optional<ErrorResponse> decoded;
+  if (auto json = parse_json(response.body)) {
+    if (auto e = ErrorResponse::from_json(*json)) decoded = std::move(*e);
+  }
+  if (decoded && details) *details = *decoded;
+  const std::string what = decoded ? decoded->error.message : "HTTP " + std::to_string(status);
+  if (status == 401) {
+    const ErrorCode code =
+        decoded && decoded->error.code == ErrorCode::kExpired ? ErrorCode::kExpired : ErrorCode::kUnauthorized;
+    return make_error(code, what);
+  }
+  if (status == 503) return make_error(ErrorCode::kBusy, "server busy: " + what);
+  if (status >= 500) return make_error(ErrorCode::kServer, "server failure: " + what);
+  if (decoded && decoded->error.code != ErrorCode::kOk) return make_error(decoded->error.code, what);
+  return make_error(ErrorCode::kInvalidArgument, "request refused: " + what);
+}
+
+template <typename T>
+Result<T> decode(const Result<HttpResponse>& sent, ErrorResponse* details) {
+  if (!sent) return sent.error();
+  if (sent->status < 200 || sent->status >= 300) return http_error(*sent, details);
+  auto json = parse_json(sent->body);
+  if (!json) return make_error(ErrorCode::kServer, "server answer is not JSON: " + json.error().message);
+  auto value = T::from_json(*json);
+  if (!value) return make_error(ErrorCode::kServer, "server answer not understood: " + value.error().message);
+  return std::move(*value);
+}
+
+}  // namespace
+
+bool is_retryable(ErrorCode code) noexcept {
+  return code == ErrorCode::kNetwork || code == ErrorCode::kTimeout || code == ErrorCode::kServer ||
+         code == ErrorCode::kBusy;
+}
+
+Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& request, ErrorResponse* details) {
+  HttpRequest http;
+  http.path = std::string(kEnrollPath);
+  http.body = request.to_json().dump();
+  return decode<EnrollResponse>(transport.send(http), details);
+}
+
+Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
+                               ErrorResponse* details) {
+  HttpRequest http;
+  http.path = std::string(kSyncPath);
+  http.body = std::move(body);
+  http.bearer_token = std::string(token);
+  return decode<SyncResponse>(transport.send(http), details);
+}
+
+}  // namespace tandem::sync

@@ -1,0 +1,399 @@
+#include "tandem/sync/engine.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <unordered_map>
+
+#include "rejected_log.hpp"
+#include "tandem/sync/client.hpp"
+
+namespace tandem::sync {
+namespace {
+
+// A push body stays well under the server's limit even with long texts.
+constexpr std::size_t kMaxBatchBytes = kMaxBodyBytes / 2;
+// Re-batching after a stale/reused mutation id: a few times per sync(), so
+// a confused server cannot keep the engine looping.
+constexpr int kMaxRebatches = 3;
+
+Result<std::int64_t> meta_int(Store& store, std::string_view key) {
+  auto text = store.meta(key);
+  if (!text) return std::move(text).error();
+  if (!*text || (*text)->empty()) return std::int64_t{0};
+  const std::string& s = **text;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return make_error(ErrorCode::kCorrupt, "metadata '" + std::string(key) + "' is not a number");
+  }
+  return v;
+}
+
+std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt, std::uint64_t random) {
+  // initial * 2^(attempt-1), capped; then "equal jitter": half fixed, half
+  // random, so devices that failed together do not retry together.
+  std::int64_t base = policy.initial_backoff.count();
+  for (int i = 1; i < attempt && base < policy.max_backoff.count(); ++i) base *= 2;
+  base = std::clamp<std::int64_t>(base, 1, std::max<std::int64_t>(1, policy.max_backoff.count()));
+  const std::int64_t half = base / 2;
+  const std::int64_t jitter = static_cast<std::int64_t>(random % static_cast<std::uint64_t>(base - half + 1));
+  return std::chrono::milliseconds(half + jitter);
+}
+
+}  // namespace
+
+Json RejectedChange::to_json() const {
+  return Json{{"hlc", hlc},
+              {"record", record},
+              {"kind", kind},
+              {"op", op},
+              {"field", field},
+              {"error", {{"code", error_code_name(error.code)}, {"message", error.message}}},
+              {"mutation_id", mutation_id},
+              {"at_ms", at_ms}};
+}
+
+Json SyncSummary::to_json() const {
+  Json rejected_list = Json::array();
+  for (const auto& r : newly_rejected) rejected_list.push_back(r.to_json());
+  return Json{{"pushed", pushed},
+              {"accepted", accepted},
+              {"duplicates", duplicates},
+              {"rejected", rejected},
+              {"pulled", pulled},
+              {"applied", applied},
+              {"requests", requests},
+              {"retries", retries},
+              {"cursor", cursor},
+              {"outbox_left", outbox_left},
+              {"complete", complete},
+              {"server_time_ms", server_time_ms},
+              {"clock_offset_ms", clock_offset_ms},
+              {"clock_correction_ms", clock_correction_ms},
+              {"clock_corrected_now", clock_corrected_now},
+              {"rejected_changes", rejected_list}};
+}
+
+SyncEngine::SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& clock, SleepFn sleep,
+                       RandomFn random, EngineOptions options)
+    : store_(store),
+      transport_(transport),
+      clock_(clock),
+      sleep_(std::move(sleep)),
+      random_(std::move(random)),
+      options_(options) {}
+
+Result<std::vector<RejectedChange>> SyncEngine::rejected(Store& store) {
+  TANDEM_TRY(detail::ensure_rejected_table(store));
+  return detail::read_rejected(store);
+}
+
+void SyncEngine::report(const ProgressFn& progress, SyncProgress::Phase phase) {
+  if (!progress) return;
+  SyncProgress p;
+  p.phase = phase;
+  p.pushed = summary_.pushed;
+  p.pulled = summary_.pulled;
+  auto left = store_.outbox_size();
+  p.outbox_left = left ? *left : -1;
+  p.cursor = cursor_;
+  p.more = more_;
+  progress(p);
+}
+
+Status SyncEngine::drop_inflight() { return store_.set_meta(kMetaInflight, ""); }
+
+Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
+  using Out = std::optional<Batch>;
+  auto inflight = store_.meta(kMetaInflight);
+  if (!inflight) return std::move(inflight).error();
+  if (*inflight && !(*inflight)->empty()) {
+    // A batch was sent (or was about to be) and its answer not processed:
+    // resend exactly it, under the same id.
+    Json j = Json::parse(**inflight, nullptr, false);
+    if (j.is_object() && j.contains("mutation_id") && j["mutation_id"].is_number_integer() &&
+        j.contains("hlcs") && j["hlcs"].is_array()) {
+      const auto& hlcs = j["hlcs"];
+      auto head = store_.outbox(hlcs.size());
+      if (!head) return std::move(head).error();
+      bool same = head->size() == hlcs.size();
+      for (std::size_t i = 0; same && i < hlcs.size(); ++i) {
+        same = hlcs[i].is_string() && (*head)[i].change.id() == hlcs[i].get<std::string>();
+      }
+      if (same) {
+        Batch b;
+        b.mutation_id = j["mutation_id"].get<std::int64_t>();
+        b.changes.reserve(head->size());
+        for (auto& lc : *head) b.changes.push_back(std::move(lc.change));
+        return Out(std::move(b));
+      }
+    }
+    // The outbox no longer starts with that batch (another process synced
+    // it): a fresh batch under a new id is safe, known changes come back as
+    // duplicates.
+    TANDEM_TRY(drop_inflight());
+  }
+
+  auto pending = store_.outbox(batch_size_);
+  if (!pending) return std::move(pending).error();
+  if (pending->empty()) return Out();
+  Batch b;
+  std::size_t bytes = 0;
+  Json hlcs = Json::array();
+  for (auto& lc : *pending) {
+    bytes += lc.change.to_json().dump().size();
+    if (!b.changes.empty() && bytes > kMaxBatchBytes) break;
+    hlcs.push_back(lc.change.id());
+    b.changes.push_back(std::move(lc.change));
+  }
+  auto last = meta_int(store_, kMetaMutationId);
+  if (!last) return std::move(last).error();
+  b.mutation_id = *last + 1;
+  const std::string record = Json{{"mutation_id", b.mutation_id}, {"hlcs", std::move(hlcs)}}.dump();
+  // Committed BEFORE the first send: whatever happens next, a retry (in this
+  // process or after a crash) resends this batch under this id.
+  TANDEM_TRY(store_.transaction([&]() -> Status {
+    TANDEM_TRY(store_.set_meta(kMetaMutationId, std::to_string(b.mutation_id)));
+    return store_.set_meta(kMetaInflight, record);
+  }));
+  return Out(std::move(b));
+}
+
+Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,
+                                                 ErrorResponse* details, const ProgressFn& progress) {
+  for (int attempt = 1;; ++attempt) {
+    *details = ErrorResponse{};
+    auto answer = post_sync(transport_, token, body, details);
+    if (answer) return answer;
+    if (!is_retryable(answer.error().code) || attempt >= options_.retry.max_attempts) return answer;
+    const auto wait = backoff(options_.retry, attempt, random_ ? random_() : 0);
+    ++summary_.retries;
+    if (progress) {
+      SyncProgress p;
+      p.phase = SyncProgress::Phase::kRetrying;
+      p.pushed = summary_.pushed;
+      p.pulled = summary_.pulled;
+      p.cursor = cursor_;
+      p.more = more_;
+      p.attempt = attempt;
+      p.retry_in = wait;
+      p.error = answer.error();
+      progress(p);
+    }
+    if (sleep_) sleep_(wait);
+  }
+}
+
+Status SyncEngine::learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
+  if (server_time_ms <= 0) return {};
+  summary_.server_time_ms = server_time_ms;
+  summary_.clock_offset_ms = measure_offset(server_time_ms, sent_ms, received_ms);
+  auto changed = update_clock_offset(store_, clock_, summary_.clock_offset_ms, options_.clock_tolerance_ms);
+  if (!changed) return std::move(changed).error();
+  summary_.clock_corrected_now = summary_.clock_corrected_now || *changed;
+  summary_.clock_correction_ms = clock_.offset_ms();
+  return {};
+}
+
+Status SyncEngine::record_rejected(const Change& change, const Error& error, std::int64_t mutation_id) {
+  RejectedChange r;
+  r.hlc = change.id();
+  r.record = change.record;
+  r.kind = change.kind;
+  r.op = std::string(op_name(change.op));
+  r.field = change.field;
+  r.error = error;
+  r.mutation_id = mutation_id;
+  r.at_ms = clock_.now_ms();
+  TANDEM_TRY(detail::insert_rejected(store_, r, change.to_json().dump()));
+  summary_.newly_rejected.push_back(std::move(r));
+  return {};
+}
+
+Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
+  std::unordered_map<std::string_view, const ChangeResult*> by_hlc;
+  for (const auto& r : answer.results) by_hlc.emplace(r.hlc, &r);
+  std::vector<std::string> acks;
+  std::int64_t accepted = 0;
+  std::int64_t duplicates = 0;
+  const std::size_t rejected_before = summary_.newly_rejected.size();
+  Status done = store_.transaction([&]() -> Status {
+    for (const Change& change : batch.changes) {
+      const std::string id = change.id();
+      auto it = by_hlc.find(id);
+      if (it == by_hlc.end()) continue;  // not answered: stays in the outbox, goes again
+      switch (it->second->status) {
+        case ChangeStatus::kAccepted: ++accepted; break;
+        case ChangeStatus::kDuplicate: ++duplicates; break;
+        case ChangeStatus::kRejected:
+          TANDEM_TRY(record_rejected(change, it->second->error.value_or(make_error(ErrorCode::kInternal, "rejected")),
+                                     batch.mutation_id));
+          break;
+      }
+      acks.push_back(id);
+    }
+    TANDEM_TRY(store_.ack(acks));
+    return drop_inflight();
+  });
+  if (!done) {
+    summary_.newly_rejected.resize(rejected_before);
+    return done;
+  }
+  summary_.pushed += static_cast<std::int64_t>(acks.size());
+  summary_.accepted += accepted;
+  summary_.duplicates += duplicates;
+  summary_.rejected += static_cast<std::int64_t>(summary_.newly_rejected.size() - rejected_before);
+  if (acks.empty() && !batch.changes.empty()) {
+    return make_error(ErrorCode::kServer, "the server answered none of the " +
+                                              std::to_string(batch.changes.size()) + " changes pushed");
+  }
+  return {};
+}
+
+Status SyncEngine::handle_pull(const PullResponse& page) {
+  // The server checked every stamp against its own clock when it accepted the
+  // change; refusing here (device clock behind) would stall the pull forever.
+  HybridClock& hybrid = store_.clock();
+  const std::int64_t max_ahead = hybrid.max_ahead_ms();
+  hybrid.set_max_ahead_ms(std::numeric_limits<std::int64_t>::max() / 4);
+  std::int64_t applied = 0;
+  Status done = store_.transaction([&]() -> Status {
+    for (const PulledChange& pc : page.changes) {
+      auto r = store_.apply(pc.change);
+      if (!r) {
+        return make_error(r.error().code, "cannot apply change " + std::to_string(pc.seq) +
+                                              " from the server: " + r.error().message);
+      }
+      if (*r == ApplyOutcome::kApplied) ++applied;
+    }
+    return store_.set_meta(kMetaCursor, std::to_string(page.cursor));
+  });
+  hybrid.set_max_ahead_ms(max_ahead);
+  TANDEM_TRY(done);
+  cursor_ = page.cursor;
+  more_ = page.more;
+  summary_.pulled += static_cast<std::int64_t>(page.changes.size());
+  summary_.applied += applied;
+  summary_.cursor = cursor_;
+  return {};
+}
+
+Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
+  summary_ = SyncSummary{};
+  auto token = store_.meta(kMetaToken);
+  if (!token) return std::move(token).error();
+  if (!*token || (*token)->empty()) {
+    return make_error(ErrorCode::kUnauthorized, "device revoked or not enrolled: this database has no device token");
+  }
+  TANDEM_TRY(detail::ensure_rejected_table(store_));
+  auto cursor = meta_int(store_, kMetaCursor);
+  if (!cursor) return std::move(cursor).error();
+  cursor_ = *cursor;
+  summary_.cursor = cursor_;
+  more_ = false;
+  batch_size_ = std::clamp<std::size_t>(options_.push_batch, 1, kMaxChangesPerPush);
+  const std::size_t pull_limit = std::clamp<std::size_t>(options_.pull_limit, 1, kMaxPullLimit);
+  summary_.clock_correction_ms = clock_.offset_ms();
+  int rebatches = 0;
+  bool first = true;
+
+  for (;;) {
+    std::optional<Batch> batch;
+    if (options_.push) {
+      auto b = current_batch();
+      if (!b) return std::move(b).error();
+      batch = std::move(*b);
+    }
+    const bool want_pull = options_.pull && (first || more_);
+    if (!batch && !want_pull) break;
+    if (options_.max_requests > 0 && summary_.requests >= options_.max_requests) break;
+    first = false;
+
+    std::string body;
+    {
+      SyncRequest request;
+      if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
+      if (options_.pull) request.pull = PullRequest{cursor_, pull_limit};
+      body = request.to_json().dump();
+    }
+    report(progress, SyncProgress::Phase::kSending);
+    ErrorResponse details;
+    const std::int64_t sent = clock_.base().now_ms();
+    auto answer = send_with_retry(**token, body, &details, progress);
+    const std::int64_t received = clock_.base().now_ms();
+
+    if (!answer) {
+      if (details.server_time_ms) TANDEM_TRY(learn_clock(*details.server_time_ms, sent, received));
+      Error e = std::move(answer).error();
+      if (batch && e.code == ErrorCode::kAlreadyExists && details.last_mutation_id && rebatches < kMaxRebatches) {
+        // Our id is at or below the server's last one for this device (a
+        // restored backup, or a batch that changed under its id): continue
+        // above it. Changes the server has are answered as duplicates.
+        ++rebatches;
+        const std::int64_t next = std::max(*details.last_mutation_id, batch->mutation_id);
+        TANDEM_TRY(store_.transaction([&]() -> Status {
+          TANDEM_TRY(store_.set_meta(kMetaMutationId, std::to_string(next)));
+          return drop_inflight();
+        }));
+        continue;
+      }
+      if (batch && (e.code == ErrorCode::kPayloadTooLarge || e.code == ErrorCode::kTooManyChanges)) {
+        // Refused as a whole, so nothing happened: smaller batches, new ids.
+        if (batch->changes.size() > 1) {
+          batch_size_ = std::max<std::size_t>(1, batch->changes.size() / 2);
+          TANDEM_TRY(drop_inflight());
+          continue;
+        }
+        const Change& lone = batch->changes.front();
+        TANDEM_TRY(store_.transaction([&]() -> Status {
+          TANDEM_TRY(record_rejected(lone, e, batch->mutation_id));
+          TANDEM_TRY(store_.ack({lone.id()}));
+          return drop_inflight();
+        }));
+        ++summary_.pushed;
+        ++summary_.rejected;
+        continue;
+      }
+      if (e.code == ErrorCode::kUnauthorized) {
+        e.message = "device revoked or not enrolled (" + e.message + "); local data is kept";
+      }
+      auto left = store_.outbox_size();
+      summary_.outbox_left = left ? *left : -1;
+      return e;
+    }
+
+    ++summary_.requests;
+    TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
+    if (batch) {
+      if (!answer->push) return make_error(ErrorCode::kServer, "the server's answer has no push results");
+      TANDEM_TRY(handle_push(*batch, *answer->push));
+    }
+    if (answer->pull) {
+      TANDEM_TRY(handle_pull(*answer->pull));
+    } else {
+      more_ = false;
+    }
+    report(progress, SyncProgress::Phase::kApplied);
+  }
+
+  // Enrolled devices learn their school from the first pull.
+  if (store_.default_school().empty()) {
+    auto school = store_.meta(kMetaSchoolId);
+    if (!school) return std::move(school).error();
+    if (*school && !(*school)->empty()) {
+      Status set = store_.set_default_school(**school);
+      if (!set && set.error().code != ErrorCode::kNotFound) return set.error();
+    }
+  }
+  TANDEM_TRY(store_.set_meta(kMetaLastSync, std::to_string(clock_.now_ms())));
+  auto left = store_.outbox_size();
+  if (!left) return std::move(left).error();
+  summary_.outbox_left = *left;
+  summary_.cursor = cursor_;
+  summary_.complete = summary_.outbox_left == 0 && !more_;
+  report(progress, SyncProgress::Phase::kDone);
+  return summary_;
+}
+
+}  // namespace tandem::sync

@@ -1,0 +1,44 @@
+#include "tandem/sync/enrollment.hpp"
+
+#include "tandem/sync/client.hpp"
+#include "tandem/sync/engine.hpp"
+
+namespace tandem::sync {
+
+Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCorrectedClock& clock,
+                                     const EnrollOptions& options) {
+  auto previous = store.meta(kMetaSchoolId);
+  if (!previous) return std::move(previous).error();
+  const std::string local_school =
+      *previous && !(*previous)->empty() ? **previous : store.default_school();
+
+  EnrollRequest request;
+  request.code = options.code;
+  request.device_name = options.device_name;
+  const std::int64_t sent = clock.base().now_ms();
+  auto answer = post_enroll(transport, request);
+  const std::int64_t received = clock.base().now_ms();
+  if (!answer) return std::move(answer).error();
+
+  if (!local_school.empty() && local_school != answer->school.id) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      "this database holds the data of school " + local_school +
+                          "; the code is for school " + answer->school.id + " (use a new database)");
+  }
+  TANDEM_TRY(store.transaction([&]() -> Status {
+    TANDEM_TRY(store.set_meta(kMetaServerUrl, options.server_url));
+    TANDEM_TRY(store.set_meta(kMetaToken, answer->token));
+    TANDEM_TRY(store.set_meta(kMetaDeviceId, answer->device_id));
+    TANDEM_TRY(store.set_meta(kMetaSchoolId, answer->school.id));
+    TANDEM_TRY(store.set_meta(kMetaSchoolName, answer->school.name));
+    TANDEM_TRY(store.set_meta(kMetaPersonId, answer->person.id));
+    TANDEM_TRY(store.set_meta(kMetaPersonName, answer->person.name));
+    return store.set_meta(kMetaPersonRole, answer->person.role);
+  }));
+  auto changed = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),
+                                     options.clock_tolerance_ms);
+  if (!changed) return std::move(changed).error();
+  return answer;
+}
+
+}  // namespace tandem::sync

@@ -1,0 +1,438 @@
+// JSON codec of the /v1 messages (see protocol.hpp). Decoders are strict and
+// never throw: nlohmann exceptions are caught at this edge.
+#include "tandem/sync/protocol.hpp"
+
+#include <array>
+#include <initializer_list>
+#include <limits>
+
+namespace tandem::sync {
+namespace {
+
+// ---- strict member access ----
+
+Error at(std::string_view where, Error e) {
+  if (!where.empty()) e.message = std::string(where) + ": " + e.message;
+  return e;
+}
+
+Status only_members(const Json& j, std::string_view where,
+                    std::initializer_list<std::string_view> allowed) {
+  if (!j.is_object()) return at(where, make_error(ErrorCode::kWrongType, "must be a JSON object"));
+  for (const auto& [key, _] : j.items()) {
+    bool known = false;
+    for (auto a : allowed) known = known || key == a;
+    if (!known)
+      return at(where, make_error(ErrorCode::kUnknownField, "unknown member '" + key + "'"));
+  }
+  return {};
+}
+
+const Json* member(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+Result<std::string> get_string(const Json& j, const char* key, std::string_view where,
+                               bool required) {
+  const Json* v = member(j, key);
+  if (!v) {
+    if (required)
+      return at(where, make_error(ErrorCode::kMissingField, std::string("lacks '") + key + "'"));
+    return std::string();
+  }
+  if (!v->is_string())
+    return at(where,
+              make_error(ErrorCode::kWrongType, std::string("'") + key + "' must be a string"));
+  return v->get<std::string>();
+}
+
+// Integers only (1.0 and "1" are wrong types), within [min, max].
+Result<std::int64_t> get_int(const Json& j, const char* key, std::string_view where, bool required,
+                             std::int64_t fallback, std::int64_t min,
+                             std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
+  const Json* v = member(j, key);
+  if (!v) {
+    if (required)
+      return at(where, make_error(ErrorCode::kMissingField, std::string("lacks '") + key + "'"));
+    return fallback;
+  }
+  if (!v->is_number_integer()) {
+    return at(where,
+              make_error(ErrorCode::kWrongType, std::string("'") + key + "' must be an integer"));
+  }
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+    return at(where,
+              make_error(ErrorCode::kInvalidValue, std::string("'") + key + "' is out of range"));
+  }
+  const auto n = v->get<std::int64_t>();
+  if (n < min || n > max) {
+    return at(where,
+              make_error(ErrorCode::kInvalidValue, std::string("'") + key + "' is out of range"));
+  }
+  return n;
+}
+
+Result<bool> get_bool(const Json& j, const char* key, std::string_view where, bool fallback) {
+  const Json* v = member(j, key);
+  if (!v) return fallback;
+  if (!v->is_boolean())
+    return at(where,
+              make_error(ErrorCode::kWrongType, std::string("'") + key + "' must be a boolean"));
+  return v->get<bool>();
+}
+
+Result<const Json*> get_array(const Json& j, const char* key, std::string_view where) {
+  const Json* v = member(j, key);
+  if (!v)
+    return at(where, make_error(ErrorCode::kMissingField, std::string("lacks '") + key + "'"));
+  if (!v->is_array())
+    return at(where,
+              make_error(ErrorCode::kWrongType, std::string("'") + key + "' must be an array"));
+  return v;
+}
+
+Status decode_error_object(const Json& j, std::string_view where, Error& out) {
+  TANDEM_TRY(only_members(j, where, {"code", "message"}));
+  auto code = get_string(j, "code", where, true);
+  if (!code) return std::move(code).error();
+  auto message = get_string(j, "message", where, false);
+  if (!message) return std::move(message).error();
+  out = Error{error_code_from_name(*code), std::move(*message)};
+  return {};
+}
+
+Json encode_error_object(const Error& e) {
+  return Json{{"code", std::string(error_code_name(e.code))}, {"message", e.message}};
+}
+
+constexpr std::array<std::string_view, 3> kStatusNames = {"accepted", "duplicate", "rejected"};
+
+}  // namespace
+
+// ---- JSON text ----
+
+Result<Json> parse_json(std::string_view text, std::size_t max_depth) {
+  // Pre-scan: nesting depth outside strings. Linear, no allocation.
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return make_error(ErrorCode::kInvalidJson,
+                          "JSON nested deeper than " + std::to_string(max_depth) + " levels");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    // nlohmann's message gives the position and what was expected, then
+    // quotes the last token read: that part is cut (it is the sender's data,
+    // possibly not even UTF-8).
+    std::string what = e.what();
+    if (const auto cut = what.find("; last read"); cut != std::string::npos) what.resize(cut);
+    if (const auto cut = what.find("] "); cut != std::string::npos) what.erase(0, cut + 2);
+    return make_error(ErrorCode::kInvalidJson, "malformed JSON: " + what);
+  } catch (const std::exception&) {
+    return make_error(ErrorCode::kInvalidJson, "malformed JSON");
+  }
+}
+
+// ---- errors ----
+
+Json ErrorResponse::to_json() const {
+  Json j{{"error", encode_error_object(error)}};
+  if (last_mutation_id) j["error"]["last_mutation_id"] = *last_mutation_id;
+  if (server_time_ms) j["server_time_ms"] = *server_time_ms;
+  return j;
+}
+
+Result<ErrorResponse> ErrorResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"error", "server_time_ms"}));
+  const Json* e = member(j, "error");
+  if (!e) return make_error(ErrorCode::kMissingField, "lacks 'error'");
+  ErrorResponse r;
+  Json inner = *e;
+  if (inner.is_object() && inner.contains("last_mutation_id")) {
+    auto last = get_int(inner, "last_mutation_id", "error", true, 0, 0);
+    if (!last) return std::move(last).error();
+    r.last_mutation_id = *last;
+    inner.erase("last_mutation_id");
+  }
+  TANDEM_TRY(decode_error_object(inner, "error", r.error));
+  if (member(j, "server_time_ms")) {
+    auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+    if (!t) return std::move(t).error();
+    r.server_time_ms = *t;
+  }
+  return r;
+}
+
+// ---- enroll ----
+
+Json EnrollRequest::to_json() const {
+  Json j{{"code", code}};
+  if (!device_name.empty()) j["device_name"] = device_name;
+  return j;
+}
+
+Result<EnrollRequest> EnrollRequest::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"code", "device_name"}));
+  EnrollRequest r;
+  auto code = get_string(j, "code", "", true);
+  if (!code) return std::move(code).error();
+  r.code = std::move(*code);
+  auto name = get_string(j, "device_name", "", false);
+  if (!name) return std::move(name).error();
+  r.device_name = std::move(*name);
+  if (r.code.size() > 64)
+    return make_error(ErrorCode::kTooLong, "'code' is longer than 64 characters");
+  if (r.device_name.size() > 200)
+    return make_error(ErrorCode::kTooLong, "'device_name' is longer than 200 bytes");
+  return r;
+}
+
+Json EnrollResponse::to_json() const {
+  return Json{{"device_id", device_id},
+              {"token", token},
+              {"school", {{"id", school.id}, {"name", school.name}}},
+              {"person", {{"id", person.id}, {"name", person.name}, {"role", person.role}}},
+              {"server_time_ms", server_time_ms}};
+}
+
+Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"device_id", "token", "school", "person", "server_time_ms"}));
+  EnrollResponse r;
+  auto id = get_string(j, "device_id", "", true);
+  if (!id) return std::move(id).error();
+  r.device_id = std::move(*id);
+  auto token = get_string(j, "token", "", true);
+  if (!token) return std::move(token).error();
+  r.token = std::move(*token);
+  const Json* s = member(j, "school");
+  if (!s) return make_error(ErrorCode::kMissingField, "lacks 'school'");
+  TANDEM_TRY(only_members(*s, "school", {"id", "name"}));
+  auto sid = get_string(*s, "id", "school", true);
+  if (!sid) return std::move(sid).error();
+  auto sname = get_string(*s, "name", "school", false);
+  if (!sname) return std::move(sname).error();
+  r.school = {std::move(*sid), std::move(*sname)};
+  const Json* p = member(j, "person");
+  if (!p) return make_error(ErrorCode::kMissingField, "lacks 'person'");
+  TANDEM_TRY(only_members(*p, "person", {"id", "name", "role"}));
+  auto pid = get_string(*p, "id", "person", true);
+  if (!pid) return std::move(pid).error();
+  auto pname = get_string(*p, "name", "person", false);
+  if (!pname) return std::move(pname).error();
+  auto prole = get_string(*p, "role", "person", false);
+  if (!prole) return std::move(prole).error();
+  r.person = {std::move(*pid), std::move(*pname), std::move(*prole)};
+  auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+  if (!t) return std::move(t).error();
+  r.server_time_ms = *t;
+  return r;
+}
+
+// ---- sync request ----
+
+Json SyncRequest::to_json() const {
+  Json j = Json::object();
+  if (push) {
+    Json changes = Json::array();
+    for (const auto& c : push->changes) changes.push_back(c.to_json());
+    j["push"] = Json{{"mutation_id", push->mutation_id}, {"changes", std::move(changes)}};
+  }
+  if (pull) j["pull"] = Json{{"cursor", pull->cursor}, {"limit", pull->limit}};
+  return j;
+}
+
+Result<SyncRequest> SyncRequest::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"push", "pull"}));
+  SyncRequest r;
+  if (const Json* p = member(j, "push")) {
+    TANDEM_TRY(only_members(*p, "push", {"mutation_id", "changes"}));
+    PushRequest push;
+    auto id = get_int(*p, "mutation_id", "push", true, 0, 1);
+    if (!id) return std::move(id).error();
+    push.mutation_id = *id;
+    auto changes = get_array(*p, "changes", "push");
+    if (!changes) return std::move(changes).error();
+    // Checked before decoding, so an oversized batch costs nothing more.
+    if ((*changes)->size() > kMaxChangesPerPush) {
+      return make_error(ErrorCode::kTooManyChanges,
+                        "push.changes holds " + std::to_string((*changes)->size()) +
+                            " changes; at most " + std::to_string(kMaxChangesPerPush) +
+                            " per request");
+    }
+    push.changes.reserve((*changes)->size());
+    std::size_t i = 0;
+    for (const auto& cj : **changes) {
+      auto c = Change::from_json(cj);
+      if (!c) return at("push.changes[" + std::to_string(i) + "]", std::move(c).error());
+      push.changes.push_back(std::move(*c));
+      ++i;
+    }
+    r.push = std::move(push);
+  }
+  if (const Json* p = member(j, "pull")) {
+    TANDEM_TRY(only_members(*p, "pull", {"cursor", "limit"}));
+    PullRequest pull;
+    auto cursor = get_int(*p, "cursor", "pull", false, 0, 0);
+    if (!cursor) return std::move(cursor).error();
+    pull.cursor = *cursor;
+    auto limit =
+        get_int(*p, "limit", "pull", false, static_cast<std::int64_t>(kDefaultPullLimit), 1);
+    if (!limit) return std::move(limit).error();
+    pull.limit = static_cast<std::size_t>(*limit);
+    r.pull = pull;
+  }
+  return r;
+}
+
+// ---- sync response ----
+
+std::string_view change_status_name(ChangeStatus s) noexcept {
+  return kStatusNames[static_cast<std::size_t>(s)];
+}
+
+Result<ChangeStatus> change_status_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kStatusNames.size(); ++i) {
+    if (kStatusNames[i] == name) return static_cast<ChangeStatus>(i);
+  }
+  return make_error(ErrorCode::kInvalidValue, "unknown change status '" + std::string(name) + "'");
+}
+
+Json ChangeResult::to_json() const {
+  Json j{{"hlc", hlc}, {"status", std::string(change_status_name(status))}};
+  if (seq) j["seq"] = *seq;
+  if (error) j["error"] = encode_error_object(*error);
+  return j;
+}
+
+Result<ChangeResult> ChangeResult::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "result", {"hlc", "status", "seq", "error"}));
+  ChangeResult r;
+  auto hlc = get_string(j, "hlc", "result", true);
+  if (!hlc) return std::move(hlc).error();
+  r.hlc = std::move(*hlc);
+  auto status = get_string(j, "status", "result", true);
+  if (!status) return std::move(status).error();
+  auto s = change_status_from_name(*status);
+  if (!s) return std::move(s).error();
+  r.status = *s;
+  if (member(j, "seq")) {
+    auto seq = get_int(j, "seq", "result", true, 0, 1);
+    if (!seq) return std::move(seq).error();
+    r.seq = *seq;
+  }
+  if (const Json* e = member(j, "error")) {
+    Error err;
+    TANDEM_TRY(decode_error_object(*e, "result.error", err));
+    r.error = std::move(err);
+  }
+  return r;
+}
+
+Json PushResponse::to_json() const {
+  Json list = Json::array();
+  for (const auto& r : results) list.push_back(r.to_json());
+  Json j{{"mutation_id", mutation_id}, {"results", std::move(list)}};
+  if (replayed) j["replayed"] = true;
+  return j;
+}
+
+Result<PushResponse> PushResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "push", {"mutation_id", "results", "replayed"}));
+  PushResponse r;
+  auto id = get_int(j, "mutation_id", "push", true, 0, 1);
+  if (!id) return std::move(id).error();
+  r.mutation_id = *id;
+  auto replayed = get_bool(j, "replayed", "push", false);
+  if (!replayed) return std::move(replayed).error();
+  r.replayed = *replayed;
+  auto list = get_array(j, "results", "push");
+  if (!list) return std::move(list).error();
+  for (const auto& rj : **list) {
+    auto cr = ChangeResult::from_json(rj);
+    if (!cr) return std::move(cr).error();
+    r.results.push_back(std::move(*cr));
+  }
+  return r;
+}
+
+Json PullResponse::to_json() const {
+  Json list = Json::array();
+  for (const auto& c : changes)
+    list.push_back(Json{{"seq", c.seq}, {"change", c.change.to_json()}});
+  return Json{{"changes", std::move(list)}, {"cursor", cursor}, {"more", more}};
+}
+
+Result<PullResponse> PullResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "pull", {"changes", "cursor", "more"}));
+  PullResponse r;
+  auto list = get_array(j, "changes", "pull");
+  if (!list) return std::move(list).error();
+  std::size_t i = 0;
+  for (const auto& cj : **list) {
+    const std::string where = "pull.changes[" + std::to_string(i++) + "]";
+    TANDEM_TRY(only_members(cj, where, {"seq", "change"}));
+    auto seq = get_int(cj, "seq", where, true, 0, 1);
+    if (!seq) return std::move(seq).error();
+    const Json* c = member(cj, "change");
+    if (!c) return at(where, make_error(ErrorCode::kMissingField, "lacks 'change'"));
+    auto change = Change::from_json(*c);
+    if (!change) return at(where, std::move(change).error());
+    r.changes.push_back(PulledChange{*seq, std::move(*change)});
+  }
+  auto cursor = get_int(j, "cursor", "pull", true, 0, 0);
+  if (!cursor) return std::move(cursor).error();
+  r.cursor = *cursor;
+  auto more = get_bool(j, "more", "pull", false);
+  if (!more) return std::move(more).error();
+  r.more = *more;
+  return r;
+}
+
+Json SyncResponse::to_json() const {
+  Json j{{"server_time_ms", server_time_ms}};
+  if (push) j["push"] = push->to_json();
+  if (pull) j["pull"] = pull->to_json();
+  return j;
+}
+
+Result<SyncResponse> SyncResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"server_time_ms", "push", "pull"}));
+  SyncResponse r;
+  auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+  if (!t) return std::move(t).error();
+  r.server_time_ms = *t;
+  if (const Json* p = member(j, "push")) {
+    auto push = PushResponse::from_json(*p);
+    if (!push) return std::move(push).error();
+    r.push = std::move(*push);
+  }
+  if (const Json* p = member(j, "pull")) {
+    auto pull = PullResponse::from_json(*p);
+    if (!pull) return std::move(pull).error();
+    r.pull = std::move(*pull);
+  }
+  return r;
+}
+
+}  // namespace tandem::sync

@@ -1,0 +1,181 @@
+// End-to-end helpers for tandem-server: run the REAL binary on a free
+// loopback port in a data directory, talk to it over HTTP with libcurl, and
+// poke it with raw sockets. No Boost here (the support library is shared by
+// every suite).
+//
+//   tandem::test::TempDir dir;
+//   auto server = tandem::test::ServerProcess::start(dir.path());  // REQUIREs success
+//   tandem::test::HttpClient http;
+//   auto r = http.get(server->url("/healthz"));
+//   CHECK(r.status == 200);
+//   server->terminate();  // SIGTERM, waits, returns the ProcessResult
+//
+// Thread-safety: none; use each object from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli_runner.hpp"
+#include "tandem/core/change.hpp"
+
+namespace tandem::test {
+
+// The tandem-server binary built with the tests ("" when the server is not
+// built), or $TANDEM_SERVER_BINARY when set.
+std::string server_binary();
+
+class ServerProcess {
+ public:
+  // Starts `tandem-server --data DATA_DIR --listen 127.0.0.1:0 --quiet EXTRA...`,
+  // reads the bound port from its stdout and waits until /healthz answers 200.
+  // nullptr with the reason in *error when any of that fails (10 s each).
+  static std::unique_ptr<ServerProcess> try_start(const std::string& data_dir,
+                                                  const std::vector<std::string>& extra_args,
+                                                  std::string* error);
+  // Same, but fails the current Catch2 test when it cannot start.
+  static std::unique_ptr<ServerProcess> start(const std::string& data_dir,
+                                              const std::vector<std::string>& extra_args = {});
+  ~ServerProcess();  // SIGKILL if still running
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return child_->pid(); }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string url(const std::string& path) const;
+
+  // Sends a signal without waiting.
+  bool signal(int signo) { return child_->kill(signo); }
+  // Waits (up to `timeout`, then SIGKILL) for the process to exit.
+  ProcessResult wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) {
+    return child_->wait(timeout);
+  }
+  // Sends SIGTERM and waits (up to `timeout`) for the process to exit.
+  ProcessResult terminate(std::chrono::milliseconds timeout = std::chrono::milliseconds(20000));
+  // SIGKILL now, like a power cut, and reap.
+  ProcessResult kill_hard();
+
+ private:
+  ServerProcess() = default;
+  std::unique_ptr<ChildProcess> child_;
+  std::string data_dir_;
+  int port_ = 0;
+};
+
+// Runs an admin subcommand: tandem-server --data DIR --json ARGS...
+ProcessResult server_admin(const std::string& data_dir, const std::vector<std::string>& args);
+// Same, decoding stdout as JSON; fails the test on a non-zero exit.
+nlohmann::json server_admin_json(const std::string& data_dir, const std::vector<std::string>& args);
+
+struct HttpResponse {
+  long status = 0;  // 0: no HTTP answer (see error)
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string error;                           // libcurl's message when status == 0
+  // The body as JSON (discarded value when it is not JSON).
+  nlohmann::json json() const;
+  // error.code of a JSON error body, "" if none.
+  std::string error_code() const;
+};
+
+// A blocking HTTP/1.1 client over libcurl with one kept-alive connection.
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResponse request(const std::string& method, const std::string& url,
+                       const std::string& body = {}, const std::vector<std::string>& headers = {});
+  HttpResponse get(const std::string& url) { return request("GET", url); }
+  HttpResponse post(const std::string& url, const std::string& body,
+                    const std::string& bearer = {});
+
+ private:
+  void* curl_;
+};
+
+// A plain TCP connection for tests that must misbehave (slow or broken HTTP).
+class RawConnection {
+ public:
+  // Connects to 127.0.0.1:port; check ok().
+  explicit RawConnection(int port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  // Sends all bytes; false if the peer closed or failed.
+  bool send(const std::string& bytes);
+  // Reads until the peer closes or `timeout` passes; `closed` tells which.
+  std::string read_until_closed(std::chrono::milliseconds timeout, bool* closed);
+
+ private:
+  int fd_ = -1;
+};
+
+// ---- a school with an enrolled device, and changes to push ----
+
+struct TestSchool {
+  std::string id;
+  std::string name;
+  std::string person;  // a resource person of the school
+};
+
+// Creates a school and one person through the admin commands.
+TestSchool create_test_school(const std::string& data_dir, const std::string& name);
+
+struct TestDevice {
+  std::string id;
+  std::string token;
+  std::string school;
+  std::string person;
+};
+
+// Issues a code for `person` and enrolls a device with it over HTTP.
+TestDevice enroll_test_device(const ServerProcess& server, const std::string& person);
+
+// Builds valid changes as a device would stamp them: its own site id and a
+// strictly increasing hybrid clock based on the real time.
+class ChangeMaker {
+ public:
+  ChangeMaker();
+  // A new course record (kind observation) in `school`.
+  Change create_course(const std::string& school, const std::string& title);
+  // A new course with a given record id (for tests about ids).
+  Change create_course_with_id(const std::string& school, const std::string& id,
+                               const std::string& title);
+  Change set_field(const Change& of_record, const std::string& field, const nlohmann::json& value);
+  Change op(const Change& of_record, Op op);
+  // Stamps `c` afresh (new hlc) with an offset added to the wall time.
+  Change restamp(Change c, std::int64_t offset_ms = 0);
+
+ private:
+  Hlc next(std::int64_t offset_ms);
+  std::string site_;
+  std::int64_t last_ms_ = 0;
+  std::uint32_t counter_ = 0;
+  std::uint64_t ids_ = 0;
+};
+
+// {"push":{"mutation_id":M,"changes":[...]}} (+ "pull" when cursor >= 0).
+std::string sync_body(std::int64_t mutation_id, const std::vector<Change>& changes,
+                      std::int64_t pull_cursor = -1, std::int64_t pull_limit = 1000);
+// {"pull":{"cursor":C,"limit":L}}
+std::string pull_body(std::int64_t cursor, std::int64_t limit = 1000);
+
+// Pulls everything visible to `token` after `cursor` (following `more`);
+// returns the changes (JSON) in order. Fails the test on a non-200 answer.
+std::vector<nlohmann::json> pull_all(HttpClient& http, const ServerProcess& server,
+                                     const std::string& token, std::int64_t cursor = 0,
+                                     std::int64_t limit = 1000);
+
+}  // namespace tandem::test

@@ -1,0 +1,251 @@
+// `tandem enroll` and `tandem sync`: the device side of /v1.
+//
+//   tandem --db FILE enroll --server URL --code CODE [--device-name NAME]
+//       Creates the database if needed, trades the one-time code for a device
+//       token (kept in the database's metadata), then syncs once so the
+//       school's records (and the school itself, made the default) arrive.
+//   tandem --db FILE sync [--batch N] [--page N] [--max-requests N] ...
+//       Pushes the outbox and pulls the school's changes until both are done.
+//       Progress goes to stderr, the summary to stdout (JSON with --json).
+//   tandem --db FILE sync --rejected
+//       Lists the changes the server refused (kept locally; never resent).
+//
+// Both open the Store through open_synced_store() so the clock correction
+// learned from the server applies to this process's stamps too.
+// Exit codes: 0 done; 1 failed (network after retries, revoked device, ...);
+// 2 usage. A revoked device gets "device revoked or not enrolled" and keeps
+// its local data.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "commands.hpp"
+#include "tandem/sync/curl_transport.hpp"
+#include "tandem/sync/engine.hpp"
+#include "tandem/sync/enrollment.hpp"
+#include "tandem/sync/skew_clock.hpp"
+
+namespace tandem::cli {
+namespace {
+
+struct SyncCliOptions {
+  std::string server;
+  std::string code;
+  std::string device_name;
+  std::size_t batch = 500;
+  std::size_t page = 500;
+  std::int64_t max_requests = 0;
+  int attempts = 8;
+  std::int64_t timeout_ms = 60'000;
+  std::int64_t connect_timeout_ms = 10'000;
+  std::int64_t backoff_ms = 250;
+  bool quiet = false;
+  bool rejected = false;
+};
+
+Result<sync::SyncedStore> open_store(const CliContext& ctx, bool create) {
+  if (ctx.db_path.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
+  }
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(ctx.db_path, ec)) {
+    return make_error(ErrorCode::kNotFound,
+                      "no database at '" + ctx.db_path + "' (enroll it with `tandem enroll`)");
+  }
+  StoreOptions options;
+  options.path = ctx.db_path;
+  return sync::open_synced_store(options);
+}
+
+Result<std::unique_ptr<sync::CurlTransport>> make_transport(const std::string& url,
+                                                            const SyncCliOptions& o) {
+  sync::CurlOptions co;
+  co.base_url = url;
+  co.total_timeout = std::chrono::milliseconds(o.timeout_ms);
+  co.connect_timeout = std::chrono::milliseconds(o.connect_timeout_ms);
+  return sync::CurlTransport::create(co);
+}
+
+std::string seconds(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f s", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
+
+void print_progress(const sync::SyncProgress& p) {
+  using Phase = sync::SyncProgress::Phase;
+  if (p.phase == Phase::kRetrying) {
+    std::cerr << "sync: " << (p.error ? p.error->message : "failure") << "; retrying in "
+              << p.retry_in.count() << " ms (attempt " << p.attempt + 1 << ")\n";
+  } else if (p.phase == Phase::kApplied) {
+    std::cerr << "sync: pushed " << p.pushed << ", pulled " << p.pulled << ", outbox "
+              << p.outbox_left << ", cursor " << p.cursor << (p.more ? ", more" : "") << "\n";
+  }
+  std::cerr.flush();
+}
+
+std::string human_summary(const sync::SyncSummary& s, const std::string& url) {
+  std::ostringstream out;
+  out << "synkroniseret med " << url << (s.complete ? "" : " (ikke færdig)") << "\n"
+      << "  sendt:    " << s.pushed << " (accepteret " << s.accepted << ", dubletter "
+      << s.duplicates << ", afvist " << s.rejected << ")\n"
+      << "  modtaget: " << s.pulled << " (nye " << s.applied << ")\n"
+      << "  tilbage i udbakken: " << s.outbox_left << "\n"
+      << "  forespørgsler: " << s.requests << ", genforsøg: " << s.retries << "\n"
+      << "  urforskel til serveren: " << seconds(s.clock_offset_ms);
+  if (s.clock_correction_ms != 0)
+    out << " (lokale tidsstempler korrigeres " << seconds(s.clock_correction_ms) << ")";
+  out << "\n";
+  return out.str();
+}
+
+void warn_about(const sync::SyncSummary& s, bool quiet) {
+  if (quiet) return;
+  if (s.clock_corrected_now && s.clock_correction_ms != 0) {
+    std::cerr << "sync: this device's clock is off by " << seconds(-s.clock_correction_ms)
+              << " compared with the server; local stamps are corrected from now on\n";
+  }
+  for (const auto& r : s.newly_rejected) {
+    std::cerr << "sync: rejected by the server: " << r.op << " " << r.record
+              << (r.field.empty() ? "" : "." + r.field) << ": " << error_code_name(r.error.code)
+              << ": " << r.error.message << "\n";
+  }
+}
+
+// Runs the engine on an opened store; prints progress to stderr.
+Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& transport,
+                                     const SyncCliOptions& o) {
+  sync::EngineOptions eo;
+  eo.push_batch = o.batch;
+  eo.pull_limit = o.page;
+  eo.max_requests = o.max_requests;
+  eo.retry.max_attempts = std::max(1, o.attempts);
+  eo.retry.initial_backoff = std::chrono::milliseconds(std::max<std::int64_t>(1, o.backoff_ms));
+  std::mt19937_64 rng{std::random_device{}()};
+  sync::SyncEngine engine(
+      *s.store, transport, *s.clock,
+      [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }, [&rng] { return rng(); },
+      eo);
+  sync::ProgressFn progress;
+  if (!o.quiet) progress = print_progress;
+  auto summary = engine.sync(progress);
+  if (!summary) {
+    warn_about(engine.last_summary(), o.quiet);
+    return summary;
+  }
+  warn_about(*summary, o.quiet);
+  return summary;
+}
+
+int run_sync(CliContext& ctx, const SyncCliOptions& o) {
+  auto opened = open_store(ctx, false);
+  if (!opened) return ctx.fail(opened.error());
+  Store& store = *opened->store;
+  if (o.rejected) {
+    auto list = sync::SyncEngine::rejected(store);
+    if (!list) return ctx.fail(list.error());
+    Json doc = Json::array();
+    std::string human;
+    for (const auto& r : *list) {
+      doc.push_back(r.to_json());
+      human += r.hlc + "  " + r.op + " " + r.record + (r.field.empty() ? "" : "." + r.field) +
+               "  " + std::string(error_code_name(r.error.code)) + ": " + r.error.message + "\n";
+    }
+    if (list->empty()) human = "ingen afviste ændringer\n";
+    return ctx.ok(doc, human);
+  }
+  auto url = store.meta(sync::kMetaServerUrl);
+  if (!url) return ctx.fail(url.error());
+  std::string server = o.server;
+  if (server.empty() && *url) server = **url;
+  if (server.empty()) {
+    return ctx.fail(
+        make_error(ErrorCode::kUnauthorized,
+                   "device revoked or not enrolled: run `tandem enroll --server URL --code CODE`"));
+  }
+  auto transport = make_transport(server, o);
+  if (!transport) return ctx.fail(transport.error());
+  auto summary = run_engine(*opened, **transport, o);
+  if (!summary) return ctx.fail(summary.error());
+  Json doc = summary->to_json();
+  doc["server"] = server;
+  return ctx.ok(doc, human_summary(*summary, server));
+}
+
+int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
+  auto opened = open_store(ctx, true);
+  if (!opened) return ctx.fail(opened.error());
+  auto transport = make_transport(o.server, o);
+  if (!transport) return ctx.fail(transport.error());
+  sync::EnrollOptions eo;
+  eo.server_url = o.server;
+  eo.code = o.code;
+  eo.device_name = o.device_name;
+  auto enrolled = sync::enroll_device(*opened->store, **transport, *opened->clock, eo);
+  if (!enrolled) return ctx.fail(enrolled.error());
+  if (!o.quiet) {
+    std::cerr << "enroll: device " << enrolled->device_id << " of " << enrolled->person.name << " ("
+              << enrolled->person.role << ") at " << enrolled->school.name << "; first sync...\n";
+  }
+  auto summary = run_engine(*opened, **transport, o);
+  if (!summary) {
+    Error e = summary.error();
+    e.message = "enrolled as " + enrolled->device_id + ", but the first sync failed (" + e.message +
+                "); run `tandem sync` to finish";
+    return ctx.fail(e);
+  }
+  Json doc = {{"device_id", enrolled->device_id},
+              {"school", {{"id", enrolled->school.id}, {"name", enrolled->school.name}}},
+              {"person",
+               {{"id", enrolled->person.id},
+                {"name", enrolled->person.name},
+                {"role", enrolled->person.role}}},
+              {"server", o.server},
+              {"default_school", opened->store->default_school()},
+              {"sync", summary->to_json()}};
+  std::string human = enrolled->device_id + "\n" + "skole: " + enrolled->school.name + " (" +
+                      enrolled->school.id + ")\n" + "person: " + enrolled->person.name + " (" +
+                      enrolled->person.role + ")\n" + human_summary(*summary, o.server);
+  return ctx.ok(doc, human);
+}
+
+void add_network_options(CLI::App* cmd, SyncCliOptions& o) {
+  cmd->add_option("--batch", o.batch, "Changes per push (1-1000)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--page", o.page, "Changes per pull page (1-1000)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-requests", o.max_requests,
+                  "Stop after this many round trips (0: until done)");
+  cmd->add_option("--attempts", o.attempts, "Tries per request before giving up")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--timeout-ms", o.timeout_ms, "Whole-request timeout")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--connect-timeout-ms", o.connect_timeout_ms, "Connect timeout")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--backoff-ms", o.backoff_ms, "First retry delay (doubles, with jitter)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet", o.quiet, "No progress on stderr");
+}
+
+}  // namespace
+
+void register_sync_commands(CLI::App& app, CliContext& ctx) {
+  auto o = std::make_shared<SyncCliOptions>();
+
+  CLI::App* enroll =
+      app.add_subcommand("enroll", "Enroll this database as a device of a school (then sync)");
+  enroll->add_option("--server", o->server, "Server URL, e.g. http://127.0.0.1:8080")->required();
+  enroll->add_option("--code", o->code, "One-time enrollment code from the school")->required();
+  enroll->add_option("--device-name", o->device_name, "A name for this device (shown to admins)");
+  add_network_options(enroll, *o);
+  enroll->callback([&ctx, o] { run_enroll(ctx, *o); });
+
+  CLI::App* sync = app.add_subcommand("sync", "Push local changes and pull the school's changes");
+  sync->add_option("--server", o->server, "Use this server URL instead of the enrolled one");
+  sync->add_flag("--rejected", o->rejected, "List the changes the server rejected (no sync)");
+  add_network_options(sync, *o);
+  sync->callback([&ctx, o] { run_sync(ctx, *o); });
+}
+
+}  // namespace tandem::cli

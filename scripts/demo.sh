@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Tandem end to end, in one go: a school server, three tablets, a co-teaching
+# course and an observation recorded OFFLINE (with concurrent edits of the
+# same records), one sync, and the school's consolidated view — identical on
+# all three tablets.
+#
+#   scripts/demo.sh [BUILD_DIR]      (default: build/demo, built if needed)
+#
+# Self-contained and idempotent: everything lives in a fresh temp directory
+# (removed at the end; KEEP=1 keeps it), the server runs on a free loopback
+# port and is stopped on exit, whatever happens. Needs: cmake + ninja (only
+# when it must build), jq, sha256sum.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${1:-${TANDEM_BUILD_DIR:-$ROOT/build/demo}}
+TANDEM=$BUILD/platform/tandem
+SERVER=$BUILD/server/tandem-server
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() { echo "demo: $*" >&2; exit 1; }
+# Install whatever is missing (build tools, libraries, jq); idempotent.
+bash "$ROOT/scripts/deps.sh" jq
+command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
+
+if [[ ! -x $TANDEM || ! -x $SERVER ]]; then
+  say "Building tandem and tandem-server in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" --target tandem tandem-server
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-demo.XXXXXX")
+SERVER_PID=
+stop_server() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=
+}
+cleanup() {
+  stop_server
+  if [[ ${KEEP:-0} == 1 ]]; then echo "demo: files kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+DATA=$WORK/server
+admin() { "$SERVER" --data "$DATA" "$@"; }
+
+# start_server [PORT]: port 0 (default) picks a free one; sets PORT and URL.
+start_server() {
+  : >"$WORK/server.out"
+  "$SERVER" --data "$DATA" --listen "127.0.0.1:${1:-0}" --quiet >"$WORK/server.out" 2>"$WORK/server.err" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(grep -o '127\.0\.0\.1:[0-9]*' "$WORK/server.out" 2>/dev/null | head -1 | cut -d: -f2 || true)
+    [[ -n $PORT ]] && break
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "demo: tandem-server did not start: $(cat "$WORK/server.err")" >&2
+      SERVER_PID=
+      return 1
+    fi
+    sleep 0.1
+  done
+  [[ -n $PORT ]] || die "tandem-server did not report its port"
+  URL=http://127.0.0.1:$PORT
+}
+
+# t NAME ARGS...: run the CLI on NAME's tablet.
+t() { local who=$1; shift; "$TANDEM" --db "$WORK/$who.db" "$@"; }
+tj() { local who=$1; shift; "$TANDEM" --db "$WORK/$who.db" --json "$@"; }
+id_of() { jq -r '.id'; }
+
+# Dates relative to today, so "open" and "overdue" mean something whenever it runs.
+day() { date -u -d "$1 days" +%F; }
+START=$(day -21); LESSON1=$(day -14)T08:00:00Z; LESSON2=$(day -7)T08:00:00Z; OBSERVED=$(day -10)T09:00:00Z
+
+say "School server"
+mkdir -p "$DATA"
+SCHOOL=$(admin --json school create --name "Skovbakkeskolen" | id_of)
+ANNA=$(admin --json person add --school "$SCHOOL" --name "Anna Holm" --role resource_person | id_of)
+MIKKEL=$(admin --json person add --school "$SCHOOL" --name "Mikkel Dahl" --role resource_person | id_of)
+BO=$(admin --json person add --school "$SCHOOL" --name "Bo Jensen" --role teacher | id_of)
+start_server || die "cannot start tandem-server"
+echo "tandem-server on $URL (data in $DATA)"
+echo "school $SCHOOL: Anna Holm and Mikkel Dahl (resource persons), Bo Jensen (teacher)"
+
+say "Enrolling three tablets with one-time codes"
+for who in anna mikkel bo; do
+  case $who in anna) P=$ANNA ;; mikkel) P=$MIKKEL ;; bo) P=$BO ;; esac
+  CODE=$(admin enroll-code --person "$P")
+  DEV=$(tj "$who" enroll --server "$URL" --code "$CODE" --device-name "$who's tablet" --quiet | jq -r '.device_id')
+  echo "$who: code $CODE -> device $DEV"
+done
+
+say "Online: Anna plans a co-teaching course with Bo; Mikkel plans an observation"
+COURSE=$(tj anna course create --kind co_teaching --title "Dansk 4.b: læsning i fællesskab" --target group \
+  --horizon long --character anticipatory --focus-areas relations --tovholder "$ANNA" \
+  --participants "$ANNA,$BO" --status planned --start-date "$START" | id_of)
+t anna set "$COURSE" goals "Alle elever læser med i fællesskabet. " >/dev/null
+S1=$(tj anna session create --course "$COURSE" --approach station --started-at "$LESSON1" | id_of)
+t anna set "$S1" log "Lektion 1. " >/dev/null
+OBS=$(tj mikkel course create --kind observation --title "Klasseledelse 6.a" --target group \
+  --character preventive --focus-areas classroom_management --tovholder "$MIKKEL" --participants "$MIKKEL" | id_of)
+# The school's copy of the COPUS interval template (codes + collapsed categories).
+COPUS_DEF=$(jq -cn '
+  def codes($g; $cs): $cs | map({code: "\($g)-\(.)", group: $g});
+  def cat($g; $n; $cs): {name: $n, group: $g, codes: ($cs | map("\($g)-\(.)"))};
+  {groups: [{group: "I"}, {group: "S"}],
+   codes: (codes("I"; ["Lec","RtW","FUp","PQ","CQ","AnQ","MG","1o1","D/V","Adm","W","O"]) +
+           codes("S"; ["L","Ind","CG","WG","OG","AnQ","SQ","WC","Prd","SP","TQ","W","O"])),
+   categories: [cat("I"; "Presenting"; ["Lec","RtW","D/V"]), cat("I"; "Guiding"; ["FUp","PQ","CQ","AnQ","MG","1o1"]),
+                cat("I"; "Administration"; ["Adm"]), cat("I"; "Other"; ["W","O"]),
+                cat("S"; "Receiving"; ["L"]), cat("S"; "Talking to class"; ["AnQ","SQ","WC","SP"]),
+                cat("S"; "Working"; ["Ind","CG","WG","OG","Prd","TQ"]), cat("S"; "Other"; ["W","O"])]}')
+COPUS=$(tj mikkel template create --name "COPUS" --kind interval --interval-seconds 120 --definition "$COPUS_DEF" | id_of)
+OS=$(tj mikkel session create --course "$OBS" --template "$COPUS" --interval-seconds 120 \
+  --started-at "$OBSERVED" --observer "$MIKKEL" --focus "Overgange mellem aktiviteter" | id_of)
+for who in anna mikkel bo anna; do t "$who" sync --quiet >/dev/null; done
+echo "course $COURSE, session $S1; observation $OBS, session $OS — on all three tablets"
+
+say "Server down (the Wi-Fi is gone): everyone records offline"
+OLD_PORT=$PORT
+stop_server
+# Anna and Bo write in the same lesson log, and both edit the course's title
+# and status: a field conflict to resolve, text that must merge.
+t anna set "$S1" log "Lektion 1. Anna: stationerne virkede, gruppe 2 læste højt. " >/dev/null
+t bo set "$S1" log "Lektion 1. Bo: gruppe 3 var urolig i overgangen. " >/dev/null
+t anna set "$COURSE" title "Dansk 4.b: læsning i fællesskab (forår)" >/dev/null
+t bo set "$COURSE" title "Dansk 4.b: fælles læsning" >/dev/null
+t anna set "$COURSE" status active >/dev/null
+t bo add "$COURSE" focus_areas classroom_management >/dev/null
+t anna add "$COURSE" focus_areas inclusion_plan >/dev/null
+tj anna reflection create --session "$S1" --author "$ANNA" --text "Rollefordelingen holdt; næste gang parallel undervisning." >/dev/null
+tj bo reflection create --session "$S1" --author "$BO" --text "Jeg vil gerne prøve holddeling i næste lektion." >/dev/null
+S2=$(tj bo session create --course "$COURSE" --approach parallel --started-at "$LESSON2" | id_of)
+tj anna action create --text "Lav læseplan for gruppe 3" --tovholder "$BO" --due "$(day 7)" --source "$S1" >/dev/null
+tj bo action create --text "Aftal forældresamtale om læsning" --tovholder "$ANNA" --due "$(day 30)" --source "$COURSE" >/dev/null
+DONE=$(tj bo action create --text "Kopiér læsetekster" --tovholder "$BO" --due "$(day -12)" | id_of)
+t bo set "$DONE" done true >/dev/null
+# Mikkel codes the observation with COPUS: every 2 minutes, every code seen.
+tick() { local iv=$1; shift; for c in "$@"; do t mikkel record "$OS" --tick "$c" --interval "$iv" >/dev/null; done; }
+tick 0 I-Lec S-L
+tick 1 I-Lec I-RtW S-L
+tick 2 I-PQ S-AnQ S-L
+tick 3 I-MG S-WG
+tick 4 I-MG I-1o1 S-WG S-SQ
+tick 5 I-FUp S-WC
+t mikkel record "$OS" --note "Overgangen fra oplæg til gruppearbejde tog 4 minutter." >/dev/null
+tj mikkel action create --text "Feedbacksamtale med klasseteamet" --tovholder "$MIKKEL" --due "$(day -3)" --source "$OBS" >/dev/null
+for who in anna bo mikkel; do
+  printf '%-7s outbox: %s changes waiting\n' "$who" "$(sqlite3 "$WORK/$who.db" 'SELECT count(*) FROM outbox' 2>/dev/null || echo '?')"
+done
+
+say "Back online: sync all (Bo, Mikkel, Anna, then Bo and Mikkel again)"
+# Same address as before if it is still free; otherwise any port (then the
+# tablets are told the new address with --server).
+start_server "$OLD_PORT" || start_server 0 || die "cannot restart tandem-server"
+for who in bo mikkel anna bo mikkel; do
+  printf '%-7s ' "$who"
+  tj "$who" sync --quiet --server "$URL" | jq -r '"pushed \(.pushed) (accepted \(.accepted), rejected \(.rejected)), pulled \(.pulled), clock offset \(.clock_offset_ms) ms"'
+done
+
+say "The school's consolidated view (from Anna's tablet)"
+tj anna list person >"$WORK/people.json"
+tj anna list course >"$WORK/courses.json"
+echo "Courses by kind:"
+jq -r 'group_by(.fields.kind)[] | "  \(.[0].fields.kind): \(length)"' "$WORK/courses.json"
+echo "Courses by focus area:"
+jq -r '[.[] | .fields.focus_areas // [] | .[]] | group_by(.)[] | "  \(.[0]): \(length)"' "$WORK/courses.json"
+echo "Courses:"
+jq -r '.[] | "  \(.fields.title)  [\(.fields.kind), \(.fields.status // "-")]" +
+  (if (.conflicts | length) > 0 then "  (conflict in \(.conflicts | map(.field) | join(", ")): \(.conflicts | map(.value | tostring) | join(" / ")))" else "" end)' \
+  "$WORK/courses.json"
+echo "Sessions:"
+tj anna list session | jq -r --slurpfile c "$WORK/courses.json" '.[] | . as $s |
+  "  \(.fields.started_at // "-")  \(($c[0][] | select(.id == $s.fields.course) | .fields.title))  approach: \(.fields.approach // "-")" +
+  (if .fields.log then "\n    log: \(.fields.log)" else "" end) +
+  (if (.conflicts | length) > 0 then "\n    conflict in \(.conflicts | map(.field) | join(", ")): \(.conflicts | map(.value | tostring) | join(" / "))" else "" end)'
+echo "Reflections:"
+NAMES='def name($id): ($p[0][] | select(.id == $id) | .fields.name) // $id;'
+tj anna list reflection | jq -r --slurpfile p "$WORK/people.json" "$NAMES"' .[] | "  \(name(.fields.author)): \(.fields.text)"'
+echo "Open actions (due, tovholder):"
+TODAY=$(date -u +%F)
+tj anna list action | jq -r --slurpfile p "$WORK/people.json" --arg today "$TODAY" "$NAMES"'
+  [.[] | select(.fields.done != true)] | sort_by(.fields.due // "9999")[] |
+  "  \(.fields.due // "-")  \(name(.fields.tovholder // "-"))  \(.fields.text)" +
+  (if (.fields.due // "9999") < $today then "  (OVERDUE)" else "" end)'
+echo "Observation summary (COPUS, % of intervals):"
+t anna summary "$OS" | sed 's/^/  /'
+
+say "All three tablets hold identical data"
+for who in anna bo mikkel; do
+  t "$who" dump | sha256sum | awk -v w="$who" '{printf "  %-7s %s\n", w, $1}'
+  t "$who" dump | sha256sum | cut -d' ' -f1 >"$WORK/$who.hash"
+done
+if cmp -s "$WORK/anna.hash" "$WORK/bo.hash" && cmp -s "$WORK/anna.hash" "$WORK/mikkel.hash"; then
+  echo "  identical: yes"
+else
+  die "the tablets differ"
+fi
+say "Done (the server is stopped on exit)"

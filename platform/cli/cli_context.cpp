@@ -12,7 +12,7 @@ std::string json_text(const Json& doc, int indent) {
 }
 
 Result<Store*> CliContext::store(bool create_if_missing) {
-  if (store_) return store_.get();
+  if (synced_.store) return synced_.store.get();
   if (db_path.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
   }
@@ -25,10 +25,10 @@ Result<Store*> CliContext::store(bool create_if_missing) {
   }
   StoreOptions options;
   options.path = db_path;
-  auto opened = Store::open(options);
+  auto opened = sync::open_synced_store(options);
   if (!opened.ok()) return std::move(opened).error();
-  store_ = std::move(opened).value();
-  return store_.get();
+  synced_ = std::move(opened).value();
+  return synced_.store.get();
 }
 
 int CliContext::ok(const Json& doc, std::string_view human) {

@@ -19,6 +19,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/sync/skew_clock.hpp"
 
 namespace tandem::cli {
 
@@ -60,7 +61,8 @@ class CliContext {
   void write_raw(std::string_view text);
 
  private:
-  std::unique_ptr<Store> store_;
+  // The store on a clock corrected by the offset learned from the server.
+  sync::SyncedStore synced_;
 };
 
 // JSON text for output: UTF-8 kept as is, invalid bytes replaced (never throws).

@@ -15,9 +15,13 @@ Error not_found(const std::string& id) {
 // A record that exists must be in the device's school. Unknown ids pass: a
 // device may create records (and refer to ones it created) before the
 // server has seen them.
-Status check_in_school(const DeviceRecord& device, const std::string& id, PushTransaction& txn) {
+Status check_in_school(const DeviceRecord& device, const std::string& id, PushTransaction& txn,
+                       bool allow_builtin = false) {
   auto school = txn.record_school(id);
   if (!school) return std::move(school).error();
+  // Built-in records (shipped templates, school "") may be referenced by
+  // every school but written by none.
+  if (allow_builtin && *school && (*school)->empty()) return {};
   if (*school && **school != device.school) return not_found(id);
   return {};
 }
@@ -25,13 +29,13 @@ Status check_in_school(const DeviceRecord& device, const std::string& id, PushTr
 Status check_refs(const DeviceRecord& device, const FieldSpec& field, const Json& value,
                   PushTransaction& txn) {
   if (field.type == FieldType::kRef && value.is_string()) {
-    return check_in_school(device, value.get<std::string>(), txn);
+    return check_in_school(device, value.get<std::string>(), txn, true);
   }
   if (field.type == FieldType::kRefSet) {
-    if (value.is_string()) return check_in_school(device, value.get<std::string>(), txn);
+    if (value.is_string()) return check_in_school(device, value.get<std::string>(), txn, true);
     if (value.is_array()) {
       for (const auto& el : value) {
-        if (el.is_string()) TANDEM_TRY(check_in_school(device, el.get<std::string>(), txn));
+        if (el.is_string()) TANDEM_TRY(check_in_school(device, el.get<std::string>(), txn, true));
       }
     }
   }

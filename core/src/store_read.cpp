@@ -38,7 +38,6 @@ Result<Record> Store::Impl::load(std::string_view id) const {
   r.deleted = (*row)->deleted;
   r.purged = (*row)->purged;
   if (!r.purged.empty()) return r;
-  const KindSpec* kind = find_kind(r.kind);
   {
     // Heads per field, greatest first: the first is the value, the rest conflicts.
     auto st = self.stmt(
@@ -85,7 +84,6 @@ Result<Record> Store::Impl::load(std::string_view id) const {
       r.fields[(*st)->text(0)] = (*st)->text(1);
     }
   }
-  (void)kind;
   std::sort(r.conflicts.begin(), r.conflicts.end(), [](const Conflict& a, const Conflict& b) {
     return std::tie(a.field, a.hlc) < std::tie(b.field, b.hlc);
   });

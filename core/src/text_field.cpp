@@ -101,7 +101,7 @@ Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::str
 }
 
 namespace {
-Status local_text_change(Store::Impl& m, Store& store, std::string_view id, std::string_view field,
+Status local_text_change(Store::Impl& m, std::string_view id, std::string_view field,
                          const std::function<Result<Json>(text::Document&)>& edit) {
   auto row = m.record_row(id);
   if (!row) return std::move(row).error();
@@ -123,7 +123,6 @@ Status local_text_change(Store::Impl& m, Store& store, std::string_view id, std:
     return make_error(ErrorCode::kTooLong, "'" + std::string(field) + "' would be longer than " +
                                                std::to_string(kMaxTextLen) + " characters");
   }
-  (void)store;
   Change c;
   c.record = std::string(id);
   c.kind = (*row)->kind;
@@ -139,13 +138,13 @@ Status Store::text_insert(std::string_view id, std::string_view field, std::size
   if (!is_valid_utf8(text)) return make_error(ErrorCode::kInvalidUtf8, "inserted text is not valid UTF-8");
   if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "nothing to insert");
   const std::string agent = impl_->site;
-  return local_text_change(*impl_, *this, id, field, [&](text::Document& d) { return d.insert(agent, pos, text); });
+  return local_text_change(*impl_, id, field, [&](text::Document& d) { return d.insert(agent, pos, text); });
 }
 
 Status Store::text_delete(std::string_view id, std::string_view field, std::size_t pos, std::size_t len) {
   if (len == 0) return make_error(ErrorCode::kInvalidArgument, "nothing to delete");
   const std::string agent = impl_->site;
-  return local_text_change(*impl_, *this, id, field, [&](text::Document& d) { return d.remove(agent, pos, len); });
+  return local_text_change(*impl_, id, field, [&](text::Document& d) { return d.remove(agent, pos, len); });
 }
 
 }  // namespace tandem

@@ -21,10 +21,16 @@ constexpr std::uint32_t kMaxCounter = 0xffffff;    // 6 hex digits
 }  // namespace
 
 std::string Hlc::str() const {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%012llx-%06x-", static_cast<unsigned long long>(ms),
-                static_cast<unsigned>(counter));
-  return std::string(buf) + site;
+  // Hot path (every change is logged by its stamp): hex by hand, no printf.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(20 + site.size(), '-');
+  auto put = [&](std::size_t at, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v >>= 4) out[at + static_cast<std::size_t>(i)] = kHex[v & 0xF];
+  };
+  put(0, static_cast<std::uint64_t>(ms) & 0xFFFFFFFFFFFFULL, 12);
+  put(13, counter & 0xFFFFFFU, 6);
+  out.replace(20, site.size(), site);
+  return out;
 }
 
 Result<Hlc> Hlc::parse(std::string_view text) {

@@ -13,17 +13,64 @@
 namespace tandem {
 
 Result<std::optional<RecordRow>> Store::Impl::record_row(std::string_view id) {
-  auto st = stmt("SELECT kind, school, created, deleted, purged FROM records WHERE id=?");
+  auto st = stmt("SELECT kind, school, created, deleted, purged, lazy FROM records WHERE id=?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, id);
   auto row = (*st)->step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<RecordRow>();
   auto& s = **st;
-  return std::optional<RecordRow>(RecordRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  return std::optional<RecordRow>(RecordRow{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5) != 0});
+}
+
+Result<Json> Store::Impl::create_values(const RecordRow& row) {
+  auto st = stmt("SELECT body FROM changes WHERE hlc=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, row.created);
+  auto found = (*st)->step();
+  if (!found) return std::move(found).error();
+  if (!*found) return make_error(ErrorCode::kCorrupt, "the create change of a record is missing");
+  Json body = Json::parse((*st)->text(0), nullptr, false);
+  auto it = body.find("value");
+  if (body.is_discarded() || it == body.end() || !it->is_object()) {
+    return make_error(ErrorCode::kCorrupt, "the create change of a record is unreadable");
+  }
+  return std::move(*it);
+}
+
+Status Store::Impl::materialise(const std::string& record, RecordRow& row) {
+  if (!row.lazy) return {};
+  auto values = create_values(row);
+  if (!values) return std::move(values).error();
+  const KindSpec* kind = find_kind(row.kind);
+  if (!kind) return make_error(ErrorCode::kCorrupt, "record of unknown kind '" + row.kind + "'");
+  for (const auto& [name, v] : values->items()) {
+    const FieldSpec* fs = kind->field(name);
+    if (!fs || fs->is_set()) continue;  // set elements are written when the create is applied
+    if (fs->type == FieldType::kText) {
+      auto t = prepare_text(record, name, v);
+      if (!t) return std::move(t).error();
+      TANDEM_TRY(save_text(record, *t));
+    } else {
+      TANDEM_TRY(write_field(record, name, row.created, v, {}));
+    }
+  }
+  auto up = stmt("UPDATE records SET lazy=0 WHERE id=?");
+  if (!up) return std::move(up).error();
+  TANDEM_TRY((*up)->bind(1, record).run());
+  row.lazy = false;
+  return {};
 }
 
 Result<std::vector<std::string>> Store::Impl::heads(std::string_view record, std::string_view field) {
+  auto rec = record_row(record);
+  if (!rec) return std::move(rec).error();
+  if (*rec && (*rec)->lazy) {
+    auto values = create_values(**rec);
+    if (!values) return std::move(values).error();
+    if (values->contains(field)) return std::vector<std::string>{(*rec)->created};
+    return std::vector<std::string>{};
+  }
   auto st = stmt("SELECT hlc FROM field_writes WHERE record=? AND field=? AND dominated=0 ORDER BY hlc");
   if (!st) return std::move(st).error();
   (*st)->bind(1, record).bind(2, field);
@@ -40,19 +87,31 @@ Result<std::vector<std::string>> Store::Impl::heads(std::string_view record, std
 Status Store::Impl::write_field(const std::string& record, const std::string& field,
                                 const std::string& hlc, const Json& value,
                                 const std::vector<std::string>& seen) {
+  // Writes this one supersedes: a head that arrived is dropped (its change is
+  // in the log, whose unique stamp recognises a re-delivery); one that has
+  // not arrived yet leaves a value-less ghost so that it arrives dominated.
   for (const auto& s : seen) {
-    auto st = stmt(
+    auto del = stmt("DELETE FROM field_writes WHERE record=? AND field=? AND hlc=? AND dominated=0");
+    if (!del) return std::move(del).error();
+    TANDEM_TRY((*del)->bind(1, record).bind(2, field).bind(3, s).run());
+    if (sqlite3_changes(db) > 0) continue;
+    auto ghost = stmt(
         "INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,NULL,1) "
-        "ON CONFLICT(record, field, hlc) DO UPDATE SET dominated=1, value=NULL");
-    if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, record).bind(2, field).bind(3, s).run());
+        "ON CONFLICT(record, field, hlc) DO NOTHING");
+    if (!ghost) return std::move(ghost).error();
+    TANDEM_TRY((*ghost)->bind(1, record).bind(2, field).bind(3, s).run());
   }
-  // A write already superseded before it arrived stays a value-less ghost.
   auto st = stmt(
       "INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,?,0) "
       "ON CONFLICT(record, field, hlc) DO NOTHING");
   if (!st) return std::move(st).error();
-  return (*st)->bind(1, record).bind(2, field).bind(3, hlc).bind(4, value.dump()).run();
+  TANDEM_TRY((*st)->bind(1, record).bind(2, field).bind(3, hlc).bind(4, value.dump()).run());
+  if (sqlite3_changes(db) > 0) return {};
+  // This write's ghost was there: it arrives already superseded, and its
+  // change is now in the log, so the ghost has done its job.
+  auto del = stmt("DELETE FROM field_writes WHERE record=? AND field=? AND hlc=? AND dominated=1");
+  if (!del) return std::move(del).error();
+  return (*del)->bind(1, record).bind(2, field).bind(3, hlc).run();
 }
 
 Status Store::Impl::write_element(const std::string& record, const std::string& field,
@@ -83,11 +142,38 @@ Status Store::Impl::purge_record(const Change& c) {
   }
   auto st = stmt(
       "INSERT INTO records(id, kind, school, purged) VALUES(?,?,?,?) "
-      "ON CONFLICT(id) DO UPDATE SET created='', deleted='', "
+      "ON CONFLICT(id) DO UPDATE SET created='', deleted='', lazy=0, "
       "purged=CASE WHEN records.purged='' OR excluded.purged < records.purged THEN excluded.purged ELSE records.purged END");
   if (!st) return std::move(st).error();
   return (*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).bind(4, c.hlc.str()).run();
 }
+
+namespace {
+
+// The log keeps each change without what its columns and its record's row
+// already hold (stamp, record, kind, school): a third of the bytes of the
+// wire form. read_changes() puts them back.
+std::string log_body(const Change& c) {
+  std::string b = "{\"op\":\"";
+  b += op_name(c.op);
+  b += '"';
+  if (!c.field.empty()) {
+    b += ",\"field\":";
+    b += Json(c.field).dump();
+  }
+  if (!c.value.is_null()) {
+    b += ",\"value\":";
+    b += c.value.dump();
+  }
+  if (!c.seen.empty()) {
+    b += ",\"seen\":";
+    b += Json(c.seen).dump();
+  }
+  b += '}';
+  return b;
+}
+
+}  // namespace
 
 Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
   const std::string hlc = c.hlc.str();
@@ -107,25 +193,36 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
       return ApplyOutcome::kIgnored;
     }
   }
+  const KindSpec* kind = find_kind(c.kind);
+  // A create of a record not seen before (the common case) leaves its values
+  // in its log entry: the record row is marked lazy (see migration 3).
+  const bool fresh_create = c.op == Op::kCreate && !*existing;
 
   // Text operations are applied in memory first: malformed ones refuse the
   // change before anything is written.
   std::vector<PreparedText> texts;
-  const KindSpec* kind_spec = find_kind(c.kind);
   if (c.op == Op::kText || c.op == Op::kCreate) {
-    auto st = stmt("SELECT 1 FROM changes WHERE hlc=?");
-    if (!st) return std::move(st).error();
-    (*st)->bind(1, hlc);
-    auto dup = (*st)->step();
-    if (!dup) return std::move(dup).error();
-    if (*dup) return ApplyOutcome::kDuplicate;
+    if (!fresh_create) {
+      auto st = stmt("SELECT 1 FROM changes WHERE hlc=?");
+      if (!st) return std::move(st).error();
+      (*st)->bind(1, hlc);
+      auto dup = (*st)->step();
+      if (!dup) return std::move(dup).error();
+      if (*dup) return ApplyOutcome::kDuplicate;
+    }
     if (c.op == Op::kText) {
       auto t = prepare_text(c.record, c.field, c.value);
       if (!t) return std::move(t).error();
       texts.push_back(std::move(*t));
     } else {
       for (const auto& [name, v] : c.value.items()) {
-        if (kind_spec->field(name)->type != FieldType::kText) continue;
+        if (kind->field(name)->type != FieldType::kText) continue;
+        if (fresh_create) {
+          if (local) continue;  // made by text::Document here
+          text::Document doc;
+          TANDEM_TRY(doc.apply(v));
+          continue;
+        }
         auto t = prepare_text(c.record, name, v);
         if (!t) return std::move(t).error();
         texts.push_back(std::move(*t));
@@ -136,18 +233,27 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     // Log first: the unique stamp makes a duplicate a no-op before any write.
     auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?) ON CONFLICT(hlc) DO NOTHING");
     if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, c.to_json().dump()).run());
+    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, log_body(c)).run());
     if (sqlite3_changes(db) == 0) return ApplyOutcome::kDuplicate;
   }
   if (c.op == Op::kPurge) {
     TANDEM_TRY(purge_record(c));
+  } else if (fresh_create) {
+    auto st = stmt("INSERT INTO records(id, kind, school, created, lazy) VALUES(?,?,?,?,1)");
+    if (!st) return std::move(st).error();
+    TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).bind(4, hlc).run());
+    for (const auto& [name, v] : c.value.items()) {
+      if (!kind->field(name)->is_set()) continue;
+      for (const auto& el : v) TANDEM_TRY(write_element(c.record, name, hlc, el.get<std::string>(), true));
+    }
   } else {
     if (!*existing) {
       auto st = stmt("INSERT INTO records(id, kind, school) VALUES(?,?,?)");
       if (!st) return std::move(st).error();
       TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).run());
+    } else if ((*existing)->lazy && c.op != Op::kDelete) {
+      TANDEM_TRY(materialise(c.record, **existing));
     }
-    const KindSpec* kind = find_kind(c.kind);
     switch (c.op) {
       case Op::kCreate: {
         auto up = stmt("UPDATE records SET created=? WHERE id=? AND (created='' OR created > ?)");

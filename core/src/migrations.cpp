@@ -37,6 +37,18 @@ CREATE TABLE texts(
   record TEXT NOT NULL, field TEXT NOT NULL, state BLOB NOT NULL, text TEXT NOT NULL,
   PRIMARY KEY(record, field)) WITHOUT ROWID;
 )sql"},
+      {3, R"sql(
+-- lazy=1: the record's scalar and text values are still exactly those of its
+-- create change (found in `changes` by the `created` stamp) and have no rows
+-- of their own yet; the first write to any of its fields materialises them
+-- into field_writes/texts. Recording a note is then one log row + one record
+-- row instead of a row per field.
+ALTER TABLE records ADD COLUMN lazy INTEGER NOT NULL DEFAULT 0;
+-- Superseded writes whose change is in the log need no row: the log's unique
+-- stamp already recognises their re-delivery. Only ghosts (seen before they
+-- arrived) keep a dominated row.
+DELETE FROM field_writes WHERE dominated=1 AND hlc IN (SELECT hlc FROM changes);
+)sql"},
   };
   return kMigrations;
 }

@@ -236,7 +236,17 @@ Result<std::vector<LoggedChange>> read_changes(detail::Stmt& st) {
     auto row = st.step();
     if (!row) return std::move(row).error();
     if (!*row) break;
+    // Columns: seq, body, hlc, record, kind, school. Bodies since migration 3
+    // leave out what the columns hold; older ones repeat it (same values).
     Json j = Json::parse(st.text(1), nullptr, false);
+    if (j.is_object()) {
+      j["hlc"] = st.text(2);
+      j["record"] = st.text(3);
+      if (!st.is_null(4)) {
+        j["kind"] = st.text(4);
+        j["school"] = st.text(5);
+      }
+    }
     auto c = Change::from_json(j);
     if (!c) return make_error(ErrorCode::kCorrupt, "stored change unreadable: " + c.error().message);
     out.push_back(LoggedChange{st.int64(0), std::move(*c)});
@@ -246,7 +256,8 @@ Result<std::vector<LoggedChange>> read_changes(detail::Stmt& st) {
 }  // namespace
 
 Result<std::vector<LoggedChange>> Store::changes_since(std::int64_t seq, std::size_t limit) const {
-  auto st = impl_->stmt("SELECT seq, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?");
+  auto st = impl_->stmt("SELECT c.seq, c.body, c.hlc, c.record, r.kind, r.school FROM changes c "
+      "LEFT JOIN records r ON r.id = c.record WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, seq).bind(2, static_cast<std::int64_t>(limit));
   return read_changes(**st);
@@ -254,7 +265,8 @@ Result<std::vector<LoggedChange>> Store::changes_since(std::int64_t seq, std::si
 
 Result<std::vector<LoggedChange>> Store::outbox(std::size_t limit) const {
   auto st = impl_->stmt(
-      "SELECT c.seq, c.body FROM outbox o JOIN changes c ON c.hlc = o.hlc ORDER BY o.seq LIMIT ?");
+      "SELECT c.seq, c.body, c.hlc, c.record, r.kind, r.school FROM outbox o "
+      "JOIN changes c ON c.hlc = o.hlc LEFT JOIN records r ON r.id = c.record ORDER BY o.seq LIMIT ?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, static_cast<std::int64_t>(limit));
   return read_changes(**st);

@@ -18,6 +18,7 @@ namespace tandem {
 
 struct RecordRow {
   std::string kind, school, created, deleted, purged;
+  bool lazy = false;  // values still only in the create change (migration 3)
 };
 
 // A text field's state after applying operations, computed before any write.
@@ -50,6 +51,11 @@ struct Store::Impl {
 
   std::string random_hex(std::size_t n);
   Result<std::optional<RecordRow>> record_row(std::string_view id);
+  // The value object of a lazy record's create change.
+  Result<Json> create_values(const RecordRow& row);
+  // Gives a lazy record's create values rows of their own (before the first
+  // write to any of its fields).
+  Status materialise(const std::string& record, RecordRow& row);
 
   // The merge: applies one validated change. local=true also appends it to
   // the outbox. Must run inside a transaction.

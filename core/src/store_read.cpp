@@ -38,7 +38,23 @@ Result<Record> Store::Impl::load(std::string_view id) const {
   r.deleted = (*row)->deleted;
   r.purged = (*row)->purged;
   if (!r.purged.empty()) return r;
-  {
+  if ((*row)->lazy) {
+    // Nothing written since the create: its values are the record's.
+    auto values = self.create_values(**row);
+    if (!values) return std::move(values).error();
+    const KindSpec* kind = find_kind(r.kind);
+    for (auto& [name, v] : values->items()) {
+      const FieldSpec* fs = kind ? kind->field(name) : nullptr;
+      if (!fs || fs->is_set()) continue;
+      if (fs->type == FieldType::kText) {
+        text::Document doc;
+        TANDEM_TRY(doc.apply(v));
+        r.fields[name] = doc.text();
+      } else {
+        r.fields[name] = std::move(v);
+      }
+    }
+  } else {
     // Heads per field, greatest first: the first is the value, the rest conflicts.
     auto st = self.stmt(
         "SELECT field, hlc, value FROM field_writes WHERE record=? AND dominated=0 ORDER BY field, hlc DESC");

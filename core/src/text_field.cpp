@@ -51,8 +51,17 @@ Result<text::Document> Store::Impl::load_text(std::string_view record, std::stri
   (*st)->bind(1, record).bind(2, field);
   auto row = (*st)->step();
   if (!row) return std::move(row).error();
-  if (!*row) return text::Document();
-  return text::Document::decode((*st)->blob(0));
+  if (*row) return text::Document::decode((*st)->blob(0));
+  // No state of its own yet: a lazy record's text is its create's operations.
+  auto rec = record_row(record);
+  if (!rec) return std::move(rec).error();
+  text::Document doc;
+  if (*rec && (*rec)->lazy) {
+    auto values = create_values(**rec);
+    if (!values) return std::move(values).error();
+    if (auto it = values->find(field); it != values->end()) TANDEM_TRY(doc.apply(*it));
+  }
+  return doc;
 }
 
 Result<PreparedText> Store::Impl::prepare_text(const std::string& record, const std::string& field, const Json& ops) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ long peak_rss_kb() {
 
 std::vector<Change> make_changes(std::size_t n) {
   // 1% creates, the rest field sets on those records (like a day of edits).
+  // Each set saw the write it replaces, as a tablet's edit does (`seen`).
   std::vector<Change> out;
   out.reserve(n);
   const std::string site = "00000000000000aa";
@@ -46,6 +48,7 @@ std::vector<Change> make_changes(std::size_t n) {
   school_create.value = Json{{"name", "Bench Skole"}};
   out.push_back(school_create);
   std::vector<std::string> records;
+  std::map<std::string, std::string> last;  // record + '/' + field -> stamp of the last write
   static const char* const kStatus[] = {"planned", "active", "completed", "evaluated"};
   for (std::size_t i = 1; i < n; ++i) {
     Change c;
@@ -57,6 +60,7 @@ std::vector<Change> make_changes(std::size_t n) {
       c.op = Op::kCreate;
       c.value = Json{{"kind", "co_teaching"}, {"title", "Forløb " + std::to_string(i)}};
       records.push_back(c.record);
+      last[c.record + "/title"] = c.hlc.str();
     } else {
       c.record = records[i % records.size()];
       c.op = Op::kSet;
@@ -67,6 +71,9 @@ std::vector<Change> make_changes(std::size_t n) {
         c.field = "status";
         c.value = kStatus[i % 4];
       }
+      std::string& prev = last[c.record + "/" + c.field];
+      if (!prev.empty()) c.seen.push_back(prev);
+      prev = c.hlc.str();
     }
     out.push_back(std::move(c));
   }

@@ -126,7 +126,7 @@ Status Store::Impl::write_element(const std::string& record, const std::string& 
 
 Status Store::Impl::purge_record(const Change& c) {
   static const char* const kDeletes[] = {
-      "DELETE FROM outbox WHERE hlc IN (SELECT hlc FROM changes WHERE record=?1 AND hlc<>?2)",
+      "DELETE FROM outbox WHERE seq IN (SELECT seq FROM changes WHERE record=?1 AND hlc<>?2)",
       "DELETE FROM changes WHERE record=?1 AND hlc<>?2",  // keeps the purge itself
       "DELETE FROM field_writes WHERE record=?1",
       "DELETE FROM set_elements WHERE record=?1",
@@ -177,7 +177,9 @@ std::string log_body(const Change& c) {
 
 Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
   const std::string hlc = c.hlc.str();
-  auto existing = record_row(c.record);
+  // A local create names a record that create() made sure is new.
+  Result<std::optional<RecordRow>> existing = std::optional<RecordRow>();
+  if (!local || c.op != Op::kCreate) existing = record_row(c.record);
   if (!existing) return std::move(existing).error();
   if (*existing) {
     const RecordRow& r = **existing;
@@ -229,12 +231,14 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
       }
     }
   }
+  std::int64_t log_seq = 0;
   {
     // Log first: the unique stamp makes a duplicate a no-op before any write.
     auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?) ON CONFLICT(hlc) DO NOTHING");
     if (!st) return std::move(st).error();
     TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, log_body(c)).run());
     if (sqlite3_changes(db) == 0) return ApplyOutcome::kDuplicate;
+    log_seq = sqlite3_last_insert_rowid(db);
   }
   if (c.op == Op::kPurge) {
     TANDEM_TRY(purge_record(c));
@@ -293,9 +297,9 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
 
   for (const auto& t : texts) TANDEM_TRY(save_text(c.record, t));
   if (local) {
-    auto st = stmt("INSERT INTO outbox(hlc) VALUES(?)");
+    auto st = stmt("INSERT INTO outbox(seq) VALUES(?)");
     if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, hlc).run());
+    TANDEM_TRY((*st)->bind(1, log_seq).run());
   }
   return ApplyOutcome::kApplied;
 }

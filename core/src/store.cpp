@@ -266,7 +266,7 @@ Result<std::vector<LoggedChange>> Store::changes_since(std::int64_t seq, std::si
 Result<std::vector<LoggedChange>> Store::outbox(std::size_t limit) const {
   auto st = impl_->stmt(
       "SELECT c.seq, c.body, c.hlc, c.record, r.kind, r.school FROM outbox o "
-      "JOIN changes c ON c.hlc = o.hlc LEFT JOIN records r ON r.id = c.record ORDER BY o.seq LIMIT ?");
+      "JOIN changes c ON c.seq = o.seq LEFT JOIN records r ON r.id = c.record ORDER BY o.seq LIMIT ?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, static_cast<std::int64_t>(limit));
   return read_changes(**st);
@@ -283,7 +283,7 @@ Result<std::int64_t> Store::outbox_size() const {
 Status Store::ack(const std::vector<std::string>& hlcs) {
   return impl_->in_transaction([&]() -> Status {
     for (const auto& h : hlcs) {
-      auto st = impl_->stmt("DELETE FROM outbox WHERE hlc=?");
+      auto st = impl_->stmt("DELETE FROM outbox WHERE seq=(SELECT seq FROM changes WHERE hlc=?)");
       if (!st) return std::move(st).error();
       TANDEM_TRY((*st)->bind(1, h).run());
     }

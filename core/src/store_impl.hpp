@@ -40,6 +40,7 @@ struct Store::Impl {
   int tx_depth = 0;
   bool clock_dirty = false;  // clock advanced in the open transaction
   std::mt19937_64 rng;
+  std::uint64_t id_sequence = 0;  // low bits of new record ids (store_write.cpp)
 
   ~Impl();
 

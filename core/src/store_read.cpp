@@ -109,9 +109,13 @@ Result<Record> Store::Impl::load(std::string_view id) const {
 Result<Record> Store::get(std::string_view id) const { return impl_->load(id); }
 
 Result<std::vector<Record>> Store::list(std::string_view kind, bool include_deleted) const {
-  const char* sql = kind.empty()
-                        ? "SELECT id FROM records WHERE (?1 OR (deleted='' AND purged='')) ORDER BY id"
-                        : "SELECT id FROM records WHERE kind=?2 AND (?1 OR (deleted='' AND purged='')) ORDER BY id";
+  // records_kind covers every kind but entries (see migration 3).
+  const char* sql =
+      kind.empty() ? "SELECT id FROM records WHERE (?1 OR (deleted='' AND purged='')) ORDER BY id"
+      : kind == "entry"
+          ? "SELECT id FROM records WHERE kind=?2 AND (?1 OR (deleted='' AND purged='')) ORDER BY id"
+          : "SELECT id FROM records WHERE kind=?2 AND kind<>'entry' AND (?1 OR (deleted='' AND purged='')) "
+            "ORDER BY id";
   std::vector<std::string> ids;
   {
     auto st = impl_->stmt(sql);

@@ -41,10 +41,17 @@ namespace {
 
 // Checks what only this replica can check: referenced records exist, are live,
 // have the right kind and belong to the same school; focus areas are known.
+// `known`: a record the caller has already looked up (id and row), or null.
 Status check_local_refs(Store::Impl& m, const std::string& school, const std::string& kind,
-                        const FieldSpec& fs, const Json& value) {
+                        const FieldSpec& fs, const Json& value,
+                        const std::pair<std::string, RecordRow>* known = nullptr) {
   auto check_one = [&](const std::string& id) -> Status {
-    auto row = m.record_row(id);
+    Result<std::optional<RecordRow>> row = std::optional<RecordRow>();
+    if (known && known->first == id) {
+      row = std::optional<RecordRow>(known->second);
+    } else {
+      row = m.record_row(id);
+    }
     if (!row) return std::move(row).error();
     TANDEM_TRY(check_live(id, *row));
     if (!fs.ref_kind.empty() && (*row)->kind != fs.ref_kind) {
@@ -97,37 +104,43 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
     if (*row) return make_error(ErrorCode::kAlreadyExists, "record '" + std::string(given_id) + "' exists");
     id = std::string(given_id);
   } else {
-    // Time-ordered ids (10 hex of the clock's ms, then 6 random hex): new
-    // records append to the B-trees instead of splitting pages all over, which
-    // keeps bulk recording's write volume close to the data's size.
-    char stamp[16];
-    std::snprintf(stamp, sizeof stamp, "%010llx",
-                  static_cast<unsigned long long>(m.hybrid->last().ms) & 0xffffffffffULL);
-    id = std::string(kind_name) + "_" + stamp + m.random_hex(6);
+    // Time-ordered ids: 10 hex of the clock's ms, then 6 hex of a sequence
+    // that starts at a random point per opened store. New records append to
+    // the B-trees instead of splitting pages all over (bulk recording writes
+    // about the data's size), and two tablets creating in the same ms differ
+    // in the sequence part like they would with random bits.
+    if (m.id_sequence == 0) m.id_sequence = m.rng() | 1;
+    char stamp[24];
+    std::snprintf(stamp, sizeof stamp, "%010llx%06llx",
+                  static_cast<unsigned long long>(m.hybrid->last().ms) & 0xffffffffffULL,
+                  static_cast<unsigned long long>(m.id_sequence++) & 0xffffffULL);
+    id = std::string(kind_name) + "_" + stamp;
   }
 
-  Json values = fields;
+  // The school: a school is its own; other records name it, or take their
+  // parent's (looked up once: the reference check below reuses it).
   std::string school;
+  std::optional<std::pair<std::string, RecordRow>> parent;
+  const auto school_given = fields.find("school");
   if (kind->name == "school") {
-    values.erase("school");
     school = id;
-  } else if (auto it = values.find("school"); it != values.end()) {
-    if (!it->is_string()) return make_error(ErrorCode::kWrongType, "'school' must be a school id");
-    school = it->get<std::string>();
-    values.erase(it);
+  } else if (school_given != fields.end()) {
+    if (!school_given->is_string()) return make_error(ErrorCode::kWrongType, "'school' must be a school id");
+    school = school_given->get<std::string>();
     auto row = m.record_row(school);
     if (!row) return std::move(row).error();
     TANDEM_TRY(check_live(school, *row));
     if ((*row)->kind != "school") return make_error(ErrorCode::kInvalidValue, "'" + school + "' is not a school");
   } else if (!kind->parent_field.empty()) {
-    auto p = values.find(kind->parent_field);
-    if (p == values.end() || !p->is_string()) {
+    auto p = fields.find(kind->parent_field);
+    if (p == fields.end() || !p->is_string()) {
       return make_error(ErrorCode::kMissingField, kind->name + " needs '" + kind->parent_field + "'");
     }
     auto row = m.record_row(p->get<std::string>());
     if (!row) return std::move(row).error();
     TANDEM_TRY(check_live(p->get<std::string>(), *row));
     school = (*row)->school;
+    parent.emplace(p->get<std::string>(), std::move(**row));
   } else {
     school = m.default_school;
     if (school.empty()) {
@@ -136,13 +149,14 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
   }
 
   Json normalised = Json::object();
-  for (const auto& [name, v] : values.items()) {
+  for (const auto& [name, v] : fields.items()) {
+    if (name == "school") continue;  // handled above
     const FieldSpec* fs = kind->field(name);
     if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + name.substr(0, 64) + "' of " + kind->name);
     if (v.is_null()) continue;
     auto ok = validate_value(*fs, v);
     if (!ok) return std::move(ok).error();
-    TANDEM_TRY(check_local_refs(m, school, kind->name, *fs, *ok));
+    TANDEM_TRY(check_local_refs(m, school, kind->name, *fs, *ok, parent ? &*parent : nullptr));
     if (fs->type == FieldType::kText) {
       const auto& initial = ok->get_ref<const std::string&>();
       if (initial.empty()) continue;

@@ -160,8 +160,7 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
     if (fs->type == FieldType::kText) {
       const auto& initial = ok->get_ref<const std::string&>();
       if (initial.empty()) continue;
-      text::Document doc;
-      auto ops = doc.insert(m.site, 0, initial);
+      auto ops = text::Document::initial_ops(m.site, initial);
       if (!ops) return std::move(ops).error();
       normalised[name] = std::move(*ops);
     } else if (fs->is_set()) {

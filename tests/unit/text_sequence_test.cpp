@@ -407,3 +407,17 @@ TEST_CASE("text: long runs survive encode/decode and later edits", "[core][text]
   CHECK(c.text() == b.text());
   CHECK(roundtrip(c).text() == c.text());
 }
+
+TEST_CASE("text: initial_ops equals inserting into an empty document", "[core][text]") {
+  const std::string agent = "00000000000000ab";
+  for (const std::string& text : std::vector<std::string>{"", "a", "Læseløft for 4.b 📚", std::string(3000, 'x')}) {
+    Document doc;
+    auto from_doc = doc.insert(agent, 0, text);
+    auto direct = Document::initial_ops(agent, text);
+    REQUIRE(from_doc.ok());
+    REQUIRE(direct.ok());
+    CHECK(*direct == *from_doc);
+  }
+  CHECK(Document::initial_ops(agent, "\xff").error().code == ErrorCode::kInvalidUtf8);
+  CHECK(Document::initial_ops("not an agent", "x").error().code == ErrorCode::kInvalidArgument);
+}

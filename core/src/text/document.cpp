@@ -339,6 +339,29 @@ std::size_t Document::pending_count() const {
   return impl_->live_pending_ + impl_->pending_del_ranges_;
 }
 
+namespace {
+Json insert_op(std::string_view agent, std::uint64_t seq, Json left, Json right, std::string_view utf8) {
+  Json op = Json::object();
+  op["op"] = "ins";
+  op["id"] = id_json(agent, seq);
+  op["left"] = std::move(left);
+  op["right"] = std::move(right);
+  op["text"] = std::string(utf8);
+  return Json::array({std::move(op)});
+}
+}  // namespace
+
+Result<Json> Document::initial_ops(std::string_view agent, std::string_view utf8) {
+  if (!detail::valid_agent(agent)) {
+    return make_error(ErrorCode::kInvalidArgument, "text insert: bad agent id");
+  }
+  const auto count = detail::utf8_count(utf8);
+  if (!count) return make_error(ErrorCode::kInvalidUtf8, "text insert: invalid UTF-8");
+  if (*count == 0) return Json::array();
+  if (*count > kMaxSeq) return make_error(ErrorCode::kTooLong, "text insert: agent has used up its ids");
+  return insert_op(agent, 0, nullptr, nullptr, utf8);
+}
+
 Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::string_view utf8) {
   if (!detail::valid_agent(agent)) {
     return make_error(ErrorCode::kInvalidArgument, "text insert: bad agent id");
@@ -378,13 +401,8 @@ Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::stri
   d.place(after, a, seq, *count, left, right, utf8);
   d.drain();
 
-  Json op = Json::object();
-  op["op"] = "ins";
-  op["id"] = id_json(agent, seq);
-  op["left"] = left.none() ? Json(nullptr) : id_json(d.agents_[left.agent], left.seq);
-  op["right"] = right.none() ? Json(nullptr) : id_json(d.agents_[right.agent], right.seq);
-  op["text"] = std::string(utf8);
-  return Json::array({std::move(op)});
+  return insert_op(agent, seq, left.none() ? Json(nullptr) : id_json(d.agents_[left.agent], left.seq),
+                   right.none() ? Json(nullptr) : id_json(d.agents_[right.agent], right.seq), utf8);
 }
 
 Result<Json> Document::remove(std::string_view agent, std::size_t pos, std::size_t len) {

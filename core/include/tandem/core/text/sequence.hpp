@@ -105,6 +105,9 @@ class Document {
   // kInvalidUtf8 when `utf8` is not valid UTF-8, kTooLong when the agent has
   // used up its 2^53 ids.
   Result<Json> insert(std::string_view agent, std::size_t pos, std::string_view utf8);
+  // What insert(agent, 0, utf8) returns on an empty document, without
+  // building one (a new record's text: the common case when recording).
+  static Result<Json> initial_ops(std::string_view agent, std::string_view utf8);
   // Deletes `len` code points starting at `pos`.
   // Errors: kInvalidArgument when pos + len > size() or the agent is bad.
   Result<Json> remove(std::string_view agent, std::size_t pos, std::size_t len);

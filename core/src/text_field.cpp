@@ -5,6 +5,7 @@
 // changes whose value is the Document's operations.
 #include "store_impl.hpp"
 #include "tandem/core/text/sequence.hpp"
+#include "text/utf8.hpp"
 
 namespace tandem {
 namespace {
@@ -21,18 +22,6 @@ std::vector<std::uint32_t> code_points(std::string_view s) {
     i += n;
   }
   return out;
-}
-
-// Byte offset of code point `pos` (pos <= length).
-std::size_t byte_offset(std::string_view s, std::size_t pos) {
-  std::size_t cp = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (cp == pos) return i;
-      ++cp;
-    }
-  }
-  return s.size();
 }
 
 void append_ops(Json& all, Json ops) {
@@ -100,7 +89,8 @@ Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::str
     if (!r) return std::move(r).error();
     append_ops(ops, std::move(*r));
   }
-  const std::size_t from = byte_offset(next, prefix), to = byte_offset(next, b.size() - suffix);
+  const std::size_t from = text::detail::utf8_offset(next, b.size(), prefix);
+  const std::size_t to = text::detail::utf8_offset(next, b.size(), b.size() - suffix);
   if (to > from) {
     auto r = doc->insert(site, prefix, next.substr(from, to - from));
     if (!r) return std::move(r).error();

@@ -42,7 +42,8 @@ CREATE TABLE texts(
 -- create change (found in `changes` by the `created` stamp) and have no rows
 -- of their own yet; the first write to any of its fields materialises them
 -- into field_writes/texts. Recording a note is then one log row + one record
--- row instead of a row per field.
+-- row instead of a row per field. References to a child always have their
+-- row (which records concern a child stays queryable without decoding).
 ALTER TABLE records ADD COLUMN lazy INTEGER NOT NULL DEFAULT 0;
 -- Superseded writes whose change is in the log need no row: the log's unique
 -- stamp already recognises their re-delivery. Only ghosts (seen before they

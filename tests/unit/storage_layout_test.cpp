@@ -156,3 +156,36 @@ TEST_CASE("superseded writes leave no rows once they have arrived", "[core][stor
   for (const auto& c : changes) CHECK(*b->apply(c) == ApplyOutcome::kDuplicate);
   CHECK(*b->canonical_dump() == *a->canonical_dump());
 }
+
+TEST_CASE("references to a child are rows of their own from the start", "[core][storage]") {
+  TempDir dir;
+  std::string school;
+  auto s = test::open_store_with_school(dir.file("a.db"), school);
+  auto group = s->create("group", Json{{"name", "4.b"}});
+  REQUIRE(group.ok());
+  auto child = s->create("child", Json{{"pseudonym", "Elev 7"}, {"group", *group}});
+  REQUIRE(child.ok());
+  auto course = s->create("course", Json{{"kind", "observation"}, {"title", "Obs"}});
+  REQUIRE(course.ok());
+  auto session = s->create("session", Json{{"course", *course}});
+  REQUIRE(session.ok());
+  auto entry = s->create("entry", Json{{"session", *session}, {"type", "note"}, {"text", "Læser højt"},
+                                       {"child", *child}});
+  REQUIRE(entry.ok());
+  CHECK(lazy_flag(*s, *entry) == 1);
+  // Found by SQL on the stored rows, as a later privacy filter would.
+  CHECK(count(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND dominated=0 AND value='\"" +
+                      *child + "\"' AND record='" + *entry + "'") == 1);
+  auto r = s->get(*entry);
+  REQUIRE(r.ok());
+  CHECK(r->fields["child"] == *child);
+  CHECK(r->fields["text"] == "Læser højt");
+  // A later change of the reference replaces the row.
+  auto other = s->create("child", Json{{"pseudonym", "Elev 8"}, {"group", *group}});
+  REQUIRE(other.ok());
+  REQUIRE(s->set(*entry, "child", *other).ok());
+  CHECK(s->get(*entry)->fields["child"] == *other);
+  CHECK(s->get(*entry)->conflicts.empty());
+  CHECK(count(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND record='" + *entry + "'") == 1);
+  CHECK(replay(all_changes(*s), dir, "b.db") == *s->canonical_dump());
+}

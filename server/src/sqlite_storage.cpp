@@ -90,33 +90,42 @@ class ReaderPool {
     return {};
   }
 
+  struct Reader {
+    std::mutex mu;
+    sqlite3* db = nullptr;
+    std::unique_ptr<StatementCache> stmts;
+  };
+
+  // One reader for one thread. A read transaction left open (an early
+  // return) is ended when the lease ends: the next user starts clean and no
+  // old snapshot holds back checkpoints.
   class Lease {
    public:
-    explicit Lease(std::unique_lock<std::mutex>&& lock, StatementCache& stmts)
-        : lock_(std::move(lock)), stmts_(stmts) {}
-    Result<StmtLease> stmt(const char* sql) { return stmts_.get(sql); }
+    Lease(std::unique_lock<std::mutex>&& lock, Reader& reader)
+        : lock_(std::move(lock)), reader_(reader) {}
+    ~Lease() {
+      if (!sqlite3_get_autocommit(reader_.db)) (void)exec(reader_.db, "ROLLBACK");
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Result<StmtLease> stmt(const char* sql) { return reader_.stmts->get(sql); }
 
    private:
     std::unique_lock<std::mutex> lock_;
-    StatementCache& stmts_;
+    Reader& reader_;
   };
 
   // A free reader if there is one, else waits for one (by rotation).
   Lease acquire() {
     for (auto& r : readers_) {
       std::unique_lock lock(r.mu, std::try_to_lock);
-      if (lock.owns_lock()) return Lease(std::move(lock), *r.stmts);
+      if (lock.owns_lock()) return Lease(std::move(lock), r);
     }
     auto& r = readers_[next_.fetch_add(1, std::memory_order_relaxed) % kReaders];
-    return Lease(std::unique_lock(r.mu), *r.stmts);
+    return Lease(std::unique_lock(r.mu), r);
   }
 
  private:
-  struct Reader {
-    std::mutex mu;
-    sqlite3* db = nullptr;
-    std::unique_ptr<StatementCache> stmts;
-  };
   std::array<Reader, kReaders> readers_;
   std::atomic<std::size_t> next_{0};
 };
@@ -383,11 +392,10 @@ class SqliteStorage final : public ServerStorage {
     if (!begin) return std::move(begin).error();
     TANDEM_TRY((*begin)->run());
     auto page = read_page(reader, school, after_seq, limit, skip_origin);
+    if (!page) return page;  // the lease ends the transaction
     auto end = reader.stmt("COMMIT");
     if (!end) return std::move(end).error();
-    Status ended = (*end)->run();
-    if (!page) return page;
-    if (!ended) return std::move(ended).error();
+    TANDEM_TRY((*end)->run());
     return page;
   }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server_process.hpp"
+#include "tandem/core/sqlite.hpp"
 
 using tandem::Change;
 using tandem::Op;
@@ -307,6 +308,48 @@ TEST_CASE("server: pull pages through a few thousand changes", "[server][e2e]") 
   CHECK(own.json().at("pull").at("changes").empty());
   CHECK(own.json().at("pull").at("cursor") == 3002);
   CHECK(own.json().at("pull").at("more") == false);
+}
+
+TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach every device",
+          "[server][e2e]") {
+  TempDir dir;
+  const TestSchool school = create_test_school(dir.path(), "School");
+  {
+    // Back to version 1: no origin column, as a server of that version left it.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
+    const tandem::Status down = tandem::sqlite::exec(
+        db,
+        "ALTER TABLE server_changes DROP COLUMN origin;"
+        "UPDATE server_meta SET value='1' WHERE key='schema_version';");
+    sqlite3_close(db);
+    REQUIRE(down.ok());
+  }
+  auto server = ServerProcess::start(dir.path());
+  HttpClient http;
+  const TestDevice a = enroll_test_device(*server, school.person);
+  const TestDevice b = enroll_test_device(*server, school.person);
+  ChangeMaker maker;
+  const Change course = maker.create_course(school.id, "after the upgrade");
+  push(http, *server, a, 1, {course});
+  const auto to_a = pull_all(http, *server, a.token);
+  const auto to_b = pull_all(http, *server, b.token);
+  CHECK(to_a.size() == 2);  // school and person, written before the upgrade
+  CHECK(count_in(to_a, course.hlc.str()) == 0);
+  CHECK(to_b.size() == 3);
+  CHECK(count_in(to_b, course.hlc.str()) == 1);
+  server->terminate();
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(dir.file("tandem-server.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                          nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
+                             &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "2");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {

@@ -6,13 +6,17 @@
 //
 // Durability: the Store opens the file in WAL mode with synchronous=FULL, so a
 // COMMIT that returned has reached the disk before any 2xx is sent.
-// Thread-safety: one connection, one mutex around every public method;
-// pushes from many devices are group-committed (see run_mutation).
+// Thread-safety: writes go through one connection under one mutex; pushes
+// from many devices are group-committed (see run_mutation). Reads (auth,
+// pulls, listings) use a pool of read-only connections, one thread each at a
+// time. Every connection keeps its prepared statements (StatementCache).
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <vector>
 

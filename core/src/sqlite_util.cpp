@@ -1,8 +1,8 @@
-#include "sqlite_util.hpp"
+#include "tandem/core/sqlite.hpp"
 
-namespace tandem::detail {
+namespace tandem::sqlite {
 
-Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
+Error error_from(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (primary) {
@@ -20,7 +20,7 @@ Result<bool> Stmt::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return sqlite_error(db_, rc, "statement failed");
+  return error_from(db_, rc, "statement failed");
 }
 
 Status Stmt::run() {
@@ -35,15 +35,18 @@ StatementCache::~StatementCache() {
   for (auto& [_, s] : cache_) sqlite3_finalize(s);
 }
 
-Result<std::unique_ptr<Stmt>> StatementCache::get(const char* sql) {
+Result<StmtLease> StatementCache::get(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* s = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-    if (rc != SQLITE_OK) return sqlite_error(db_, rc, std::string("prepare '") + sql + "'");
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return error_from(db_, rc, std::string("prepare '") + sql + "'");
+    }
     it = cache_.emplace(sql, s).first;
   }
-  return std::make_unique<Stmt>(db_, it->second);
+  return StmtLease(db_, it->second);
 }
 
 Status exec(sqlite3* db, const char* sql) {
@@ -52,9 +55,9 @@ Status exec(sqlite3* db, const char* sql) {
   if (rc != SQLITE_OK) {
     std::string m = err ? err : "";
     sqlite3_free(err);
-    return sqlite_error(nullptr, rc, m);
+    return error_from(nullptr, rc, m);
   }
   return {};
 }
 
-}  // namespace tandem::detail
+}  // namespace tandem::sqlite

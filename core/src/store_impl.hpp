@@ -44,7 +44,7 @@ struct Store::Impl {
 
   ~Impl();
 
-  Result<std::unique_ptr<detail::Stmt>> stmt(const char* sql) { return stmts->get(sql); }
+  Result<detail::StmtLease> stmt(const char* sql) { return stmts->get(sql); }
   Status begin();
   Status commit();
   void rollback();

@@ -67,30 +67,23 @@ Status check_write_access(const DeviceRecord& device, const Change& change, Push
   return {};
 }
 
-Result<sync::PullResponse> changes_visible_to(ServerStorage& storage, const DeviceRecord& device,
-                                              const sync::PullRequest& request) {
+Result<sync::EncodedPullPage> changes_visible_to(ServerStorage& storage,
+                                                 const DeviceRecord& device,
+                                                 const sync::PullRequest& request) {
   const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, kMaxPullLimit);
-  // Today: a device sees its own school's sequence, all of it. Role- and
-  // consent-based filtering goes here (rows filtered out still advance the
-  // cursor, so pagination is unaffected).
-  auto rows = storage.read_changes(device.school, request.cursor, limit + 1);
+  // Today: a device sees its own school's sequence, all of it, except the
+  // changes it pushed itself (it has them; they still advance its cursor).
+  // Role- and consent-based filtering goes here (rows filtered out still
+  // advance the cursor, so pagination is unaffected).
+  auto rows = storage.read_changes(device.school, request.cursor, limit, device.id);
   if (!rows) return std::move(rows).error();
-  sync::PullResponse page;
-  page.more = rows->size() > limit;
-  if (page.more) rows->resize(limit);
-  page.cursor = rows->empty() ? request.cursor : rows->back().seq;
-  page.changes.reserve(rows->size());
-  for (const auto& row : *rows) {
-    auto json = sync::parse_json(row.body);
-    if (!json)
-      return make_error(ErrorCode::kCorrupt,
-                        "stored change " + std::to_string(row.seq) + " unreadable");
-    auto change = Change::from_json(*json);
-    if (!change)
-      return make_error(ErrorCode::kCorrupt,
-                        "stored change " + std::to_string(row.seq) + " unreadable");
-    page.changes.push_back(sync::PulledChange{row.seq, std::move(*change)});
-  }
+  sync::EncodedPullPage page;
+  page.more = rows->more;
+  page.cursor = std::max(request.cursor, rows->cursor);
+  page.changes.reserve(rows->rows.size());
+  // Stored bodies are the canonical text of a validated change: served as
+  // they are, never decoded and encoded again.
+  for (auto& row : rows->rows) page.changes.push_back({row.seq, std::move(row.body)});
   return page;
 }
 

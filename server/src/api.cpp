@@ -111,11 +111,15 @@ Response Api::error(ErrorCode code, std::string message, unsigned version, bool 
 }
 
 Response Api::json(http::status status, const Json& body, const Request& request) {
+  return json_text(status, body.dump(-1, ' ', false, Json::error_handler_t::replace), request);
+}
+
+Response Api::json_text(http::status status, std::string body, const Request& request) {
   Response res{status, request.version()};
   common_headers(res, service_.now_ms());
   res.set(http::field::content_type, kJsonType);
   res.keep_alive(request.keep_alive());
-  res.body() = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
@@ -221,7 +225,7 @@ Response Api::sync(const Request& request, RequestLog& log) {
     out.error.server_time_ms = service_.now_ms();
     return make_error_response(out.error, request.version(), request.keep_alive());
   }
-  return json(http::status::ok, out.value->to_json(), request);
+  return json_text(http::status::ok, std::move(*out.value), request);
 }
 
 }  // namespace tandem::server

@@ -46,6 +46,8 @@ class Api {
   Response enroll(const Request& request);
   Response sync(const Request& request, RequestLog& log);
   Response json(http::status status, const Json& body, const Request& request);
+  // `body` is JSON text already.
+  Response json_text(http::status status, std::string body, const Request& request);
 
   SyncService& service_;
   ServerStorage& storage_;

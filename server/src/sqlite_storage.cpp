@@ -6,18 +6,22 @@
 //
 // Durability: the Store opens the file in WAL mode with synchronous=FULL, so a
 // COMMIT that returned has reached the disk before any 2xx is sent.
-// Thread-safety: one connection, one mutex around every public method;
-// pushes from many devices are group-committed (see run_mutation).
+// Thread-safety: writes go through one connection under one mutex; pushes
+// from many devices are group-committed (see run_mutation). Reads (auth,
+// pulls, listings) use a pool of read-only connections, one thread each at a
+// time. Every connection keeps its prepared statements (StatementCache).
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <vector>
 
-#include "sqlite_stmt.hpp"
 #include "tandem/core/schema.hpp"
+#include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
@@ -25,10 +29,12 @@
 namespace tandem::server {
 namespace {
 
-using detail::exec;
-using detail::Stmt;
+using sqlite::exec;
+using sqlite::StatementCache;
+using sqlite::Stmt;
+using sqlite::StmtLease;
 
-constexpr int kServerSchemaVersion = 1;
+constexpr int kServerSchemaVersion = 2;
 
 // The server's tables. Names start with server_ to stay clear of the Store's.
 constexpr const char* kSchemaV1 = R"sql(
@@ -55,16 +61,25 @@ CREATE TABLE IF NOT EXISTS server_changes(
 CREATE INDEX IF NOT EXISTS server_changes_record ON server_changes(record);
 )sql";
 
+// Version 2: the device that pushed each change (empty: written on the
+// server), so that a device's pulls skip what it sent itself.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE server_changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Read-only connections to the same file. In WAL mode they read the last
 // committed state while the writer commits, so authentication and pulls do
-// not wait behind a group commit's fsync.
+// not wait behind a group commit's fsync. Each keeps its prepared statements.
 // Thread-safety: acquire() from any thread; a lease is used by one thread.
 class ReaderPool {
  public:
   static constexpr std::size_t kReaders = 4;
 
   ~ReaderPool() {
-    for (auto& r : readers_) sqlite3_close_v2(r.db);
+    for (auto& r : readers_) {
+      r.stmts.reset();  // finalized before their connection closes
+      sqlite3_close_v2(r.db);
+    }
   }
 
   Status open(const std::string& path) {
@@ -72,38 +87,49 @@ class ReaderPool {
       const int rc =
           sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
       if (rc != SQLITE_OK)
-        return detail::sqlite_error(r.db, rc, "cannot open a reader on '" + path + "'");
+        return sqlite::error_from(r.db, rc, "cannot open a reader on '" + path + "'");
       sqlite3_busy_timeout(r.db, 5000);
+      r.stmts = std::make_unique<StatementCache>(r.db);
     }
     return {};
   }
 
+  struct Reader {
+    std::mutex mu;
+    sqlite3* db = nullptr;
+    std::unique_ptr<StatementCache> stmts;
+  };
+
+  // One reader for one thread. A read transaction left open (an early
+  // return) is ended when the lease ends: the next user starts clean and no
+  // old snapshot holds back checkpoints.
   class Lease {
    public:
-    Lease(std::mutex& mu, sqlite3* db) : lock_(mu), db_(db) {}
-    Lease(std::unique_lock<std::mutex>&& lock, sqlite3* db) : lock_(std::move(lock)), db_(db) {}
-    sqlite3* db() const { return db_; }
+    Lease(std::unique_lock<std::mutex>&& lock, Reader& reader)
+        : lock_(std::move(lock)), reader_(reader) {}
+    ~Lease() {
+      if (!sqlite3_get_autocommit(reader_.db)) (void)exec(reader_.db, "ROLLBACK");
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Result<StmtLease> stmt(const char* sql) { return reader_.stmts->get(sql); }
 
    private:
     std::unique_lock<std::mutex> lock_;
-    sqlite3* db_;
+    Reader& reader_;
   };
 
   // A free reader if there is one, else waits for one (by rotation).
   Lease acquire() {
     for (auto& r : readers_) {
       std::unique_lock lock(r.mu, std::try_to_lock);
-      if (lock.owns_lock()) return Lease(std::move(lock), r.db);
+      if (lock.owns_lock()) return Lease(std::move(lock), r);
     }
     auto& r = readers_[next_.fetch_add(1, std::memory_order_relaxed) % kReaders];
-    return Lease(r.mu, r.db);
+    return Lease(std::unique_lock(r.mu), r);
   }
 
  private:
-  struct Reader {
-    std::mutex mu;
-    sqlite3* db = nullptr;
-  };
   std::array<Reader, kReaders> readers_;
   std::atomic<std::size_t> next_{0};
 };
@@ -112,18 +138,20 @@ class SqliteStorage;
 
 class SqlitePushTransaction final : public PushTransaction {
  public:
-  explicit SqlitePushTransaction(SqliteStorage& s) : s_(s) {}
+  SqlitePushTransaction(SqliteStorage& s, std::string_view device_id)
+      : s_(s), device_id_(device_id) {}
   Result<std::optional<std::string>> record_school(std::string_view record_id) override;
   Result<AppliedChange> apply(const Change& change) override;
 
  private:
   SqliteStorage& s_;
+  std::string_view device_id_;  // the pushing device: each change's origin
 };
 
 class SqliteStorage final : public ServerStorage {
  public:
   explicit SqliteStorage(std::unique_ptr<Store> store)
-      : store_(std::move(store)), db_(store_->handle()) {}
+      : store_(std::move(store)), db_(store_->handle()), stmts_(db_) {}
 
   // REQUIRES: migrate() done (the readers need the tables).
   Status open_readers(const std::string& path) { return readers_.open(path); }
@@ -132,25 +160,22 @@ class SqliteStorage final : public ServerStorage {
   // (admin commands open it while the server runs: no write lock needed).
   Status migrate() {
     std::lock_guard lock(mu_);
-    {
-      Stmt v(db_, "SELECT value FROM server_meta WHERE key='schema_version'");
-      if (v.ok()) {
-        auto row = v.step();
-        if (row && *row && v.text(0) == std::to_string(kServerSchemaVersion)) return {};
-      }
-    }
+    auto version = schema_version();
+    if (version && *version == kServerSchemaVersion) return {};
     return store_->transaction([&]() -> Status {
       TANDEM_TRY(exec(db_, kSchemaV1));
-      Stmt v(db_, "SELECT value FROM server_meta WHERE key='schema_version'");
-      auto row = v.step();
-      if (!row) return std::move(row).error();
-      if (*row && std::stoi(v.text(0)) > kServerSchemaVersion) {
-        return make_error(
-            ErrorCode::kUnsupportedVersion,
-            "server tables are from a newer tandem-server (version " + v.text(0) + ")");
+      auto found = schema_version();
+      if (!found) return std::move(found).error();
+      if (*found > kServerSchemaVersion) {
+        return make_error(ErrorCode::kUnsupportedVersion,
+                          "server tables are from a newer tandem-server (version " +
+                              std::to_string(*found) + ")");
       }
-      Stmt set(db_, "INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
-      return set.bind(1, std::to_string(kServerSchemaVersion)).run();
+      if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
+      auto set =
+          stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
+      if (!set) return std::move(set).error();
+      return (*set)->bind(1, std::to_string(kServerSchemaVersion)).run();
     });
   }
 
@@ -201,11 +226,12 @@ class SqliteStorage final : public ServerStorage {
                           "no person '" + std::string(person.substr(0, 64)) + "'");
       }
       school = p->school;
-      Stmt st(
-          db_,
+      auto st = stmts_.get(
           "INSERT INTO server_enrollment_codes(code_hash, person, school, created_ms, expires_ms) "
           "VALUES(?,?,?,?,?)");
-      return st.bind(1, code_hash)
+      if (!st) return std::move(st).error();
+      return (*st)
+          ->bind(1, code_hash)
           .bind(2, person)
           .bind(3, school)
           .bind(4, now_ms)
@@ -217,17 +243,17 @@ class SqliteStorage final : public ServerStorage {
 
   Result<std::vector<DeviceRecord>> list_devices(std::string_view school) override {
     auto reader = readers_.acquire();
-    Stmt st(
-        reader.db(),
+    auto st = reader.stmt(
         "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM server_devices "
         "WHERE school=? ORDER BY created_ms, id");
-    st.bind(1, school);
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, school);
     std::vector<DeviceRecord> out;
     for (;;) {
-      auto row = st.step();
+      auto row = (*st)->step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      out.push_back(read_device(st));
+      out.push_back(read_device(**st));
     }
     return out;
   }
@@ -235,8 +261,9 @@ class SqliteStorage final : public ServerStorage {
   Status revoke_device(std::string_view device_id, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     return store_->transaction([&]() -> Status {
-      Stmt st(db_, "UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
-      TANDEM_TRY(st.bind(1, now_ms).bind(2, device_id).run());
+      auto st = stmts_.get("UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
+      if (!st) return std::move(st).error();
+      TANDEM_TRY((*st)->bind(1, now_ms).bind(2, device_id).run());
       if (sqlite3_changes(db_) == 0) {
         return make_error(ErrorCode::kNotFound,
                           "no device '" + std::string(device_id.substr(0, 64)) + "'");
@@ -252,32 +279,39 @@ class SqliteStorage final : public ServerStorage {
     std::lock_guard lock(mu_);
     Enrollment e;
     TANDEM_TRY(store_->transaction([&]() -> Status {
-      Stmt code(db_,
-                "SELECT person, school, expires_ms, used_ms FROM server_enrollment_codes WHERE "
-                "code_hash=?");
-      code.bind(1, code_hash);
-      auto row = code.step();
-      if (!row) return std::move(row).error();
-      if (!*row || !code.is_null(3)) {
-        return make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code");
+      std::string person_id, school_id;
+      {
+        auto code = stmts_.get(
+            "SELECT person, school, expires_ms, used_ms FROM server_enrollment_codes WHERE "
+            "code_hash=?");
+        if (!code) return std::move(code).error();
+        Stmt& c = **code;
+        c.bind(1, code_hash);
+        auto row = c.step();
+        if (!row) return std::move(row).error();
+        if (!*row || !c.is_null(3)) {
+          return make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code");
+        }
+        if (c.int64(2) <= now_ms)
+          return make_error(ErrorCode::kExpired, "enrollment code has expired");
+        person_id = c.text(0);
+        school_id = c.text(1);
       }
-      if (code.int64(2) <= now_ms)
-        return make_error(ErrorCode::kExpired, "enrollment code has expired");
-      const std::string person_id = code.text(0);
-      const std::string school_id = code.text(1);
       auto person = store_->get(person_id);
       auto school = store_->get(school_id);
       if (!person || !person->live() || !school || !school->live()) {
         // The person or school was deleted after the code was issued.
         return make_error(ErrorCode::kUnauthorized, "enrollment code no longer valid");
       }
-      Stmt use(db_, "UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
-      TANDEM_TRY(use.bind(1, now_ms).bind(2, device.id).bind(3, code_hash).run());
-      Stmt ins(db_,
-               "INSERT INTO server_devices(id, school, person, name, token_hash, created_ms, "
-               "last_seen_ms) "
-               "VALUES(?,?,?,?,?,?,?)");
-      TANDEM_TRY(ins.bind(1, device.id)
+      auto use = stmts_.get("UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
+      if (!use) return std::move(use).error();
+      TANDEM_TRY((*use)->bind(1, now_ms).bind(2, device.id).bind(3, code_hash).run());
+      auto ins = stmts_.get(
+          "INSERT INTO server_devices(id, school, person, name, token_hash, created_ms, "
+          "last_seen_ms) VALUES(?,?,?,?,?,?,?)");
+      if (!ins) return std::move(ins).error();
+      TANDEM_TRY((*ins)
+                     ->bind(1, device.id)
                      .bind(2, school_id)
                      .bind(3, person_id)
                      .bind(4, device.name)
@@ -298,22 +332,24 @@ class SqliteStorage final : public ServerStorage {
     DeviceRecord d;
     {
       auto reader = readers_.acquire();
-      Stmt st(reader.db(),
-              "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM "
-              "server_devices "
-              "WHERE token_hash=?");
-      st.bind(1, token_hash);
-      auto row = st.step();
+      auto st = reader.stmt(
+          "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM "
+          "server_devices WHERE token_hash=?");
+      if (!st) return std::move(st).error();
+      (*st)->bind(1, token_hash);
+      auto row = (*st)->step();
       if (!row) return std::move(row).error();
-      if (!*row || !st.is_null(6)) {
+      if (!*row || !(*st)->is_null(6)) {
         return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
       }
-      d = read_device(st);
+      d = read_device(**st);
     }
     if (now_ms - d.last_seen_ms >= kLastSeenGranularityMs) {
       std::lock_guard lock(mu_);
-      Stmt touch(db_, "UPDATE server_devices SET last_seen_ms=max(last_seen_ms, ?) WHERE id=?");
-      TANDEM_TRY(touch.bind(1, now_ms).bind(2, d.id).run());
+      auto touch =
+          stmts_.get("UPDATE server_devices SET last_seen_ms=max(last_seen_ms, ?) WHERE id=?");
+      if (!touch) return std::move(touch).error();
+      TANDEM_TRY((*touch)->bind(1, now_ms).bind(2, d.id).run());
       d.last_seen_ms = now_ms;
     }
     return d;
@@ -350,37 +386,39 @@ class SqliteStorage final : public ServerStorage {
     return std::move(job.outcome);
   }
 
-  Result<std::vector<StoredChange>> read_changes(std::string_view school, std::int64_t after_seq,
-                                                 std::size_t limit) override {
+  // One read transaction: the visible rows and the school's last seq come
+  // from the same snapshot, so a page that skips rows never skips past a
+  // change it has not seen.
+  Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
+                                  std::size_t limit, std::string_view skip_origin) override {
     auto reader = readers_.acquire();
-    Stmt st(reader.db(),
-            "SELECT seq, record, kind, body FROM server_changes WHERE school=? AND seq>? ORDER BY "
-            "seq LIMIT ?");
-    st.bind(1, school).bind(2, after_seq).bind(3, static_cast<std::int64_t>(limit));
-    std::vector<StoredChange> out;
-    for (;;) {
-      auto row = st.step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      out.push_back(StoredChange{st.int64(0), st.text(1), st.text(2), st.text(3)});
-    }
-    return out;
+    auto begin = reader.stmt("BEGIN");
+    if (!begin) return std::move(begin).error();
+    TANDEM_TRY((*begin)->run());
+    auto page = read_page(reader, school, after_seq, limit, skip_origin);
+    if (!page) return page;  // the lease ends the transaction
+    auto end = reader.stmt("COMMIT");
+    if (!end) return std::move(end).error();
+    TANDEM_TRY((*end)->run());
+    return page;
   }
 
   Result<std::int64_t> count_active_devices(std::int64_t since_ms) override {
     auto reader = readers_.acquire();
-    Stmt st(reader.db(),
-            "SELECT count(*) FROM server_devices WHERE revoked_ms IS NULL AND last_seen_ms>=?");
-    st.bind(1, since_ms);
-    auto row = st.step();
+    auto st = reader.stmt(
+        "SELECT count(*) FROM server_devices WHERE revoked_ms IS NULL AND last_seen_ms>=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, since_ms);
+    auto row = (*st)->step();
     if (!row) return std::move(row).error();
-    return st.int64(0);
+    return (*st)->int64(0);
   }
 
   Status check_health() override {
     auto reader = readers_.acquire();
-    Stmt st(reader.db(), "SELECT 1 FROM server_meta LIMIT 1");
-    auto row = st.step();
+    auto st = reader.stmt("SELECT 1 FROM server_meta LIMIT 1");
+    if (!st) return std::move(st).error();
+    auto row = (*st)->step();
     if (!row) return std::move(row).error();
     return {};
   }
@@ -391,27 +429,30 @@ class SqliteStorage final : public ServerStorage {
   // without decoding content (ROADMAP step 3), and Store::get would load a
   // record's whole text state just to learn it.
   Result<std::optional<std::string>> record_school_locked(std::string_view id) {
-    Stmt st(db_, "SELECT school FROM records WHERE id=?");
-    st.bind(1, id);
-    auto row = st.step();
+    auto st = stmts_.get("SELECT school FROM records WHERE id=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, id);
+    auto row = (*st)->step();
     if (!row) return std::move(row).error();
     if (!*row) return std::optional<std::string>();
-    return std::optional<std::string>(st.text(0));
+    return std::optional<std::string>((*st)->text(0));
   }
 
-  Result<AppliedChange> apply_locked(const Change& change) {
+  Result<AppliedChange> apply_locked(const Change& change, std::string_view origin) {
     auto outcome = store_->apply(change);
     if (!outcome) return std::move(outcome).error();
     AppliedChange applied{*outcome, std::nullopt};
     if (*outcome != ApplyOutcome::kApplied) return applied;
-    auto seq = append_to_sequence(change);
+    const std::string hlc = change.hlc.str();
+    auto seq = append_to_sequence(change, hlc, origin);
     if (!seq) return std::move(seq).error();
     applied.seq = *seq;
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the sequence; the purge stays so
       // that every device erases it on its next pull.
-      Stmt del(db_, "DELETE FROM server_changes WHERE school=? AND record=? AND hlc<>?");
-      TANDEM_TRY(del.bind(1, change.school).bind(2, change.record).bind(3, change.hlc.str()).run());
+      auto del = stmts_.get("DELETE FROM server_changes WHERE school=? AND record=? AND hlc<>?");
+      if (!del) return std::move(del).error();
+      TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, hlc).run());
       purged_ = true;
     }
     return applied;
@@ -433,6 +474,64 @@ class SqliteStorage final : public ServerStorage {
   static std::string string_field(const Record& r, const char* name) {
     auto it = r.fields.find(name);
     return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
+  // The server's version in server_meta; 0 before the tables exist.
+  Result<int> schema_version() {
+    // Not cached: the statement must be prepared again once the table exists.
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
+                           &raw, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return 0;
+    }
+    Stmt st(db_, raw);
+    auto row = st.step();
+    const int version = row && *row ? std::atoi(st.text(0).c_str()) : 0;
+    sqlite3_finalize(raw);
+    if (!row) return std::move(row).error();
+    return version;
+  }
+
+  // REQUIRES: a read transaction on `reader`.
+  static Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
+                                      std::int64_t after_seq, std::size_t limit,
+                                      std::string_view skip_origin) {
+    ChangePage page;
+    {
+      auto st = reader.stmt(
+          "SELECT seq, record, kind, body FROM server_changes WHERE school=? AND seq>? AND "
+          "origin<>? ORDER BY seq LIMIT ?");
+      if (!st) return std::move(st).error();
+      Stmt& s = **st;
+      s.bind(1, school).bind(2, after_seq).bind(3, skip_origin);
+      s.bind(4, static_cast<std::int64_t>(limit) + 1);
+      page.rows.reserve(std::min<std::size_t>(limit, 64));
+      for (;;) {
+        auto row = s.step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        if (page.rows.size() == limit) {
+          page.more = true;
+          break;
+        }
+        page.rows.push_back(StoredChange{s.int64(0), s.text(1), s.text(2), s.text(3)});
+      }
+    }
+    if (page.more) {
+      page.cursor = page.rows.back().seq;
+      return page;
+    }
+    // Everything after the cursor was read: the page ends at the school's
+    // last seq, past any rows skipped for their origin.
+    auto last = reader.stmt("SELECT last_seq FROM server_school_seq WHERE school=?");
+    if (!last) return std::move(last).error();
+    (*last)->bind(1, school);
+    auto row = (*last)->step();
+    if (!row) return std::move(row).error();
+    page.cursor = std::max(after_seq, *row ? (*last)->int64(0) : 0);
+    if (!page.rows.empty()) page.cursor = std::max(page.cursor, page.rows.back().seq);
+    return page;
   }
 
   struct MutationJob {
@@ -477,33 +576,38 @@ class SqliteStorage final : public ServerStorage {
   // One mutation, inside the batch transaction (its own savepoint).
   Status run_one(MutationJob& job) {
     MutationOutcome& out = job.outcome;
-    Stmt st(db_,
-            "SELECT last_mutation_id, last_digest, last_response, revoked_ms FROM server_devices "
-            "WHERE id=?");
-    st.bind(1, job.device.id);
-    auto row = st.step();
-    if (!row) return std::move(row).error();
-    // Revoked between authentication and now: the push must not land.
-    if (!*row || !st.is_null(3))
-      return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-    const std::int64_t last = st.int64(0);
-    out.last_mutation_id = last;
-    if (job.mutation_id < last) {
-      out.state = MutationState::kStale;
-      return {};
+    {
+      auto st = stmts_.get(
+          "SELECT last_mutation_id, last_digest, last_response, revoked_ms FROM server_devices "
+          "WHERE id=?");
+      if (!st) return std::move(st).error();
+      Stmt& s = **st;
+      s.bind(1, job.device.id);
+      auto row = s.step();
+      if (!row) return std::move(row).error();
+      // Revoked between authentication and now: the push must not land.
+      if (!*row || !s.is_null(3))
+        return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+      const std::int64_t last = s.int64(0);
+      out.last_mutation_id = last;
+      if (job.mutation_id < last) {
+        out.state = MutationState::kStale;
+        return {};
+      }
+      if (job.mutation_id == last) {
+        out.state = s.text_view(1) == job.digest ? MutationState::kReplayed : MutationState::kReused;
+        if (out.state == MutationState::kReplayed) out.response = s.text(2);
+        return {};
+      }
     }
-    if (job.mutation_id == last) {
-      out.state = st.text(1) == job.digest ? MutationState::kReplayed : MutationState::kReused;
-      if (out.state == MutationState::kReplayed) out.response = st.text(2);
-      return {};
-    }
-    SqlitePushTransaction txn(*this);
+    SqlitePushTransaction txn(*this, job.device.id);
     auto answer = job.fn(txn);
     if (!answer) return std::move(answer).error();
-    Stmt up(
-        db_,
+    auto up = stmts_.get(
         "UPDATE server_devices SET last_mutation_id=?, last_digest=?, last_response=? WHERE id=?");
-    TANDEM_TRY(up.bind(1, job.mutation_id)
+    if (!up) return std::move(up).error();
+    TANDEM_TRY((*up)
+                   ->bind(1, job.mutation_id)
                    .bind(2, job.digest)
                    .bind(3, *answer)
                    .bind(4, job.device.id)
@@ -514,26 +618,35 @@ class SqliteStorage final : public ServerStorage {
     return {};
   }
 
-  // Appends a change to its school's sequence; returns its seq.
-  Result<std::int64_t> append_to_sequence(const Change& change) {
-    Stmt bump(db_,
-              "INSERT INTO server_school_seq(school, last_seq) VALUES(?, 1) "
-              "ON CONFLICT(school) DO UPDATE SET last_seq=last_seq+1 RETURNING last_seq");
-    bump.bind(1, change.school);
-    auto row = bump.step();
-    if (!row) return std::move(row).error();
-    if (!*row) return make_error(ErrorCode::kInternal, "sequence not advanced");
-    const std::int64_t seq = bump.int64(0);
-    (void)bump.step();  // finish the statement
-    Stmt ins(
-        db_,
-        "INSERT INTO server_changes(school, seq, hlc, record, kind, body) VALUES(?,?,?,?,?,?)");
-    TANDEM_TRY(ins.bind(1, change.school)
+  // Appends a change to its school's sequence; returns its seq. `hlc` is
+  // change.hlc.str(); `origin` the pushing device ("" for the server's own).
+  Result<std::int64_t> append_to_sequence(const Change& change, std::string_view hlc,
+                                          std::string_view origin) {
+    std::int64_t seq = 0;
+    {
+      auto bump = stmts_.get(
+          "INSERT INTO server_school_seq(school, last_seq) VALUES(?, 1) "
+          "ON CONFLICT(school) DO UPDATE SET last_seq=last_seq+1 RETURNING last_seq");
+      if (!bump) return std::move(bump).error();
+      (*bump)->bind(1, change.school);
+      auto row = (*bump)->step();
+      if (!row) return std::move(row).error();
+      if (!*row) return make_error(ErrorCode::kInternal, "sequence not advanced");
+      seq = (*bump)->int64(0);
+      TANDEM_TRY((*bump)->run());  // finish the statement
+    }
+    auto ins = stmts_.get(
+        "INSERT INTO server_changes(school, seq, hlc, record, kind, body, origin) "
+        "VALUES(?,?,?,?,?,?,?)");
+    if (!ins) return std::move(ins).error();
+    TANDEM_TRY((*ins)
+                   ->bind(1, change.school)
                    .bind(2, seq)
-                   .bind(3, change.hlc.str())
+                   .bind(3, hlc)
                    .bind(4, change.record)
                    .bind(5, change.kind)
                    .bind(6, change.to_json().dump())
+                   .bind(7, origin)
                    .run());
     return seq;
   }
@@ -546,7 +659,7 @@ class SqliteStorage final : public ServerStorage {
     if (!pending) return std::move(pending).error();
     std::vector<std::string> hlcs;
     for (const auto& logged : *pending) {
-      auto seq = append_to_sequence(logged.change);
+      auto seq = append_to_sequence(logged.change, logged.change.hlc.str(), "");
       if (!seq) return std::move(seq).error();
       hlcs.push_back(logged.change.id());
     }
@@ -554,10 +667,11 @@ class SqliteStorage final : public ServerStorage {
   }
 
   ReaderPool readers_;
-  std::mutex mu_;  // the writer connection and the Store
+  std::mutex mu_;  // the writer connection, the Store and stmts_
   std::unique_ptr<Store> store_;
   sqlite3* db_;
-  bool purged_ = false;  // a purge was applied in the current batch (under mu_)
+  StatementCache stmts_;  // the server's statements on the writer connection
+  bool purged_ = false;   // a purge was applied in the current batch (under mu_)
 
   std::mutex queue_mu_;  // the group-commit queue
   std::condition_variable queue_cv_;
@@ -571,7 +685,7 @@ Result<std::optional<std::string>> SqlitePushTransaction::record_school(
 }
 
 Result<AppliedChange> SqlitePushTransaction::apply(const Change& change) {
-  return s_.apply_locked(change);
+  return s_.apply_locked(change, device_id_);
 }
 
 }  // namespace

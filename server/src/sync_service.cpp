@@ -85,17 +85,17 @@ Status SyncService::check_change(const Change& change, std::int64_t now_ms) cons
   return {};
 }
 
-Outcome<sync::SyncResponse> SyncService::sync(const DeviceRecord& device,
-                                              const sync::SyncRequest& request) {
-  using R = Outcome<sync::SyncResponse>;
+Outcome<std::string> SyncService::sync(const DeviceRecord& device,
+                                       const sync::SyncRequest& request) {
+  using R = Outcome<std::string>;
   const std::int64_t now = now_ms();
-  sync::SyncResponse response;
-  response.server_time_ms = now;
+  std::string push_json;
 
   if (request.push) {
     const sync::PushRequest& push = *request.push;
+    sync::PushResponse answer;  // what this call's callback decided, if it ran
     auto fn = [&](PushTransaction& txn) -> Result<std::string> {
-      sync::PushResponse answer;
+      answer = {};
       answer.mutation_id = push.mutation_id;
       answer.results.reserve(push.changes.size());
       for (const Change& change : push.changes) {
@@ -138,33 +138,36 @@ Outcome<sync::SyncResponse> SyncService::sync(const DeviceRecord& device,
         r.error.last_mutation_id = outcome->last_mutation_id;
         return r;
       }
-      case MutationState::kCommitted:
+      case MutationState::kCommitted: {
+        // The stored answer is the text of `answer`: sent as is.
+        std::int64_t counts[3] = {0, 0, 0};
+        for (const auto& r : answer.results) ++counts[static_cast<int>(r.status)];
+        metrics_.count_changes(counts[0], counts[1], counts[2]);
+        push_json = std::move(outcome->response);
+        break;
+      }
       case MutationState::kReplayed: {
+        // Rare: the stored answer of an earlier request, marked as replayed.
         auto json = sync::parse_json(outcome->response);
         auto stored =
             json ? sync::PushResponse::from_json(*json) : Result<sync::PushResponse>(json.error());
         if (!stored)
           return R::fail(make_error(ErrorCode::kCorrupt, "stored push answer unreadable"));
-        if (outcome->state == MutationState::kCommitted) {
-          std::int64_t counts[3] = {0, 0, 0};
-          for (const auto& r : stored->results) ++counts[static_cast<int>(r.status)];
-          metrics_.count_changes(counts[0], counts[1], counts[2]);
-        } else {
-          stored->replayed = true;
-        }
-        response.push = std::move(*stored);
+        stored->replayed = true;
+        push_json = stored->to_json().dump();
         break;
       }
     }
   }
 
+  std::optional<sync::EncodedPullPage> page;
   if (request.pull) {
-    auto page = changes_visible_to(storage_, device, *request.pull);
-    if (!page) return R::fail(std::move(page).error());
-    response.pull = std::move(*page);
+    auto visible = changes_visible_to(storage_, device, *request.pull);
+    if (!visible) return R::fail(std::move(visible).error());
+    page = std::move(*visible);
   }
   R out;
-  out.value = std::move(response);
+  out.value = sync::encode_sync_response(now, push_json, page ? &*page : nullptr);
   return out;
 }
 

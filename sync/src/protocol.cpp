@@ -435,4 +435,44 @@ Result<SyncResponse> SyncResponse::from_json(const Json& j) {
   return r;
 }
 
+std::string encode_sync_response(std::int64_t server_time_ms, std::string_view push_json,
+                                 const EncodedPullPage* pull) {
+  // Members in nlohmann's order (sorted by name), as SyncResponse::to_json()
+  // would write them.
+  std::size_t size = 64 + push_json.size();
+  if (pull) {
+    for (const auto& c : pull->changes) size += c.json.size() + 40;
+  }
+  std::string out;
+  out.reserve(size);
+  out += '{';
+  if (pull) {
+    out += R"("pull":{"changes":[)";
+    bool first = true;
+    for (const auto& c : pull->changes) {
+      if (!first) out += ',';
+      first = false;
+      out += R"({"change":)";
+      out += c.json;
+      out += R"(,"seq":)";
+      out += std::to_string(c.seq);
+      out += '}';
+    }
+    out += R"(],"cursor":)";
+    out += std::to_string(pull->cursor);
+    out += R"(,"more":)";
+    out += pull->more ? "true" : "false";
+    out += "},";
+  }
+  if (!push_json.empty()) {
+    out += R"("push":)";
+    out += push_json;
+    out += ',';
+  }
+  out += R"("server_time_ms":)";
+  out += std::to_string(server_time_ms);
+  out += '}';
+  return out;
+}
+
 }  // namespace tandem::sync

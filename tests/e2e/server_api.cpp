@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server_process.hpp"
+#include "tandem/core/sqlite.hpp"
 
 using tandem::Change;
 using tandem::Op;
@@ -93,18 +94,28 @@ TEST_CASE("server: admin, enroll, push and pull round trip", "[server][e2e]") {
   CHECK(pulled[1].at("change") == title.to_json());
   CHECK(pulled[0].at("seq").get<std::int64_t>() < pulled[1].at("seq").get<std::int64_t>());
 
+  // Device a is not sent back what it pushed; its cursor still moves past it.
+  const HttpResponse own = http.post(server->url("/v1/sync"), pull_body(cursor), a.token);
+  REQUIRE(own.status == 200);
+  CHECK(own.json().at("pull").at("changes").empty());
+  CHECK(own.json().at("pull").at("cursor") == pulled[1].at("seq"));
+  CHECK(own.json().at("pull").at("more") == false);
+
   // Pushing the same changes again in a new mutation: duplicates, nothing new.
   const json again = push(http, *server, b, 1, {course, title});
   for (const auto& r : again.at("push").at("results")) CHECK(r.at("status") == "duplicate");
-  CHECK(pull_all(http, *server, a.token, cursor).size() == 2);
+  CHECK(pull_all(http, *server, b.token, cursor).size() == 2);
 
-  // Push and pull in one round trip.
+  // Push and pull in one round trip: the pull skips the push it came with.
   const Change other = maker.create_course(school.id, "Co-teaching 3.a");
   const HttpResponse both =
       http.post(server->url("/v1/sync"), sync_body(2, {other}, cursor), a.token);
   REQUIRE(both.status == 200);
-  CHECK(both.json().at("pull").at("changes").size() == 3);
+  CHECK(both.json().at("pull").at("changes").empty());
+  CHECK(both.json().at("pull").at("cursor") ==
+        both.json().at("push").at("results")[0].at("seq"));
   CHECK(both.json().at("pull").at("more") == false);
+  CHECK(pull_all(http, *server, b.token, cursor).size() == 3);
 
   // The admin sees both devices.
   const json devices = server_admin_json(dir.path(), {"device", "list", "--school", school.id});
@@ -219,7 +230,8 @@ TEST_CASE("server: replaying one push 10 times takes effect once", "[server][e2e
     p.erase("replayed");
     CHECK(p == first_push);  // the stored answer, verbatim
   }
-  const auto pulled = pull_all(http, *server, d.token);
+  const TestDevice observer = enroll_test_device(*server, school.person);
+  const auto pulled = pull_all(http, *server, observer.token);
   CHECK(pulled.size() == 2 + batch.size());
   for (const auto& c : batch) CHECK(count_in(pulled, c.hlc.str()) == 1);
 
@@ -232,7 +244,7 @@ TEST_CASE("server: replaying one push 10 times takes effect once", "[server][e2e
                                 sync_body(7, {maker.create_course(school.id, "r")}), d.token);
   CHECK(reused.status == 409);
   CHECK(reused.error_code() == "already_exists");
-  CHECK(pull_all(http, *server, d.token).size() == pulled.size());
+  CHECK(pull_all(http, *server, observer.token).size() == pulled.size());
 
   const auto metrics = http.get(server->url("/metrics"));
   CHECK(metrics.body.find("tandem_changes_total{result=\"accepted\"} 5") != std::string::npos);
@@ -256,13 +268,15 @@ TEST_CASE("server: pull pages through a few thousand changes", "[server][e2e]") 
     for (const auto& r : answer.at("push").at("results")) REQUIRE(r.at("status") == "accepted");
   }
 
-  // Pages of 700: 3002 changes -> 5 pages, `more` on all but the last.
+  // Pages of 700: 3002 changes -> 5 pages, `more` on all but the last (read
+  // by another device: d is not sent its own changes).
+  const TestDevice r_device = enroll_test_device(*server, school.person);
   std::int64_t cursor = 0;
   std::int64_t last_seq = 0;
   int pages = 0;
   std::set<std::string> seen;
   for (;;) {
-    const auto r = http.post(server->url("/v1/sync"), pull_body(cursor, 700), d.token);
+    const auto r = http.post(server->url("/v1/sync"), pull_body(cursor, 700), r_device.token);
     REQUIRE(r.status == 200);
     const json page = r.json().at("pull");
     ++pages;
@@ -280,14 +294,62 @@ TEST_CASE("server: pull pages through a few thousand changes", "[server][e2e]") 
   CHECK(last_seq == 3002);
   for (const auto& h : pushed) CHECK(seen.count(h) == 1);
   // A limit above the maximum is served as the maximum.
-  const auto big = http.post(server->url("/v1/sync"), pull_body(0, 5000), d.token);
+  const auto big = http.post(server->url("/v1/sync"), pull_body(0, 5000), r_device.token);
   REQUIRE(big.status == 200);
   CHECK(big.json().at("pull").at("changes").size() == 1000);
   CHECK(big.json().at("pull").at("more") == true);
   // Past the end: nothing, cursor unchanged.
-  const auto end = http.post(server->url("/v1/sync"), pull_body(cursor), d.token);
+  const auto end = http.post(server->url("/v1/sync"), pull_body(cursor), r_device.token);
   CHECK(end.json().at("pull").at("changes").empty());
   CHECK(end.json().at("pull").at("cursor") == cursor);
+  // The device that pushed them all pages past them in one empty page.
+  const auto own = http.post(server->url("/v1/sync"), pull_body(2, 700), d.token);
+  REQUIRE(own.status == 200);
+  CHECK(own.json().at("pull").at("changes").empty());
+  CHECK(own.json().at("pull").at("cursor") == 3002);
+  CHECK(own.json().at("pull").at("more") == false);
+}
+
+TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach every device",
+          "[server][e2e]") {
+  TempDir dir;
+  const TestSchool school = create_test_school(dir.path(), "School");
+  {
+    // Back to version 1: no origin column, as a server of that version left it.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
+    const tandem::Status down = tandem::sqlite::exec(
+        db,
+        "ALTER TABLE server_changes DROP COLUMN origin;"
+        "UPDATE server_meta SET value='1' WHERE key='schema_version';");
+    sqlite3_close(db);
+    REQUIRE(down.ok());
+  }
+  auto server = ServerProcess::start(dir.path());
+  HttpClient http;
+  const TestDevice a = enroll_test_device(*server, school.person);
+  const TestDevice b = enroll_test_device(*server, school.person);
+  ChangeMaker maker;
+  const Change course = maker.create_course(school.id, "after the upgrade");
+  push(http, *server, a, 1, {course});
+  const auto to_a = pull_all(http, *server, a.token);
+  const auto to_b = pull_all(http, *server, b.token);
+  CHECK(to_a.size() == 2);  // school and person, written before the upgrade
+  CHECK(count_in(to_a, course.hlc.str()) == 0);
+  CHECK(to_b.size() == 3);
+  CHECK(count_in(to_b, course.hlc.str()) == 1);
+  server->terminate();
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(dir.file("tandem-server.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                          nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
+                             &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "2");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
@@ -296,6 +358,8 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
   auto server = ServerProcess::start(dir.path(), {"--max-skew-ms", "60000"});
   HttpClient http;
   const TestDevice d = enroll_test_device(*server, school.person);
+  // Reads what the server serves (d is not sent back its own changes).
+  const TestDevice observer = enroll_test_device(*server, school.person);
   ChangeMaker maker;
 
   SECTION("a change stamped too far ahead is rejected with clock_skew") {
@@ -311,7 +375,7 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
     CHECK(results[1].at("status") == "accepted");
     const auto server_time = r.json().at("server_time_ms").get<std::int64_t>();
     CHECK(future.hlc.ms - server_time > 60000);
-    const auto pulled = pull_all(http, *server, d.token);
+    const auto pulled = pull_all(http, *server, observer.token);
     CHECK(count_in(pulled, future.hlc.str()) == 0);
     CHECK(count_in(pulled, fine.hlc.str()) == 1);
   }
@@ -322,7 +386,7 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
     const Change purge = maker.op(course, Op::kPurge);
     const json answer = push(http, *server, d, 2, {purge});
     CHECK(answer.at("push").at("results")[0].at("status") == "accepted");
-    const auto pulled = pull_all(http, *server, d.token);
+    const auto pulled = pull_all(http, *server, observer.token);
     CHECK(count_in(pulled, course.hlc.str()) == 0);
     CHECK(count_in(pulled, note.hlc.str()) == 0);
     CHECK(count_in(pulled, purge.hlc.str()) == 1);
@@ -330,8 +394,8 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
     const json late = push(http, *server, d, 3, {maker.set_field(course, "title", "late")});
     CHECK(late.at("push").at("results")[0].at("status") == "accepted");
     CHECK(late.at("push").at("results")[0].contains("seq") == false);
-    CHECK(pull_all(http, *server, d.token).size() == pulled.size());
-    for (const auto& p : pull_all(http, *server, d.token)) {
+    CHECK(pull_all(http, *server, observer.token).size() == pulled.size());
+    for (const auto& p : pull_all(http, *server, observer.token)) {
       CHECK(p.dump().find("ensitive") == std::string::npos);
     }
     // Gone from the server's files too, not only from what it serves.

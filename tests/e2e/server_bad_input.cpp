@@ -140,11 +140,12 @@ TEST_CASE("server: bad input gets a stable error and changes nothing", "[server]
 
   // Nothing changed: no new changes, no mutation id consumed, no counters moved.
   HttpClient after;
-  CHECK(pull_all(after, *server, device.token, cursor).empty());
+  const TestDevice observer = enroll_test_device(*server, school.person);
+  CHECK(pull_all(after, *server, observer.token, cursor).empty());
   const HttpResponse ok = after.post(server->url("/v1/sync"), sync_body(1, {good}), device.token);
   REQUIRE(ok.status == 200);
   CHECK(ok.json().at("push").at("results")[0].at("status") == "accepted");
-  CHECK(pull_all(after, *server, device.token, cursor).size() == 1);
+  CHECK(pull_all(after, *server, observer.token, cursor).size() == 1);
 }
 
 TEST_CASE("server: changes the schema refuses are rejected one by one",
@@ -188,7 +189,8 @@ TEST_CASE("server: changes the schema refuses are rejected one by one",
     CHECK_FALSE(results[i].contains("seq"));
   }
   CHECK(results.back().at("status") == "accepted");
-  const auto pulled = pull_all(http, *server, device.token);
+  const TestDevice observer = enroll_test_device(*server, school.person);
+  const auto pulled = pull_all(http, *server, observer.token);
   REQUIRE(pulled.size() == 3);  // school, person, the good course
   CHECK(pulled.back().at("change").at("hlc") == good.hlc.str());
   const auto metrics = http.get(server->url("/metrics"));

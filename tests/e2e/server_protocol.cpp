@@ -59,6 +59,48 @@ TEST_CASE("protocol: sync messages survive a JSON round trip", "[server][protoco
   CHECK(enrolled_back->to_json() == enrolled.to_json());
 }
 
+TEST_CASE("protocol: an answer built from encoded parts is the text to_json() writes",
+          "[server][protocol]") {
+  const Change a = sample_change();
+  Change b = sample_change();
+  b.hlc.counter += 1;
+  b.value = "Matematik \u00e6\u00f8\u00e5 \"quoted\"";
+  PushResponse push;
+  push.mutation_id = 7;
+  push.results.push_back(ChangeResult{a.hlc.str(), ChangeStatus::kAccepted, 121, {}});
+  push.results.push_back(ChangeResult{b.hlc.str(), ChangeStatus::kRejected, {},
+                                      make_error(ErrorCode::kClockSkew, "ahead")});
+  const std::string push_json = push.to_json().dump();
+
+  for (int parts = 0; parts < 4; ++parts) {
+    const bool with_push = (parts & 1) != 0;
+    for (std::size_t n : {0, 1, 2}) {
+      SyncResponse res;
+      res.server_time_ms = 1767225600000;
+      if (with_push) res.push = push;
+      EncodedPullPage page;
+      page.cursor = 140;
+      page.more = n == 2;
+      if ((parts & 2) != 0) {
+        PullResponse pull{{}, 140, n == 2};
+        for (std::size_t i = 0; i < n; ++i) {
+          const Change& c = i == 0 ? a : b;
+          pull.changes.push_back(PulledChange{static_cast<std::int64_t>(121 + i), c});
+          page.changes.push_back({static_cast<std::int64_t>(121 + i), c.to_json().dump()});
+        }
+        res.pull = pull;
+      }
+      INFO("push " << with_push << ", pull " << ((parts & 2) != 0) << ", changes " << n);
+      const std::string text = encode_sync_response(
+          res.server_time_ms, with_push ? push_json : "", (parts & 2) != 0 ? &page : nullptr);
+      CHECK(text == res.to_json().dump());
+      auto decoded = parse_json(text);
+      REQUIRE(decoded.ok());
+      CHECK(SyncResponse::from_json(*decoded).ok());
+    }
+  }
+}
+
 TEST_CASE("protocol: decoding is strict", "[server][protocol]") {
   const auto decode = [](const std::string& text) {
     auto j = parse_json(text);

@@ -60,8 +60,7 @@ TEST_CASE("connections cut mid-request and mid-response are retried to convergen
   CHECK(a.dump() == b.dump());
   CHECK(a.outbox_size() == 0);
   CHECK(b.outbox_size() == 0);
-  auto token = a.store().meta(sync::kMetaToken);
-  const auto on_server = distinct_hlcs(server_sequence(*world.server, **token));
+  const auto on_server = distinct_hlcs(server_sequence(world));
   CHECK(on_server == local_hlcs(a.store()));
   CHECK(on_server == local_hlcs(b.store()));
 }

@@ -92,8 +92,9 @@ class ScriptedTransport final : public sync::Transport {
   int calls_ = 0;
 };
 
-// Every change in the school's server sequence, pulled with `token`.
-std::vector<nlohmann::json> server_sequence(const ServerProcess& server, const std::string& token);
+// Every change in the school's server sequence, pulled by a device enrolled
+// for the purpose (it pushed nothing, so nothing is left out for it).
+std::vector<nlohmann::json> server_sequence(const SyncWorld& world);
 // REQUIREs: no hlc appears twice in `sequence`; returns the set of hlcs.
 std::set<std::string> distinct_hlcs(const std::vector<nlohmann::json>& sequence);
 // Every hlc in the store's change log.

@@ -41,8 +41,7 @@ TEST_CASE("a database restored from a backup re-batches above the server's mutat
   CHECK(again->duplicates == 10);
   CHECK(again->accepted == 5);
   CHECK(a->outbox_size() == 0);
-  auto token = a->store().meta(sync::kMetaToken);
-  const auto on_server = distinct_hlcs(server_sequence(*world.server, **token));
+  const auto on_server = distinct_hlcs(server_sequence(world));
   CHECK(on_server == local_hlcs(a->store()));
 }
 

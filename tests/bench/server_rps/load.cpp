@@ -187,7 +187,8 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
         mode_(mode),
         stats_(stats),
         window_(w),
-        site_(hex(site, 16)) {}
+        site_(hex(site, 16)),
+        tags_(site) {}
 
   void start() {
     stream_.async_connect(ep_, [self = shared_from_this()](beast::error_code ec) {
@@ -216,8 +217,11 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
       ++mutation_id_;
       Json change{{"hlc", hex(static_cast<std::uint64_t>(last_ms_), 12) + "-" + hex(counter_, 6) +
                               "-" + site_},
-                  {"record", "course_" + site_.substr(0, 8) +
-                                 hex(static_cast<std::uint64_t>(mutation_id_), 8)},
+                  // A new record's id as a device makes it (core's
+                  // Store::create): 10 hex of the clock's ms, then 6 hex
+                  // unique to this record.
+                  {"record", "course_" + hex(static_cast<std::uint64_t>(last_ms_), 10) +
+                                 hex(record_tag(), 6)},
                   {"kind", "course"},
                   {"school", creds_.school},
                   {"op", "create"},
@@ -227,6 +231,8 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
     j["pull"] = {{"cursor", cursor_}, {"limit", 50}};
     return j.dump();
   }
+
+  std::uint64_t record_tag() { return tags_() & 0xffffff; }
 
   void send() {
     if (SteadyClock::now() >= window_.measure_to) return;
@@ -280,6 +286,7 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   Stats& stats_;
   const Window& window_;
   std::string site_;
+  std::mt19937_64 tags_;  // the random part of new record ids
   beast::flat_buffer buffer_;
   http::request<http::string_body> req_;
   http::response<http::string_body> res_;

@@ -9,8 +9,9 @@
 #   write   tablet A records N field changes (1 create + 99 sets per record)
 #   push    tablet A pushes its outbox (batches of 500)           -> server merges
 #   pull    tablet B pulls the school's changes (pages of 1000)   -> B merges
-#   echo    tablet A's next sync pulls its own changes back (today the server
-#           sends a device its own changes too; reported, not in the total)
+#   echo    tablet A's next sync: the server does not send a device its own
+#           changes back, so this is one request whose cursor moves past
+#           them (reported, not in the total)
 # Measured: wall seconds per step, bytes on the wire as libcurl counts them
 # (request + response, headers included), peak RSS of each tablet process
 # (getrusage) and of the server (VmHWM). PouchDB: `npm install pouchdb` into
@@ -104,7 +105,7 @@ jq -rn --argjson w "$WRITE" --argjson p "$PUSH" --argjson l "$PULL" --argjson e 
   "| A push (server merges, commits per batch) | \($p.seconds | s) | \($p.cpu_seconds | s) / \($scpu.push | s) | \($p.requests) | \($p.bytes_sent | mib) / \($p.bytes_received | mib) | \($p.peak_rss_kb | mb) |",
   "| B pull + merge (cursor per page) | \($l.seconds | s) | \($l.cpu_seconds | s) / \($scpu.pull | s) | \($l.requests) | \($l.bytes_sent | mib) / \($l.bytes_received | mib) | \($l.peak_rss_kb | mb) |",
   "| **A -> server -> B total** | **\(($p.seconds + $l.seconds) | s)** | \(($p.cpu_seconds + $l.cpu_seconds) | s) / \(($scpu.push + $scpu.pull) | s) | \($p.requests + $l.requests) | \((($p.bytes_sent + $p.bytes_received + $l.bytes_sent + $l.bytes_received)) | mib) total | server \($srss | tonumber | mb) |",
-  "| (A next sync pulls its own \($e.pulled) back) | \($e.seconds | s) | \($e.cpu_seconds | s) / \($scpu.echo | s) | \($e.requests) | \($e.bytes_sent | mib) / \($e.bytes_received | mib) | \($e.peak_rss_kb | mb) |",
+  "| (A next sync: \($e.pulled) of its own changes sent back) | \($e.seconds | s) | \($e.cpu_seconds | s) / \($scpu.echo | s) | \($e.requests) | \($e.bytes_sent | mib) / \($e.bytes_received | mib) | \($e.peak_rss_kb | mb) |",
   "",
   "B database after: \($db | tonumber | mib) MiB. B applied \($l.applied) new changes of \($l.pulled) pulled.",
   "",

@@ -25,7 +25,10 @@ Status check_write_access(const DeviceRecord& device, const Change& change, Push
 // The changes after `request.cursor` that `device` may receive, one page of
 // at most min(request.limit, kMaxPullLimit), with the cursor to store and
 // whether more remain. THE function that decides what a device receives.
-Result<sync::PullResponse> changes_visible_to(ServerStorage& storage, const DeviceRecord& device,
-                                              const sync::PullRequest& request);
+// A device does not receive the changes it pushed itself; its cursor still
+// moves past them.
+Result<sync::EncodedPullPage> changes_visible_to(ServerStorage& storage,
+                                                 const DeviceRecord& device,
+                                                 const sync::PullRequest& request);
 
 }  // namespace tandem::server

@@ -34,9 +34,12 @@ inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
 inline constexpr std::size_t kMaxConnections = 1024;
 
 // Request handler threads per core (default). Handlers block on storage; a
-// push waits for its group commit, so more handlers mean larger commit
-// groups (one fsync for many devices) rather than more CPU work.
-inline constexpr unsigned kWorkerThreadsPerCore = 16;
+// push holds its thread until its group commit's fsync, so a commit group can
+// only be as large as the number of handlers: with fewer handlers than
+// devices pushing at once, pushes queue for a thread instead of joining the
+// next commit (64 clients on 2 cores: 2,000 sync/s with 32 handlers, 3,300
+// with 128). Waiting threads cost memory, not CPU.
+inline constexpr unsigned kWorkerThreadsPerCore = 64;
 
 // After SIGTERM/SIGINT, in-flight requests get this long to finish.
 inline constexpr std::chrono::milliseconds kDrainTimeout{30'000};

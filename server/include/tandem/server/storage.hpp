@@ -65,7 +65,14 @@ struct StoredChange {
   std::int64_t seq = 0;
   std::string record;
   std::string kind;
-  std::string body;  // the change's JSON text
+  std::string body;  // the change's JSON text: Change::to_json().dump()
+};
+
+// A page of a school's sequence as read for one device.
+struct ChangePage {
+  std::vector<StoredChange> rows;  // seq ascending
+  std::int64_t cursor = 0;         // the last seq this page accounts for
+  bool more = false;               // rows remain after `cursor`
 };
 
 // The result of merging one pushed change inside a mutation.
@@ -82,8 +89,9 @@ class PushTransaction {
   // The school of an existing record, nullopt when no record has that id.
   virtual Result<std::optional<std::string>> record_school(std::string_view record_id) = 0;
   // Merges a change (already validated by the caller) with Store::apply; a
-  // change that altered the store is appended to its school's sequence. A
-  // purge also deletes the record's earlier rows from the sequence.
+  // change that altered the store is appended to its school's sequence, with
+  // the pushing device as its origin. A purge also deletes the record's
+  // earlier rows from the sequence.
   virtual Result<AppliedChange> apply(const Change& change) = 0;
 };
 
@@ -142,10 +150,13 @@ class ServerStorage {
                                                std::string_view batch_digest,
                                                const MutationFn& fn) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
-  // `limit`. Callers decide visibility (visibility.hpp); this only reads.
-  virtual Result<std::vector<StoredChange>> read_changes(std::string_view school,
-                                                         std::int64_t after_seq,
-                                                         std::size_t limit) = 0;
+  // `limit`, leaving out those pushed by the device `skip_origin` (rows
+  // written on the server have no device and are never left out). The
+  // page's cursor is the last row's seq when more remain, else the school's
+  // last seq as of the same snapshot: rows left out still advance it.
+  // Callers decide visibility (access.hpp); this only reads.
+  virtual Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
+                                          std::size_t limit, std::string_view skip_origin) = 0;
   // Devices not revoked and seen at or after since_ms.
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).

@@ -57,7 +57,9 @@ class SyncService {
 
   // POST /v1/sync for an authenticated device: push (exactly once per
   // mutation id), then pull. A push that fails as a whole changes nothing.
-  Outcome<sync::SyncResponse> sync(const DeviceRecord& device, const sync::SyncRequest& request);
+  // The answer is the JSON text of a sync::SyncResponse, built from the
+  // stored texts of the push answer and of the pulled changes.
+  Outcome<std::string> sync(const DeviceRecord& device, const sync::SyncRequest& request);
 
  private:
   // Per-change rules other than write access: schema and clock bound.

@@ -155,4 +155,26 @@ struct SyncResponse {
   static Result<SyncResponse> from_json(const Json& j);
 };
 
+// ---- answers from parts already encoded (the server's fast path) ----
+
+// A pulled change whose JSON text is at hand: the server keeps every
+// accepted change as Change::to_json().dump() and serves that text as is.
+struct EncodedChange {
+  std::int64_t seq = 0;
+  std::string json;  // Change::to_json().dump()
+};
+
+struct EncodedPullPage {
+  std::vector<EncodedChange> changes;  // seq ascending, all > request cursor
+  std::int64_t cursor = 0;
+  bool more = false;
+};
+
+// Exactly the text of SyncResponse::to_json().dump() for the same answer,
+// built without decoding the parts: `push_json` is the push answer as
+// PushResponse::to_json().dump() (empty: no push part); `pull` may be null
+// (no pull part).
+std::string encode_sync_response(std::int64_t server_time_ms, std::string_view push_json,
+                                 const EncodedPullPage* pull);
+
 }  // namespace tandem::sync

@@ -8,6 +8,8 @@
 // - purge: content and history of the record removed; only id + stamp remain.
 // Every rule is a function of the set of changes received, so replicas that
 // received the same changes in any order and with duplicates are identical.
+#include <algorithm>
+
 #include "store_impl.hpp"
 
 namespace tandem {
@@ -52,7 +54,7 @@ Status Store::Impl::materialise(const std::string& record, RecordRow& row) {
       if (!t) return std::move(t).error();
       TANDEM_TRY(save_text(record, *t));
     } else {
-      TANDEM_TRY(write_field(record, name, row.created, v, {}));
+      TANDEM_TRY(write_field(record, name, row.created, v.dump(), {}));
     }
   }
   auto up = stmt("UPDATE records SET lazy=0 WHERE id=?");
@@ -85,7 +87,7 @@ Result<std::vector<std::string>> Store::Impl::heads(std::string_view record, std
 }
 
 Status Store::Impl::write_field(const std::string& record, const std::string& field,
-                                const std::string& hlc, const Json& value,
+                                const std::string& hlc, std::string_view value_json,
                                 const std::vector<std::string>& seen) {
   // Writes this one supersedes: a head that arrived is dropped (its change is
   // in the log, whose unique stamp recognises a re-delivery); one that has
@@ -105,7 +107,7 @@ Status Store::Impl::write_field(const std::string& record, const std::string& fi
       "INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,?,0) "
       "ON CONFLICT(record, field, hlc) DO NOTHING");
   if (!st) return std::move(st).error();
-  TANDEM_TRY((*st)->bind(1, record).bind(2, field).bind(3, hlc).bind(4, value.dump()).run());
+  TANDEM_TRY((*st)->bind(1, record).bind(2, field).bind(3, hlc).bind(4, value_json).run());
   if (sqlite3_changes(db) > 0) return {};
   // This write's ghost was there: it arrives already superseded, and its
   // change is now in the log, so the ghost has done its job.
@@ -153,21 +155,41 @@ namespace {
 // The log keeps each change without what its columns and its record's row
 // already hold (stamp, record, kind, school): a third of the bytes of the
 // wire form. read_changes() puts them back.
-std::string log_body(const Change& c) {
-  std::string b = "{\"op\":\"";
+void append_json_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char ch) {
+    return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+  });
+  if (!plain) {
+    out += Json(std::string(s)).dump();
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+// value_json: c.value.dump(), made once by the caller.
+std::string log_body(const Change& c, std::string_view value_json) {
+  std::string b;
+  b.reserve(48 + c.field.size() + value_json.size() + 40 * c.seen.size());
+  b += "{\"op\":\"";
   b += op_name(c.op);
   b += '"';
   if (!c.field.empty()) {
     b += ",\"field\":";
-    b += Json(c.field).dump();
+    append_json_string(b, c.field);
   }
   if (!c.value.is_null()) {
     b += ",\"value\":";
-    b += c.value.dump();
+    b += value_json;
   }
   if (!c.seen.empty()) {
-    b += ",\"seen\":";
-    b += Json(c.seen).dump();
+    b += ",\"seen\":[";
+    for (std::size_t i = 0; i < c.seen.size(); ++i) {
+      if (i > 0) b += ',';
+      append_json_string(b, c.seen[i]);
+    }
+    b += ']';
   }
   b += '}';
   return b;
@@ -231,12 +253,13 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
       }
     }
   }
+  const std::string value_json = c.value.dump();
   std::int64_t log_seq = 0;
   {
     // Log first: the unique stamp makes a duplicate a no-op before any write.
     auto st = stmt("INSERT INTO changes(hlc, record, body) VALUES(?,?,?) ON CONFLICT(hlc) DO NOTHING");
     if (!st) return std::move(st).error();
-    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, log_body(c)).run());
+    TANDEM_TRY((*st)->bind(1, hlc).bind(2, c.record).bind(3, log_body(c, value_json)).run());
     if (sqlite3_changes(db) == 0) return ApplyOutcome::kDuplicate;
     log_seq = sqlite3_last_insert_rowid(db);
   }
@@ -253,7 +276,7 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
       if (fs->is_set()) {
         for (const auto& el : v) TANDEM_TRY(write_element(c.record, name, hlc, el.get<std::string>(), true));
       } else if (fs->type == FieldType::kRef && fs->ref_kind == "child") {
-        TANDEM_TRY(write_field(c.record, name, hlc, v, {}));
+        TANDEM_TRY(write_field(c.record, name, hlc, v.dump(), {}));
       }
     }
   } else {
@@ -276,13 +299,13 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
           } else if (fs->type == FieldType::kText) {
             continue;  // prepared above
           } else {
-            TANDEM_TRY(write_field(c.record, name, hlc, v, {}));
+            TANDEM_TRY(write_field(c.record, name, hlc, v.dump(), {}));
           }
         }
         break;
       }
       case Op::kSet:
-        TANDEM_TRY(write_field(c.record, c.field, hlc, c.value, c.seen));
+        TANDEM_TRY(write_field(c.record, c.field, hlc, value_json, c.seen));
         break;
       case Op::kAdd:
       case Op::kRemove:

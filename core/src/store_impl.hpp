@@ -61,8 +61,9 @@ struct Store::Impl {
   // The merge: applies one validated change. local=true also appends it to
   // the outbox. Must run inside a transaction.
   Result<ApplyOutcome> apply_change(const Change& c, bool local);
+  // value_json: the value as JSON text.
   Status write_field(const std::string& record, const std::string& field, const std::string& hlc,
-                     const Json& value, const std::vector<std::string>& seen);
+                     std::string_view value_json, const std::vector<std::string>& seen);
   Status write_element(const std::string& record, const std::string& field, const std::string& hlc,
                        const std::string& element, bool present);
   Result<text::Document> load_text(std::string_view record, std::string_view field);

@@ -41,14 +41,14 @@ namespace {
 
 // Checks what only this replica can check: referenced records exist, are live,
 // have the right kind and belong to the same school; focus areas are known.
-// `known`: a record the caller has already looked up (id and row), or null.
+// `looked_up`: a record the caller has already read (id and row), or null.
 Status check_local_refs(Store::Impl& m, const std::string& school, const std::string& kind,
                         const FieldSpec& fs, const Json& value,
-                        const std::pair<std::string, RecordRow>* known = nullptr) {
+                        const std::pair<std::string, RecordRow>* looked_up = nullptr) {
   auto check_one = [&](const std::string& id) -> Status {
     Result<std::optional<RecordRow>> row = std::optional<RecordRow>();
-    if (known && known->first == id) {
-      row = std::optional<RecordRow>(known->second);
+    if (looked_up && looked_up->first == id) {
+      row = std::optional<RecordRow>(looked_up->second);
     } else {
       row = m.record_row(id);
     }

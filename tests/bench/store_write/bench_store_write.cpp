@@ -95,8 +95,10 @@ struct RawSide {
   sqlite3_stmt* insert = nullptr;
   std::string session = "session_raw";
 
-  explicit RawSide(const std::string& path) {
+  // page_size: the Store's, so that both sides write pages of one size.
+  RawSide(const std::string& path, int page_size) {
     if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) die("open raw");
+    exec(("PRAGMA page_size=" + std::to_string(page_size)).c_str());
     exec(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
         "CREATE TABLE entries(id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;");
@@ -124,6 +126,17 @@ struct RawSide {
     sqlite3_reset(insert);
   }
 };
+
+int store_page_size(TandemSide& side) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(side.store->handle(), "PRAGMA page_size", -1, &st, nullptr) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_ROW) {
+    die("page_size");
+  }
+  const int size = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return size;
+}
 
 void row(const char* name, const std::vector<double>& lat) {
   std::printf("%-34s %9.3f %9.3f %9.3f %11.0f\n", name, percentile(lat, 50), percentile(lat, 99),
@@ -156,13 +169,15 @@ int main(int argc, char** argv) {
   if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp in " + dir);
   dir = pattern;
 
+  int page_size = 4096;
   std::vector<double> store_lat;
   std::vector<double> raw_lat;
   double store_bulk_ms = 0;
   double raw_bulk_ms = 0;
   {
     TandemSide store(dir + "/single_store.db");
-    RawSide raw(dir + "/single_raw.db");
+    page_size = store_page_size(store);
+    RawSide raw(dir + "/single_raw.db", page_size);
     for (int i = 0; i < 20; ++i) {  // warm-up: caches, WAL file growth
       store.write(1000000 + i);
       raw.write(1000000 + i);
@@ -177,7 +192,7 @@ int main(int argc, char** argv) {
     }
   }
   {
-    RawSide raw(dir + "/bulk_raw.db");
+    RawSide raw(dir + "/bulk_raw.db", page_size);
     const auto t0 = SteadyClock::now();
     raw.exec("BEGIN");
     for (int i = 0; i < bulk; ++i) raw.write(i);
@@ -186,7 +201,7 @@ int main(int argc, char** argv) {
   }
   double raw_sp_bulk_ms = 0;
   {
-    RawSide raw(dir + "/bulk_raw_savepoint.db");
+    RawSide raw(dir + "/bulk_raw_savepoint.db", page_size);
     const auto t0 = SteadyClock::now();
     raw.exec("BEGIN");
     for (int i = 0; i < bulk; ++i) {
@@ -214,7 +229,7 @@ int main(int argc, char** argv) {
 
   const double store_rate = bulk / (store_bulk_ms / 1000.0);
   const double raw_rate = bulk / (raw_bulk_ms / 1000.0);
-  std::printf("store_write: WAL + synchronous=FULL, files in %s\n", dir.c_str());
+  std::printf("store_write: WAL + synchronous=FULL, %d-byte pages on both sides, files in %s\n", page_size, dir.c_str());
   std::printf("%-34s %9s %9s %9s %11s\n",
               ("single durable write (n=" + std::to_string(single) + ")").c_str(), "p50 ms",
               "p99 ms", "mean ms", "writes/s");

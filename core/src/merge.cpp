@@ -50,9 +50,10 @@ Status Store::Impl::materialise(const std::string& record, RecordRow& row) {
     const FieldSpec* fs = kind->field(name);
     if (!fs || fs->is_set()) continue;  // set elements are written when the create is applied
     if (fs->type == FieldType::kText) {
-      auto t = prepare_text(record, name, v);
-      if (!t) return std::move(t).error();
-      TANDEM_TRY(save_text(record, *t));
+      // The create's ops are the whole text (no state row exists yet).
+      text::Document doc;
+      TANDEM_TRY(doc.apply(v));
+      TANDEM_TRY(save_text(record, PreparedText{name, doc.encode(), doc.text()}));
     } else {
       TANDEM_TRY(write_field(record, name, row.created, v.dump(), {}));
     }

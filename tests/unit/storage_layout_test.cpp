@@ -16,7 +16,8 @@ using tandem::test::TempDir;
 
 namespace {
 
-std::int64_t count(Store& s, const std::string& sql) {
+// The first column of the first row of `sql`.
+std::int64_t scalar(Store& s, const std::string& sql) {
   sqlite3_stmt* st = nullptr;
   REQUIRE(sqlite3_prepare_v2(s.handle(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
@@ -26,7 +27,7 @@ std::int64_t count(Store& s, const std::string& sql) {
 }
 
 std::int64_t lazy_flag(Store& s, const std::string& id) {
-  return count(s, "SELECT lazy FROM records WHERE id='" + id + "'");
+  return scalar(s, "SELECT lazy FROM records WHERE id='" + id + "'");
 }
 
 std::vector<Change> all_changes(Store& s) {
@@ -59,8 +60,8 @@ TEST_CASE("a new record keeps its values in its create until a field is written"
                                      {"tags", Json::array({"b", "a"})}});
   REQUIRE(id.ok());
   CHECK(lazy_flag(*s, *id) == 1);
-  CHECK(count(*s, "SELECT count(*) FROM field_writes WHERE record='" + *id + "'") == 0);
-  CHECK(count(*s, "SELECT count(*) FROM texts WHERE record='" + *id + "'") == 0);
+  CHECK(scalar(*s, "SELECT count(*) FROM field_writes WHERE record='" + *id + "'") == 0);
+  CHECK(scalar(*s, "SELECT count(*) FROM texts WHERE record='" + *id + "'") == 0);
   auto before = s->get(*id);
   REQUIRE(before.ok());
   CHECK(before->fields["title"] == "Læseløft");
@@ -137,7 +138,7 @@ TEST_CASE("superseded writes leave no rows once they have arrived", "[core][stor
   REQUIRE(id.ok());
   for (int i = 1; i <= 5; ++i) REQUIRE(a->set(*id, "title", "v" + std::to_string(i)).ok());
   const std::string rows = "SELECT count(*) FROM field_writes WHERE record='" + *id + "' AND field='title'";
-  CHECK(count(*a, rows) == 1);
+  CHECK(scalar(*a, rows) == 1);
 
   // Newest first: each write arrives after the one that superseded it. The
   // ghosts that stand in for the missing writes are gone once all arrived.
@@ -145,8 +146,8 @@ TEST_CASE("superseded writes leave no rows once they have arrived", "[core][stor
   std::reverse(changes.begin(), changes.end());
   auto b = test::open_store(dir.file("b.db"));
   for (const auto& c : changes) REQUIRE(b->apply(c).ok());
-  CHECK(count(*b, rows) == 1);
-  CHECK(count(*b, "SELECT count(*) FROM field_writes WHERE dominated=1") == 0);
+  CHECK(scalar(*b, rows) == 1);
+  CHECK(scalar(*b, "SELECT count(*) FROM field_writes WHERE dominated=1") == 0);
   auto r = b->get(*id);
   REQUIRE(r.ok());
   CHECK(r->fields["title"] == "v5");
@@ -174,7 +175,7 @@ TEST_CASE("references to a child are rows of their own from the start", "[core][
   REQUIRE(entry.ok());
   CHECK(lazy_flag(*s, *entry) == 1);
   // Found by SQL on the stored rows, as a later privacy filter would.
-  CHECK(count(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND dominated=0 AND value='\"" +
+  CHECK(scalar(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND dominated=0 AND value='\"" +
                       *child + "\"' AND record='" + *entry + "'") == 1);
   auto r = s->get(*entry);
   REQUIRE(r.ok());
@@ -186,6 +187,6 @@ TEST_CASE("references to a child are rows of their own from the start", "[core][
   REQUIRE(s->set(*entry, "child", *other).ok());
   CHECK(s->get(*entry)->fields["child"] == *other);
   CHECK(s->get(*entry)->conflicts.empty());
-  CHECK(count(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND record='" + *entry + "'") == 1);
+  CHECK(scalar(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND record='" + *entry + "'") == 1);
   CHECK(replay(all_changes(*s), dir, "b.db") == *s->canonical_dump());
 }

@@ -15,9 +15,28 @@ Store::Impl::~Impl() {
   if (db) sqlite3_close_v2(db);
 }
 
+namespace {
+// Transaction control by depth. The first depths are prepared once and kept
+// in the statement cache (a group commit on the server opens one savepoint
+// per push); deeper ones are rare and run as plain SQL.
+constexpr int kCachedDepths = 4;
+constexpr const char* kSavepoint[kCachedDepths + 1] = {
+    nullptr, "BEGIN IMMEDIATE", "SAVEPOINT sp2", "SAVEPOINT sp3", "SAVEPOINT sp4"};
+constexpr const char* kRelease[kCachedDepths + 1] = {nullptr, "COMMIT", "RELEASE sp2",
+                                                     "RELEASE sp3", "RELEASE sp4"};
+}  // namespace
+
+Status Store::Impl::run_control(const char* cached_sql, const std::string& sql) {
+  if (cached_sql == nullptr) return exec(db, sql.c_str());
+  auto st = stmt(cached_sql);
+  if (!st) return std::move(st).error();
+  return (*st)->run();
+}
+
 Status Store::Impl::begin() {
-  if (tx_depth++ == 0) return exec(db, "BEGIN IMMEDIATE");
-  return exec(db, ("SAVEPOINT sp" + std::to_string(tx_depth)).c_str());
+  const int depth = ++tx_depth;
+  if (depth <= kCachedDepths) return run_control(kSavepoint[depth], {});
+  return run_control(nullptr, "SAVEPOINT sp" + std::to_string(depth));
 }
 
 Status Store::Impl::commit() {
@@ -28,8 +47,8 @@ Status Store::Impl::commit() {
     clock_dirty = false;
   }
   const int depth = tx_depth--;
-  if (depth == 1) return exec(db, "COMMIT");
-  return exec(db, ("RELEASE sp" + std::to_string(depth)).c_str());
+  if (depth <= kCachedDepths) return run_control(kRelease[depth], {});
+  return run_control(nullptr, "RELEASE sp" + std::to_string(depth));
 }
 
 void Store::Impl::rollback() {

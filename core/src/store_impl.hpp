@@ -49,6 +49,8 @@ struct Store::Impl {
   Status commit();
   void rollback();
   Status in_transaction(const std::function<Status()>& fn);
+  // Runs a transaction-control statement: the cached one if given, else `sql`.
+  Status run_control(const char* cached_sql, const std::string& sql);
 
   std::string random_hex(std::size_t n);
   Result<std::optional<RecordRow>> record_row(std::string_view id);

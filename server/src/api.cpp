@@ -100,8 +100,8 @@ Response make_error_response(const sync::ErrorResponse& error, unsigned version,
   return res;
 }
 
-Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics)
-    : service_(service), storage_(storage), metrics_(metrics) {}
+Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload)
+    : service_(service), storage_(storage), metrics_(metrics), offload_(std::move(offload)) {}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;
@@ -124,7 +124,8 @@ Response Api::json_text(http::status status, std::string body, const Request& re
   return res;
 }
 
-Response Api::handle(const Request& request, RequestLog& log) noexcept {
+void Api::handle(const Request& request, RequestLog& log, Post resume,
+                 Respond respond) noexcept {
   try {
     const std::string_view path =
         path_of(std::string_view(request.target().data(), request.target().size()));
@@ -133,8 +134,8 @@ Response Api::handle(const Request& request, RequestLog& log) noexcept {
       if (r.path == path) match = &r;
     }
     if (!match) {
-      return error(ErrorCode::kNotFound, "no such endpoint", request.version(),
-                   request.keep_alive());
+      return respond(error(ErrorCode::kNotFound, "no such endpoint", request.version(),
+                           request.keep_alive()));
     }
     log.route = match->path;
     if (request.method() != match->method) {
@@ -143,25 +144,42 @@ Response Api::handle(const Request& request, RequestLog& log) noexcept {
                            request.version(), request.keep_alive());
       res.result(http::status::method_not_allowed);
       res.set(http::field::allow, http::to_string(match->method));
-      return res;
+      return respond(std::move(res));
     }
     switch (match->route) {
       case Route::kHealthz:
-        return healthz(request);
+        return respond(healthz(request));
       case Route::kMetrics:
-        return metrics(request);
+        return respond(metrics(request));
       case Route::kEnroll:
-        return enroll(request);
+        // Its own commit: waits for the disk, so not on this thread.
+        return offload_([this, &request, resume, respond]() mutable {
+          Response res;
+          try {
+            res = enroll(request);
+          } catch (...) {
+            res = internal_error(request);
+          }
+          resume([respond = std::move(respond), res = std::move(res)]() mutable {
+            respond(std::move(res));
+          });
+        });
       case Route::kSync:
-        return sync(request, log);
+        return sync(request, log, std::move(resume), std::move(respond));
       case Route::kUnknown:
         break;
     }
-    return error(ErrorCode::kNotFound, "no such endpoint", request.version(), request.keep_alive());
-  } catch (const std::exception&) {
-    // Never the exception text: it could quote request data.
+    return respond(
+        error(ErrorCode::kNotFound, "no such endpoint", request.version(), request.keep_alive()));
   } catch (...) {
+    // Never the exception text: it could quote request data. `respond` has
+    // not run (it is the last call of every path above and does not throw
+    // before taking the response).
   }
+  respond(internal_error(request));
+}
+
+Response Api::internal_error(const Request& request) noexcept {
   try {
     return error(ErrorCode::kInternal, "internal error", request.version(), false);
   } catch (...) {
@@ -206,26 +224,39 @@ Response Api::enroll(const Request& request) {
   return json(http::status::ok, out.value->to_json(), request);
 }
 
-Response Api::sync(const Request& request, RequestLog& log) {
+void Api::sync(const Request& request, RequestLog& log, Post resume, Respond respond) {
   // Authentication first: nothing about the body is looked at for strangers.
   auto device = service_.authenticate(std::string_view(request[http::field::authorization].data(),
                                                        request[http::field::authorization].size()));
   if (!device)
-    return error(device.error().code, device.error().message, request.version(),
-                 request.keep_alive());
+    return respond(error(device.error().code, device.error().message, request.version(),
+                         request.keep_alive()));
   log.device_id = device->id;
   auto body = sync::parse_json(request.body());
   if (!body)
-    return error(body.error().code, body.error().message, request.version(), request.keep_alive());
+    return respond(
+        error(body.error().code, body.error().message, request.version(), request.keep_alive()));
   auto req = sync::SyncRequest::from_json(*body);
   if (!req)
-    return error(req.error().code, req.error().message, request.version(), request.keep_alive());
-  auto out = service_.sync(*device, *req);
-  if (!out.value) {
-    out.error.server_time_ms = service_.now_ms();
-    return make_error_response(out.error, request.version(), request.keep_alive());
-  }
-  return json_text(http::status::ok, std::move(*out.value), request);
+    return respond(
+        error(req.error().code, req.error().message, request.version(), request.keep_alive()));
+  service_.sync(
+      std::move(*device), std::move(*req), std::move(resume),
+      [this, &request, respond = std::move(respond)](Outcome<std::string> out) mutable {
+        // On the session's side again: a throw here must still answer.
+        Response res;
+        try {
+          if (!out.value) {
+            out.error.server_time_ms = service_.now_ms();
+            res = make_error_response(out.error, request.version(), request.keep_alive());
+          } else {
+            res = json_text(http::status::ok, std::move(*out.value), request);
+          }
+        } catch (...) {
+          res = internal_error(request);
+        }
+        respond(std::move(res));
+      });
 }
 
 }  // namespace tandem::server

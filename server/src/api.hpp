@@ -4,9 +4,16 @@
 //
 // handle() never throws and never lets an exception escape: anything thrown
 // below it is answered 500 `internal`.
-// Thread-safety: handle() may run on several worker threads at once.
+//
+// Threads: handle() runs on a network thread (the session's strand) and does
+// there what only reads: routing, authentication, parsing, pulls. What
+// waits for the disk never runs there: a push waits in the storage's commit
+// queue and comes back through `resume`; an enrollment (its own commit) is
+// handed to the blocking pool.
+// Thread-safety: handle() may run on several threads at once.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -32,10 +39,19 @@ Response make_error_response(const sync::ErrorResponse& error, unsigned version,
 
 class Api {
  public:
-  // REQUIRES: all three outlive the Api.
-  Api(SyncService& service, ServerStorage& storage, Metrics& metrics);
+  // Runs a task somewhere: the session's strand (resume) or a thread that
+  // may block (offload). Must not block the caller.
+  using Post = std::function<void(std::function<void()>)>;
+  // Takes the one response to a request.
+  using Respond = std::function<void(Response)>;
 
-  Response handle(const Request& request, RequestLog& log) noexcept;
+  // REQUIRES: all three outlive the Api. `offload` runs blocking handlers.
+  Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload);
+
+  // Answers `request` by calling `respond` exactly once: before returning,
+  // or later through `resume`. `request` and `log` must stay valid until
+  // then (the session keeps them).
+  void handle(const Request& request, RequestLog& log, Post resume, Respond respond) noexcept;
 
   // An error answer for failures found before routing (framing, limits).
   Response error(ErrorCode code, std::string message, unsigned version, bool keep_alive);
@@ -44,7 +60,9 @@ class Api {
   Response healthz(const Request& request);
   Response metrics(const Request& request);
   Response enroll(const Request& request);
-  Response sync(const Request& request, RequestLog& log);
+  void sync(const Request& request, RequestLog& log, Post resume, Respond respond);
+  // A response for anything that escaped a handler (never its text).
+  Response internal_error(const Request& request) noexcept;
   Response json(http::status status, const Json& body, const Request& request);
   // `body` is JSON text already.
   Response json_text(http::status status, std::string body, const Request& request);
@@ -52,6 +70,7 @@ class Api {
   SyncService& service_;
   ServerStorage& storage_;
   Metrics& metrics_;
+  Post offload_;
 };
 
 }  // namespace tandem::server

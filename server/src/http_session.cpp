@@ -133,16 +133,12 @@ void HttpSession::fail_request(beast::error_code ec) {
 
 void HttpSession::handle_request() {
   state_ = State::kHandling;
-  // Keeps the io_context running while the request is on a worker.
+  // Keeps the io_context running while a push waits for its commit.
   auto home = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
-  net::post(ctx_.workers, [self = shared_from_this(), home]() mutable {
-    RequestLog log;
-    Response res = self->ctx_.api.handle(self->parser_->get(), log);
-    net::post(home, [self, res = std::move(res), log = std::move(log)]() mutable {
-      self->log_ = std::move(log);
-      self->do_write(std::move(res));
-    });
-  });
+  ctx_.api.handle(
+      parser_->get(), log_,
+      [home](std::function<void()> task) { net::post(home, std::move(task)); },
+      [self = shared_from_this()](Response res) { self->do_write(std::move(res)); });
 }
 
 void HttpSession::do_write(Response res) {

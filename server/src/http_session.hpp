@@ -1,8 +1,8 @@
 // HttpSession: one HTTP/1.1 connection, in the shape of Beast's advanced
-// server: do_read -> on_read -> (handle on a worker) -> do_write -> on_write
-// -> do_read ... All socket work runs on the session's strand; the request
-// itself is handled on the worker pool so that a slow disk never stalls the
-// network threads.
+// server: do_read -> on_read -> handle -> do_write -> on_write -> do_read ...
+// Everything runs on the session's strand, the request's handling too (Api
+// says what of it is handed elsewhere: nothing that waits for a disk flush
+// runs here).
 //
 // Limits enforced here: header bytes, body bytes (413 before the body is
 // read when Content-Length says so), header/body/idle/write timeouts, one
@@ -28,7 +28,6 @@ namespace tandem::server {
 // Everything sessions share. Outlives every session.
 struct SessionContext {
   Api& api;
-  net::thread_pool& workers;
   ConnectionRegistry& registry;
   Metrics& metrics;
   Timeouts timeouts;

@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--threads", options.io_threads, "Network threads (0: one per core)")
       ->group(serve_group);
-  app.add_option("--workers", options.worker_threads, "Request handler threads (0: 64 per core)")
+  app.add_option("--workers", options.worker_threads, "Threads for requests that wait for their own commit, e.g. enrollment (0: one per core)")
       ->group(serve_group);
   app.add_option("--max-connections", options.max_connections, "Open connections at most")
       ->group(serve_group)

@@ -57,15 +57,18 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     }
     Metrics metrics;
     SyncService service(**storage, clock, metrics, options.max_skew_ms);
-    Api api(service, **storage, metrics);
+    // Threads for requests that wait for their own commit (enrollment).
+    // Pushes never take one: they wait in the storage's commit queue.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    net::thread_pool blocking(options.worker_threads ? options.worker_threads
+                                                     : kBlockingThreadsPerCore * cores);
+    Api api(service, **storage, metrics,
+            [&blocking](std::function<void()> task) { net::post(blocking, std::move(task)); });
 
     // Declared before the io_context: sessions still queued in it when it is
     // destroyed (after a forced stop) refer to these.
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    net::thread_pool workers(options.worker_threads ? options.worker_threads
-                                                    : kWorkerThreadsPerCore * cores);
     ConnectionRegistry registry(options.max_connections);
-    SessionContext ctx{api, workers, registry, metrics, options.timeouts, options.access_log};
+    SessionContext ctx{api, registry, metrics, options.timeouts, options.access_log};
     const unsigned io_threads = or_cores(options.io_threads, 1);
     net::io_context ioc(static_cast<int>(io_threads));
 
@@ -125,7 +128,10 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back(run_loop);
     run_loop();
     for (auto& t : threads) t.join();
-    workers.join();
+    blocking.join();
+    // Pushes still queued are committed and told (their answers are posted
+    // to the stopped event loop and dropped with it).
+    (*storage)->drain();
     log_line("stopped");
     return 0;
   } catch (const std::exception& e) {

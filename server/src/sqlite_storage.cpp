@@ -6,8 +6,9 @@
 //
 // Durability: the Store opens the file in WAL mode with synchronous=FULL, so a
 // COMMIT that returned has reached the disk before any 2xx is sent.
-// Thread-safety: writes go through one connection under one mutex; pushes
-// from many devices are group-committed (see run_mutation). Reads (auth,
+// Thread-safety: writes go through one connection under one mutex. Pushes
+// from many devices are group-committed by one commit thread (see
+// submit_mutation); no request thread waits for a disk flush. Reads (auth,
 // pulls, listings) use a pool of read-only connections, one thread each at a
 // time. Every connection keeps its prepared statements (StatementCache).
 #include <sqlite3.h>
@@ -18,6 +19,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "tandem/core/schema.hpp"
@@ -152,6 +155,21 @@ class SqliteStorage final : public ServerStorage {
  public:
   explicit SqliteStorage(std::unique_ptr<Store> store)
       : store_(std::move(store)), db_(store_->handle()), stmts_(db_) {}
+
+  ~SqliteStorage() override { drain(); }
+
+  // Starts the commit thread. REQUIRES: migrate() done.
+  void start_committer() { committer_ = std::thread([this] { commit_loop(); }); }
+
+  void drain() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    queue_cv_.notify_one();
+    if (committer_.joinable()) committer_.join();
+  }
 
   // REQUIRES: migrate() done (the readers need the tables).
   Status open_readers(const std::string& path) { return readers_.open(path); }
@@ -345,45 +363,42 @@ class SqliteStorage final : public ServerStorage {
       d = read_device(**st);
     }
     if (now_ms - d.last_seen_ms >= kLastSeenGranularityMs) {
-      std::lock_guard lock(mu_);
-      auto touch =
-          stmts_.get("UPDATE server_devices SET last_seen_ms=max(last_seen_ms, ?) WHERE id=?");
-      if (!touch) return std::move(touch).error();
-      TANDEM_TRY((*touch)->bind(1, now_ms).bind(2, d.id).run());
+      // Written by the commit thread with its next group (woken for it if
+      // idle): authentication never waits for a disk flush.
+      {
+        std::lock_guard lock(queue_mu_);
+        auto& seen = touches_[d.id];
+        seen = std::max(seen, now_ms);
+      }
+      queue_cv_.notify_one();
       d.last_seen_ms = now_ms;
     }
     return d;
   }
 
-  // Group commit: a mutation waits in a queue; whichever caller finds no
-  // commit in progress becomes the leader and runs every queued mutation in
-  // ONE transaction (each in its own savepoint, so one failing mutation rolls
-  // back alone), with one fsync for all of them. Throughput then grows with
-  // the number of devices pushing at once instead of being one fsync per push.
-  // Each caller returns only after the commit that holds its mutation.
-  Result<MutationOutcome> run_mutation(const DeviceRecord& device, std::int64_t mutation_id,
-                                       std::string_view batch_digest,
-                                       const MutationFn& fn) override {
-    MutationJob job{device, mutation_id, batch_digest, fn, {}, {}, false};
-    std::unique_lock queue_lock(queue_mu_);
-    queue_.push_back(&job);
-    while (!job.done) {
-      if (leader_active_) {
-        queue_cv_.wait(queue_lock);
-        continue;
+  // Group commit: mutations wait in a queue; the commit thread takes all that
+  // are queued and runs them in ONE transaction (each in its own savepoint,
+  // so one failing mutation rolls back alone), with one flush for all of
+  // them, then tells each its outcome. While it commits, the next group
+  // gathers: throughput grows with the number of devices pushing at once,
+  // and a waiting push costs a queue entry, not a thread.
+  void submit_mutation(DeviceRecord device, std::int64_t mutation_id, std::string batch_digest,
+                       MutationFn fn, MutationDone done) override {
+    auto job = std::make_unique<MutationJob>();
+    job->device = std::move(device);
+    job->mutation_id = mutation_id;
+    job->digest = std::move(batch_digest);
+    job->fn = std::move(fn);
+    job->done = std::move(done);
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!stopping_) {
+        queue_.push_back(std::move(job));
+        if (queue_.size() == 1) queue_cv_.notify_one();
+        return;
       }
-      leader_active_ = true;
-      std::vector<MutationJob*> batch;
-      batch.swap(queue_);
-      queue_lock.unlock();
-      commit_batch(batch);
-      queue_lock.lock();
-      for (MutationJob* j : batch) j->done = true;
-      leader_active_ = false;
-      queue_cv_.notify_all();
     }
-    if (!job.status) return job.status.error();
-    return std::move(job.outcome);
+    job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
   // One read transaction: the visible rows and the school's last seq come
@@ -535,23 +550,50 @@ class SqliteStorage final : public ServerStorage {
   }
 
   struct MutationJob {
-    const DeviceRecord& device;
-    std::int64_t mutation_id;
-    std::string_view digest;
-    const MutationFn& fn;
+    DeviceRecord device;
+    std::int64_t mutation_id = 0;
+    std::string digest;
+    MutationFn fn;
+    MutationDone done;
     MutationOutcome outcome;
     Status status;
-    bool done = false;  // guarded by queue_mu_
   };
+  using Batch = std::vector<std::unique_ptr<MutationJob>>;
+  using Touches = std::unordered_map<std::string, std::int64_t>;
 
-  // Runs `batch` in one transaction. REQUIRES: the caller is the leader.
-  void commit_batch(const std::vector<MutationJob*>& batch) {
+  // The commit thread: one group at a time, until drained.
+  void commit_loop() {
+    std::unique_lock lock(queue_mu_);
+    for (;;) {
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !touches_.empty(); });
+      if (queue_.empty() && touches_.empty()) return;  // stopping, nothing left
+      Batch batch;
+      batch.swap(queue_);
+      Touches touches;
+      touches.swap(touches_);
+      lock.unlock();
+      commit_batch(batch, touches);
+      for (auto& job : batch) {
+        if (job->status) {
+          job->done(std::move(job->outcome));
+        } else {
+          job->done(std::move(job->status).error());
+        }
+      }
+      batch.clear();  // the callbacks' captures go before the next wait
+      lock.lock();
+    }
+  }
+
+  // Runs `batch` and the last-seen `touches` in one transaction.
+  // REQUIRES: on the commit thread.
+  void commit_batch(Batch& batch, const Touches& touches) {
     std::lock_guard lock(mu_);
     Status committed = store_->transaction([&]() -> Status {
-      for (MutationJob* job : batch) {
+      for (auto& job : batch) {
         job->status = store_->transaction([&]() -> Status {
-          // An exception must not escape with the transaction open (nor leave
-          // the group-commit leader unset): it fails this mutation only.
+          // An exception must not escape with the transaction open (nor stop
+          // the commit thread): it fails this mutation only.
           try {
             return run_one(*job);
           } catch (const std::exception&) {
@@ -559,10 +601,16 @@ class SqliteStorage final : public ServerStorage {
           }
         });
       }
+      for (const auto& [id, ms] : touches) {
+        auto touch =
+            stmts_.get("UPDATE server_devices SET last_seen_ms=max(last_seen_ms, ?) WHERE id=?");
+        if (!touch) return std::move(touch).error();
+        TANDEM_TRY((*touch)->bind(1, ms).bind(2, id).run());
+      }
       return {};
     });
     if (!committed) {
-      for (MutationJob* job : batch) job->status = committed;
+      for (auto& job : batch) job->status = committed;
     }
     if (purged_) {
       // Erasure must not linger in the write-ahead log either: copy it into
@@ -673,10 +721,12 @@ class SqliteStorage final : public ServerStorage {
   StatementCache stmts_;  // the server's statements on the writer connection
   bool purged_ = false;   // a purge was applied in the current batch (under mu_)
 
-  std::mutex queue_mu_;  // the group-commit queue
+  std::mutex queue_mu_;  // the group-commit queue, touches_ and stopping_
   std::condition_variable queue_cv_;
-  std::vector<MutationJob*> queue_;
-  bool leader_active_ = false;
+  Batch queue_;
+  Touches touches_;  // devices' last_seen to write with the next group
+  bool stopping_ = false;
+  std::thread committer_;
 };
 
 Result<std::optional<std::string>> SqlitePushTransaction::record_school(
@@ -703,6 +753,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   auto storage = std::make_unique<SqliteStorage>(std::move(*store));
   TANDEM_TRY(storage->migrate());
   TANDEM_TRY(storage->open_readers(options.path));
+  storage->start_committer();
   return std::unique_ptr<ServerStorage>(std::move(storage));
 }
 

@@ -85,70 +85,109 @@ Status SyncService::check_change(const Change& change, std::int64_t now_ms) cons
   return {};
 }
 
-Outcome<std::string> SyncService::sync(const DeviceRecord& device,
-                                       const sync::SyncRequest& request) {
-  using R = Outcome<std::string>;
-  const std::int64_t now = now_ms();
-  std::string push_json;
+// One /v1/sync call in flight, shared by the push callback (on the storage's
+// commit thread) and the completion (on the caller's side), never at once.
+struct SyncService::SyncCall {
+  DeviceRecord device;
+  sync::SyncRequest request;
+  std::int64_t now = 0;
+  std::int64_t counts[3] = {0, 0, 0};  // per ChangeStatus, of the committed answer
+};
 
-  if (request.push) {
-    const sync::PushRequest& push = *request.push;
-    sync::PushResponse answer;  // what this call's callback decided, if it ran
-    auto fn = [&](PushTransaction& txn) -> Result<std::string> {
-      answer = {};
-      answer.mutation_id = push.mutation_id;
-      answer.results.reserve(push.changes.size());
-      for (const Change& change : push.changes) {
-        sync::ChangeResult result;
-        result.hlc = change.hlc.str();
-        Status allowed = check_write_access(device, change, txn);
-        if (allowed) allowed = check_change(change, now);
-        if (!allowed) {
-          if (is_server_failure(allowed.error().code)) return allowed.error();
-          result.status = sync::ChangeStatus::kRejected;
-          result.error = allowed.error();
-        } else if (auto applied = txn.apply(change); !applied) {
-          if (is_server_failure(applied.error().code)) return std::move(applied).error();
-          result.status = sync::ChangeStatus::kRejected;
-          result.error = std::move(applied).error();
-        } else {
-          result.status = applied->outcome == ApplyOutcome::kDuplicate
-                              ? sync::ChangeStatus::kDuplicate
-                              : sync::ChangeStatus::kAccepted;
-          result.seq = applied->seq;
-        }
-        answer.results.push_back(std::move(result));
-      }
-      return answer.to_json().dump();
-    };
-    auto outcome = storage_.run_mutation(device, push.mutation_id, batch_digest(push), fn);
-    if (!outcome) return R::fail(std::move(outcome).error());
-    switch (outcome->state) {
+void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume resume,
+                       SyncDone done) {
+  auto call = std::make_shared<SyncCall>();
+  call->device = std::move(device);
+  call->request = std::move(request);
+  call->now = now_ms();
+  if (!call->request.push) {
+    done(finish(*call, nullptr));
+    return;
+  }
+  const sync::PushRequest& push = *call->request.push;
+  storage_.submit_mutation(
+      call->device, push.mutation_id, batch_digest(push),
+      [this, call](PushTransaction& txn) { return apply_push(*call, txn); },
+      [this, call, resume = std::move(resume),
+       done = std::move(done)](Result<MutationOutcome> outcome) mutable {
+        resume([this, call = std::move(call), done = std::move(done),
+                outcome = std::move(outcome)]() mutable {
+          Outcome<std::string> answer;
+          try {
+            answer = finish(*call, &outcome);
+          } catch (const std::exception&) {
+            // Never the exception text: it could quote request data.
+            answer = Outcome<std::string>::fail(
+                make_error(ErrorCode::kInternal, "internal error after the push"));
+          }
+          done(std::move(answer));
+        });
+      });
+}
+
+Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn) {
+  const sync::PushRequest& push = *call.request.push;
+  sync::PushResponse answer;
+  answer.mutation_id = push.mutation_id;
+  answer.results.reserve(push.changes.size());
+  for (const Change& change : push.changes) {
+    sync::ChangeResult result;
+    result.hlc = change.hlc.str();
+    Status allowed = check_write_access(call.device, change, txn);
+    if (allowed) allowed = check_change(change, call.now);
+    if (!allowed) {
+      if (is_server_failure(allowed.error().code)) return allowed.error();
+      result.status = sync::ChangeStatus::kRejected;
+      result.error = allowed.error();
+    } else if (auto applied = txn.apply(change); !applied) {
+      if (is_server_failure(applied.error().code)) return std::move(applied).error();
+      result.status = sync::ChangeStatus::kRejected;
+      result.error = std::move(applied).error();
+    } else {
+      result.status = applied->outcome == ApplyOutcome::kDuplicate
+                          ? sync::ChangeStatus::kDuplicate
+                          : sync::ChangeStatus::kAccepted;
+      result.seq = applied->seq;
+    }
+    answer.results.push_back(std::move(result));
+  }
+  // Counted for /metrics only once committed (this callback may be rolled
+  // back with its group).
+  for (auto& n : call.counts) n = 0;
+  for (const auto& r : answer.results) ++call.counts[static_cast<int>(r.status)];
+  return answer.to_json().dump();
+}
+
+Outcome<std::string> SyncService::finish(SyncCall& call, Result<MutationOutcome>* pushed) {
+  using R = Outcome<std::string>;
+  std::string push_json;
+  if (pushed) {
+    if (!*pushed) return R::fail(std::move(*pushed).error());
+    MutationOutcome& outcome = **pushed;
+    const std::int64_t mutation_id = call.request.push->mutation_id;
+    switch (outcome.state) {
       case MutationState::kStale: {
         R r = R::fail(make_error(ErrorCode::kAlreadyExists,
-                                 "push.mutation_id " + std::to_string(push.mutation_id) +
+                                 "push.mutation_id " + std::to_string(mutation_id) +
                                      " is below this device's last one; use a larger id"));
-        r.error.last_mutation_id = outcome->last_mutation_id;
+        r.error.last_mutation_id = outcome.last_mutation_id;
         return r;
       }
       case MutationState::kReused: {
         R r = R::fail(make_error(ErrorCode::kAlreadyExists,
-                                 "push.mutation_id " + std::to_string(push.mutation_id) +
+                                 "push.mutation_id " + std::to_string(mutation_id) +
                                      " was already used for a different batch"));
-        r.error.last_mutation_id = outcome->last_mutation_id;
+        r.error.last_mutation_id = outcome.last_mutation_id;
         return r;
       }
-      case MutationState::kCommitted: {
-        // The stored answer is the text of `answer`: sent as is.
-        std::int64_t counts[3] = {0, 0, 0};
-        for (const auto& r : answer.results) ++counts[static_cast<int>(r.status)];
-        metrics_.count_changes(counts[0], counts[1], counts[2]);
-        push_json = std::move(outcome->response);
+      case MutationState::kCommitted:
+        // The stored answer is the text apply_push made: sent as is.
+        metrics_.count_changes(call.counts[0], call.counts[1], call.counts[2]);
+        push_json = std::move(outcome.response);
         break;
-      }
       case MutationState::kReplayed: {
         // Rare: the stored answer of an earlier request, marked as replayed.
-        auto json = sync::parse_json(outcome->response);
+        auto json = sync::parse_json(outcome.response);
         auto stored =
             json ? sync::PushResponse::from_json(*json) : Result<sync::PushResponse>(json.error());
         if (!stored)
@@ -161,13 +200,13 @@ Outcome<std::string> SyncService::sync(const DeviceRecord& device,
   }
 
   std::optional<sync::EncodedPullPage> page;
-  if (request.pull) {
-    auto visible = changes_visible_to(storage_, device, *request.pull);
+  if (call.request.pull) {
+    auto visible = changes_visible_to(storage_, call.device, *call.request.pull);
     if (!visible) return R::fail(std::move(visible).error());
     page = std::move(*visible);
   }
   R out;
-  out.value = sync::encode_sync_response(now, push_json, page ? &*page : nullptr);
+  out.value = sync::encode_sync_response(call.now, push_json, page ? &*page : nullptr);
   return out;
 }
 

@@ -448,6 +448,66 @@ TEST_CASE("server: SIGTERM drains and exits 0", "[server][e2e]") {
   CHECK(slow_closed);
   const ProcessResult r2 = again->wait();
   CHECK(r2.exit_code == 0);
+
+  // A push in flight when the signal comes waits in the commit queue, not on
+  // a thread: it is still committed and answered, and it survives.
+  auto third = ServerProcess::start(dir.path());
+  const TestDevice e = enroll_test_device(*third, school.person);
+  ChangeMaker maker;
+  const Change course = maker.create_course(school.id, "Sent during shutdown");
+  const std::string push = sync_body(1, {course});
+  RawConnection pushing(third->port());
+  REQUIRE(pushing.send("POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                       d.token + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(push.size()) + "\r\n\r\n" + push.substr(0, 5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(third->signal(SIGTERM));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(pushing.send(push.substr(5)));
+  bool push_closed = false;
+  const std::string pushed =
+      pushing.read_until_closed(std::chrono::milliseconds(5000), &push_closed);
+  CHECK(pushed.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(pushed.find("\"accepted\"") != std::string::npos);
+  CHECK(third->wait().exit_code == 0);
+  auto fourth = ServerProcess::start(dir.path());
+  const auto seen = pull_all(http, *fourth, e.token);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen.back().at("change") == course.to_json());
+}
+
+TEST_CASE("server: last_seen is written with the next commit, without holding up the request",
+          "[server][e2e]") {
+  TempDir dir;
+  const TestSchool school = create_test_school(dir.path(), "School");
+  TestDevice d;
+  {
+    auto server = ServerProcess::start(dir.path());
+    d = enroll_test_device(*server, school.person);
+  }
+  // Two days later the device no longer counts as active...
+  const std::string later = std::to_string(2LL * 24 * 60 * 60 * 1000);
+  auto server = ServerProcess::start(dir.path(), {"--now-offset-ms", later});
+  HttpClient http;
+  const auto active = [&](ServerProcess& s) {
+    const std::string body = http.get(s.url("/metrics")).body;
+    const auto at = body.find("\ntandem_active_devices ");
+    return at == std::string::npos ? -1 : std::atoi(body.c_str() + at + 23);
+  };
+  CHECK(active(*server) == 0);
+  // ...until it syncs (a pull only: nothing else to commit). The write is
+  // queued for the commit thread; wait for it to land.
+  CHECK(http.post(server->url("/v1/sync"), pull_body(0), d.token).status == 200);
+  int seen = 0;
+  for (int i = 0; i < 200 && seen != 1; ++i) {
+    seen = active(*server);
+    if (seen != 1) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(seen == 1);
+  // It was committed: still there after a restart.
+  CHECK(server->terminate().exit_code == 0);
+  auto again = ServerProcess::start(dir.path(), {"--now-offset-ms", later});
+  CHECK(active(*again) == 1);
 }
 
 TEST_CASE("server: listen address and port 0", "[server][e2e]") {

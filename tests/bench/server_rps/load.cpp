@@ -5,15 +5,19 @@
 //
 // Modes measured, in order:
 //   sync  — each request pushes 1 new change (one durable commit) and pulls
-//           up to 50 changes after the client's cursor;
-//   pull  — each request only pulls (no commit);
+//           up to 50 changes after the client's cursor: what the other
+//           devices of its school pushed since its last sync;
+//   pull  — each request only pulls, from cursor 0 on (no commit): a device
+//           catching up on its school's history, full pages;
 //   bare  — the same sync requests sent to the bare endpoint.
 //
-//   bench_server_rps [--clients 64] [--seconds 10] [--warmup 2] [--server-args "..."]
+//   bench_server_rps [--clients 64] [--per-school 8] [--seconds 10] [--warmup 2]
+//                    [--server-args "..."]
 //
 // The generator is one Asio thread; it sets up a temporary data directory
-// with one school and one enrolled device per client (admin commands +
-// POST /v1/enroll), then drives the load. It measures; it asserts nothing.
+// with schools of --per-school devices and one enrolled device per client
+// (admin commands + POST /v1/enroll), then drives the load. It measures; it
+// asserts nothing.
 // clang-format off
 #include <spawn.h>
 #include <sys/wait.h>
@@ -53,6 +57,11 @@ namespace {
 
 struct Options {
   int clients = 64;
+  // Devices per school. A device pulls what the others of its school push,
+  // so this sets the size of the pulls: 8 (a resource centre's tablets)
+  // gives small syncs; --per-school 64 puts every client in one school and
+  // fills each pull page.
+  int per_school = 8;
   double seconds = 10;
   double warmup = 2;
   std::vector<std::string> server_args;
@@ -345,6 +354,8 @@ int main(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--clients")
       o.clients = std::stoi(argv[i + 1]);
+    else if (k == "--per-school")
+      o.per_school = std::max(1, std::stoi(argv[i + 1]));
     else if (k == "--seconds")
       o.seconds = std::stod(argv[i + 1]);
     else if (k == "--warmup")
@@ -353,7 +364,7 @@ int main(int argc, char** argv) {
       std::istringstream in(argv[i + 1]);
       for (std::string a; in >> a;) o.server_args.push_back(a);
     } else {
-      std::cerr << "usage: bench_server_rps [--clients N] [--seconds S] [--warmup S] "
+      std::cerr << "usage: bench_server_rps [--clients N] [--per-school N] [--seconds S] [--warmup S] "
                    "[--server-args \"...\"]\n";
       return 2;
     }
@@ -366,12 +377,18 @@ int main(int argc, char** argv) {
   const std::string dir = mkdtemp(tmpl);
 
   try {
-    // Setup: a school, a person, one device per client.
-    const Json school = Json::parse(
-        run_capture(server, {"--data", dir, "--json", "school", "create", "--name", "Bench"}));
-    const Json person =
-        Json::parse(run_capture(server, {"--data", dir, "--json", "person", "add", "--school",
-                                         school["id"], "--name", "P", "--role", "teacher"}));
+    // Setup: schools of --per-school devices, a person in each, one device
+    // per client.
+    std::vector<std::string> people;
+    for (int i = 0; i < o.clients; i += o.per_school) {
+      const Json school = Json::parse(run_capture(
+          server, {"--data", dir, "--json", "school", "create", "--name",
+                   "Bench " + std::to_string(people.size() + 1)}));
+      const Json person =
+          Json::parse(run_capture(server, {"--data", dir, "--json", "person", "add", "--school",
+                                           school["id"], "--name", "P", "--role", "teacher"}));
+      people.push_back(person["id"]);
+    }
     std::vector<std::string> args = {"--data", dir, "--listen", "127.0.0.1:0", "--quiet"};
     args.insert(args.end(), o.server_args.begin(), o.server_args.end());
     Child srv = spawn(server, args);
@@ -379,7 +396,8 @@ int main(int argc, char** argv) {
     std::vector<DeviceCreds> devices;
     for (int i = 0; i < o.clients; ++i) {
       const Json code = Json::parse(
-          run_capture(server, {"--data", dir, "--json", "enroll-code", "--person", person["id"]}));
+          run_capture(server, {"--data", dir, "--json", "enroll-code", "--person",
+                               people[static_cast<std::size_t>(i / o.per_school)]}));
       const Json e =
           Json::parse(post_blocking(port, "/v1/enroll", Json{{"code", code["code"]}}.dump()));
       devices.push_back({e["token"], e["school"]["id"]});
@@ -399,8 +417,10 @@ int main(int argc, char** argv) {
 
     std::printf("machine: %u cores, %s\n", std::thread::hardware_concurrency(),
                 cpu_model().c_str());
-    std::printf("clients: %d keep-alive connections, %.0f s measured after %.0f s warm-up\n\n",
-                o.clients, o.seconds, o.warmup);
+    std::printf(
+        "clients: %d keep-alive connections in schools of %d devices, %.0f s measured after %.0f "
+        "s warm-up\n\n",
+        o.clients, std::min(o.per_school, o.clients), o.seconds, o.warmup);
     std::printf("%-38s %10s %10s %9s %9s %9s %7s\n", "target", "requests", "req/s", "p50 ms",
                 "p90 ms", "p99 ms", "errors");
     for (const auto& r : results) {

@@ -33,13 +33,11 @@ inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
 // Open connections at once; the next one is answered 503 busy and closed.
 inline constexpr std::size_t kMaxConnections = 1024;
 
-// Request handler threads per core (default). Handlers block on storage; a
-// push holds its thread until its group commit's fsync, so a commit group can
-// only be as large as the number of handlers: with fewer handlers than
-// devices pushing at once, pushes queue for a thread instead of joining the
-// next commit (64 clients on 2 cores: 2,000 sync/s with 32 handlers, 3,300
-// with 128). Waiting threads cost memory, not CPU.
-inline constexpr unsigned kWorkerThreadsPerCore = 64;
+// Threads per core (default) for requests that wait for their own commit
+// (enrollment). Pushes do not take a thread while they wait: they join the
+// commit queue and are answered when their group is durable, so the network
+// threads and one commit thread carry every sync.
+inline constexpr unsigned kBlockingThreadsPerCore = 1;
 
 // After SIGTERM/SIGINT, in-flight requests get this long to finish.
 inline constexpr std::chrono::milliseconds kDrainTimeout{30'000};

@@ -25,8 +25,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address to bind (IPv4 or IPv6 literal)
   std::uint16_t port = 8080;       // 0: any free port (printed at startup)
   unsigned io_threads = 0;         // 0: one per core
-  unsigned worker_threads =
-      0;  // request handlers (blocking storage); 0: kWorkerThreadsPerCore per core
+  // Threads for requests that wait for their own commit (enrollment);
+  // 0: kBlockingThreadsPerCore per core.
+  unsigned worker_threads = 0;
   std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
   std::int64_t now_offset_ms = 0;  // added to the wall clock (tests, clock drills)
   std::size_t max_connections = kMaxConnections;

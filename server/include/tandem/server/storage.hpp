@@ -5,7 +5,7 @@
 // What a backend must guarantee:
 //  - Durability: an operation that returned ok survives a crash or power loss
 //    (the server answers 2xx only after that).
-//  - Atomicity: run_mutation() merges the changes, numbers them in the
+//  - Atomicity: a mutation (submit_mutation) merges the changes, numbers them in the
 //    school's sequence and records the device's mutation id and answer in ONE
 //    transaction: after a crash either all of it happened or none.
 //  - The merge is tandem::Store::apply (the same code as on the devices); a
@@ -17,7 +17,9 @@
 // use the primitives below, so every backend enforces the same rules.
 //
 // Thread-safety: every method may be called from any thread, concurrently.
-// Implementations serialise internally as they need.
+// Implementations serialise internally as they need. Only submit_mutation()
+// is asynchronous; the others block (reads are short; the administrative
+// writes and enrollment wait for their own commit).
 #pragma once
 
 #include <cstdint>
@@ -82,7 +84,7 @@ struct AppliedChange {
 };
 
 // What a push transaction may do. Valid only inside the callback of
-// run_mutation(), on the calling thread.
+// submit_mutation(), on the thread that runs it.
 class PushTransaction {
  public:
   virtual ~PushTransaction() = default;
@@ -110,6 +112,10 @@ struct MutationOutcome {
 
 // A device's answer to a mutation, computed inside the transaction.
 using MutationFn = std::function<Result<std::string>(PushTransaction&)>;
+// Told the outcome of a mutation once its transaction has committed (or
+// failed). Called on the backend's commit thread: it must hand real work
+// elsewhere and return at once (it holds up the next commit group).
+using MutationDone = std::function<void(Result<MutationOutcome>)>;
 
 class ServerStorage {
  public:
@@ -138,17 +144,21 @@ class ServerStorage {
   virtual Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
                                     std::int64_t now_ms) = 0;
   // The live device holding the token. kUnauthorized: unknown or revoked.
-  // Records last_seen (at most every kLastSeenGranularityMs).
+  // Records last_seen (at most every kLastSeenGranularityMs), without
+  // waiting for that write: it is committed with the next commit group.
   virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
                                                std::int64_t now_ms) = 0;
-  // Runs one push as a mutation of `device`, exactly once per mutation id
-  // (see MutationState). `batch_digest` identifies the batch's content so a
-  // reused id with other changes is told apart from a retry. The callback's
-  // answer is stored with the id in the same transaction; an error from the
-  // callback rolls everything back and is returned.
-  virtual Result<MutationOutcome> run_mutation(const DeviceRecord& device, std::int64_t mutation_id,
-                                               std::string_view batch_digest,
-                                               const MutationFn& fn) = 0;
+  // Queues one push as a mutation of `device`, run exactly once per mutation
+  // id (see MutationState). `batch_digest` identifies the batch's content so
+  // a reused id with other changes is told apart from a retry. `fn` runs on
+  // the backend's commit thread inside the transaction; its answer is stored
+  // with the id in that transaction; an error from `fn` rolls the mutation
+  // back and is what `done` gets. `done` is called exactly once, after the
+  // transaction holding the mutation is durable (or has failed); never
+  // before submit_mutation returns. Nothing waits: callers do not hold a
+  // thread per push, so many devices' pushes share one commit.
+  virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
+                               std::string batch_digest, MutationFn fn, MutationDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
   // `limit`, leaving out those pushed by the device `skip_origin` (rows
   // written on the server have no device and are never left out). The
@@ -161,6 +171,10 @@ class ServerStorage {
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).
   virtual Status check_health() = 0;
+  // Commits what is queued, tells every waiting `done`, and stops taking
+  // mutations (later ones fail with kServer). Called once the server has
+  // stopped answering requests; also run by the destructor.
+  virtual void drain() = 0;
 };
 
 struct SqliteStorageOptions {

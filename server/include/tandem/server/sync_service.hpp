@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -55,15 +57,30 @@ class SyncService {
   // kUnauthorized when missing, malformed, unknown or revoked.
   Result<DeviceRecord> authenticate(std::string_view authorization);
 
+  // Runs a task on the caller's side (an HTTP session's strand): how work
+  // comes back after a commit. Must not block.
+  using Resume = std::function<void(std::function<void()>)>;
+  using SyncDone = std::function<void(Outcome<std::string>)>;
+
   // POST /v1/sync for an authenticated device: push (exactly once per
   // mutation id), then pull. A push that fails as a whole changes nothing.
   // The answer is the JSON text of a sync::SyncResponse, built from the
   // stored texts of the push answer and of the pulled changes.
-  Outcome<std::string> sync(const DeviceRecord& device, const sync::SyncRequest& request);
+  // `done` gets it exactly once: at once when there is nothing to push, else
+  // through `resume` once the push's commit group is durable (the pull is
+  // read after the push, on the caller's side). No thread waits meanwhile.
+  void sync(DeviceRecord device, sync::SyncRequest request, Resume resume, SyncDone done);
 
  private:
+  struct SyncCall;
+
   // Per-change rules other than write access: schema and clock bound.
   Status check_change(const Change& change, std::int64_t now_ms) const;
+  // Merges the push of `call` inside its mutation; the answer's JSON text.
+  Result<std::string> apply_push(SyncCall& call, PushTransaction& txn);
+  // The response once the push (if any) is settled: the push answer, then
+  // the pull page read now.
+  Outcome<std::string> finish(SyncCall& call, Result<MutationOutcome>* pushed);
 
   ServerStorage& storage_;
   Clock& clock_;

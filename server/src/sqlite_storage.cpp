@@ -37,7 +37,7 @@ using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
 
-constexpr int kServerSchemaVersion = 2;
+constexpr int kServerSchemaVersion = 3;
 
 // The server's tables. Names start with server_ to stay clear of the Store's.
 constexpr const char* kSchemaV1 = R"sql(
@@ -68,6 +68,21 @@ CREATE INDEX IF NOT EXISTS server_changes_record ON server_changes(record);
 // server), so that a device's pulls skip what it sent itself.
 constexpr const char* kSchemaV2 = R"sql(
 ALTER TABLE server_changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Version 3: the sequence without secondary indexes. Every push wrote three
+// B-trees per change; the stamp is already unique in the Store's log (only
+// changes that log accepted are sequenced), and the one query by record, a
+// purge, is rare enough to scan its school's range of the primary key.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE server_changes_v3(
+  school TEXT NOT NULL, seq INTEGER NOT NULL, hlc TEXT NOT NULL, record TEXT NOT NULL,
+  kind TEXT NOT NULL, body TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(school, seq)) WITHOUT ROWID;
+INSERT INTO server_changes_v3(school, seq, hlc, record, kind, body, origin)
+  SELECT school, seq, hlc, record, kind, body, origin FROM server_changes;
+DROP TABLE server_changes;
+ALTER TABLE server_changes_v3 RENAME TO server_changes;
 )sql";
 
 // Read-only connections to the same file. In WAL mode they read the last
@@ -144,7 +159,7 @@ class SqlitePushTransaction final : public PushTransaction {
   SqlitePushTransaction(SqliteStorage& s, std::string_view device_id)
       : s_(s), device_id_(device_id) {}
   Result<std::optional<std::string>> record_school(std::string_view record_id) override;
-  Result<AppliedChange> apply(const Change& change) override;
+  Result<AppliedChange> apply(const Change& change, std::string_view body) override;
 
  private:
   SqliteStorage& s_;
@@ -190,6 +205,7 @@ class SqliteStorage final : public ServerStorage {
                               std::to_string(*found) + ")");
       }
       if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
+      if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
       auto set =
           stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
       if (!set) return std::move(set).error();
@@ -453,21 +469,22 @@ class SqliteStorage final : public ServerStorage {
     return std::optional<std::string>((*st)->text(0));
   }
 
-  Result<AppliedChange> apply_locked(const Change& change, std::string_view origin) {
+  Result<AppliedChange> apply_locked(const Change& change, std::string_view body,
+                                     std::string_view origin) {
     auto outcome = store_->apply(change);
     if (!outcome) return std::move(outcome).error();
     AppliedChange applied{*outcome, std::nullopt};
     if (*outcome != ApplyOutcome::kApplied) return applied;
-    const std::string hlc = change.hlc.str();
-    auto seq = append_to_sequence(change, hlc, origin);
+    auto seq = append_to_sequence(change, change.hlc.str(), body, origin);
     if (!seq) return std::move(seq).error();
     applied.seq = *seq;
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the sequence; the purge stays so
       // that every device erases it on its next pull.
-      auto del = stmts_.get("DELETE FROM server_changes WHERE school=? AND record=? AND hlc<>?");
+      auto del =
+          stmts_.get("DELETE FROM server_changes WHERE school=? AND record=? AND seq<>?");
       if (!del) return std::move(del).error();
-      TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, hlc).run());
+      TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, *seq).run());
       purged_ = true;
     }
     return applied;
@@ -515,7 +532,7 @@ class SqliteStorage final : public ServerStorage {
     ChangePage page;
     {
       auto st = reader.stmt(
-          "SELECT seq, record, kind, body FROM server_changes WHERE school=? AND seq>? AND "
+          "SELECT seq, body FROM server_changes WHERE school=? AND seq>? AND "
           "origin<>? ORDER BY seq LIMIT ?");
       if (!st) return std::move(st).error();
       Stmt& s = **st;
@@ -530,7 +547,7 @@ class SqliteStorage final : public ServerStorage {
           page.more = true;
           break;
         }
-        page.rows.push_back(StoredChange{s.int64(0), s.text(1), s.text(2), s.text(3)});
+        page.rows.push_back(StoredChange{s.int64(0), s.text(1)});
       }
     }
     if (page.more) {
@@ -667,9 +684,10 @@ class SqliteStorage final : public ServerStorage {
   }
 
   // Appends a change to its school's sequence; returns its seq. `hlc` is
-  // change.hlc.str(); `origin` the pushing device ("" for the server's own).
+  // change.hlc.str(), `body` its canonical JSON text; `origin` the pushing
+  // device ("" for the server's own).
   Result<std::int64_t> append_to_sequence(const Change& change, std::string_view hlc,
-                                          std::string_view origin) {
+                                          std::string_view body, std::string_view origin) {
     std::int64_t seq = 0;
     {
       auto bump = stmts_.get(
@@ -693,7 +711,7 @@ class SqliteStorage final : public ServerStorage {
                    .bind(3, hlc)
                    .bind(4, change.record)
                    .bind(5, change.kind)
-                   .bind(6, change.to_json().dump())
+                   .bind(6, body)
                    .bind(7, origin)
                    .run());
     return seq;
@@ -707,7 +725,8 @@ class SqliteStorage final : public ServerStorage {
     if (!pending) return std::move(pending).error();
     std::vector<std::string> hlcs;
     for (const auto& logged : *pending) {
-      auto seq = append_to_sequence(logged.change, logged.change.hlc.str(), "");
+      auto seq = append_to_sequence(logged.change, logged.change.hlc.str(),
+                                    logged.change.to_json().dump(), "");
       if (!seq) return std::move(seq).error();
       hlcs.push_back(logged.change.id());
     }
@@ -734,8 +753,8 @@ Result<std::optional<std::string>> SqlitePushTransaction::record_school(
   return s_.record_school_locked(record_id);
 }
 
-Result<AppliedChange> SqlitePushTransaction::apply(const Change& change) {
-  return s_.apply_locked(change, device_id_);
+Result<AppliedChange> SqlitePushTransaction::apply(const Change& change, std::string_view body) {
+  return s_.apply_locked(change, body, device_id_);
 }
 
 }  // namespace

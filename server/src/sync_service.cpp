@@ -91,6 +91,11 @@ struct SyncService::SyncCall {
   DeviceRecord device;
   sync::SyncRequest request;
   std::int64_t now = 0;
+  // Per pushed change, worked out before the push is queued (what needs no
+  // database stays off the commit thread): the schema and clock verdict,
+  // and the canonical JSON text the sequence will hold.
+  std::vector<Status> checked;
+  std::vector<std::string> bodies;
   std::int64_t counts[3] = {0, 0, 0};  // per ChangeStatus, of the committed answer
 };
 
@@ -105,6 +110,12 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
     return;
   }
   const sync::PushRequest& push = *call->request.push;
+  call->checked.reserve(push.changes.size());
+  call->bodies.reserve(push.changes.size());
+  for (const Change& change : push.changes) {
+    call->checked.push_back(check_change(change, call->now));
+    call->bodies.push_back(call->checked.back() ? change.to_json().dump() : std::string());
+  }
   storage_.submit_mutation(
       call->device, push.mutation_id, batch_digest(push),
       [this, call](PushTransaction& txn) { return apply_push(*call, txn); },
@@ -130,16 +141,17 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
   sync::PushResponse answer;
   answer.mutation_id = push.mutation_id;
   answer.results.reserve(push.changes.size());
-  for (const Change& change : push.changes) {
+  for (std::size_t i = 0; i < push.changes.size(); ++i) {
+    const Change& change = push.changes[i];
     sync::ChangeResult result;
     result.hlc = change.hlc.str();
     Status allowed = check_write_access(call.device, change, txn);
-    if (allowed) allowed = check_change(change, call.now);
+    if (allowed) allowed = call.checked[i];
     if (!allowed) {
       if (is_server_failure(allowed.error().code)) return allowed.error();
       result.status = sync::ChangeStatus::kRejected;
       result.error = allowed.error();
-    } else if (auto applied = txn.apply(change); !applied) {
+    } else if (auto applied = txn.apply(change, call.bodies[i]); !applied) {
       if (is_server_failure(applied.error().code)) return std::move(applied).error();
       result.status = sync::ChangeStatus::kRejected;
       result.error = std::move(applied).error();

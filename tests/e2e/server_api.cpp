@@ -315,12 +315,20 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
   TempDir dir;
   const TestSchool school = create_test_school(dir.path(), "School");
   {
-    // Back to version 1: no origin column, as a server of that version left it.
+    // Back to version 1, as a server of that version left it: no origin
+    // column, a unique stamp and an index by record.
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
     const tandem::Status down = tandem::sqlite::exec(
         db,
-        "ALTER TABLE server_changes DROP COLUMN origin;"
+        "CREATE TABLE server_changes_v1(school TEXT NOT NULL, seq INTEGER NOT NULL, hlc TEXT NOT "
+        "NULL UNIQUE, record TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
+        "PRIMARY KEY(school, seq)) WITHOUT ROWID;"
+        "INSERT INTO server_changes_v1 SELECT school, seq, hlc, record, kind, body "
+        "FROM server_changes;"
+        "DROP TABLE server_changes;"
+        "ALTER TABLE server_changes_v1 RENAME TO server_changes;"
+        "CREATE INDEX server_changes_record ON server_changes(record);"
         "UPDATE server_meta SET value='1' WHERE key='schema_version';");
     sqlite3_close(db);
     REQUIRE(down.ok());
@@ -347,7 +355,14 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
   REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
                              &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "2");
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "3");
+  sqlite3_finalize(st);
+  // Version 3: the sequence has no secondary index left.
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                                 "tbl_name='server_changes'",
+                             -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == 0);  // neither the unique stamp nor by record
   sqlite3_finalize(st);
   sqlite3_close(db);
 }

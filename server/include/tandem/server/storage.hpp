@@ -65,8 +65,6 @@ struct Enrollment {
 // One row of a school's change sequence.
 struct StoredChange {
   std::int64_t seq = 0;
-  std::string record;
-  std::string kind;
   std::string body;  // the change's JSON text: Change::to_json().dump()
 };
 
@@ -92,9 +90,10 @@ class PushTransaction {
   virtual Result<std::optional<std::string>> record_school(std::string_view record_id) = 0;
   // Merges a change (already validated by the caller) with Store::apply; a
   // change that altered the store is appended to its school's sequence, with
-  // the pushing device as its origin. A purge also deletes the record's
-  // earlier rows from the sequence.
-  virtual Result<AppliedChange> apply(const Change& change) = 0;
+  // the pushing device as its origin, as `body`: its canonical JSON text
+  // (Change::to_json().dump(), made by the caller outside the transaction).
+  // A purge also deletes the record's earlier rows from the sequence.
+  virtual Result<AppliedChange> apply(const Change& change, std::string_view body) = 0;
 };
 
 enum class MutationState {

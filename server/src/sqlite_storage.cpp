@@ -764,6 +764,10 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   so.path = options.path;
   so.clock = options.clock;
   so.max_ahead_ms = options.max_skew_ms;
+  // Each commit group writes every page it touched to the log: smaller pages
+  // write less per group (measured with bench_server_rps: more syncs/s than
+  // with 8 KiB).
+  so.page_size = 4096;
   auto store = Store::open(so);
   if (!store) return std::move(store).error();
   // The Store already sets these; they are restated because the server's 2xx

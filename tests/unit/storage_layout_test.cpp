@@ -190,3 +190,37 @@ TEST_CASE("references to a child are rows of their own from the start", "[core][
   CHECK(scalar(*s, "SELECT count(*) FROM field_writes WHERE field='child' AND record='" + *entry + "'") == 1);
   CHECK(replay(all_changes(*s), dir, "b.db") == *s->canonical_dump());
 }
+
+TEST_CASE("a new file gets the page size asked for; an existing file keeps its own", "[core][storage]") {
+  TempDir dir;
+  {
+    StoreOptions o;
+    o.path = dir.file("small.db");
+    o.page_size = 4096;
+    auto s = Store::open(o);
+    REQUIRE(s.ok());
+    CHECK(scalar(**s, "PRAGMA page_size") == 4096);
+  }
+  {
+    StoreOptions o;
+    o.path = dir.file("small.db");  // reopened with the default: stays 4096
+    auto s = Store::open(o);
+    REQUIRE(s.ok());
+    CHECK(scalar(**s, "PRAGMA page_size") == 4096);
+  }
+  {
+    StoreOptions o;
+    o.path = dir.file("default.db");
+    auto s = Store::open(o);
+    REQUIRE(s.ok());
+    CHECK(scalar(**s, "PRAGMA page_size") == 8192);
+  }
+  for (int bad : {0, 1000, 131072}) {
+    StoreOptions o;
+    o.path = dir.file("bad.db");
+    o.page_size = bad;
+    auto s = Store::open(o);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().code == ErrorCode::kInvalidArgument);
+  }
+}

@@ -31,6 +31,10 @@ struct StoreOptions {
   std::string path;                           // SQLite file; created if missing
   Clock* clock = nullptr;                     // nullptr: system clock
   std::int64_t max_ahead_ms = 5 * 60 * 1000;  // refuse remote stamps further ahead
+  // Page size of a new file (512..65536, a power of two); an existing file
+  // keeps its own. 8 KiB suits a device (bulk recording, a few tables per
+  // change); the server, which commits many small groups, uses 4 KiB.
+  int page_size = 8192;
 };
 
 // A losing concurrent value kept visible on a record until resolved.

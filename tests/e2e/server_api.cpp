@@ -424,6 +424,24 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
   }
 }
 
+namespace {
+// Sends POST /v1/sync with `body` over a new connection, the body's first
+// bytes before SIGTERM reaches `server` and the rest after; returns what came
+// back until the server closed the connection (*closed: it did).
+std::string sync_across_sigterm(ServerProcess& server, const std::string& token,
+                                const std::string& body, bool* closed) {
+  RawConnection conn(server.port());
+  REQUIRE(conn.send("POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(server.signal(SIGTERM));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  REQUIRE(conn.send(body.substr(5)));
+  return conn.read_until_closed(std::chrono::milliseconds(5000), closed);
+}
+}  // namespace
+
 TEST_CASE("server: SIGTERM drains and exits 0", "[server][e2e]") {
   TempDir dir;
   const TestSchool school = create_test_school(dir.path(), "School");
@@ -447,17 +465,8 @@ TEST_CASE("server: SIGTERM drains and exits 0", "[server][e2e]") {
 
   // A request in flight when the signal comes is answered (then the
   // connection closes), and the server still exits 0.
-  const std::string body = pull_body(0);
-  RawConnection slow(again->port());
-  REQUIRE(slow.send("POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + d.token +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  REQUIRE(again->signal(SIGTERM));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  REQUIRE(slow.send(body.substr(5)));
   bool slow_closed = false;
-  const std::string answer = slow.read_until_closed(std::chrono::milliseconds(5000), &slow_closed);
+  const std::string answer = sync_across_sigterm(*again, d.token, pull_body(0), &slow_closed);
   CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(answer.find("Connection: close") != std::string::npos);
   CHECK(slow_closed);
@@ -470,18 +479,9 @@ TEST_CASE("server: SIGTERM drains and exits 0", "[server][e2e]") {
   const TestDevice e = enroll_test_device(*third, school.person);
   ChangeMaker maker;
   const Change course = maker.create_course(school.id, "Sent during shutdown");
-  const std::string push = sync_body(1, {course});
-  RawConnection pushing(third->port());
-  REQUIRE(pushing.send("POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                       d.token + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                       std::to_string(push.size()) + "\r\n\r\n" + push.substr(0, 5)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  REQUIRE(third->signal(SIGTERM));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  REQUIRE(pushing.send(push.substr(5)));
   bool push_closed = false;
-  const std::string pushed =
-      pushing.read_until_closed(std::chrono::milliseconds(5000), &push_closed);
+  const std::string pushed = sync_across_sigterm(*third, d.token, sync_body(1, {course}), &push_closed);
+  CHECK(push_closed);
   CHECK(pushed.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(pushed.find("\"accepted\"") != std::string::npos);
   CHECK(third->wait().exit_code == 0);

@@ -56,10 +56,8 @@ TEST_CASE("server: /healthz and /metrics answer", "[server][e2e]") {
 }
 
 TEST_CASE("server: admin, enroll, push and pull round trip", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "Skovbakkeskolen");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("Skovbakkeskolen");
+  auto& [dir, school, server, http] = world;
   const TestDevice a = enroll_test_device(*server, school.person);
   const TestDevice b = enroll_test_device(*server, school.person);
   CHECK(a.school == school.id);
@@ -129,10 +127,8 @@ TEST_CASE("server: admin, enroll, push and pull round trip", "[server][e2e]") {
 }
 
 TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
 
   SECTION("single use") {
     const auto code = server_admin_json(dir.path(), {"enroll-code", "--person", school.person});
@@ -185,10 +181,8 @@ TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]")
 }
 
 TEST_CASE("server: a revoked device gets 401", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice d = enroll_test_device(*server, school.person);
   CHECK(http.post(server->url("/v1/sync"), pull_body(0), d.token).status == 200);
 
@@ -208,10 +202,8 @@ TEST_CASE("server: a revoked device gets 401", "[server][e2e]") {
 }
 
 TEST_CASE("server: replaying one push 10 times takes effect once", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice d = enroll_test_device(*server, school.person);
   ChangeMaker maker;
   std::vector<Change> batch;
@@ -251,10 +243,8 @@ TEST_CASE("server: replaying one push 10 times takes effect once", "[server][e2e
 }
 
 TEST_CASE("server: pull pages through a few thousand changes", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice d = enroll_test_device(*server, school.person);
   ChangeMaker maker;
   std::set<std::string> pushed;
@@ -368,10 +358,8 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
 }
 
 TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path(), {"--max-skew-ms", "60000"});
-  HttpClient http;
+  SchoolServer world("School", {"--max-skew-ms", "60000"});
+  auto& [dir, school, server, http] = world;
   const TestDevice d = enroll_test_device(*server, school.person);
   // Reads what the server serves (d is not sent back its own changes).
   const TestDevice observer = enroll_test_device(*server, school.person);
@@ -443,10 +431,8 @@ std::string sync_across_sigterm(ServerProcess& server, const std::string& token,
 }  // namespace
 
 TEST_CASE("server: SIGTERM drains and exits 0", "[server][e2e]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice d = enroll_test_device(*server, school.person);
   // An idle keep-alive connection must not hold the shutdown up.
   RawConnection idle(server->port());

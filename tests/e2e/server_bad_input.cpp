@@ -41,10 +41,8 @@ std::string push_of(const std::string& changes_array) {
 }  // namespace
 
 TEST_CASE("server: bad input gets a stable error and changes nothing", "[server][e2e][bad-input]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice device = enroll_test_device(*server, school.person);
   const auto before = pull_all(http, *server, device.token);
   REQUIRE(before.size() == 2);
@@ -150,10 +148,8 @@ TEST_CASE("server: bad input gets a stable error and changes nothing", "[server]
 
 TEST_CASE("server: changes the schema refuses are rejected one by one",
           "[server][e2e][bad-input]") {
-  TempDir dir;
-  const TestSchool school = create_test_school(dir.path(), "School");
-  auto server = ServerProcess::start(dir.path());
-  HttpClient http;
+  SchoolServer world("School");
+  auto& [dir, school, server, http] = world;
   const TestDevice device = enroll_test_device(*server, school.person);
   ChangeMaker maker;
 

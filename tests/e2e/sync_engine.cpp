@@ -118,7 +118,7 @@ TEST_CASE("a push the transport delivers 10 times takes effect once", "[e2e][syn
   TempDir dir;
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
   for (int i = 0; i < 40; ++i) {
     REQUIRE(a.store().create("action", Json{{"text", "aftale " + std::to_string(i)}}).ok());
@@ -154,8 +154,8 @@ TEST_CASE("an answer lost to a timeout is retried with the same mutation id and 
   SyncWorld world;
   TempDir dir;
   Tablet a(dir.file("a.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
-  for (int i = 0; i < 10; ++i) REQUIRE(a.store().create("action", Json{{"text", "a" + std::to_string(i)}}).ok());
+  world.enroll(a);
+  a.record_actions(10, "a");
 
   auto curl = curl_to(world.base_url());
   ScriptedTransport lossy(*curl);
@@ -183,8 +183,8 @@ TEST_CASE("a crash between sending and processing the answer resends the same ba
   SyncWorld world;
   TempDir dir;
   Tablet a(dir.file("a.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
-  for (int i = 0; i < 25; ++i) REQUIRE(a.store().create("action", Json{{"text", "a" + std::to_string(i)}}).ok());
+  world.enroll(a);
+  a.record_actions(25, "a");
 
   std::string sent_body;
   {
@@ -226,7 +226,7 @@ TEST_CASE("thousands of changes page through and a stopped sync resumes at its c
   TempDir dir;
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
   REQUIRE(a.store()
               .transaction([&]() -> Status {
@@ -274,7 +274,7 @@ TEST_CASE("a tablet whose clock jumps a year ahead gets its bad stamps rejected,
   ManualClock tablet_clock(SystemClock().now_ms());
   Tablet a(dir.file("a.db"), &tablet_clock);
   Tablet b(dir.file("b.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
   REQUIRE(a.sync(world.base_url())->complete);
   // The manual clock started at real time; it lags by however long setup took.
@@ -322,7 +322,7 @@ TEST_CASE("a tablet whose clock is hours behind still pulls, and stamps follow s
   REQUIRE(made.ok());
   REQUIRE(b.sync(world.base_url())->complete);
 
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   CHECK(a.clock().offset_ms() > kHours - 60'000);
   auto r = a.sync(world.base_url());
   REQUIRE(r.ok());
@@ -338,7 +338,7 @@ TEST_CASE("a revoked device gets a clear error and keeps its local data", "[e2e]
   SyncWorld world;
   TempDir dir;
   Tablet a(dir.file("a.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   REQUIRE(a.sync(world.base_url())->complete);
   auto kept = a.store().create("action", Json{{"text", "ikke synkroniseret endnu"}});
   REQUIRE(kept.ok());

@@ -17,7 +17,7 @@ TEST_CASE("connections cut mid-request and mid-response are retried to convergen
   TempDir dir;
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
   REQUIRE(a.sync(world.base_url())->complete);
   REQUIRE(b.sync(world.base_url())->complete);
@@ -70,8 +70,8 @@ TEST_CASE("an answer delayed past the client's timeout is retried with the same 
   SyncWorld world;
   TempDir dir;
   Tablet a(dir.file("a.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
-  for (int i = 0; i < 30; ++i) REQUIRE(a.store().create("action", Json{{"text", "a" + std::to_string(i)}}).ok());
+  world.enroll(a);
+  a.record_actions(30, "a");
 
   FaultPlan plan;
   plan.seed = 5;

@@ -6,19 +6,14 @@
 
 namespace tandem::test {
 
-SyncWorld::SyncWorld() {
-  server = ServerProcess::start(dir.path() + "/server");
-  school = create_test_school(server->data_dir(), "Skovbakkeskolen");
-}
+void SyncWorld::enroll(Tablet& tablet) { tablet.enroll(base_url(), code_for(school.person)); }
 
-std::string SyncWorld::add_person(const std::string& name, const std::string& role) {
-  return server_admin_json(server->data_dir(), {"person", "add", "--school", school.id, "--name", name, "--role", role})
-      .at("id")
-      .get<std::string>();
-}
-
-std::string SyncWorld::code_for(const std::string& person) {
-  return server_admin_json(server->data_dir(), {"enroll-code", "--person", person}).at("code").get<std::string>();
+void Tablet::record_actions(int n, const std::string& prefix) {
+  for (int i = 0; i < n; ++i) {
+    auto id = store().create("action", Json{{"text", prefix + std::to_string(i)}});
+    INFO("record: " << (id ? "" : id.error().message));
+    REQUIRE(id.ok());
+  }
 }
 
 Tablet::Tablet(const std::string& path, Clock* base_clock) : path_(path), base_clock_(base_clock) { reopen(); }

@@ -20,18 +20,15 @@
 
 namespace tandem::test {
 
-// A server in a temp dir with one school ("Skovbakkeskolen") and its first
-// resource person.
-struct SyncWorld {
-  SyncWorld();
-  TempDir dir;
-  std::unique_ptr<ServerProcess> server;
-  TestSchool school;
+class Tablet;
+
+// A server with one school ("Skovbakkeskolen") and its first resource
+// person, for tablets.
+struct SyncWorld : SchoolServer {
+  SyncWorld() : SchoolServer("Skovbakkeskolen") {}
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
-  // Adds a person of the school; returns the id.
-  std::string add_person(const std::string& name, const std::string& role);
-  // A fresh one-time enrollment code for `person`.
-  std::string code_for(const std::string& person);
+  // Enrolls `tablet` as a device of the school's resource person.
+  void enroll(Tablet& tablet);
 };
 
 // One device: a database file opened with a skew-corrected clock (over
@@ -52,6 +49,8 @@ class Tablet {
   // Enrolls over a curl transport to `url`, then syncs once (as `tandem
   // enroll` does) so the school is the default school; REQUIREs success.
   void enroll(const std::string& url, const std::string& code);
+  // Records `n` actions with texts prefix0, prefix1, ...; REQUIREs success.
+  void record_actions(int n, const std::string& prefix);
   // Runs one engine sync over `transport` (default: curl to `url`).
   Result<sync::SyncSummary> sync(sync::Transport& transport, sync::EngineOptions options = fast_options());
   Result<sync::SyncSummary> sync(const std::string& url, sync::EngineOptions options = fast_options());

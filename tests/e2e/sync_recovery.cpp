@@ -16,8 +16,8 @@ TEST_CASE("a database restored from a backup re-batches above the server's mutat
   const std::string path = dir.file("a.db");
   const std::string backup = dir.file("backup.db");
   auto a = std::make_unique<Tablet>(path);
-  a->enroll(world.base_url(), world.code_for(world.school.person));
-  for (int i = 0; i < 10; ++i) REQUIRE(a->store().create("action", Json{{"text", "a" + std::to_string(i)}}).ok());
+  world.enroll(*a);
+  a->record_actions(10, "a");
   a->close();
   std::filesystem::copy_file(path, backup);  // closed cleanly: the WAL is checkpointed
   a->reopen();
@@ -33,7 +33,7 @@ TEST_CASE("a database restored from a backup re-batches above the server's mutat
   std::filesystem::remove(path + "-shm");
   a->reopen();
   REQUIRE(a->outbox_size() == 10);
-  for (int i = 0; i < 5; ++i) REQUIRE(a->store().create("action", Json{{"text", "b" + std::to_string(i)}}).ok());
+  a->record_actions(5, "b");
   auto again = a->sync(world.base_url());
   INFO("sync: " << (again ? "" : again.error().message));
   REQUIRE(again.ok());
@@ -50,7 +50,7 @@ TEST_CASE("an unreachable server: bounded retries with growing, jittered waits; 
   SyncWorld world;
   TempDir dir;
   Tablet a(dir.file("a.db"));
-  a.enroll(world.base_url(), world.code_for(world.school.person));
+  world.enroll(a);
   REQUIRE(a.store().create("action", Json{{"text", "venter"}}).ok());
   const int port = world.server->port();
   world.server->terminate();

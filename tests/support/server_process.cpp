@@ -282,6 +282,25 @@ TestSchool create_test_school(const std::string& data_dir, const std::string& na
   return school;
 }
 
+SchoolServer::SchoolServer(const std::string& school_name,
+                           const std::vector<std::string>& server_args) {
+  school = create_test_school(dir.path(), school_name);
+  server = ServerProcess::start(dir.path(), server_args);
+}
+
+std::string SchoolServer::code_for(const std::string& person) const {
+  return server_admin_json(dir.path(), {"enroll-code", "--person", person})
+      .at("code")
+      .get<std::string>();
+}
+
+std::string SchoolServer::add_person(const std::string& name, const std::string& role) const {
+  return server_admin_json(dir.path(), {"person", "add", "--school", school.id, "--name", name,
+                                        "--role", role})
+      .at("id")
+      .get<std::string>();
+}
+
 TestDevice enroll_test_device(const ServerProcess& server, const std::string& person) {
   const auto code = server_admin_json(server.data_dir(), {"enroll-code", "--person", person});
   HttpClient http;

@@ -143,6 +143,24 @@ struct TestDevice {
 // Issues a code for `person` and enrolls a device with it over HTTP.
 TestDevice enroll_test_device(const ServerProcess& server, const std::string& person);
 
+// A running server over a temp dir (its data directory) with one school and
+// the school's resource person: where most end-to-end tests start.
+struct SchoolServer {
+  explicit SchoolServer(const std::string& school_name = "School",
+                        const std::vector<std::string>& server_args = {});
+  TempDir dir;
+  TestSchool school;
+  std::unique_ptr<ServerProcess> server;
+  HttpClient http;
+
+  // A device of the school's resource person, enrolled over HTTP.
+  TestDevice enroll() const { return enroll_test_device(*server, school.person); }
+  // A fresh one-time enrollment code for `person`.
+  std::string code_for(const std::string& person) const;
+  // Adds a person to the school; returns the id.
+  std::string add_person(const std::string& name, const std::string& role) const;
+};
+
 // Builds valid changes as a device would stamp them: its own site id and a
 // strictly increasing hybrid clock based on the real time.
 class ChangeMaker {

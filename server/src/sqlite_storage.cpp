@@ -591,10 +591,15 @@ class SqliteStorage final : public ServerStorage {
       lock.unlock();
       commit_batch(batch, touches);
       for (auto& job : batch) {
-        if (job->status) {
-          job->done(std::move(job->outcome));
-        } else {
-          job->done(std::move(job->status).error());
+        // A callback that throws (out of memory) must not end the commit
+        // thread; its request then goes unanswered and its connection closes.
+        try {
+          if (job->status) {
+            job->done(std::move(job->outcome));
+          } else {
+            job->done(std::move(job->status).error());
+          }
+        } catch (...) {
         }
       }
       batch.clear();  // the callbacks' captures go before the next wait

@@ -152,10 +152,11 @@ class ServerStorage {
   // a reused id with other changes is told apart from a retry. `fn` runs on
   // the backend's commit thread inside the transaction; its answer is stored
   // with the id in that transaction; an error from `fn` rolls the mutation
-  // back and is what `done` gets. `done` is called exactly once, after the
-  // transaction holding the mutation is durable (or has failed); never
-  // before submit_mutation returns. Nothing waits: callers do not hold a
-  // thread per push, so many devices' pushes share one commit.
+  // back and is what `done` gets. `done` is called exactly once: after the
+  // transaction holding the mutation is durable (or has failed), on the
+  // commit thread; or at once, on the caller's thread, with kServer when the
+  // backend is draining. Nothing waits: callers do not hold a thread per
+  // push, so many devices' pushes share one commit.
   virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
                                std::string batch_digest, MutationFn fn, MutationDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most

@@ -40,8 +40,9 @@ Response make_error_response(const sync::ErrorResponse& error, unsigned version,
 class Api {
  public:
   // Runs a task somewhere: the session's strand (resume) or a thread that
-  // may block (offload). Must not block the caller.
-  using Post = std::function<void(std::function<void()>)>;
+  // may block (offload). Must not block the caller. The same type the sync
+  // service comes back through.
+  using Post = SyncService::Resume;
   // Takes the one response to a request.
   using Respond = std::function<void(Response)>;
 

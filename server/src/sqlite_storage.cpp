@@ -475,7 +475,7 @@ class SqliteStorage final : public ServerStorage {
     if (!outcome) return std::move(outcome).error();
     AppliedChange applied{*outcome, std::nullopt};
     if (*outcome != ApplyOutcome::kApplied) return applied;
-    auto seq = append_to_sequence(change, change.hlc.str(), body, origin);
+    auto seq = append_to_sequence(change, body, origin);
     if (!seq) return std::move(seq).error();
     applied.seq = *seq;
     if (change.op == Op::kPurge) {
@@ -688,11 +688,11 @@ class SqliteStorage final : public ServerStorage {
     return {};
   }
 
-  // Appends a change to its school's sequence; returns its seq. `hlc` is
-  // change.hlc.str(), `body` its canonical JSON text; `origin` the pushing
-  // device ("" for the server's own).
-  Result<std::int64_t> append_to_sequence(const Change& change, std::string_view hlc,
-                                          std::string_view body, std::string_view origin) {
+  // Appends a change to its school's sequence; returns its seq. `body` is
+  // its canonical JSON text; `origin` the pushing device ("" for the
+  // server's own).
+  Result<std::int64_t> append_to_sequence(const Change& change, std::string_view body,
+                                          std::string_view origin) {
     std::int64_t seq = 0;
     {
       auto bump = stmts_.get(
@@ -713,7 +713,7 @@ class SqliteStorage final : public ServerStorage {
     TANDEM_TRY((*ins)
                    ->bind(1, change.school)
                    .bind(2, seq)
-                   .bind(3, hlc)
+                   .bind(3, change.hlc.str())
                    .bind(4, change.record)
                    .bind(5, change.kind)
                    .bind(6, body)
@@ -730,8 +730,7 @@ class SqliteStorage final : public ServerStorage {
     if (!pending) return std::move(pending).error();
     std::vector<std::string> hlcs;
     for (const auto& logged : *pending) {
-      auto seq = append_to_sequence(logged.change, logged.change.hlc.str(),
-                                    logged.change.to_json().dump(), "");
+      auto seq = append_to_sequence(logged.change, logged.change.to_json().dump(), "");
       if (!seq) return std::move(seq).error();
       hlcs.push_back(logged.change.id());
     }

@@ -165,7 +165,6 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
   }
   // Counted for /metrics only once committed (this callback may be rolled
   // back with its group).
-  for (auto& n : call.counts) n = 0;
   for (const auto& r : answer.results) ++call.counts[static_cast<int>(r.status)];
   return answer.to_json().dump();
 }

@@ -11,12 +11,19 @@
 // submit_mutation); no request thread waits for a disk flush. Reads (auth,
 // pulls, listings) use a pool of read-only connections, one thread each at a
 // time. Every connection keeps its prepared statements (StatementCache).
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -152,6 +159,77 @@ class ReaderPool {
   std::atomic<std::size_t> next_{0};
 };
 
+// A counter shared by every process that opens the database, in a small
+// file beside it (DIR/tandem-server.db-epoch), mapped into memory. A process
+// bumps it after it commits a write that a running server may hold in its
+// read caches (the admin CLI: a revoked device, a school's new records); the
+// server compares it on every request, a memory read, and drops those caches
+// when it moved. So a revocation from the CLI is refused on the device's next
+// request without a database read per request.
+class WriteEpoch {
+ public:
+  WriteEpoch() = default;
+  ~WriteEpoch() {
+    if (counter_ != nullptr) munmap(counter_, sizeof(std::uint64_t));
+  }
+  WriteEpoch(const WriteEpoch&) = delete;
+  WriteEpoch& operator=(const WriteEpoch&) = delete;
+
+  Status open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return error("cannot open", path);
+    struct stat st {};
+    if (fstat(fd, &st) != 0 ||
+        (st.st_size < static_cast<off_t>(sizeof(std::uint64_t)) &&
+         ftruncate(fd, sizeof(std::uint64_t)) != 0)) {
+      Status failed = error("cannot size", path);
+      ::close(fd);
+      return failed;
+    }
+    void* mem = mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (mem == MAP_FAILED) return error("cannot map", path);
+    counter_ = static_cast<std::uint64_t*>(mem);
+    return {};
+  }
+
+  std::uint64_t load() const {
+    return std::atomic_ref<std::uint64_t>(*counter_).load(std::memory_order_acquire);
+  }
+  // REQUIRES: after the write it announces has committed.
+  void bump() { std::atomic_ref<std::uint64_t>(*counter_).fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  static Status error(const char* what, const std::string& path) {
+    return make_error(ErrorCode::kIo, std::string(what) + " '" + path + "': " + std::strerror(errno));
+  }
+  std::uint64_t* counter_ = nullptr;
+};
+
+// The newest rows of a school's sequence, kept by the server so that a device
+// that is up to date (nearly every sync) pulls without a database read.
+// Holds every row with seq > base that the sequence holds (purged rows are
+// gone from both), up to kTailRows of them.
+struct SchoolTail {
+  struct Row {
+    std::int64_t seq = 0;
+    std::string origin;
+    std::string record;
+    std::string body;
+  };
+  std::int64_t base = 0;
+  std::int64_t last_seq = 0;  // the school's last seq
+  std::deque<Row> rows;       // seq ascending
+};
+
+// A row the commit thread appended (or a purge it applied), for the tails
+// once its group is durable.
+struct TailUpdate {
+  std::string school;
+  SchoolTail::Row row;
+  bool purge = false;
+};
+
 class SqliteStorage;
 
 class SqlitePushTransaction final : public PushTransaction {
@@ -187,7 +265,10 @@ class SqliteStorage final : public ServerStorage {
   }
 
   // REQUIRES: migrate() done (the readers need the tables).
-  Status open_readers(const std::string& path) { return readers_.open(path); }
+  Status open_readers(const std::string& path) {
+    TANDEM_TRY(epoch_.open(path + "-epoch"));
+    return readers_.open(path);
+  }
 
   // Creates or upgrades the server's tables. An up-to-date file is only read
   // (admin commands open it while the server runs: no write lock needed).
@@ -218,12 +299,13 @@ class SqliteStorage final : public ServerStorage {
   Result<sync::SchoolInfo> create_school(std::string_view name) override {
     std::lock_guard lock(mu_);
     sync::SchoolInfo info;
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write_transaction([&]() -> Status {
       auto id = store_->create("school", Json{{"name", name}});
       if (!id) return std::move(id).error();
       info = {*id, std::string(name)};
       return sequence_local_writes();
     }));
+    epoch_.bump();
     return info;
   }
 
@@ -231,7 +313,7 @@ class SqliteStorage final : public ServerStorage {
                                       std::string_view role, std::string_view profession) override {
     std::lock_guard lock(mu_);
     sync::PersonInfo info;
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write_transaction([&]() -> Status {
       auto s = store_->get(school);
       if (!s && s.error().code != ErrorCode::kNotFound) return s.error();
       if (!s || s->kind != "school" || !s->live()) {
@@ -245,6 +327,7 @@ class SqliteStorage final : public ServerStorage {
       info = {*id, std::string(name), std::string(role)};
       return sequence_local_writes();
     }));
+    epoch_.bump();
     return info;
   }
 
@@ -294,7 +377,7 @@ class SqliteStorage final : public ServerStorage {
 
   Status revoke_device(std::string_view device_id, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
-    return store_->transaction([&]() -> Status {
+    TANDEM_TRY(store_->transaction([&]() -> Status {
       auto st = stmts_.get("UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
       if (!st) return std::move(st).error();
       TANDEM_TRY((*st)->bind(1, now_ms).bind(2, device_id).run());
@@ -302,8 +385,11 @@ class SqliteStorage final : public ServerStorage {
         return make_error(ErrorCode::kNotFound,
                           "no device '" + std::string(device_id.substr(0, 64)) + "'");
       }
+      writer_cache_.devices.erase(std::string(device_id));
       return {};
-    });
+    }));
+    epoch_.bump();  // the server's token cache drops the device at once
+    return {};
   }
 
   // ---- protocol ----
@@ -363,8 +449,19 @@ class SqliteStorage final : public ServerStorage {
   }
 
   Result<DeviceRecord> device_by_token(std::string_view token_hash, std::int64_t now_ms) override {
+    const std::string key(token_hash);
     DeviceRecord d;
+    std::uint64_t epoch = 0;
+    bool cached = false;
     {
+      std::lock_guard lock(cache_mu_);
+      epoch = refresh_caches_locked();
+      if (auto it = tokens_.find(key); it != tokens_.end()) {
+        d = it->second;
+        cached = true;
+      }
+    }
+    if (!cached) {
       auto reader = readers_.acquire();
       auto st = reader.stmt(
           "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM "
@@ -378,7 +475,18 @@ class SqliteStorage final : public ServerStorage {
       }
       d = read_device(**st);
     }
-    if (now_ms - d.last_seen_ms >= kLastSeenGranularityMs) {
+    const bool touch = now_ms - d.last_seen_ms >= kLastSeenGranularityMs;
+    if (touch) d.last_seen_ms = now_ms;
+    if (!cached || touch) {
+      // Only what was read under the epoch still current is kept: a
+      // revocation committed meanwhile has moved it.
+      std::lock_guard lock(cache_mu_);
+      if (refresh_caches_locked() == epoch) {
+        if (!cached && tokens_.size() >= kMaxCachedTokens) tokens_.clear();
+        if (!cached || touch) tokens_.insert_or_assign(key, d);
+      }
+    }
+    if (touch) {
       // Written by the commit thread with its next group (woken for it if
       // idle): authentication never waits for a disk flush.
       {
@@ -387,7 +495,6 @@ class SqliteStorage final : public ServerStorage {
         seen = std::max(seen, now_ms);
       }
       queue_cv_.notify_one();
-      d.last_seen_ms = now_ms;
     }
     return d;
   }
@@ -417,20 +524,51 @@ class SqliteStorage final : public ServerStorage {
     job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
-  // One read transaction: the visible rows and the school's last seq come
-  // from the same snapshot, so a page that skips rows never skips past a
-  // change it has not seen.
+  // Up-to-date devices are served from the school's tail in memory. Others
+  // read one snapshot: the visible rows and the school's last seq come from
+  // the same read transaction, so a page that skips rows never skips past a
+  // change it has not seen. A school's first pull loads its tail in the same
+  // snapshot.
   Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
                                   std::size_t limit, std::string_view skip_origin) override {
+    const std::string key(school);
+    std::uint64_t epoch = 0;
+    std::uint64_t generation = 0;
+    bool load_tail = false;
+    {
+      std::lock_guard lock(cache_mu_);
+      epoch = refresh_caches_locked();
+      if (auto it = tails_.find(key); it != tails_.end()) {
+        if (after_seq >= it->second.base)
+          return page_from_tail(it->second, after_seq, limit, skip_origin);
+      } else {
+        load_tail = true;
+        generation = tail_generation_;
+      }
+    }
     auto reader = readers_.acquire();
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
     TANDEM_TRY((*begin)->run());
     auto page = read_page(reader, school, after_seq, limit, skip_origin);
     if (!page) return page;  // the lease ends the transaction
+    std::optional<SchoolTail> tail;
+    if (load_tail) {
+      auto loaded = read_tail(reader, school);
+      if (!loaded) return std::move(loaded).error();
+      tail = std::move(*loaded);
+    }
     auto end = reader.stmt("COMMIT");
     if (!end) return std::move(end).error();
     TANDEM_TRY((*end)->run());
+    if (tail) {
+      // Kept only if no commit group and no admin write came in between:
+      // else it may lack rows that no update will bring.
+      std::lock_guard lock(cache_mu_);
+      if (refresh_caches_locked() == epoch && tail_generation_ == generation) {
+        tails_.try_emplace(key, std::move(*tail));
+      }
+    }
     return page;
   }
 
@@ -478,6 +616,8 @@ class SqliteStorage final : public ServerStorage {
     auto seq = append_to_sequence(change, body, origin);
     if (!seq) return std::move(seq).error();
     applied.seq = *seq;
+    tail_updates_.push_back(TailUpdate{
+        change.school, {*seq, std::string(origin), change.record, std::string(body)}, false});
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the sequence; the purge stays so
       // that every device erases it on its next pull.
@@ -486,6 +626,7 @@ class SqliteStorage final : public ServerStorage {
       if (!del) return std::move(del).error();
       TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, *seq).run());
       purged_ = true;
+      tail_updates_.push_back(TailUpdate{change.school, {*seq, {}, change.record, {}}, true});
     }
     return applied;
   }
@@ -611,8 +752,10 @@ class SqliteStorage final : public ServerStorage {
   // REQUIRES: on the commit thread.
   void commit_batch(Batch& batch, const Touches& touches) {
     std::lock_guard lock(mu_);
-    Status committed = store_->transaction([&]() -> Status {
+    Status committed = write_transaction([&]() -> Status {
       for (auto& job : batch) {
+        seq_undo_.clear();
+        const std::size_t updates_before = tail_updates_.size();
         job->status = store_->transaction([&]() -> Status {
           // An exception must not escape with the transaction open (nor stop
           // the commit thread): it fails this mutation only.
@@ -622,6 +765,14 @@ class SqliteStorage final : public ServerStorage {
             return make_error(ErrorCode::kInternal, "internal error while applying a push");
           }
         });
+        if (job->status) {
+          if (job->outcome.state == MutationState::kCommitted) {
+            writer_cache_.devices[job->device.id] = {job->mutation_id, job->digest};
+          }
+        } else {
+          undo_sequence();  // its rows were rolled back with its savepoint
+          tail_updates_.resize(updates_before);
+        }
       }
       for (const auto& [id, ms] : touches) {
         auto touch =
@@ -633,7 +784,11 @@ class SqliteStorage final : public ServerStorage {
     });
     if (!committed) {
       for (auto& job : batch) job->status = committed;
+      tail_updates_.clear();
     }
+    // Durable now: the tails get the group's rows before any device is
+    // answered, so a pull that follows an answer sees them.
+    apply_tail_updates();
     if (purged_) {
       // Erasure must not linger in the write-ahead log either: copy it into
       // the database (secure_delete zeroes freed pages) and truncate it.
@@ -643,32 +798,232 @@ class SqliteStorage final : public ServerStorage {
     }
   }
 
+  // Drops the read caches if another process (or an admin call) committed a
+  // write they may hold; returns the epoch they are now valid for.
+  // REQUIRES: cache_mu_ held.
+  std::uint64_t refresh_caches_locked() {
+    const std::uint64_t now = epoch_.load();
+    if (now != cache_epoch_) {
+      tokens_.clear();
+      tails_.clear();
+      ++tail_generation_;
+      cache_epoch_ = now;
+    }
+    return now;
+  }
+
+  // The same page read_page() gives, from a tail that covers `after_seq`.
+  static ChangePage page_from_tail(const SchoolTail& tail, std::int64_t after_seq,
+                                   std::size_t limit, std::string_view skip_origin) {
+    ChangePage page;
+    auto it = std::upper_bound(
+        tail.rows.begin(), tail.rows.end(), after_seq,
+        [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
+    for (; it != tail.rows.end(); ++it) {
+      if (it->origin == skip_origin) continue;
+      if (page.rows.size() == limit) {
+        page.more = true;
+        break;
+      }
+      page.rows.push_back(StoredChange{it->seq, it->body});
+    }
+    page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, tail.last_seq);
+    return page;
+  }
+
+  // The school's newest rows. REQUIRES: a read transaction on `reader`.
+  static Result<SchoolTail> read_tail(ReaderPool::Lease& reader, std::string_view school) {
+    SchoolTail tail;
+    {
+      auto st = reader.stmt(
+          "SELECT seq, origin, record, body FROM server_changes WHERE school=? ORDER BY seq DESC "
+          "LIMIT ?");
+      if (!st) return std::move(st).error();
+      Stmt& s = **st;
+      s.bind(1, school).bind(2, static_cast<std::int64_t>(kTailRows));
+      for (;;) {
+        auto row = s.step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        tail.rows.push_front(SchoolTail::Row{s.int64(0), s.text(1), s.text(2), s.text(3)});
+      }
+    }
+    // Fewer rows than the tail holds: the tail is the whole sequence.
+    if (tail.rows.size() == kTailRows) tail.base = tail.rows.front().seq - 1;
+    auto last = reader.stmt("SELECT last_seq FROM server_school_seq WHERE school=?");
+    if (!last) return std::move(last).error();
+    (*last)->bind(1, school);
+    auto row = (*last)->step();
+    if (!row) return std::move(row).error();
+    tail.last_seq = *row ? (*last)->int64(0) : 0;
+    if (!tail.rows.empty()) tail.last_seq = std::max(tail.last_seq, tail.rows.back().seq);
+    return tail;
+  }
+
+  // Gives the loaded tails the rows of the group just committed. A row that
+  // does not follow its tail's last seq means the tail missed rows: dropped,
+  // loaded again by the next pull. REQUIRES: on the commit thread, under mu_.
+  void apply_tail_updates() {
+    if (tail_updates_.empty()) return;
+    std::lock_guard lock(cache_mu_);
+    ++tail_generation_;
+    for (auto& update : tail_updates_) {
+      auto it = tails_.find(update.school);
+      if (it == tails_.end()) continue;
+      SchoolTail& tail = it->second;
+      if (update.purge) {
+        std::erase_if(tail.rows, [&](const SchoolTail::Row& row) {
+          return row.record == update.row.record && row.seq != update.row.seq;
+        });
+        continue;
+      }
+      if (update.row.seq <= tail.last_seq) continue;  // loaded with the tail already
+      if (update.row.seq != tail.last_seq + 1) {
+        tails_.erase(it);
+        continue;
+      }
+      tail.last_seq = update.row.seq;
+      tail.rows.push_back(std::move(update.row));
+      while (tail.rows.size() > kTailRows) {
+        tail.base = tail.rows.front().seq;
+        tail.rows.pop_front();
+      }
+    }
+    tail_updates_.clear();
+  }
+
+  // A device's last push as the writer knows it (server_devices holds it).
+  struct LastMutation {
+    std::int64_t id = 0;
+    std::string digest;
+  };
+
+  // What the writer connection knows without reading the file again: each
+  // school's last seq and each device's last push. The commit thread is the
+  // only writer of both while the server runs; the admin CLI (another
+  // process) writes sequence rows and revokes devices, so every write
+  // transaction starts by asking SQLite whether another connection committed
+  // since the last one (PRAGMA data_version) and forgets everything if so.
+  // Under mu_.
+  struct WriterCache {
+    std::int64_t data_version = -1;
+    std::unordered_map<std::string, std::int64_t> last_seq;    // by school
+    std::unordered_map<std::string, LastMutation> devices;     // by device, not revoked
+    std::vector<std::string> dirty_schools;                    // last_seq to write
+  };
+
+  // Runs `fn` in a write transaction that starts from a valid WriterCache and
+  // stores the sequence counters it advanced. A failed transaction leaves
+  // the cache empty (it may hold what was rolled back).
+  Status write_transaction(const std::function<Status()>& fn) {
+    Status s = store_->transaction([&]() -> Status {
+      TANDEM_TRY(check_writer_cache());
+      TANDEM_TRY(fn());
+      return flush_sequence();
+    });
+    if (!s) writer_cache_ = WriterCache{};
+    return s;
+  }
+
+  Status check_writer_cache() {
+    auto st = stmts_.get("PRAGMA data_version");
+    if (!st) return std::move(st).error();
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    const std::int64_t version = *row ? (*st)->int64(0) : -1;
+    if (version != writer_cache_.data_version) {
+      writer_cache_ = WriterCache{};
+      writer_cache_.data_version = version;
+    }
+    return {};
+  }
+
+  // The school's next seq, counted in memory (undone by undo_sequence()).
+  Result<std::int64_t> next_seq(const std::string& school) {
+    auto it = writer_cache_.last_seq.find(school);
+    if (it == writer_cache_.last_seq.end()) {
+      auto st = stmts_.get("SELECT last_seq FROM server_school_seq WHERE school=?");
+      if (!st) return std::move(st).error();
+      (*st)->bind(1, school);
+      auto row = (*st)->step();
+      if (!row) return std::move(row).error();
+      it = writer_cache_.last_seq.emplace(school, *row ? (*st)->int64(0) : 0).first;
+    }
+    seq_undo_.emplace_back(school, it->second);
+    if (std::find(writer_cache_.dirty_schools.begin(), writer_cache_.dirty_schools.end(),
+                  school) == writer_cache_.dirty_schools.end()) {
+      writer_cache_.dirty_schools.push_back(school);
+    }
+    return ++it->second;
+  }
+
+  void undo_sequence() {
+    for (auto it = seq_undo_.rbegin(); it != seq_undo_.rend(); ++it) {
+      writer_cache_.last_seq[it->first] = it->second;
+    }
+    seq_undo_.clear();
+  }
+
+  // Writes the counters advanced in this transaction: one row per school,
+  // not one write per change.
+  Status flush_sequence() {
+    for (const auto& school : writer_cache_.dirty_schools) {
+      auto st = stmts_.get(
+          "INSERT INTO server_school_seq(school, last_seq) VALUES(?, ?) "
+          "ON CONFLICT(school) DO UPDATE SET last_seq=excluded.last_seq");
+      if (!st) return std::move(st).error();
+      TANDEM_TRY((*st)->bind(1, school).bind(2, writer_cache_.last_seq.at(school)).run());
+    }
+    writer_cache_.dirty_schools.clear();
+    return {};
+  }
+
+  // The device's last push: from the cache, else from its row (nullopt:
+  // unknown or revoked device).
+  Result<std::optional<LastMutation>> last_mutation(const std::string& device) {
+    if (auto it = writer_cache_.devices.find(device); it != writer_cache_.devices.end()) {
+      return std::optional<LastMutation>(it->second);
+    }
+    auto st = stmts_.get(
+        "SELECT last_mutation_id, last_digest, revoked_ms FROM server_devices WHERE id=?");
+    if (!st) return std::move(st).error();
+    Stmt& s = **st;
+    s.bind(1, device);
+    auto row = s.step();
+    if (!row) return std::move(row).error();
+    if (!*row || !s.is_null(2)) return std::optional<LastMutation>();
+    LastMutation last{s.int64(0), s.text(1)};
+    writer_cache_.devices.emplace(device, last);
+    return std::optional<LastMutation>(std::move(last));
+  }
+
   // One mutation, inside the batch transaction (its own savepoint).
   Status run_one(MutationJob& job) {
     MutationOutcome& out = job.outcome;
-    {
-      auto st = stmts_.get(
-          "SELECT last_mutation_id, last_digest, last_response, revoked_ms FROM server_devices "
-          "WHERE id=?");
+    auto last = last_mutation(job.device.id);
+    if (!last) return std::move(last).error();
+    // Revoked between authentication and now: the push must not land.
+    if (!*last) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+    out.last_mutation_id = (*last)->id;
+    if (job.mutation_id < (*last)->id) {
+      out.state = MutationState::kStale;
+      return {};
+    }
+    if (job.mutation_id == (*last)->id) {
+      if ((*last)->digest != job.digest) {
+        out.state = MutationState::kReused;
+        return {};
+      }
+      // A retry: its stored answer (rare, so not cached).
+      auto st = stmts_.get("SELECT last_response FROM server_devices WHERE id=?");
       if (!st) return std::move(st).error();
-      Stmt& s = **st;
-      s.bind(1, job.device.id);
-      auto row = s.step();
+      (*st)->bind(1, job.device.id);
+      auto row = (*st)->step();
       if (!row) return std::move(row).error();
-      // Revoked between authentication and now: the push must not land.
-      if (!*row || !s.is_null(3))
-        return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-      const std::int64_t last = s.int64(0);
-      out.last_mutation_id = last;
-      if (job.mutation_id < last) {
-        out.state = MutationState::kStale;
-        return {};
-      }
-      if (job.mutation_id == last) {
-        out.state = s.text_view(1) == job.digest ? MutationState::kReplayed : MutationState::kReused;
-        if (out.state == MutationState::kReplayed) out.response = s.text(2);
-        return {};
-      }
+      if (!*row) return make_error(ErrorCode::kCorrupt, "the device's last answer is missing");
+      out.state = MutationState::kReplayed;
+      out.response = (*st)->text(0);
+      return {};
     }
     SqlitePushTransaction txn(*this, job.device.id);
     auto answer = job.fn(txn);
@@ -693,19 +1048,9 @@ class SqliteStorage final : public ServerStorage {
   // server's own).
   Result<std::int64_t> append_to_sequence(const Change& change, std::string_view body,
                                           std::string_view origin) {
-    std::int64_t seq = 0;
-    {
-      auto bump = stmts_.get(
-          "INSERT INTO server_school_seq(school, last_seq) VALUES(?, 1) "
-          "ON CONFLICT(school) DO UPDATE SET last_seq=last_seq+1 RETURNING last_seq");
-      if (!bump) return std::move(bump).error();
-      (*bump)->bind(1, change.school);
-      auto row = (*bump)->step();
-      if (!row) return std::move(row).error();
-      if (!*row) return make_error(ErrorCode::kInternal, "sequence not advanced");
-      seq = (*bump)->int64(0);
-      TANDEM_TRY((*bump)->run());  // finish the statement
-    }
+    auto next = next_seq(change.school);
+    if (!next) return next;
+    const std::int64_t seq = *next;
     auto ins = stmts_.get(
         "INSERT INTO server_changes(school, seq, hlc, record, kind, body, origin) "
         "VALUES(?,?,?,?,?,?,?)");
@@ -743,6 +1088,20 @@ class SqliteStorage final : public ServerStorage {
   sqlite3* db_;
   StatementCache stmts_;  // the server's statements on the writer connection
   bool purged_ = false;   // a purge was applied in the current batch (under mu_)
+  WriterCache writer_cache_;  // under mu_
+  std::vector<TailUpdate> tail_updates_;  // of the group being committed (under mu_)
+
+  // Read caches, valid for cache_epoch_ (see WriteEpoch). Under cache_mu_.
+  static constexpr std::size_t kMaxCachedTokens = 65536;
+  static constexpr std::size_t kTailRows = 256;
+  WriteEpoch epoch_;
+  std::mutex cache_mu_;
+  std::uint64_t cache_epoch_ = 0;
+  std::unordered_map<std::string, DeviceRecord> tokens_;  // by token hash; live devices
+  std::unordered_map<std::string, SchoolTail> tails_;     // by school
+  std::uint64_t tail_generation_ = 0;  // moves with every change to the tails
+  // (school, last seq before) per seq given out to the current mutation.
+  std::vector<std::pair<std::string, std::int64_t>> seq_undo_;
 
   std::mutex queue_mu_;  // the group-commit queue, touches_ and stopping_
   std::condition_variable queue_cv_;

@@ -188,6 +188,10 @@ TEST_CASE("server: a revoked device gets 401", "[server][e2e]") {
 
   const json revoked = server_admin_json(dir.path(), {"device", "revoke", d.id});
   CHECK(revoked.at("revoked") == true);
+  // Refused at once, also a pull, which reaches no commit.
+  const auto pull = http.post(server->url("/v1/sync"), pull_body(0), d.token);
+  CHECK(pull.status == 401);
+  CHECK(pull.error_code() == "unauthorized");
 
   ChangeMaker maker;
   const auto r = http.post(server->url("/v1/sync"),
@@ -386,6 +390,8 @@ TEST_CASE("server: clock skew, deletes and purges", "[server][e2e]") {
     const Change course = maker.create_course(school.id, "Sensitive");
     const Change note = maker.set_field(course, "title", "Even more sensitive");
     push(http, *server, d, 1, {course, note});
+    // Pulled once before the purge: the server holds these rows in memory too.
+    CHECK(count_in(pull_all(http, *server, observer.token), course.hlc.str()) == 1);
     const Change purge = maker.op(course, Op::kPurge);
     const json answer = push(http, *server, d, 2, {purge});
     CHECK(answer.at("push").at("results")[0].at("status") == "accepted");

@@ -1,0 +1,203 @@
+// The embedded server storage in-process, on a real SQLite file: what its
+// read caches (device tokens, the newest rows of each school's sequence)
+// serve must be what the file holds, also after another process (here: a
+// second storage on the same file, as the admin CLI opens it) has written.
+#include <future>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "cli_runner.hpp"
+#include "server_process.hpp"
+#include "tandem/server/storage.hpp"
+
+using tandem::Change;
+using tandem::Op;
+using tandem::server::ChangePage;
+using tandem::server::DeviceRecord;
+using tandem::server::MutationOutcome;
+using tandem::server::MutationState;
+using tandem::server::NewDevice;
+using tandem::server::PushTransaction;
+using tandem::server::ServerStorage;
+using tandem::test::ChangeMaker;
+using tandem::test::TempDir;
+
+namespace {
+
+std::unique_ptr<ServerStorage> open_storage(const TempDir& dir) {
+  auto s = tandem::server::open_sqlite_storage({dir.file("tandem-server.db")});
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+// A school with one person and `devices` enrolled devices.
+struct School {
+  std::string id;
+  std::string person;
+  std::vector<DeviceRecord> devices;
+};
+
+School make_school(ServerStorage& storage, const std::string& name, int devices) {
+  School s;
+  auto info = storage.create_school(name);
+  REQUIRE(info);
+  s.id = info->id;
+  auto person = storage.add_person(s.id, "Resource person", "resource_person", "");
+  REQUIRE(person);
+  s.person = person->id;
+  for (int i = 0; i < devices; ++i) {
+    const std::string code = name + "-code-" + std::to_string(i);
+    const std::string token = name + "-token-" + std::to_string(i);
+    REQUIRE(storage.add_enrollment_code(code, s.person, 0, 1LL << 50));
+    auto e = storage.enroll(code, NewDevice{"dev_" + name + std::to_string(i), "", token}, 1);
+    REQUIRE(e);
+    s.devices.push_back(e->device);
+  }
+  return s;
+}
+
+// Pushes `changes` as one mutation of `device` and waits until it is durable.
+MutationOutcome push(ServerStorage& storage, const DeviceRecord& device, std::int64_t mutation_id,
+                     const std::vector<Change>& changes) {
+  std::promise<tandem::Result<MutationOutcome>> done;
+  storage.submit_mutation(
+      device, mutation_id, "digest-" + std::to_string(mutation_id),
+      [&](PushTransaction& txn) -> tandem::Result<std::string> {
+        for (const auto& c : changes) {
+          auto applied = txn.apply(c, c.to_json().dump());
+          if (!applied) return std::move(applied).error();
+        }
+        return std::string("{}");
+      },
+      [&](tandem::Result<MutationOutcome> outcome) { done.set_value(std::move(outcome)); });
+  auto outcome = done.get_future().get();
+  REQUIRE(outcome);
+  REQUIRE(outcome->state == MutationState::kCommitted);
+  return *outcome;
+}
+
+ChangePage read(ServerStorage& storage, const std::string& school, std::int64_t cursor,
+                std::size_t limit, const std::string& skip_origin) {
+  auto page = storage.read_changes(school, cursor, limit, skip_origin);
+  REQUIRE(page);
+  return *page;
+}
+
+std::vector<std::int64_t> seqs(const ChangePage& page) {
+  std::vector<std::int64_t> out;
+  for (const auto& row : page.rows) out.push_back(row.seq);
+  return out;
+}
+
+void check_same_page(const ChangePage& served, const ChangePage& from_file) {
+  CHECK(seqs(served) == seqs(from_file));
+  CHECK(served.cursor == from_file.cursor);
+  CHECK(served.more == from_file.more);
+  for (std::size_t i = 0; i < std::min(served.rows.size(), from_file.rows.size()); ++i) {
+    CHECK(served.rows[i].body == from_file.rows[i].body);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("storage: pages served from memory are the pages the file holds", "[server][storage]") {
+  TempDir dir;
+  auto storage = open_storage(dir);
+  const School school = make_school(*storage, "Skolen", 3);
+  ChangeMaker maker;
+  std::mt19937 rng(20261123);
+  std::vector<Change> courses;
+  std::int64_t mutation_ids[3] = {0, 0, 0};
+  // Pushes from three devices, with pulls in between (the first one loads
+  // the school's rows into memory), edits of earlier records, and purges.
+  for (int round = 0; round < 200; ++round) {
+    const std::size_t who = rng() % 3;
+    std::vector<Change> batch;
+    const int n = 1 + static_cast<int>(rng() % 5);
+    for (int i = 0; i < n; ++i) {
+      const auto pick = rng() % 10;
+      if (pick < 6 || courses.empty()) {
+        courses.push_back(maker.create_course(school.id, "course " + std::to_string(round)));
+        batch.push_back(courses.back());
+      } else if (pick < 9) {
+        batch.push_back(maker.set_field(courses[rng() % courses.size()], "title",
+                                        "edit " + std::to_string(round)));
+      } else {
+        batch.push_back(maker.op(courses[rng() % courses.size()], Op::kPurge));
+      }
+    }
+    push(*storage, school.devices[who], ++mutation_ids[who], batch);
+    if (round % 7 == 0) (void)read(*storage, school.id, 0, 50, school.devices[who].id);
+  }
+
+  // Every cursor, with each device's own rows left out or none: the same
+  // page as a storage that has only the file (its first read of a school is
+  // from the file).
+  const std::string nobody = "dev_none";  // leaves out no row ("" would: the server's own)
+  const ChangePage head = read(*storage, school.id, 0, 100000, nobody);
+  REQUIRE(head.rows.size() > 300);
+  std::vector<std::int64_t> cursors = {0, head.cursor, head.cursor - 1, head.cursor + 5};
+  for (int i = 0; i < 12; ++i) {
+    cursors.push_back(head.rows[rng() % head.rows.size()].seq);
+  }
+  for (const std::int64_t cursor : cursors) {
+    for (const std::string& skip : {school.devices[0].id, school.devices[2].id, nobody}) {
+      for (const std::size_t limit : {std::size_t{1}, std::size_t{7}, std::size_t{50}}) {
+        INFO("cursor " << cursor << " skip '" << skip << "' limit " << limit);
+        const ChangePage served = read(*storage, school.id, cursor, limit, skip);
+        auto fresh = open_storage(dir);
+        check_same_page(served, read(*fresh, school.id, cursor, limit, skip));
+      }
+    }
+  }
+}
+
+TEST_CASE("storage: what another process writes reaches a running server's next request",
+          "[server][storage]") {
+  TempDir dir;
+  auto server = open_storage(dir);
+  const School school = make_school(*server, "Skolen", 2);
+  const DeviceRecord& tablet = school.devices[0];
+  ChangeMaker maker;
+  push(*server, tablet, 1, {maker.create_course(school.id, "first")});
+  // The server now holds the token and the school's rows in memory.
+  REQUIRE(server->device_by_token("Skolen-token-0", 10));
+  const ChangePage before = read(*server, school.id, 0, 1000, school.devices[1].id);
+
+  // The admin CLI is another process with its own connection to the file.
+  auto admin = open_storage(dir);
+  auto person = admin->add_person(school.id, "New teacher", "teacher", "");
+  REQUIRE(person);
+
+  SECTION("new records of the school are pulled at once, and new pushes follow them") {
+    const ChangePage after = read(*server, school.id, before.cursor, 1000, school.devices[1].id);
+    REQUIRE(after.rows.size() == 1);
+    CHECK(after.rows[0].body.find(person->id) != std::string::npos);
+    // The server's next push gets the next seq, not one the CLI already used.
+    push(*server, tablet, 2, {maker.create_course(school.id, "second")});
+    const ChangePage all = read(*server, school.id, 0, 1000, "dev_none");
+    std::vector<std::int64_t> expected(all.rows.size());
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      expected[i] = 1 + static_cast<std::int64_t>(i);
+    CHECK(seqs(all) == expected);  // dense: nothing skipped, nothing numbered twice
+    check_same_page(all, read(*open_storage(dir), school.id, 0, 1000, "dev_none"));
+  }
+  SECTION("a device revoked from the CLI is refused on its next request") {
+    REQUIRE(server->device_by_token("Skolen-token-0", 15));  // held in memory again
+    REQUIRE(admin->revoke_device(tablet.id, 20));
+    auto refused = server->device_by_token("Skolen-token-0", 30);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == tandem::ErrorCode::kUnauthorized);
+    // A push that was authenticated before the revocation does not land.
+    std::promise<tandem::Result<MutationOutcome>> done;
+    server->submit_mutation(
+        tablet, 2, "late", [](PushTransaction&) { return tandem::Result<std::string>("{}"); },
+        [&](tandem::Result<MutationOutcome> o) { done.set_value(std::move(o)); });
+    auto late = done.get_future().get();
+    REQUIRE_FALSE(late);
+    CHECK(late.error().code == tandem::ErrorCode::kUnauthorized);
+    // The other device is unaffected.
+    CHECK(server->device_by_token("Skolen-token-1", 40));
+  }
+}

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
                  "Reject changes stamped further ahead of server time")
       ->group(serve_group)
       ->check(CLI::PositiveNumber);
-  app.add_option("--threads", options.io_threads, "Network threads (0: one per core)")
+  app.add_option("--threads", options.io_threads, "Network threads (0: one per core but one, left to the commit thread; at least 1)")
       ->group(serve_group);
   app.add_option("--workers", options.worker_threads, "Threads for requests that wait for their own commit, e.g. enrollment (0: one per core)")
       ->group(serve_group);

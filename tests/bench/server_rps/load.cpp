@@ -7,12 +7,16 @@
 //   sync  — each request pushes 1 new change (one durable commit) and pulls
 //           up to 50 changes after the client's cursor: what the other
 //           devices of its school pushed since its last sync;
-//   pull  — each request only pulls, from cursor 0 on (no commit): a device
-//           catching up on its school's history, full pages;
+//   check-in — each request only pulls, from where the client's last pull
+//           ended (no commit): after the warm-up every client is up to
+//           date, so this is the "anything new?" sync a tablet makes most;
+//   catch-up — each request pulls the next full page of 50 of the school's
+//           history (no commit), from cursor 0, starting over at the end: a
+//           device coming back after a long time offline, read from the file;
 //   bare  — the same sync requests sent to the bare endpoint.
 //
 //   bench_server_rps [--clients 64] [--per-school 8] [--seconds 10] [--warmup 2]
-//                    [--server-args "..."]
+//                    [--server-args "..."] [--bare-threads N]
 //
 // The generator is one Asio thread; it sets up a temporary data directory
 // with schools of --per-school devices and one enrolled device per client
@@ -65,6 +69,7 @@ struct Options {
   double seconds = 10;
   double warmup = 2;
   std::vector<std::string> server_args;
+  std::string bare_threads;  // "": the bare endpoint's default, as tandem-server's
 };
 
 // ---- processes ----
@@ -166,7 +171,7 @@ struct DeviceCreds {
   std::string school;
 };
 
-enum class Mode { kSync, kPull };
+enum class Mode { kSync, kCheckIn, kCatchUp };
 
 struct Stats {
   std::vector<double> latencies_ms;
@@ -285,6 +290,7 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
     if (const auto at = b.rfind("\"cursor\":"); at != std::string::npos) {
       cursor_ = std::strtoll(b.c_str() + at + 9, nullptr, 10);
     }
+    if (mode_ == Mode::kCatchUp && b.find("\"more\":true") == std::string::npos) cursor_ = 0;
     send();
   }
 
@@ -360,12 +366,14 @@ int main(int argc, char** argv) {
       o.seconds = std::stod(argv[i + 1]);
     else if (k == "--warmup")
       o.warmup = std::stod(argv[i + 1]);
+    else if (k == "--bare-threads")
+      o.bare_threads = argv[i + 1];
     else if (k == "--server-args") {
       std::istringstream in(argv[i + 1]);
       for (std::string a; in >> a;) o.server_args.push_back(a);
     } else {
       std::cerr << "usage: bench_server_rps [--clients N] [--per-school N] [--seconds S] [--warmup S] "
-                   "[--server-args \"...\"]\n";
+                   "[--server-args \"...\"] [--bare-threads N]\n";
       return 2;
     }
   }
@@ -406,10 +414,14 @@ int main(int argc, char** argv) {
     std::vector<Result> results;
     results.push_back(
         run_load("tandem-server sync (push 1 + pull)", port, devices, Mode::kSync, o, 1));
-    results.push_back(run_load("tandem-server pull only", port, devices, Mode::kPull, o, 2));
+    results.push_back(
+        run_load("tandem-server check-in (pull, up to date)", port, devices, Mode::kCheckIn, o, 2));
+    results.push_back(
+        run_load("tandem-server catch-up (pull, full pages)", port, devices, Mode::kCatchUp, o, 4));
     stop(srv);
 
-    Child b = spawn(bare, {"127.0.0.1:0"});
+    Child b = o.bare_threads.empty() ? spawn(bare, {"127.0.0.1:0"})
+                                     : spawn(bare, {"127.0.0.1:0", o.bare_threads});
     const unsigned short bare_port = read_port(b);
     results.push_back(
         run_load("bare Beast endpoint, fixed JSON", bare_port, devices, Mode::kSync, o, 3));
@@ -421,10 +433,10 @@ int main(int argc, char** argv) {
         "clients: %d keep-alive connections in schools of %d devices, %.0f s measured after %.0f "
         "s warm-up\n\n",
         o.clients, std::min(o.per_school, o.clients), o.seconds, o.warmup);
-    std::printf("%-38s %10s %10s %9s %9s %9s %7s\n", "target", "requests", "req/s", "p50 ms",
+    std::printf("%-44s %10s %10s %9s %9s %9s %7s\n", "target", "requests", "req/s", "p50 ms",
                 "p90 ms", "p99 ms", "errors");
     for (const auto& r : results) {
-      std::printf("%-38s %10ld %10.0f %9.2f %9.2f %9.2f %7ld\n", r.name.c_str(), r.stats.ok,
+      std::printf("%-44s %10ld %10.0f %9.2f %9.2f %9.2f %7ld\n", r.name.c_str(), r.stats.ok,
                   static_cast<double>(r.stats.ok) / r.seconds,
                   percentile(r.stats.latencies_ms, 0.5), percentile(r.stats.latencies_ms, 0.9),
                   percentile(r.stats.latencies_ms, 0.99), r.stats.errors);

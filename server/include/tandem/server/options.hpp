@@ -24,7 +24,7 @@ struct ServerOptions {
   std::string data_dir;            // holds tandem-server.db
   std::string host = "127.0.0.1";  // address to bind (IPv4 or IPv6 literal)
   std::uint16_t port = 8080;       // 0: any free port (printed at startup)
-  unsigned io_threads = 0;         // 0: one per core
+  unsigned io_threads = 0;         // 0: one per core but one (at least 1)
   // Threads for requests that wait for their own commit (enrollment);
   // 0: kBlockingThreadsPerCore per core.
   unsigned worker_threads = 0;

@@ -4,8 +4,10 @@
 // accepting, lets in-flight requests finish (at most Timeouts::drain), and
 // returns 0. A second signal stops at once.
 //
-// Threads: `io_threads` run the network (one io_context); `worker_threads`
-// handle requests (JSON, storage). Nothing here throws to the caller.
+// Threads: `io_threads` run the network (one io_context) and answer requests
+// (JSON, authentication, pulls); the storage's commit thread runs pushes;
+// `worker_threads` run requests that wait for their own commit (enrollment).
+// Nothing here throws to the caller.
 #pragma once
 
 #include <ostream>

@@ -531,6 +531,7 @@ class SqliteStorage final : public ServerStorage {
   // snapshot.
   Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
                                   std::size_t limit, std::string_view skip_origin) override {
+    limit = std::max<std::size_t>(limit, 1);  // a page ends at a row
     const std::string key(school);
     std::uint64_t epoch = 0;
     std::uint64_t generation = 0;
@@ -921,7 +922,11 @@ class SqliteStorage final : public ServerStorage {
       TANDEM_TRY(fn());
       return flush_sequence();
     });
-    if (!s) writer_cache_ = WriterCache{};
+    if (!s) {
+      const std::int64_t seen = writer_cache_.data_version;  // still what others wrote
+      writer_cache_ = WriterCache{};
+      writer_cache_.data_version = seen;
+    }
     return s;
   }
 
@@ -932,6 +937,10 @@ class SqliteStorage final : public ServerStorage {
     if (!row) return std::move(row).error();
     const std::int64_t version = *row ? (*st)->int64(0) : -1;
     if (version != writer_cache_.data_version) {
+      // Also drops the read caches (unless this is the first write): a
+      // writer that did not bump the epoch (an admin command killed between
+      // its commit and its bump, the sqlite3 shell) is seen by the next group.
+      if (writer_cache_.data_version != -1) epoch_.bump();
       writer_cache_ = WriterCache{};
       writer_cache_.data_version = version;
     }

@@ -2,6 +2,8 @@
 // read caches (device tokens, the newest rows of each school's sequence)
 // serve must be what the file holds, also after another process (here: a
 // second storage on the same file, as the admin CLI opens it) has written.
+#include <sqlite3.h>
+
 #include <future>
 #include <random>
 
@@ -199,5 +201,19 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
     CHECK(late.error().code == tandem::ErrorCode::kUnauthorized);
     // The other device is unaffected.
     CHECK(server->device_by_token("Skolen-token-1", 40));
+  }
+  SECTION("a write that does not announce itself is seen after the next commit group") {
+    REQUIRE(server->device_by_token("Skolen-token-0", 15));  // held in memory again
+    // As the sqlite3 shell, or an admin command killed before its bump.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
+    const std::string sql =
+        "UPDATE server_devices SET revoked_ms=20 WHERE id='" + tablet.id + "'";
+    CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    push(*server, school.devices[1], 1, {maker.create_course(school.id, "by the other tablet")});
+    auto refused = server->device_by_token("Skolen-token-0", 30);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == tandem::ErrorCode::kUnauthorized);
   }
 }

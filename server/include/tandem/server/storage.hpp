@@ -11,6 +11,9 @@
 //  - The merge is tandem::Store::apply (the same code as on the devices); a
 //    backend that cannot host a Store must reproduce it bit for bit.
 //  - No state only in memory: several server processes may share a backend.
+//    A backend may cache what it stored (the SQLite one keeps tokens and each
+//    school's newest rows), but a write committed by another process must
+//    reach the next request it concerns: a revoked token is refused at once.
 //
 // The sync *rules* (who may write what, clock bounds, which changes a device
 // may receive) are not here: they are in sync_service.hpp and access.hpp and
@@ -160,7 +163,7 @@ class ServerStorage {
   virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
                                std::string batch_digest, MutationFn fn, MutationDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
-  // `limit`, leaving out those pushed by the device `skip_origin` (rows
+  // `limit` (taken as 1 when 0), leaving out those pushed by the device `skip_origin` (rows
   // written on the server have no device and are never left out). The
   // page's cursor is the last row's seq when more remain, else the school's
   // last seq as of the same snapshot: rows left out still advance it.

@@ -204,7 +204,7 @@ Response Api::metrics(const Request& request) {
   common_headers(res, service_.now_ms());
   res.set(http::field::content_type, "text/plain; version=0.0.4");
   res.keep_alive(request.keep_alive());
-  res.body() = metrics_.render(active ? *active : -1);
+  res.body() = metrics_.render(active ? *active : -1, storage_.stats());
   res.prepare_payload();
   return res;
 }

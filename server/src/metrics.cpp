@@ -1,5 +1,7 @@
 #include "tandem/server/metrics.hpp"
 
+#include "tandem/server/storage.hpp"
+
 #include <sstream>
 
 namespace tandem::server {
@@ -32,7 +34,7 @@ void Metrics::connection_closed() {
   --connections_;
 }
 
-std::string Metrics::render(std::int64_t active_devices) const {
+std::string Metrics::render(std::int64_t active_devices, const StorageStats& storage) const {
   std::lock_guard lock(mu_);
   std::ostringstream out;
   out << "# HELP tandem_http_requests_total HTTP requests by route and status.\n"
@@ -62,6 +64,18 @@ std::string Metrics::render(std::int64_t active_devices) const {
   out << "# HELP tandem_connections_open Open HTTP connections.\n"
          "# TYPE tandem_connections_open gauge\n"
       << "tandem_connections_open " << connections_ << "\n";
+  out << "# HELP tandem_storage_reads_total Authentications and pulls by where they were "
+         "answered from: memory, or the database file (devices further behind than the "
+         "server keeps in memory).\n"
+         "# TYPE tandem_storage_reads_total counter\n"
+      << "tandem_storage_reads_total{read=\"token\",from=\"memory\"} "
+      << storage.tokens_from_memory << "\n"
+      << "tandem_storage_reads_total{read=\"token\",from=\"file\"} " << storage.tokens_from_store
+      << "\n"
+      << "tandem_storage_reads_total{read=\"pull\",from=\"memory\"} " << storage.pulls_from_memory
+      << "\n"
+      << "tandem_storage_reads_total{read=\"pull\",from=\"file\"} " << storage.pulls_from_store
+      << "\n";
   if (active_devices >= 0) {
     out << "# HELP tandem_active_devices Devices not revoked and seen in the last 24 hours.\n"
            "# TYPE tandem_active_devices gauge\n"

@@ -461,6 +461,7 @@ class SqliteStorage final : public ServerStorage {
         cached = true;
       }
     }
+    (cached ? tokens_from_memory_ : tokens_from_store_).fetch_add(1, std::memory_order_relaxed);
     if (!cached) {
       auto reader = readers_.acquire();
       auto st = reader.stmt(
@@ -540,13 +541,16 @@ class SqliteStorage final : public ServerStorage {
       std::lock_guard lock(cache_mu_);
       epoch = refresh_caches_locked();
       if (auto it = tails_.find(key); it != tails_.end()) {
-        if (after_seq >= it->second.base)
+        if (after_seq >= it->second.base) {
+          pulls_from_memory_.fetch_add(1, std::memory_order_relaxed);
           return page_from_tail(it->second, after_seq, limit, skip_origin);
+        }
       } else {
         load_tail = true;
         generation = tail_generation_;
       }
     }
+    pulls_from_store_.fetch_add(1, std::memory_order_relaxed);
     auto reader = readers_.acquire();
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
@@ -582,6 +586,15 @@ class SqliteStorage final : public ServerStorage {
     auto row = (*st)->step();
     if (!row) return std::move(row).error();
     return (*st)->int64(0);
+  }
+
+  StorageStats stats() const override {
+    StorageStats s;
+    s.tokens_from_memory = tokens_from_memory_.load(std::memory_order_relaxed);
+    s.tokens_from_store = tokens_from_store_.load(std::memory_order_relaxed);
+    s.pulls_from_memory = pulls_from_memory_.load(std::memory_order_relaxed);
+    s.pulls_from_store = pulls_from_store_.load(std::memory_order_relaxed);
+    return s;
   }
 
   Status check_health() override {
@@ -1109,6 +1122,10 @@ class SqliteStorage final : public ServerStorage {
   std::unordered_map<std::string, DeviceRecord> tokens_;  // by token hash; live devices
   std::unordered_map<std::string, SchoolTail> tails_;     // by school
   std::uint64_t tail_generation_ = 0;  // moves with every change to the tails
+  std::atomic<std::uint64_t> tokens_from_memory_{0};
+  std::atomic<std::uint64_t> tokens_from_store_{0};
+  std::atomic<std::uint64_t> pulls_from_memory_{0};
+  std::atomic<std::uint64_t> pulls_from_store_{0};
   // (school, last seq before) per seq given out to the current mutation.
   std::vector<std::pair<std::string, std::int64_t>> seq_undo_;
 

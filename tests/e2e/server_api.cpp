@@ -28,6 +28,13 @@ json push(HttpClient& http, const ServerProcess& server, const TestDevice& devic
   return r.json();
 }
 
+// The value of one sample in Prometheus text ("name{labels} value"); -1 if absent.
+double metric_value(const std::string& text, const std::string& sample) {
+  const auto at = text.find("\n" + sample + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + 1 + sample.size() + 1));
+}
+
 long long count_in(const std::vector<json>& pulled, const std::string& hlc) {
   long long n = 0;
   for (const auto& p : pulled) n += p.at("change").at("hlc") == hlc ? 1 : 0;
@@ -124,6 +131,13 @@ TEST_CASE("server: admin, enroll, push and pull round trip", "[server][e2e]") {
   CHECK(metrics.body.find("tandem_changes_total{result=\"accepted\"} 3") != std::string::npos);
   CHECK(metrics.body.find("tandem_changes_total{result=\"duplicate\"} 2") != std::string::npos);
   CHECK(metrics.body.find("tandem_active_devices 2") != std::string::npos);
+  // The school's first pull read the file; the pulls of up-to-date devices
+  // and the tokens seen before were answered from memory.
+  const std::string reads = "tandem_storage_reads_total";
+  CHECK(metric_value(metrics.body, reads + "{read=\"pull\",from=\"file\"}") >= 1);
+  CHECK(metric_value(metrics.body, reads + "{read=\"pull\",from=\"memory\"}") >= 3);
+  CHECK(metric_value(metrics.body, reads + "{read=\"token\",from=\"file\"}") >= 2);
+  CHECK(metric_value(metrics.body, reads + "{read=\"token\",from=\"memory\"}") >= 4);
 }
 
 TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]") {

@@ -20,6 +20,8 @@
 
 namespace tandem::server {
 
+struct StorageStats;  // storage.hpp
+
 class Metrics {
  public:
   static constexpr std::array<double, 12> kLatencyBuckets = {
@@ -31,7 +33,7 @@ class Metrics {
   void connection_closed();
 
   // The exposition text; active_devices < 0 leaves that gauge out.
-  std::string render(std::int64_t active_devices) const;
+  std::string render(std::int64_t active_devices, const StorageStats& storage) const;
 
  private:
   struct Histogram {

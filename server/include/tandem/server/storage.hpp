@@ -78,6 +78,16 @@ struct ChangePage {
   bool more = false;               // rows remain after `cursor`
 };
 
+// Where a backend answered authentications and pulls from, counted since it
+// opened (for /metrics: a high share read from the store means its caches
+// are too small for how far behind devices are).
+struct StorageStats {
+  std::uint64_t tokens_from_memory = 0;
+  std::uint64_t tokens_from_store = 0;
+  std::uint64_t pulls_from_memory = 0;
+  std::uint64_t pulls_from_store = 0;
+};
+
 // The result of merging one pushed change inside a mutation.
 struct AppliedChange {
   ApplyOutcome outcome = ApplyOutcome::kApplied;
@@ -174,6 +184,7 @@ class ServerStorage {
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).
   virtual Status check_health() = 0;
+  virtual StorageStats stats() const = 0;
   // Commits what is queued, tells every waiting `done`, and stops taking
   // mutations (later ones fail with kServer). Called once the server has
   // stopped answering requests; also run by the destructor.

@@ -175,9 +175,21 @@ class WriteEpoch {
   WriteEpoch(const WriteEpoch&) = delete;
   WriteEpoch& operator=(const WriteEpoch&) = delete;
 
-  Status open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // The file for the database at `database`: its path with "-epoch", made
+  // with the database's permissions and, when created by root (an admin
+  // command run with sudo), its owner, as SQLite does for "-wal" and "-shm":
+  // the server, running as the owner, can still open it.
+  Status open(const std::string& database) {
+    const std::string path = database + "-epoch";
+    struct stat db {};
+    if (::stat(database.c_str(), &db) != 0) return error("cannot stat", database);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, db.st_mode & 0666);
     if (fd < 0) return error("cannot open", path);
+    if (geteuid() == 0 && fchown(fd, db.st_uid, db.st_gid) != 0) {
+      Status failed = error("cannot give the database's owner", path);
+      ::close(fd);
+      return failed;
+    }
     struct stat st {};
     if (fstat(fd, &st) != 0 ||
         (st.st_size < static_cast<off_t>(sizeof(std::uint64_t)) &&
@@ -266,7 +278,7 @@ class SqliteStorage final : public ServerStorage {
 
   // REQUIRES: migrate() done (the readers need the tables).
   Status open_readers(const std::string& path) {
-    TANDEM_TRY(epoch_.open(path + "-epoch"));
+    TANDEM_TRY(epoch_.open(path));
     return readers_.open(path);
   }
 

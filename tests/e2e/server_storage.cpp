@@ -3,6 +3,8 @@
 // serve must be what the file holds, also after another process (here: a
 // second storage on the same file, as the admin CLI opens it) has written.
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <future>
 #include <random>
@@ -216,4 +218,24 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == tandem::ErrorCode::kUnauthorized);
   }
+}
+
+TEST_CASE("storage: the epoch file made by root belongs to the database's owner",
+          "[server][storage]") {
+  if (geteuid() != 0) {
+    WARN("needs root (an admin command run with sudo): skipped");
+    return;
+  }
+  TempDir dir;
+  const std::string db = dir.file("tandem-server.db");
+  open_storage(dir);  // creates the database, as root
+  REQUIRE(std::remove((db + "-epoch").c_str()) == 0);
+  REQUIRE(chown(db.c_str(), 65534, 65534) == 0);  // as if the server's user made it
+  REQUIRE(chmod(db.c_str(), 0640) == 0);
+  auto admin = open_storage(dir);  // an admin command with sudo
+  struct stat st {};
+  REQUIRE(::stat((db + "-epoch").c_str(), &st) == 0);
+  CHECK(st.st_uid == 65534);
+  CHECK(st.st_gid == 65534);
+  CHECK((st.st_mode & 0777 & ~0640u) == 0);  // no permission the database does not give
 }

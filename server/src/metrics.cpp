@@ -1,8 +1,8 @@
 #include "tandem/server/metrics.hpp"
 
-#include "tandem/server/storage.hpp"
-
 #include <sstream>
+
+#include "tandem/server/storage.hpp"
 
 namespace tandem::server {
 
@@ -68,8 +68,8 @@ std::string Metrics::render(std::int64_t active_devices, const StorageStats& sto
          "answered from: memory, or the database file (devices further behind than the "
          "server keeps in memory).\n"
          "# TYPE tandem_storage_reads_total counter\n"
-      << "tandem_storage_reads_total{read=\"token\",from=\"memory\"} "
-      << storage.tokens_from_memory << "\n"
+      << "tandem_storage_reads_total{read=\"token\",from=\"memory\"} " << storage.tokens_from_memory
+      << "\n"
       << "tandem_storage_reads_total{read=\"token\",from=\"file\"} " << storage.tokens_from_store
       << "\n"
       << "tandem_storage_reads_total{read=\"pull\",from=\"memory\"} " << storage.pulls_from_memory

@@ -10,7 +10,9 @@
 // from many devices are group-committed by one commit thread (see
 // submit_mutation); no request thread waits for a disk flush. Reads (auth,
 // pulls, listings) use a pool of read-only connections, one thread each at a
-// time. Every connection keeps its prepared statements (StatementCache).
+// time, unless the read caches answer them (tokens, each school's newest
+// rows; see WriteEpoch and SchoolTail). Every connection keeps its prepared
+// statements (StatementCache).
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/mman.h>
@@ -20,8 +22,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -191,9 +193,8 @@ class WriteEpoch {
       return failed;
     }
     struct stat st {};
-    if (fstat(fd, &st) != 0 ||
-        (st.st_size < static_cast<off_t>(sizeof(std::uint64_t)) &&
-         ftruncate(fd, sizeof(std::uint64_t)) != 0)) {
+    if (fstat(fd, &st) != 0 || (st.st_size < static_cast<off_t>(sizeof(std::uint64_t)) &&
+                                ftruncate(fd, sizeof(std::uint64_t)) != 0)) {
       Status failed = error("cannot size", path);
       ::close(fd);
       return failed;
@@ -213,7 +214,8 @@ class WriteEpoch {
 
  private:
   static Status error(const char* what, const std::string& path) {
-    return make_error(ErrorCode::kIo, std::string(what) + " '" + path + "': " + std::strerror(errno));
+    return make_error(ErrorCode::kIo,
+                      std::string(what) + " '" + path + "': " + std::strerror(errno));
   }
   std::uint64_t* counter_ = nullptr;
 };
@@ -264,7 +266,9 @@ class SqliteStorage final : public ServerStorage {
   ~SqliteStorage() override { drain(); }
 
   // Starts the commit thread. REQUIRES: migrate() done.
-  void start_committer() { committer_ = std::thread([this] { commit_loop(); }); }
+  void start_committer() {
+    committer_ = std::thread([this] { commit_loop(); });
+  }
 
   void drain() override {
     {
@@ -390,7 +394,8 @@ class SqliteStorage final : public ServerStorage {
   Status revoke_device(std::string_view device_id, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     TANDEM_TRY(store_->transaction([&]() -> Status {
-      auto st = stmts_.get("UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
+      auto st =
+          stmts_.get("UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
       if (!st) return std::move(st).error();
       TANDEM_TRY((*st)->bind(1, now_ms).bind(2, device_id).run());
       if (sqlite3_changes(db_) == 0) {
@@ -435,7 +440,8 @@ class SqliteStorage final : public ServerStorage {
         // The person or school was deleted after the code was issued.
         return make_error(ErrorCode::kUnauthorized, "enrollment code no longer valid");
       }
-      auto use = stmts_.get("UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
+      auto use =
+          stmts_.get("UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
       if (!use) return std::move(use).error();
       TANDEM_TRY((*use)->bind(1, now_ms).bind(2, device.id).bind(3, code_hash).run());
       auto ins = stmts_.get(
@@ -647,8 +653,7 @@ class SqliteStorage final : public ServerStorage {
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the sequence; the purge stays so
       // that every device erases it on its next pull.
-      auto del =
-          stmts_.get("DELETE FROM server_changes WHERE school=? AND record=? AND seq<>?");
+      auto del = stmts_.get("DELETE FROM server_changes WHERE school=? AND record=? AND seq<>?");
       if (!del) return std::move(del).error();
       TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, *seq).run());
       purged_ = true;
@@ -933,9 +938,9 @@ class SqliteStorage final : public ServerStorage {
   // Under mu_.
   struct WriterCache {
     std::int64_t data_version = -1;
-    std::unordered_map<std::string, std::int64_t> last_seq;    // by school
-    std::unordered_map<std::string, LastMutation> devices;     // by device, not revoked
-    std::vector<std::string> dirty_schools;                    // last_seq to write
+    std::unordered_map<std::string, std::int64_t> last_seq;  // by school
+    std::unordered_map<std::string, LastMutation> devices;   // by device, not revoked
+    std::vector<std::string> dirty_schools;                  // last_seq to write
   };
 
   // Runs `fn` in a write transaction that starts from a valid WriterCache and
@@ -984,8 +989,8 @@ class SqliteStorage final : public ServerStorage {
       it = writer_cache_.last_seq.emplace(school, *row ? (*st)->int64(0) : 0).first;
     }
     seq_undo_.emplace_back(school, it->second);
-    if (std::find(writer_cache_.dirty_schools.begin(), writer_cache_.dirty_schools.end(),
-                  school) == writer_cache_.dirty_schools.end()) {
+    if (std::find(writer_cache_.dirty_schools.begin(), writer_cache_.dirty_schools.end(), school) ==
+        writer_cache_.dirty_schools.end()) {
       writer_cache_.dirty_schools.push_back(school);
     }
     return ++it->second;
@@ -1120,9 +1125,9 @@ class SqliteStorage final : public ServerStorage {
   std::mutex mu_;  // the writer connection, the Store and stmts_
   std::unique_ptr<Store> store_;
   sqlite3* db_;
-  StatementCache stmts_;  // the server's statements on the writer connection
-  bool purged_ = false;   // a purge was applied in the current batch (under mu_)
-  WriterCache writer_cache_;  // under mu_
+  StatementCache stmts_;                  // the server's statements on the writer connection
+  bool purged_ = false;                   // a purge was applied in the current batch (under mu_)
+  WriterCache writer_cache_;              // under mu_
   std::vector<TailUpdate> tail_updates_;  // of the group being committed (under mu_)
 
   // Read caches, valid for cache_epoch_ (see WriteEpoch). Under cache_mu_.
@@ -1133,7 +1138,7 @@ class SqliteStorage final : public ServerStorage {
   std::uint64_t cache_epoch_ = 0;
   std::unordered_map<std::string, DeviceRecord> tokens_;  // by token hash; live devices
   std::unordered_map<std::string, SchoolTail> tails_;     // by school
-  std::uint64_t tail_generation_ = 0;  // moves with every change to the tails
+  std::uint64_t tail_generation_ = 0;                     // moves with every change to the tails
   std::atomic<std::uint64_t> tokens_from_memory_{0};
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_memory_{0};

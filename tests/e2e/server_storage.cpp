@@ -6,10 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <future>
 #include <random>
-
-#include <catch2/catch.hpp>
 
 #include "cli_runner.hpp"
 #include "server_process.hpp"
@@ -209,8 +208,7 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
     // As the sqlite3 shell, or an admin command killed before its bump.
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
-    const std::string sql =
-        "UPDATE server_devices SET revoked_ms=20 WHERE id='" + tablet.id + "'";
+    const std::string sql = "UPDATE server_devices SET revoked_ms=20 WHERE id='" + tablet.id + "'";
     CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
     push(*server, school.devices[1], 1, {maker.create_course(school.id, "by the other tablet")});

@@ -502,7 +502,7 @@ class SqliteStorage final : public ServerStorage {
       std::lock_guard lock(cache_mu_);
       if (refresh_caches_locked() == epoch) {
         if (!cached && tokens_.size() >= kMaxCachedTokens) tokens_.clear();
-        if (!cached || touch) tokens_.insert_or_assign(key, d);
+        tokens_.insert_or_assign(key, d);
       }
     }
     if (touch) {
@@ -697,6 +697,18 @@ class SqliteStorage final : public ServerStorage {
     return version;
   }
 
+  // The school's last seq (0 before its first change) through `st`, the
+  // prepared kLastSeqSql of whichever connection asks.
+  static constexpr const char* kLastSeqSql =
+      "SELECT last_seq FROM server_school_seq WHERE school=?";
+  static Result<std::int64_t> last_seq_of(Result<StmtLease> st, std::string_view school) {
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, school);
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    return *row ? (*st)->int64(0) : 0;
+  }
+
   // REQUIRES: a read transaction on `reader`.
   static Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
                                       std::int64_t after_seq, std::size_t limit,
@@ -728,12 +740,9 @@ class SqliteStorage final : public ServerStorage {
     }
     // Everything after the cursor was read: the page ends at the school's
     // last seq, past any rows skipped for their origin.
-    auto last = reader.stmt("SELECT last_seq FROM server_school_seq WHERE school=?");
+    auto last = last_seq_of(reader.stmt(kLastSeqSql), school);
     if (!last) return std::move(last).error();
-    (*last)->bind(1, school);
-    auto row = (*last)->step();
-    if (!row) return std::move(row).error();
-    page.cursor = std::max(after_seq, *row ? (*last)->int64(0) : 0);
+    page.cursor = std::max(after_seq, *last);
     if (!page.rows.empty()) page.cursor = std::max(page.cursor, page.rows.back().seq);
     return page;
   }
@@ -881,12 +890,9 @@ class SqliteStorage final : public ServerStorage {
     }
     // Fewer rows than the tail holds: the tail is the whole sequence.
     if (tail.rows.size() == kTailRows) tail.base = tail.rows.front().seq - 1;
-    auto last = reader.stmt("SELECT last_seq FROM server_school_seq WHERE school=?");
+    auto last = last_seq_of(reader.stmt(kLastSeqSql), school);
     if (!last) return std::move(last).error();
-    (*last)->bind(1, school);
-    auto row = (*last)->step();
-    if (!row) return std::move(row).error();
-    tail.last_seq = *row ? (*last)->int64(0) : 0;
+    tail.last_seq = *last;
     if (!tail.rows.empty()) tail.last_seq = std::max(tail.last_seq, tail.rows.back().seq);
     return tail;
   }
@@ -981,12 +987,9 @@ class SqliteStorage final : public ServerStorage {
   Result<std::int64_t> next_seq(const std::string& school) {
     auto it = writer_cache_.last_seq.find(school);
     if (it == writer_cache_.last_seq.end()) {
-      auto st = stmts_.get("SELECT last_seq FROM server_school_seq WHERE school=?");
-      if (!st) return std::move(st).error();
-      (*st)->bind(1, school);
-      auto row = (*st)->step();
-      if (!row) return std::move(row).error();
-      it = writer_cache_.last_seq.emplace(school, *row ? (*st)->int64(0) : 0).first;
+      auto last = last_seq_of(stmts_.get(kLastSeqSql), school);
+      if (!last) return std::move(last).error();
+      it = writer_cache_.last_seq.emplace(school, *last).first;
     }
     seq_undo_.emplace_back(school, it->second);
     if (std::find(writer_cache_.dirty_schools.begin(), writer_cache_.dirty_schools.end(), school) ==

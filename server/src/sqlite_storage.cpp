@@ -236,8 +236,8 @@ struct SchoolTail {
   std::deque<Row> rows;       // seq ascending
 };
 
-// A row the commit thread appended (or a purge it applied), for the tails
-// once its group is durable.
+// A row a write transaction appended (or a purge it applied), for the tails
+// once the transaction is durable.
 struct TailUpdate {
   std::string school;
   SchoolTail::Row row;
@@ -824,11 +824,7 @@ class SqliteStorage final : public ServerStorage {
     });
     if (!committed) {
       for (auto& job : batch) job->status = committed;
-      tail_updates_.clear();
     }
-    // Durable now: the tails get the group's rows before any device is
-    // answered, so a pull that follows an answer sees them.
-    apply_tail_updates();
     if (purged_) {
       // Erasure must not linger in the write-ahead log either: copy it into
       // the database (secure_delete zeroes freed pages) and truncate it.
@@ -897,9 +893,9 @@ class SqliteStorage final : public ServerStorage {
     return tail;
   }
 
-  // Gives the loaded tails the rows of the group just committed. A row that
+  // Gives the loaded tails the rows of the transaction just committed. A row that
   // does not follow its tail's last seq means the tail missed rows: dropped,
-  // loaded again by the next pull. REQUIRES: on the commit thread, under mu_.
+  // loaded again by the next pull. REQUIRES: mu_ held.
   void apply_tail_updates() {
     if (tail_updates_.empty()) return;
     std::lock_guard lock(cache_mu_);
@@ -950,8 +946,10 @@ class SqliteStorage final : public ServerStorage {
   };
 
   // Runs `fn` in a write transaction that starts from a valid WriterCache and
-  // stores the sequence counters it advanced. A failed transaction leaves
-  // the cache empty (it may hold what was rolled back).
+  // stores the sequence counters it advanced. Once it is durable, the tails
+  // get the rows it appended, before the caller answers anyone, so a pull
+  // that follows an answer sees them. A failed transaction leaves the cache
+  // empty (it may hold what was rolled back) and its rows out of the tails.
   Status write_transaction(const std::function<Status()>& fn) {
     Status s = store_->transaction([&]() -> Status {
       TANDEM_TRY(check_writer_cache());
@@ -962,7 +960,9 @@ class SqliteStorage final : public ServerStorage {
       const std::int64_t seen = writer_cache_.data_version;  // still what others wrote
       writer_cache_ = WriterCache{};
       writer_cache_.data_version = seen;
+      tail_updates_.clear();
     }
+    apply_tail_updates();
     return s;
   }
 
@@ -1131,7 +1131,7 @@ class SqliteStorage final : public ServerStorage {
   StatementCache stmts_;                  // the server's statements on the writer connection
   bool purged_ = false;                   // a purge was applied in the current batch (under mu_)
   WriterCache writer_cache_;              // under mu_
-  std::vector<TailUpdate> tail_updates_;  // of the group being committed (under mu_)
+  std::vector<TailUpdate> tail_updates_;  // of the write transaction running (under mu_)
 
   // Read caches, valid for cache_epoch_ (see WriteEpoch). Under cache_mu_.
   static constexpr std::size_t kMaxCachedTokens = 65536;

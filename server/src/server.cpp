@@ -18,14 +18,6 @@
 namespace tandem::server {
 namespace {
 
-// Network threads when not set: one per core but one, which the storage's
-// commit thread needs while devices push (measured with bench_server_rps on
-// 2 cores: one network thread gave more syncs/s, pushing or not, than two).
-unsigned default_io_threads() {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  return cores > 1 ? cores - 1 : 1;
-}
-
 Result<tcp::endpoint> resolve(net::io_context& ioc, const std::string& host, std::uint16_t port) {
   beast::error_code ec;
   const auto address = net::ip::make_address(host, ec);

@@ -145,8 +145,7 @@ TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]")
   auto& [dir, school, server, http] = world;
 
   SECTION("single use") {
-    const auto code = server_admin_json(dir.path(), {"enroll-code", "--person", school.person});
-    const std::string c = code.at("code").get<std::string>();
+    const std::string c = world.code_for(school.person);
     CHECK(c.size() == 14);  // XXXX-XXXX-XXXX
     const json body{{"code", c}, {"device_name", "tablet"}};
     CHECK(http.post(server->url("/v1/enroll"), body.dump()).status == 200);
@@ -155,8 +154,7 @@ TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]")
     CHECK(second.error_code() == "unauthorized");
   }
   SECTION("typed sloppily: lower case, no dashes, O for 0") {
-    const std::string c =
-        server_admin_json(dir.path(), {"enroll-code", "--person", school.person}).at("code");
+    const std::string c = world.code_for(school.person);
     std::string typed;
     for (char ch : c) {
       if (ch == '-') continue;

@@ -116,8 +116,8 @@ TEST_CASE("server: schools are sealed from each other", "[server][e2e][security]
     expect_rejected(4, create, "not_found");
   }
   SECTION("enrollment: a code of school B gives a device of school B only") {
-    const auto code = server_admin_json(dir.path(), {"enroll-code", "--person", b.person});
-    const auto r = http.post(server->url("/v1/enroll"), json{{"code", code.at("code")}}.dump());
+    const std::string code = enrollment_code(dir.path(), b.person);
+    const auto r = http.post(server->url("/v1/enroll"), json{{"code", code}}.dump());
     REQUIRE(r.status == 200);
     CHECK(r.json().at("school").at("id") == b.id);
     // ...and A's token is not B's: A still sees only A.

@@ -289,9 +289,7 @@ SchoolServer::SchoolServer(const std::string& school_name,
 }
 
 std::string SchoolServer::code_for(const std::string& person) const {
-  return server_admin_json(dir.path(), {"enroll-code", "--person", person})
-      .at("code")
-      .get<std::string>();
+  return enrollment_code(dir.path(), person);
 }
 
 std::string SchoolServer::add_person(const std::string& name, const std::string& role) const {
@@ -301,12 +299,18 @@ std::string SchoolServer::add_person(const std::string& name, const std::string&
       .get<std::string>();
 }
 
+std::string enrollment_code(const std::string& data_dir, const std::string& person) {
+  return server_admin_json(data_dir, {"enroll-code", "--person", person})
+      .at("code")
+      .get<std::string>();
+}
+
 TestDevice enroll_test_device(const ServerProcess& server, const std::string& person) {
-  const auto code = server_admin_json(server.data_dir(), {"enroll-code", "--person", person});
+  const std::string code = enrollment_code(server.data_dir(), person);
   HttpClient http;
   const HttpResponse r =
       http.post(server.url("/v1/enroll"),
-                nlohmann::json{{"code", code.at("code")}, {"device_name", "test tablet"}}.dump());
+                nlohmann::json{{"code", code}, {"device_name", "test tablet"}}.dump());
   INFO("enroll answered " << r.status << ": " << r.body);
   REQUIRE(r.status == 200);
   const auto j = r.json();

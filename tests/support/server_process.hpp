@@ -140,6 +140,9 @@ struct TestDevice {
   std::string person;
 };
 
+// A fresh one-time enrollment code for `person`, issued by the admin CLI.
+std::string enrollment_code(const std::string& data_dir, const std::string& person);
+
 // Issues a code for `person` and enrolls a device with it over HTTP.
 TestDevice enroll_test_device(const ServerProcess& server, const std::string& person);
 

@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tandem/server/options.hpp"
 // clang-format on
 
 namespace beast = boost::beast;
@@ -103,9 +105,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 int main(int argc, char** argv) {
   const std::string listen = argc > 1 ? argv[1] : "127.0.0.1:0";
-  // Threads as tandem-server sets them by default: one per core but one.
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int threads = argc > 2 ? std::stoi(argv[2]) : static_cast<int>(cores > 1 ? cores - 1 : 1);
+  // Threads as tandem-server sets them by default.
+  const int threads =
+      argc > 2 ? std::stoi(argv[2]) : static_cast<int>(tandem::server::default_io_threads());
   const auto colon = listen.rfind(':');
   net::io_context ioc(threads);
   auto listener = std::make_shared<Listener>(

@@ -2,10 +2,12 @@
 // (server/src/main.cpp). Plain data; copy freely.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "tandem/core/error.hpp"
 #include "tandem/server/limits.hpp"
@@ -34,6 +36,15 @@ struct ServerOptions {
   Timeouts timeouts;
   bool access_log = true;  // one line per request on stderr
 };
+
+// Network threads when ServerOptions::io_threads is 0: one per core but one,
+// which the storage's commit thread needs while devices push (measured with
+// bench_server_rps on 2 cores: one network thread gave more syncs/s, pushing
+// or not, than two). The benchmark's bare endpoint uses it too.
+inline unsigned default_io_threads() {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return cores > 1 ? cores - 1 : 1;
+}
 
 // The database file inside a data directory.
 std::string database_path(const std::string& data_dir);

@@ -4,7 +4,8 @@
 set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libsqlite3-dev nlohmann-json3-dev
           libcurl4-openssl-dev libboost-dev libboost-system-dev catch2 libcli11-dev
-          zlib1g-dev libssl-dev libbenchmark-dev)
+          zlib1g-dev libssl-dev libbenchmark-dev
+          faketime)  # faketime: the clock suite (tests/fault/clock_suite.cpp)
 missing=()
 for p in "${PACKAGES[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

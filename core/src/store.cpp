@@ -83,7 +83,7 @@ std::string Store::Impl::random_hex(std::size_t n) {
   std::string s(n, '0');
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i % 16 == 0) bits = rng();
+    if (i % 16 == 0) bits = random.next();
     s[i] = kHex[bits & 0xf];
     bits >>= 4;
   }
@@ -191,9 +191,6 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   TANDEM_TRY(migrate(impl->db, impl->schema_version));
   impl->stmts = std::make_unique<detail::StatementCache>(impl->db);
   impl->wall = options.clock ? options.clock : &impl->system_clock;
-  std::random_device rd;
-  impl->rng.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-                 static_cast<std::uint64_t>(impl->wall->now_ms()));
 
   std::unique_ptr<Store> store(new Store(std::move(impl)));
   Impl& m = *store->impl_;

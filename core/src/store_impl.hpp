@@ -5,10 +5,10 @@
 #include <sqlite3.h>
 
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "secure_random.hpp"
 #include "sqlite_util.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
@@ -39,8 +39,7 @@ struct Store::Impl {
   int schema_version = 0;
   int tx_depth = 0;
   bool clock_dirty = false;  // clock advanced in the open transaction
-  std::mt19937_64 rng;
-  std::uint64_t id_sequence = 0;  // low bits of new record ids (store_write.cpp)
+  detail::SecureRandom random;  // site ids, record ids
 
   ~Impl();
 

@@ -52,7 +52,21 @@ Status check_write_access(const DeviceRecord& device, const Change& change, Push
   if (change.kind == "school" && change.record != change.school) {
     return make_error(ErrorCode::kInvalidArgument, "a school record's id must be its school");
   }
-  TANDEM_TRY(check_in_school(device, change.record, txn));
+  {
+    // The record must be the device's school's. A change to a record the
+    // server does not have is refused too, unless it creates it (an earlier
+    // change of the same push may have: the transaction sees it): a record
+    // never reaches another device without its create. A purge carries no
+    // content and may erase what never arrived. Both refusals read alike
+    // (same code, same words): no answer tells whether a record exists in
+    // another school.
+    auto school = txn.record_school(change.record);
+    if (!school) return std::move(school).error();
+    if (*school ? **school != device.school
+                : (change.op != Op::kCreate && change.op != Op::kPurge)) {
+      return not_found(change.record);
+    }
+  }
   // References to records of other schools are refused like unknown records.
   const KindSpec* kind = find_kind(change.kind);
   if (!kind) return {};  // validate_change reports the unknown kind

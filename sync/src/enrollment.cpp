@@ -35,9 +35,11 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
     TANDEM_TRY(store.set_meta(kMetaPersonName, answer->person.name));
     return store.set_meta(kMetaPersonRole, answer->person.role);
   }));
-  auto changed = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),
-                                     options.clock_tolerance_ms);
-  if (!changed) return std::move(changed).error();
+  // The first answer only proposes an offset (skew_clock.hpp): the first
+  // sync's answer confirms it.
+  auto step = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),
+                                  options.clock_tolerance_ms, false);
+  if (!step) return std::move(step).error();
   return answer;
 }
 

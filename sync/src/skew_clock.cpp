@@ -4,29 +4,67 @@
 #include <string>
 
 namespace tandem::sync {
+namespace {
 
-Status load_clock_offset(Store& store, SkewCorrectedClock& clock) {
-  auto text = store.meta(kMetaClockOffset);
+std::int64_t magnitude(std::int64_t v) { return v < 0 ? -v : v; }
+
+// A decimal number from metadata; nullopt when absent or unreadable.
+Result<std::optional<std::int64_t>> meta_number(Store& store, std::string_view key) {
+  auto text = store.meta(key);
   if (!text) return std::move(text).error();
-  std::int64_t offset = 0;
-  if (*text && !(*text)->empty()) {
-    const std::string& s = **text;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), offset);
-    if (ec != std::errc() || end != s.data() + s.size()) offset = 0;
+  if (!*text || (*text)->empty()) return std::optional<std::int64_t>();
+  const std::string& s = **text;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(v);
+}
+
+}  // namespace
+
+OffsetStep next_offset(OffsetState& state, std::int64_t measured, std::int64_t tolerance_ms,
+                       bool may_adopt_forward) {
+  const std::int64_t wanted = magnitude(measured) <= tolerance_ms ? 0 : measured;
+  if (magnitude(wanted - state.current) <= tolerance_ms) {
+    state.candidate.reset();
+    return OffsetStep::kUnchanged;
   }
-  clock.set_offset_ms(offset);
-  settle_hybrid_clock(store, clock);
+  if (state.candidate && magnitude(wanted - *state.candidate) <= tolerance_ms) {
+    if (wanted > state.current && !may_adopt_forward) return OffsetStep::kPending;
+    state.current = wanted;
+    state.candidate.reset();
+    return OffsetStep::kAdopted;
+  }
+  state.candidate = wanted;
+  return OffsetStep::kPending;
+}
+
+Result<OffsetState> load_offset_state(Store& store) {
+  OffsetState state;
+  auto current = meta_number(store, kMetaClockOffset);
+  if (!current) return std::move(current).error();
+  state.current = current->value_or(0);
+  auto candidate = meta_number(store, kMetaClockCandidate);
+  if (!candidate) return std::move(candidate).error();
+  state.candidate = *candidate;
+  return state;
+}
+
+Status save_offset_state(Store& store, SkewCorrectedClock& clock, const OffsetState& state) {
+  TANDEM_TRY(store.transaction([&]() -> Status {
+    TANDEM_TRY(store.set_meta(kMetaClockOffset, std::to_string(state.current)));
+    return store.set_meta(kMetaClockCandidate,
+                          state.candidate ? std::to_string(*state.candidate) : std::string());
+  }));
+  clock.set_offset_ms(state.current);
   return {};
 }
 
-bool settle_hybrid_clock(Store& store, SkewCorrectedClock& clock) {
-  HybridClock& hybrid = store.clock();
-  const std::int64_t now = clock.now_ms();
-  if (hybrid.last().ms > now + hybrid.max_ahead_ms()) {
-    hybrid.restore(now, 0);
-    return true;
-  }
-  return false;
+Status load_clock_offset(Store& store, SkewCorrectedClock& clock) {
+  auto offset = meta_number(store, kMetaClockOffset);
+  if (!offset) return std::move(offset).error();
+  clock.set_offset_ms(offset->value_or(0));
+  return {};
 }
 
 std::int64_t measure_offset(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
@@ -35,16 +73,18 @@ std::int64_t measure_offset(std::int64_t server_time_ms, std::int64_t sent_ms, s
   return server_time_ms - (sent_ms + (received_ms - sent_ms) / 2);
 }
 
-Result<bool> update_clock_offset(Store& store, SkewCorrectedClock& clock, std::int64_t measured,
-                                 std::int64_t tolerance_ms) {
-  const std::int64_t wanted = (measured > tolerance_ms || measured < -tolerance_ms) ? measured : 0;
-  const std::int64_t current = clock.offset_ms();
-  const std::int64_t diff = wanted - current;
-  if (wanted == current || (wanted != 0 && diff <= tolerance_ms && diff >= -tolerance_ms)) return false;
-  TANDEM_TRY(store.set_meta(kMetaClockOffset, std::to_string(wanted)));
-  clock.set_offset_ms(wanted);
-  settle_hybrid_clock(store, clock);
-  return true;
+Result<OffsetStep> update_clock_offset(Store& store, SkewCorrectedClock& clock, std::int64_t measured,
+                                       std::int64_t tolerance_ms, bool may_adopt_forward) {
+  auto state = load_offset_state(store);
+  if (!state) return std::move(state).error();
+  const OffsetState before = *state;
+  const OffsetStep step = next_offset(*state, measured, tolerance_ms, may_adopt_forward);
+  if (state->current != before.current || state->candidate != before.candidate) {
+    TANDEM_TRY(save_offset_state(store, clock, *state));
+  } else {
+    clock.set_offset_ms(state->current);
+  }
+  return step;
 }
 
 Result<SyncedStore> open_synced_store(StoreOptions options) {

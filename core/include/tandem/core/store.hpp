@@ -68,6 +68,27 @@ struct LoggedChange {
   Change change;
 };
 
+// A local change the server refused for good (not for its clock: those are
+// re-stamped and resent). Kept in the device's file so that the user can see
+// what did not reach anyone; never resent. A purge of the record removes it.
+struct RejectedChange {
+  std::string hlc;
+  std::string record;
+  std::string kind;
+  std::string op;
+  std::string field;
+  Error error;
+  std::int64_t mutation_id = 0;
+  std::int64_t at_ms = 0;  // device time it was recorded
+  Json to_json() const;
+};
+
+// One withdrawn stamp and the one that replaced it.
+struct Restamped {
+  std::string old_hlc;
+  std::string new_hlc;
+};
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
@@ -123,6 +144,30 @@ class Store {
   Result<std::int64_t> outbox_size() const;
   // Drops acknowledged changes (by hlc string) from the outbox.
   Status ack(const std::vector<std::string>& hlcs);
+  // Whether the record's create is a local change still in the outbox (the
+  // server has not taken it yet, so changes to the record must wait for it).
+  Result<bool> create_pending(std::string_view record) const;
+
+  // Withdraws stamps the server refused for their clock (SYNC.md, Clock):
+  // every outbox change from the first one stamped above `floor` on, in log
+  // order, gets a new stamp from the clock after it is moved down to
+  // `floor`; the changes keep their order, content and place in the outbox,
+  // and every row that names an old stamp (records, field writes, set
+  // elements, later changes' `seen`) names the new one. The clock then goes
+  // on from the last new stamp, not from the withdrawn ones, even when
+  // nothing needed a new stamp. Merge results are unchanged: the new stamps
+  // keep the withdrawn changes' order among themselves and above every stamp
+  // not above `floor`.
+  // REQUIRES: the server has none of these changes (no batch in flight), and
+  // `floor` is at least every stamp the server accepted from or sent to this
+  // replica. One transaction; on error nothing changed.
+  Result<std::vector<Restamped>> restamp_outbox_after(const Hlc& floor);
+
+  // ---- refused changes (see RejectedChange) ----
+  // Records (or replaces: a change refused again keeps its latest reason).
+  Status record_rejected(const RejectedChange& rejected, const Change& change);
+  // Oldest first.
+  Result<std::vector<RejectedChange>> rejected() const;
 
   // ---- local metadata (cursors, tokens); not part of the dump ----
   Result<std::optional<std::string>> meta(std::string_view key) const;

@@ -18,7 +18,8 @@ Json RejectedChange::to_json() const {
 
 Status Store::record_rejected(const RejectedChange& r, const Change& change) {
   auto st = impl_->stmt(
-      "INSERT OR REPLACE INTO sync_rejected(hlc, record, kind, op, field, code, message, mutation_id,"
+      "INSERT OR REPLACE INTO sync_rejected(hlc, record, kind, op, field, code, message, "
+      "mutation_id,"
       " at_ms, body) VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!st) return std::move(st).error();
   return (*st)

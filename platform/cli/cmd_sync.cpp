@@ -100,7 +100,8 @@ std::string span(std::int64_t ms, bool danish) {
     if (n == 0 || parts == 2) continue;
     left -= n * u.seconds;
     if (!out.empty()) out += ' ';
-    out += std::to_string(n) + ' ' + (danish ? (n == 1 ? u.da_one : u.da_many) : (n == 1 ? u.en_one : u.en_many));
+    out += std::to_string(n) + ' ' +
+           (danish ? (n == 1 ? u.da_one : u.da_many) : (n == 1 ? u.en_one : u.en_many));
     ++parts;
   }
   return out.empty() ? (danish ? "under et sekund" : "less than a second") : out;
@@ -113,7 +114,8 @@ std::string clock_advice(const sync::SyncSummary& s, bool danish) {
   const bool behind = s.clock_offset_ms > 0;
   std::string out;
   if (danish) {
-    out = std::string("Enhedens ur går ") + span(s.clock_offset_ms, true) + (behind ? " bagud" : " foran") +
+    out = std::string("Enhedens ur går ") + span(s.clock_offset_ms, true) +
+          (behind ? " bagud" : " foran") +
           " i forhold til serverens. Ret uret i enhedens indstillinger.";
     if (s.clock_correction_ms != 0) {
       out += " Indtil da får nye ændringer serverens tid.";
@@ -121,8 +123,8 @@ std::string clock_advice(const sync::SyncSummary& s, bool danish) {
       out += " Afvigelsen bruges, når næste svar fra serveren bekræfter den.";
     }
   } else {
-    out = std::string("this device's clock is ") + span(s.clock_offset_ms, false) + (behind ? " behind" : " ahead of") +
-          (behind ? " the server's" : " the server's") + "; fix it in the device's settings.";
+    out = std::string("this device's clock is ") + span(s.clock_offset_ms, false) +
+          (behind ? " behind" : " ahead of") + " the server's; fix it in the device's settings.";
     if (s.clock_correction_ms != 0) {
       out += " Until then new changes are stamped with the server's time.";
     } else if (s.clock_offset_pending_ms) {
@@ -157,10 +159,11 @@ std::string human_summary(const sync::SyncSummary& s, const std::string& url) {
     out << " (lokale tidsstempler korrigeres " << seconds(s.clock_correction_ms) << ")";
   out << "\n";
   if (s.clock_refused > 0 || s.restamped > 0) {
-    out << "  afvist for uret og sendt igen med rettet tid: " << s.clock_refused << " (nye tidsstempler "
-        << s.restamped << ")\n";
+    out << "  afvist for uret og sendt igen med rettet tid: " << s.clock_refused
+        << " (nye tidsstempler " << s.restamped << ")\n";
   }
-  if (const std::string advice = clock_advice(s, true); !advice.empty()) out << "  " << advice << "\n";
+  if (const std::string advice = clock_advice(s, true); !advice.empty())
+    out << "  " << advice << "\n";
   return out.str();
 }
 

@@ -67,14 +67,16 @@ Status load_clock_offset(Store& store, SkewCorrectedClock& clock) {
   return {};
 }
 
-std::int64_t measure_offset(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
+std::int64_t measure_offset(std::int64_t server_time_ms, std::int64_t sent_ms,
+                            std::int64_t received_ms) {
   // The server stamped its answer somewhere inside the round trip; the middle
   // is the best guess, wrong by at most half the round trip.
   return server_time_ms - (sent_ms + (received_ms - sent_ms) / 2);
 }
 
-Result<OffsetStep> update_clock_offset(Store& store, SkewCorrectedClock& clock, std::int64_t measured,
-                                       std::int64_t tolerance_ms, bool may_adopt_forward) {
+Result<OffsetStep> update_clock_offset(Store& store, SkewCorrectedClock& clock,
+                                       std::int64_t measured, std::int64_t tolerance_ms,
+                                       bool may_adopt_forward) {
   auto state = load_offset_state(store);
   if (!state) return std::move(state).error();
   const OffsetState before = *state;

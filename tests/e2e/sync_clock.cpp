@@ -147,7 +147,9 @@ TEST_CASE("one forged server time does not move the clock; the next edit has the
 
   auto real = curl_to(world.base_url());
   ScriptedTransport forged(*real);
-  forged.after = [](int, Result<sync::HttpResponse> out) { return forge_time(std::move(out), 10 * kYear); };
+  forged.after = [](int, Result<sync::HttpResponse> out) {
+    return forge_time(std::move(out), 10 * kYear);
+  };
   auto r = a.sync(forged);
   REQUIRE(r.ok());
   CHECK(r->complete);
@@ -180,7 +182,9 @@ TEST_CASE("a time forged twice in a row is adopted, yet loses nothing once the t
   b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
   auto real = curl_to(world.base_url());
   ScriptedTransport forged(*real);
-  forged.after = [](int, Result<sync::HttpResponse> out) { return forge_time(std::move(out), 10 * kYear); };
+  forged.after = [](int, Result<sync::HttpResponse> out) {
+    return forge_time(std::move(out), 10 * kYear);
+  };
   REQUIRE(a.sync(forged).ok());
   auto adopted = a.sync(forged);
   REQUIRE(adopted.ok());

@@ -27,7 +27,8 @@ std::string trimmed(std::string s) {
 
 // Runs the CLI on `db` under a faketime spec ("" = the true clock); REQUIREs
 // exit 0 (no save and no sync may be refused); returns stdout.
-std::string cli_at(const std::string& spec, const std::string& db, const std::vector<std::string>& args) {
+std::string cli_at(const std::string& spec, const std::string& db,
+                   const std::vector<std::string>& args) {
   std::vector<std::string> full;
   RunOptions options;
   options.timeout = std::chrono::milliseconds(120'000);
@@ -37,13 +38,14 @@ std::string cli_at(const std::string& spec, const std::string& db, const std::ve
     full = {"-f", spec, TANDEM_CLI_PATH};
     // libcurl's timeouts use the monotonic clock: keep it true. ASan builds
     // need the preload order check off.
-    options.env = {"FAKETIME_DONT_FAKE_MONOTONIC=1", "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"};
+    options.env = {"FAKETIME_DONT_FAKE_MONOTONIC=1",
+                   "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"};
   }
   full.insert(full.end(), {"--db", db});
   full.insert(full.end(), args.begin(), args.end());
   const ProcessResult r = run_process(program, full, options);
-  INFO("[" << (spec.empty() ? "true clock" : spec) << "] tandem " << args.at(0) << " exited " << r.exit_code
-           << ": " << r.err << r.out);
+  INFO("[" << (spec.empty() ? "true clock" : spec) << "] tandem " << args.at(0) << " exited "
+           << r.exit_code << ": " << r.err << r.out);
   REQUIRE(r.exit_code == 0);
   return r.out;
 }
@@ -64,25 +66,30 @@ struct World {
   TempDir dir;
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server.server->port()); }
   // Enrolls a new tablet of a new person under `spec`; returns its db path.
-  std::string tablet(const std::string& name, const std::string& spec, std::string* person = nullptr) {
+  std::string tablet(const std::string& name, const std::string& spec,
+                     std::string* person = nullptr) {
     const std::string who = server.add_person(name, "resource_person");
     if (person) *person = who;
     const std::string db = dir.file(name + ".db");
-    cli_at(spec, db, {"--json", "enroll", "--server", url(), "--code", server.code_for(who), "--device-name", name});
+    cli_at(spec, db,
+           {"--json", "enroll", "--server", url(), "--code", server.code_for(who), "--device-name",
+            name});
     return db;
   }
 };
 
 // A course with goals, a session and three reflections, recorded offline.
 // Returns the ids made.
-std::vector<std::string> record_course(const std::string& spec, const std::string& db, const std::string& title,
-                                       const std::string& author) {
+std::vector<std::string> record_course(const std::string& spec, const std::string& db,
+                                       const std::string& title, const std::string& author) {
   std::vector<std::string> ids;
-  const std::string course = trimmed(cli_at(
-      spec, db, {"new", "course", "kind=co_teaching", "title=" + title, "goals=Alle elever læser 20 minutter"}));
+  const std::string course = trimmed(cli_at(spec, db,
+                                            {"new", "course", "kind=co_teaching", "title=" + title,
+                                             "goals=Alle elever læser 20 minutter"}));
   ids.push_back(course);
   cli_at(spec, db, {"set", course, "status", "active"});
-  const std::string session = trimmed(cli_at(spec, db, {"new", "session", "course=" + course, "approach=station"}));
+  const std::string session =
+      trimmed(cli_at(spec, db, {"new", "session", "course=" + course, "approach=station"}));
   ids.push_back(session);
   for (int i = 0; i < 3; ++i) {
     ids.push_back(trimmed(cli_at(spec, db,
@@ -105,19 +112,21 @@ void reliability(const std::string& fault, int cases, const std::string& result)
 
 }  // namespace
 
-TEST_CASE("clock suite: tablets a day and ten years fast record offline; nothing is lost, replicas identical",
-          "[fault][clock]") {
+TEST_CASE(
+    "clock suite: tablets a day and ten years fast record offline; nothing is lost, replicas "
+    "identical",
+    "[fault][clock]") {
   World w;
   struct Fast {
     std::string name, spec, db, person;
     std::vector<std::string> ids;
   };
   std::vector<Fast> tablets = {
-      {"plus1d", "+1d", "", "", {}},           // enrolled right, then a day fast
-      {"plus10y", "+3650d", "", "", {}},       // enrolled right, then ten years fast
-      {"minus1d", "-1d", "", "", {}},          // a day behind
-      {"half", "+0 x0.5", "", "", {}},         // running at half speed
-      {"double", "+0 x2", "", "", {}},         // running at double speed
+      {"plus1d", "+1d", "", "", {}},            // enrolled right, then a day fast
+      {"plus10y", "+3650d", "", "", {}},        // enrolled right, then ten years fast
+      {"minus1d", "-1d", "", "", {}},           // a day behind
+      {"half", "+0 x0.5", "", "", {}},          // running at half speed
+      {"double", "+0 x2", "", "", {}},          // running at double speed
       {"plus10y_always", "+3650d", "", "", {}}  // ten years fast from the start
   };
   for (auto& t : tablets) {
@@ -154,19 +163,22 @@ TEST_CASE("clock suite: tablets a day and ten years fast record offline; nothing
     CHECK(course.dump().find("Alle elever læser") != std::string::npos);
   }
   CHECK(restamped >= 2 * 7);  // both fast-after-enrolment tablets re-stamped their work
-  reliability("wrong tablet clocks (faketime: +1 day, +10 years, -1 day, x0.5, x2)",
-              records, std::to_string(records) + " records from 6 tablets, 0 lost, " +
-                           std::to_string(restamped) +
-                           " refused stamps re-stamped and resent, 7 replicas byte-identical");
+  reliability("wrong tablet clocks (faketime: +1 day, +10 years, -1 day, x0.5, x2)", records,
+              std::to_string(records) + " records from 6 tablets, 0 lost, " +
+                  std::to_string(restamped) +
+                  " refused stamps re-stamped and resent, 7 replicas byte-identical");
 }
 
-TEST_CASE("clock suite: a tablet reset to 1970 alternates edits with true-clock edits; none refused, the last wins",
-          "[fault][clock]") {
+TEST_CASE(
+    "clock suite: a tablet reset to 1970 alternates edits with true-clock edits; none refused, the "
+    "last wins",
+    "[fault][clock]") {
   World w;
   std::string zp;
   const std::string z = w.tablet("reset", "", &zp);
   const std::string r = w.tablet("right", "");
-  const std::string course = trimmed(cli_at("", z, {"new", "course", "kind=observation", "title=start"}));
+  const std::string course =
+      trimmed(cli_at("", z, {"new", "course", "kind=observation", "title=start"}));
   sync_at("", z);
   sync_at("", r);
   const std::string epoch = "@1970-01-02 08:00:00";
@@ -185,7 +197,8 @@ TEST_CASE("clock suite: a tablet reset to 1970 alternates edits with true-clock 
   // and true alternately (separate processes; the last status is a
   // true-clock one), then a last title at 1970.
   for (int i = 0; i < 12; ++i) {
-    cli_at(i % 2 == 0 ? epoch : "", z, {"set", course, "status", i % 2 == 0 ? "planned" : "active"});
+    cli_at(i % 2 == 0 ? epoch : "", z,
+           {"set", course, "status", i % 2 == 0 ? "planned" : "active"});
     ++saves;
   }
   cli_at(epoch, z, {"set", course, "title", "sidst, skrevet i 1970"});

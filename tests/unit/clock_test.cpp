@@ -3,10 +3,7 @@
 // refused stamps are withdrawn and re-stamped without changing any merge
 // result. Record ids carry 64 unpredictable bits.
 #include <catch2/catch.hpp>
-
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "test_util.hpp"
 
@@ -23,13 +20,6 @@ std::vector<std::string> outbox_stamps(Store& s) {
   std::vector<std::string> v;
   for (const auto& lc : *out) v.push_back(lc.change.id());
   return v;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -75,7 +65,8 @@ TEST_CASE("a stamp the log already holds is skipped, never a refused save", "[co
   // withdrawal does): the next ticks repeat stamps that exist.
   const Hlc first = Hlc::parse(outbox_stamps(*store).front()).value();
   store->clock().restore(first.ms, first.counter);
-  for (int i = 0; i < 10; ++i) REQUIRE(store->set(*course, "title", "again " + std::to_string(i)).ok());
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(store->set(*course, "title", "again " + std::to_string(i)).ok());
   auto rec = store->get(*course);
   REQUIRE(rec.ok());
   CHECK(rec->fields["title"] == "again 9");
@@ -221,7 +212,7 @@ TEST_CASE("purge removes the record's refused changes from the device too", "[co
   }
   for (const char* f : {"t.db", "t.db-wal"}) {
     INFO(f);
-    CHECK(slurp(dir.file(f)).find(canary) == std::string::npos);
+    CHECK(file_bytes(dir.file(f)).find(canary) == std::string::npos);
   }
 }
 

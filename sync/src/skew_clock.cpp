@@ -8,6 +8,10 @@ namespace {
 
 std::int64_t magnitude(std::int64_t v) { return v < 0 ? -v : v; }
 
+// How far behind the last server stamp a fixed clock may read (drift and the
+// round trip that stamp came with).
+constexpr std::int64_t kClockFixSlackMs = 60'000;
+
 // A decimal number from metadata; nullopt when absent or unreadable.
 Result<std::optional<std::int64_t>> meta_number(Store& store, std::string_view key) {
   auto text = store.meta(key);
@@ -63,7 +67,25 @@ Status save_offset_state(Store& store, SkewCorrectedClock& clock, const OffsetSt
 Status load_clock_offset(Store& store, SkewCorrectedClock& clock) {
   auto offset = meta_number(store, kMetaClockOffset);
   if (!offset) return std::move(offset).error();
-  clock.set_offset_ms(offset->value_or(0));
+  const std::int64_t learned = offset->value_or(0);
+  clock.set_offset_ms(learned);
+  if (learned == 0) return {};
+  // A device whose clock was fixed since the offset was learned stops
+  // applying it: its own clock now reads close to the last server stamp it
+  // holds (not behind it, and nearer than half the offset), where the
+  // corrected one would be the offset away. The server stamp, not the HLC:
+  // the device's own stamps may still carry the wrong clock.
+  auto stamp = store.meta(kMetaServerStamp);
+  if (!stamp) return std::move(stamp).error();
+  if (!*stamp || (*stamp)->empty()) return {};
+  auto known = Hlc::parse(**stamp);
+  if (!known) return {};
+  const std::int64_t raw = clock.base().now_ms();
+  const std::int64_t since = raw - known->ms;
+  if (since >= -kClockFixSlackMs && since < magnitude(learned) / 2) {
+    OffsetState state;  // no correction, no candidate: the next sync measures afresh
+    TANDEM_TRY(save_offset_state(store, clock, state));
+  }
   return {};
 }
 

@@ -244,4 +244,39 @@ TEST_CASE("a tablet reset to 1970 keeps its stamps after the true ones and learn
   CHECK(b.store().get(*course)->fields["title"] == "sidst");
 }
 
+TEST_CASE("a device whose clock is fixed stops applying the old offset before it syncs again",
+          "[e2e][sync][clock]") {
+  SyncWorld world;
+  TempDir dir;
+  ManualClock tablet_clock(86'400'000);  // reset to 1970 before it ever synced
+  Tablet a(dir.file("a.db"), &tablet_clock);
+  world.enroll(a);
+  REQUIRE(a.sync(world.base_url()).ok());
+  REQUIRE(a.clock().offset_ms() > 50 * kYear);  // learned: the clock is behind
+
+  // The user sets the clock right; the app starts again, offline.
+  tablet_clock.set(true_now());
+  a.reopen();
+  CHECK(a.clock().offset_ms() == 0);
+  auto course =
+      a.store().create("course", Json{{"kind", "observation"}, {"title", "efter urskift"}});
+  REQUIRE(course.ok());
+  CHECK(std::llabs(a.store().clock().last().ms - true_now()) < 60'000);
+  auto r = a.sync(world.base_url());
+  REQUIRE(r.ok());
+  CHECK(r->complete);
+  CHECK(r->clock_refused == 0);
+  CHECK(r->restamped == 0);
+  CHECK_FALSE(r->clock_wrong);
+
+  // A clock still wrong keeps its offset across restarts.
+  tablet_clock.set(86'400'000 + 3'600'000);
+  a.reopen();
+  REQUIRE(a.sync(world.base_url()).ok());
+  REQUIRE(a.sync(world.base_url()).ok());
+  REQUIRE(a.clock().offset_ms() > 50 * kYear);
+  a.reopen();
+  CHECK(a.clock().offset_ms() > 50 * kYear);
+}
+
 }  // namespace tandem::test

@@ -83,7 +83,10 @@ Result<OffsetState> load_offset_state(Store& store);
 Status save_offset_state(Store& store, SkewCorrectedClock& clock, const OffsetState& state);
 
 // Reads kMetaClockOffset into `clock` (0 when absent or unreadable). Call
-// right after Store::open with a store opened on `clock`.
+// right after Store::open with a store opened on `clock`. A device whose own
+// clock has been fixed since (it reads close to the last server stamp, not
+// the offset away from it) stops applying the old offset: it is dropped, and
+// the next sync measures afresh.
 Status load_clock_offset(Store& store, SkewCorrectedClock& clock);
 
 // Estimates server - device from one round trip (device times taken with

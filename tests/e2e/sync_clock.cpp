@@ -135,7 +135,7 @@ TEST_CASE("a change whose create the server does not have is refused, kept, and 
   CHECK(a.dump() == b.dump());
 }
 
-TEST_CASE("one forged server time does not move the clock; the next edit has the true time",
+TEST_CASE("one forged server time does not move the clock, the next edit has the true time",
           "[e2e][sync][clock]") {
   SyncWorld world;
   TempDir dir;

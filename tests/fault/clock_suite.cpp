@@ -113,8 +113,7 @@ void reliability(const std::string& fault, int cases, const std::string& result)
 }  // namespace
 
 TEST_CASE(
-    "clock suite: tablets a day and ten years fast record offline; nothing is lost, replicas "
-    "identical",
+    "clock suite: tablets a day and ten years fast record offline and lose nothing",
     "[fault][clock]") {
   World w;
   struct Fast {
@@ -170,8 +169,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "clock suite: a tablet reset to 1970 alternates edits with true-clock edits; none refused, the "
-    "last wins",
+    "clock suite: a tablet reset to 1970 alternates edits with true-clock edits, the last wins",
     "[fault][clock]") {
   World w;
   std::string zp;

@@ -62,20 +62,33 @@ void Store::Impl::rollback() {
   }
 }
 
-Status Store::Impl::in_transaction(const std::function<Status()>& fn) {
-  TANDEM_TRY(begin());
-  Status s = fn();
-  if (!s.ok()) {
-    rollback();
-    return s;
-  }
-  Status c = commit();
-  if (!c.ok()) {
-    // A failed COMMIT (disk full, I/O) leaves the transaction open: undo it.
-    if (tx_depth == 0 && !sqlite3_get_autocommit(db)) (void)exec(db, "ROLLBACK");
-    return c;
-  }
-  return {};
+Status Store::Impl::in_transaction(const std::function<Status()>& fn, Durability durability) {
+  auto run = [&]() -> Status {
+    TANDEM_TRY(begin());
+    Status s = fn();
+    if (!s.ok()) {
+      rollback();
+      return s;
+    }
+    Status c = commit();
+    if (!c.ok()) {
+      // A failed COMMIT (disk full, I/O) leaves the transaction open: undo it.
+      if (tx_depth == 0 && !sqlite3_get_autocommit(db)) (void)exec(db, "ROLLBACK");
+      return c;
+    }
+    return {};
+  };
+  // The outermost transaction decides. In WAL mode synchronous=NORMAL keeps
+  // the commit atomic and skips its fsync; the next durable commit (or a
+  // checkpoint) makes it durable with everything before it.
+  if (durability == Durability::kDurable || tx_depth > 0) return run();
+  TANDEM_TRY(run_control("PRAGMA synchronous=NORMAL", {}));
+  deferred = true;
+  Status out = run();
+  deferred = false;
+  Status back = run_control("PRAGMA synchronous=FULL", {});
+  if (out.ok() && !back.ok()) return back;
+  return out;
 }
 
 std::string Store::Impl::random_hex(std::size_t n) {
@@ -235,7 +248,9 @@ Status Store::set_default_school(std::string_view school_id) {
   return {};
 }
 
-Status Store::transaction(const std::function<Status()>& fn) { return impl_->in_transaction(fn); }
+Status Store::transaction(const std::function<Status()>& fn, Durability durability) {
+  return impl_->in_transaction(fn, durability);
+}
 
 Result<std::optional<std::string>> Store::meta(std::string_view key) const {
   auto st = impl_->stmt("SELECT value FROM meta WHERE key=?");

@@ -39,6 +39,7 @@ struct Store::Impl {
   int schema_version = 0;
   int tx_depth = 0;
   bool clock_dirty = false;  // clock advanced in the open transaction
+  bool deferred = false;     // the open transaction is Durability::kDeferred
   detail::SecureRandom random;  // site ids, record ids
 
   ~Impl();
@@ -47,7 +48,7 @@ struct Store::Impl {
   Status begin();
   Status commit();
   void rollback();
-  Status in_transaction(const std::function<Status()>& fn);
+  Status in_transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
   // Runs a transaction-control statement: the cached one if given, else `sql`.
   Status run_control(const char* cached_sql, const std::string& sql);
 

@@ -44,6 +44,11 @@ Status Store::Impl::write_local(Change c) {
       }
     }
   };
+  // A user's work is durable when the call returns: never inside a
+  // transaction whose commit may be undone by a power loss.
+  if (deferred) {
+    return make_error(ErrorCode::kInvalidArgument, "local writes cannot join a deferred transaction");
+  }
   // Inside a caller's transaction (bulk recording): the change was validated
   // before this point and apply_change refuses before its first write, so no
   // savepoint per write is needed; an I/O error fails the whole transaction.

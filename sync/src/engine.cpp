@@ -303,7 +303,7 @@ Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
     TANDEM_TRY(store_.ack(acks));
     if (!server_stamp_.empty()) TANDEM_TRY(store_.set_meta(kMetaServerStamp, server_stamp_));
     return drop_inflight();
-  });
+  }, Durability::kDeferred);  // lost with its in-flight record: the batch is answered again
   if (!done) {
     summary_.newly_rejected.resize(rejected_before);
     server_stamp_ = stamp_before;
@@ -344,7 +344,7 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
     }
     if (!server_stamp_.empty()) TANDEM_TRY(store_.set_meta(kMetaServerStamp, server_stamp_));
     return store_.set_meta(kMetaCursor, std::to_string(page.cursor));
-  });
+  }, Durability::kDeferred);  // lost with its cursor: the page is pulled again
   hybrid.set_max_ahead_ms(max_ahead);
   TANDEM_TRY(done);
   cursor_ = page.cursor;

@@ -57,6 +57,9 @@ struct Record {
   Json to_json() const;
 };
 
+// When a committed transaction has reached the disk (Store::transaction).
+enum class Durability { kDurable, kDeferred };
+
 enum class ApplyOutcome {
   kApplied,    // new change, merged
   kDuplicate,  // already had it; nothing changed
@@ -124,8 +127,15 @@ class Store {
                      std::size_t len);
 
   // Runs fn inside one transaction; local writes and apply() calls inside it
-  // join it. Commits (durably) when fn returns ok, rolls back otherwise.
-  Status transaction(const std::function<Status()>& fn);
+  // join it. Commits when fn returns ok, rolls back otherwise. kDurable (the
+  // default): on disk when the call returns. kDeferred: atomic, and durable
+  // with the next durable commit; a power loss before that may undo it
+  // whole. Only for work that is redone safely after such a loss (sync
+  // bookkeeping: a pulled page goes back with its cursor and is pulled
+  // again; an acknowledged batch goes back with its in-flight record and the
+  // server answers it again). Local writes refuse to join a deferred
+  // transaction. The outermost transaction decides.
+  Status transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
 
   // ---- remote changes ----
   Result<ApplyOutcome> apply(const Change& change);

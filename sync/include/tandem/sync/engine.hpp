@@ -21,6 +21,13 @@
 //  - Each pulled page is applied (Store::apply) in ONE transaction together
 //    with the new cursor (kMetaCursor): a crash re-pulls at most that page,
 //    and applying is idempotent anyway.
+//  - Only the in-flight record is committed durably (fsync) before a send.
+//    The answer's bookkeeping (acknowledgement, pulled page) commits with
+//    Durability::kDeferred: a power loss can only take it back whole, with
+//    its in-flight record or cursor, and the next sync redoes it (the server
+//    answers the same mutation id again; the page is pulled again). The next
+//    durable commit makes it durable. Half the fsyncs of a sync, none of
+//    the guarantees.
 //  - A change the server rejects for good (schema, access) is recorded in
 //    the Store's refused-change log (Store::record_rejected), reported, and
 //    dropped from the outbox, so it never blocks the queue.

@@ -113,7 +113,9 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
     // resend exactly it, under the same id.
     Json j = Json::parse(**inflight, nullptr, false);
     if (j.is_object() && j.contains("mutation_id") && j["mutation_id"].is_number_integer() &&
-        j.contains("hlcs") && j["hlcs"].is_array()) {
+        j["mutation_id"].get<std::int64_t>() >= 1 &&
+        j["mutation_id"].get<std::int64_t>() <= kMaxMutationId && j.contains("hlcs") &&
+        j["hlcs"].is_array()) {
       const auto& hlcs = j["hlcs"];
       auto head = store_.outbox(hlcs.size());
       if (!head) return std::move(head).error();
@@ -149,6 +151,15 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
   }
   auto last = meta_int(store_, kMetaMutationId);
   if (!last) return std::move(last).error();
+  if (*last < 0) return make_error(ErrorCode::kCorrupt, "metadata 'sync.mutation_id' is negative");
+  if (*last >= kMaxMutationId) {
+    // Only a server that named an id this high gets a device here (2^53
+    // pushes take no device's lifetime): no id is left to push under.
+    return make_error(
+        ErrorCode::kInvalidValue,
+        "this device has used every mutation id up to " + std::to_string(kMaxMutationId) +
+            "; enroll it again (a new device starts at 1): its local changes are kept");
+  }
   b.mutation_id = *last + 1;
   const std::string record = Json{{"mutation_id", b.mutation_id}, {"hlcs", std::move(hlcs)}}.dump();
   // Committed BEFORE the first send: whatever happens next, a retry (in this
@@ -310,13 +321,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     if (options_.max_requests > 0 && summary_.requests >= options_.max_requests) break;
     first = false;
 
-    std::string body;
-    {
-      SyncRequest request;
-      if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
-      if (options_.pull) request.pull = PullRequest{cursor_, pull_limit};
-      body = request.to_json().dump();
-    }
+    SyncRequest request;
+    if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
+    if (options_.pull) request.pull = PullRequest{cursor_, pull_limit};
+    const std::string body = request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
     const std::int64_t sent = clock_.base().now_ms();
@@ -364,11 +372,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     }
 
     ++summary_.requests;
+    // Before any of it is used: an answer that breaks the protocol changes nothing here.
+    TANDEM_TRY(check_sync_response(request, *answer));
     TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
-    if (batch) {
-      if (!answer->push) return make_error(ErrorCode::kServer, "the server's answer has no push results");
-      TANDEM_TRY(handle_push(*batch, *answer->push));
-    }
+    if (batch) TANDEM_TRY(handle_push(*batch, *answer->push));
     if (answer->pull) {
       TANDEM_TRY(handle_pull(*answer->pull));
     } else {

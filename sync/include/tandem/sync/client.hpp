@@ -4,12 +4,18 @@
 //
 //   2xx with a well-formed body  -> the decoded response
 //   401                          -> kUnauthorized / kExpired (server's code)
-//   5xx (and 2xx with a body that does not decode) -> kServer (retryable)
+//   5xx                          -> kServer (retryable)
 //   503                          -> kBusy (retryable)
 //   other 4xx                    -> the server's stable code (kAlreadyExists,
 //                                   kPayloadTooLarge, kInvalidArgument, ...)
+//   a body that breaks the protocol: a 2xx body that does not decode, an
+//   error body that does not (a number out of range, ...)
+//                                -> kBadResponse (not retried: the server
+//                                   would say it again)
 //   transport failures           -> kNetwork / kTimeout, unchanged
 //
+// Every number is range-checked by the decoders (protocol.hpp); what an
+// answer must be against its request is check_sync_response's to say.
 // `details`, when given, receives the server's error body (server_time_ms,
 // last_mutation_id) for HTTP errors; it is left untouched otherwise.
 //

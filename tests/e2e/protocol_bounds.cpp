@@ -203,6 +203,7 @@ TEST_CASE("client: an answer that breaks the protocol is bad_response, not a ret
                      R"({"error":{"code":"already_exists","message":"stale","last_mutation_id":)" +
                          kInt64Max + "}}") == ErrorCode::kBadResponse);
   CHECK_FALSE(is_retryable(ErrorCode::kBadResponse));
+  CHECK_FALSE(is_retryable(ErrorCode::kResponseTooLarge));
   // A proxy's page with a 5xx is still the retryable failure it was.
   CHECK(sync_through(502, "<html>bad gateway</html>") == ErrorCode::kServer);
   CHECK(sync_through(409,

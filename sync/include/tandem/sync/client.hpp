@@ -12,7 +12,8 @@
 //   error body that does not (a number out of range, ...)
 //                                -> kBadResponse (not retried: the server
 //                                   would say it again)
-//   transport failures           -> kNetwork / kTimeout, unchanged
+//   transport failures           -> kNetwork / kTimeout / kResponseTooLarge,
+//                                   unchanged
 //
 // Every number is range-checked by the decoders (protocol.hpp); what an
 // answer must be against its request is check_sync_response's to say.

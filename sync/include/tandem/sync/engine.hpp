@@ -29,8 +29,8 @@
 // exponential backoff and jitter (RetryPolicy), same request bytes each time.
 // An answer that breaks the
 // protocol (kBadResponse: a number out of range, a cursor going backwards,
-// more results than changes pushed; check_sync_response) ends the sync
-// before anything of it is applied.
+// more results than changes pushed; check_sync_response) or is too large
+// (kResponseTooLarge) ends the sync before anything of it is applied.
 // A stale or reused mutation id (409, e.g. a database restored from a
 // backup) re-batches under an id above the server's last one; the server
 // answers already-known changes as duplicates. 413 halves the batch size.

@@ -43,6 +43,16 @@ inline constexpr std::int64_t kMaxWireInteger = std::int64_t{1} << 53;
 // device that has used kMaxMutationId pushes no more until it enrolls again
 // (a new device starts at 1).
 inline constexpr std::int64_t kMaxMutationId = kMaxWireInteger;
+
+// ---- limits a client holds a server's answer to ----
+// The largest answer (decoded body) a client reads; beyond it the transfer
+// is aborted (kResponseTooLarge), so a server cannot make a device hold more.
+// A conforming answer carries one push's verdicts (short: under 1 MiB for
+// kMaxChangesPerPush) and one pull page, which the server keeps within
+// kMaxBodyBytes (a single change never exceeds it: it arrived in one request).
+inline constexpr std::size_t kMaxResponseBytes = 2 * kMaxBodyBytes;
+// The answer's status line and headers together.
+inline constexpr std::size_t kMaxResponseHeaderBytes = 64 * 1024;
 inline constexpr std::string_view kServerTimeHeader = "X-Tandem-Server-Time";
 
 // ---- JSON text ----

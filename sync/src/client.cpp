@@ -66,11 +66,12 @@ Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& re
 }
 
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
-                               ErrorResponse* details) {
+                               ErrorResponse* details, std::chrono::milliseconds timeout) {
   HttpRequest http;
   http.path = std::string(kSyncPath);
   http.body = std::move(body);
   http.bearer_token = std::string(token);
+  http.timeout = timeout;
   return decode<SyncResponse>(transport.send(http), details);
 }
 

@@ -41,6 +41,18 @@ std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt, std::u
   return std::chrono::milliseconds(half + jitter);
 }
 
+std::chrono::steady_clock::time_point monotonic(const EngineOptions& options) {
+  return options.monotonic_now ? options.monotonic_now() : std::chrono::steady_clock::now();
+}
+
+Error out_of_time(const EngineOptions& options, const std::optional<Error>& last) {
+  std::string what = "sync stopped at its overall timeout of " +
+                     std::to_string(options.overall_timeout.count()) + " ms";
+  if (last) what += " (last try: " + last->message + ")";
+  return make_error(ErrorCode::kTimeout,
+                    what + "; what was done is kept and the next sync goes on from there");
+}
+
 }  // namespace
 
 Json RejectedChange::to_json() const {
@@ -173,12 +185,21 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
 
 Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,
                                                  ErrorResponse* details, const ProgressFn& progress) {
+  std::optional<Error> last;
   for (int attempt = 1;; ++attempt) {
     *details = ErrorResponse{};
-    auto answer = post_sync(transport_, token, body, details);
+    // Within overall_timeout: the request gets what is left, a wait that
+    // would end past it is not begun.
+    const auto left = time_left();
+    if (left && left->count() <= 0) return out_of_time(options_, last);
+    auto answer =
+        post_sync(transport_, token, body, details, left.value_or(std::chrono::milliseconds(0)));
     if (answer) return answer;
     if (!is_retryable(answer.error().code) || attempt >= options_.retry.max_attempts) return answer;
     const auto wait = backoff(options_.retry, attempt, random_ ? random_() : 0);
+    last = answer.error();
+    if (const auto left_now = time_left(); left_now && wait >= *left_now)
+      return out_of_time(options_, last);
     ++summary_.retries;
     if (progress) {
       SyncProgress p;
@@ -194,6 +215,11 @@ Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const
     }
     if (sleep_) sleep_(wait);
   }
+}
+
+std::optional<std::chrono::milliseconds> SyncEngine::time_left() const {
+  if (!deadline_) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - monotonic(options_));
 }
 
 Status SyncEngine::learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
@@ -292,6 +318,9 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
 
 Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   summary_ = SyncSummary{};
+  deadline_.reset();
+  if (options_.overall_timeout.count() > 0)
+    deadline_ = monotonic(options_) + options_.overall_timeout;
   auto token = store_.meta(kMetaToken);
   if (!token) return std::move(token).error();
   if (!*token || (*token)->empty()) {

@@ -179,7 +179,11 @@ namespace {
 class CannedTransport final : public Transport {
  public:
   CannedTransport(int status, std::string body) : status_(status), body_(std::move(body)) {}
-  Result<HttpResponse> send(const HttpRequest&) override { return HttpResponse{status_, body_}; }
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    last_timeout = request.timeout;
+    return HttpResponse{status_, body_};
+  }
+  std::chrono::milliseconds last_timeout{-1};
 
  private:
   int status_;
@@ -209,4 +213,9 @@ TEST_CASE("client: an answer that breaks the protocol is bad_response, not a ret
   CHECK(sync_through(409,
                      R"({"error":{"code":"already_exists","message":"stale","last_mutation_id":)" +
                          k53 + "}}") == ErrorCode::kAlreadyExists);
+
+  // The caller's deadline reaches the transport.
+  CannedTransport t(200, R"({"server_time_ms":1})");
+  REQUIRE(post_sync(t, "token", "{}", nullptr, std::chrono::milliseconds(1234)).ok());
+  CHECK(t.last_timeout == std::chrono::milliseconds(1234));
 }

@@ -1,14 +1,17 @@
 // The client bounds what a server can cost it: a hostile server in the test
 // process answers the real `tandem sync` (real engine, real libcurl) with a
 // 256 MiB body (with a Content-Length, chunked without one, and as a gzip
-// bomb of a few hundred KiB). The device stops at the response cap
-// (`response_too_large`), keeps its memory bounded, and keeps everything it
-// had.
+// bomb of a few hundred KiB), with one byte every 100 ms forever, and with
+// `503 busy` to every try, however many tries the options allow. The device
+// stops at the response cap (`response_too_large`) and at its overall
+// deadline (`timeout`), keeps its memory and time bounded, and keeps
+// everything it had.
 #include <sys/resource.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <thread>
 
 #include "hostile_school.hpp"
 
@@ -167,6 +170,83 @@ TEST_CASE(HUGE_TEST, "[fault][client][hostile]") {
                 static_cast<double>(most_sent) / (1 << 20), worst_s);
   print_reliability("hostile server: 256 MiB answers (length, chunked, gzip bomb)",
                     huge_answers().size(), result, HUGE_TEST);
+}
+
+namespace {
+
+struct Stall {
+  const char* name;
+  HostileSchool::Script script;
+  std::vector<std::string> options;  // of `tandem sync`
+  std::size_t max_tries;
+};
+
+void busy_forever(int, const json&, HostileWire& wire) {
+  const json busy{{"error", {{"code", "busy"}, {"message", "busy"}}},
+                  {"server_time_ms", wall_ms()}};
+  wire.send(http_answer(503, busy.dump()));
+}
+
+}  // namespace
+
+#define DEADLINE_TEST "a stalling server cannot hold a sync past its overall timeout"
+TEST_CASE(DEADLINE_TEST, "[fault][client][hostile][deadline]") {
+  const std::vector<Stall> stalls = {
+      // Each request may take a minute; the whole sync 2 s.
+      {"1 byte per 100 ms forever, per-request timeout 60 s",
+       [](int, const json&, HostileWire& wire) {
+         if (!wire.send(http_head(200, "Content-Length: 1000000\r\n") + "{")) return;
+         while (wire.send(" ")) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+       },
+       {"--timeout-ms", "60000", "--attempts", "8", "--backoff-ms", "1"},
+       8},
+      // 100 tries with waits from 1.5 s, doubling: hours without a deadline.
+      {"503 busy to every try, 100 attempts, backoff from 1.5 s",
+       busy_forever,
+       {"--attempts", "100", "--backoff-ms", "1500"},
+       3},
+      // The first wait (30-60 s) would end past the deadline: not begun.
+      {"503 busy to every try, backoff from 60 s",
+       busy_forever,
+       {"--attempts", "100", "--backoff-ms", "60000"},
+       1},
+  };
+  std::string result;
+  std::size_t stopped = 0;
+  for (const Stall& stall : stalls) {
+    INFO("case: " << stall.name);
+    HostileSchool school(stall.script);
+    CliDb db;
+    const LocalState before = school.enroll_with_action(db.path(), "Trivselsmåling");
+    std::vector<std::string> options = {"--overall-timeout-ms", "2000"};
+    options.insert(options.end(), stall.options.begin(), stall.options.end());
+
+    const auto start = SteadyClock::now();
+    const ProcessResult r = cli_sync(db.path(), options);
+    const double took = seconds_since(start);
+    const std::size_t tries = school.bodies().size();
+    std::printf("%s: tandem sync exited %d (%s) after %.2f s and %zu tries (deadline 2 s)\n",
+                stall.name, r.exit_code, cli_error_code(r).c_str(), took, tries);
+    INFO("tandem sync exited " << r.exit_code << ": " << r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(cli_error_code(r) == "timeout");
+    CHECK(took < 15.0);  // 2 s deadline, wide margin for a loaded machine
+    CHECK(tries >= 1);
+    CHECK(tries <= stall.max_tries);
+    CHECK(local_state(db.path()).same_data(before));
+    if (r.exit_code == 1 && cli_error_code(r) == "timeout" && took < 15.0 &&
+        local_state(db.path()).same_data(before)) {
+      ++stopped;
+    }
+    char line[200];
+    std::snprintf(line, sizeof line, "%s%s: stopped after %.2f s, %zu tries",
+                  result.empty() ? "" : "; ", stall.name, took, tries);
+    result += line;
+  }
+  print_reliability("hostile server: trickle forever, busy forever (deadline 2 s)", stalls.size(),
+                    std::to_string(stopped) + "/" + std::to_string(stalls.size()) +
+                        " stopped (timeout) with the outbox kept; " + result,
+                    DEADLINE_TEST);
 }
 
 }  // namespace tandem::test

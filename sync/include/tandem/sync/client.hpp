@@ -23,6 +23,7 @@
 // Thread-safety: stateless; the Transport's rules apply.
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 #include "tandem/core/error.hpp"
@@ -42,8 +43,10 @@ Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& re
                                    ErrorResponse* details = nullptr);
 
 // `body` is the encoded SyncRequest (the engine keeps the exact bytes so a
-// retry sends the same request).
+// retry sends the same request); `timeout`, when set, bounds the exchange
+// (HttpRequest::timeout).
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
-                               ErrorResponse* details = nullptr);
+                               ErrorResponse* details = nullptr,
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 }  // namespace tandem::sync

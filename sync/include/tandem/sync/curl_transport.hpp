@@ -4,8 +4,9 @@
 // reuse the TCP connection (HTTP/1.1 keep-alive). Every request carries
 // "Accept-Encoding: gzip" (CURLOPT_ACCEPT_ENCODING; libcurl decodes) and,
 // when given, "Authorization: Bearer <token>". Timeouts are per request:
-// connect_timeout bounds the TCP connect, total_timeout the whole exchange,
-// a trickling answer included. The answer is held to max_response_bytes of decoded body (a
+// connect_timeout bounds the TCP connect, total_timeout (or the request's
+// own timeout, when smaller) the whole exchange, a trickling answer
+// included. The answer is held to max_response_bytes of decoded body (a
 // gzip bomb is cut where it decodes past the cap, a Content-Length above it
 // before the body is read) and max_response_header_bytes of headers.
 //

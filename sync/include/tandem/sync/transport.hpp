@@ -11,6 +11,9 @@
 //    decoded, and the headers; kMaxResponseBytes and kMaxResponseHeaderBytes
 //    in protocol.hpp unless the host sets others): beyond it the transfer is
 //    aborted, so a server cannot make a device hold more.
+//  - No exchange takes longer than the transport's own total timeout, nor
+//    than HttpRequest::timeout when that is set (the caller's deadline), a
+//    server that trickles bytes included.
 //  - Failures without a complete response are errors:
 //      kTimeout           the connect or total timeout expired;
 //      kResponseTooLarge  the answer went beyond the cap;
@@ -22,6 +25,7 @@
 // Thread-safety: a Transport is used from one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -34,6 +38,10 @@ struct HttpRequest {
   std::string path;             // "/v1/sync": appended to the transport's base URL
   std::string body;             // JSON text; empty for GET
   std::string bearer_token;     // empty: no Authorization header
+  // The longest this exchange may take, all of it (0: the transport's own
+  // total timeout only). The caller's remaining deadline; the transport
+  // applies the smaller of the two.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {

@@ -7,6 +7,10 @@
 //   tandem --db FILE sync [--batch N] [--page N] [--max-requests N] ...
 //       Pushes the outbox and pulls the school's changes until both are done.
 //       Progress goes to stderr, the summary to stdout (JSON with --json).
+//       Bounded: each request by --connect-timeout-ms and --timeout-ms, the
+//       whole sync (retries and waits included) by --overall-timeout-ms, and
+//       every answer by the response cap (protocol.hpp); a sync stopped by a
+//       bound keeps what it did and the next one goes on.
 //   tandem --db FILE sync --rejected
 //       Lists the changes the server refused for good (kept locally; never
 //       resent). Changes refused for the device's clock are not among them:
@@ -44,6 +48,10 @@ struct SyncCliOptions {
   int attempts = 8;
   std::int64_t timeout_ms = 60'000;
   std::int64_t connect_timeout_ms = 10'000;
+  // Long enough for a first sync of a big school on a slow line (it resumes
+  // where it stopped anyway), short enough that a stalled server cannot keep
+  // a scheduled `tandem sync` running for hours.
+  std::int64_t overall_timeout_ms = 300'000;
   std::int64_t backoff_ms = 250;
   bool quiet = false;
   bool rejected = false;
@@ -188,6 +196,7 @@ Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& tran
   eo.max_requests = o.max_requests;
   eo.retry.max_attempts = std::max(1, o.attempts);
   eo.retry.initial_backoff = std::chrono::milliseconds(std::max<std::int64_t>(1, o.backoff_ms));
+  eo.overall_timeout = std::chrono::milliseconds(o.overall_timeout_ms);
   std::mt19937_64 rng{std::random_device{}()};
   sync::SyncEngine engine(
       *s.store, transport, *s.clock,
@@ -286,6 +295,10 @@ void add_network_options(CLI::App* cmd, SyncCliOptions& o) {
   cmd->add_option("--timeout-ms", o.timeout_ms, "Whole-request timeout")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--connect-timeout-ms", o.connect_timeout_ms, "Connect timeout")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--overall-timeout-ms", o.overall_timeout_ms,
+                  "Give up the whole sync, retries and waits included, after this long "
+                  "(default 300000; what was done is kept)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--backoff-ms", o.backoff_ms, "First retry delay (doubles, with jitter)")
       ->check(CLI::PositiveNumber);

@@ -83,6 +83,8 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kNetwork:
     case ErrorCode::kServer:
     case ErrorCode::kInternal:
+    case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
+    case ErrorCode::kBadResponse:
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

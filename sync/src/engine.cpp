@@ -43,6 +43,18 @@ std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt, std::u
   return std::chrono::milliseconds(half + jitter);
 }
 
+std::chrono::steady_clock::time_point monotonic(const EngineOptions& options) {
+  return options.monotonic_now ? options.monotonic_now() : std::chrono::steady_clock::now();
+}
+
+Error out_of_time(const EngineOptions& options, const std::optional<Error>& last) {
+  std::string what = "sync stopped at its overall timeout of " +
+                     std::to_string(options.overall_timeout.count()) + " ms";
+  if (last) what += " (last try: " + last->message + ")";
+  return make_error(ErrorCode::kTimeout,
+                    what + "; what was done is kept and the next sync goes on from there");
+}
+
 }  // namespace
 
 Json SyncSummary::to_json() const {
@@ -106,7 +118,9 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
     // resend exactly it, under the same id.
     Json j = Json::parse(**inflight, nullptr, false);
     if (j.is_object() && j.contains("mutation_id") && j["mutation_id"].is_number_integer() &&
-        j.contains("hlcs") && j["hlcs"].is_array()) {
+        j["mutation_id"].get<std::int64_t>() >= 1 &&
+        j["mutation_id"].get<std::int64_t>() <= kMaxMutationId && j.contains("hlcs") &&
+        j["hlcs"].is_array()) {
       const auto& hlcs = j["hlcs"];
       auto head = store_.outbox(hlcs.size());
       if (!head) return std::move(head).error();
@@ -142,6 +156,15 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
   }
   auto last = meta_int(store_, kMetaMutationId);
   if (!last) return std::move(last).error();
+  if (*last < 0) return make_error(ErrorCode::kCorrupt, "metadata 'sync.mutation_id' is negative");
+  if (*last >= kMaxMutationId) {
+    // Only a server that named an id this high gets a device here (2^53
+    // pushes take no device's lifetime): no id is left to push under.
+    return make_error(
+        ErrorCode::kInvalidValue,
+        "this device has used every mutation id up to " + std::to_string(kMaxMutationId) +
+            "; enroll it again (a new device starts at 1): its local changes are kept");
+  }
   b.mutation_id = *last + 1;
   const std::string record = Json{{"mutation_id", b.mutation_id}, {"hlcs", std::move(hlcs)}}.dump();
   // Committed BEFORE the first send: whatever happens next, a retry (in this
@@ -155,12 +178,21 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
 
 Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,
                                                  ErrorResponse* details, const ProgressFn& progress) {
+  std::optional<Error> last;
   for (int attempt = 1;; ++attempt) {
     *details = ErrorResponse{};
-    auto answer = post_sync(transport_, token, body, details);
+    // Within overall_timeout: the request gets what is left, a wait that
+    // would end past it is not begun.
+    const auto left = time_left();
+    if (left && left->count() <= 0) return out_of_time(options_, last);
+    auto answer =
+        post_sync(transport_, token, body, details, left.value_or(std::chrono::milliseconds(0)));
     if (answer) return answer;
     if (!is_retryable(answer.error().code) || attempt >= options_.retry.max_attempts) return answer;
     const auto wait = backoff(options_.retry, attempt, random_ ? random_() : 0);
+    last = answer.error();
+    if (const auto left_now = time_left(); left_now && wait >= *left_now)
+      return out_of_time(options_, last);
     ++summary_.retries;
     if (progress) {
       SyncProgress p;
@@ -191,6 +223,11 @@ bool SyncEngine::may_confirm_offset() {
   // stamp this device already holds.
   if (!candidate_this_sync_) return true;
   return clock_.now_ms() + options_.clock_tolerance_ms < store_.clock().last().ms;
+}
+
+std::optional<std::chrono::milliseconds> SyncEngine::time_left() const {
+  if (!deadline_) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - monotonic(options_));
 }
 
 Status SyncEngine::learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
@@ -357,6 +394,9 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
 
 Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   summary_ = SyncSummary{};
+  deadline_.reset();
+  if (options_.overall_timeout.count() > 0)
+    deadline_ = monotonic(options_) + options_.overall_timeout;
   auto token = store_.meta(kMetaToken);
   if (!token) return std::move(token).error();
   if (!*token || (*token)->empty()) {
@@ -433,13 +473,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     if (options_.max_requests > 0 && summary_.requests >= options_.max_requests) break;
     first = false;
 
-    std::string body;
-    {
-      SyncRequest request;
-      if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
-      if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit};
-      body = request.to_json().dump();
-    }
+    SyncRequest request;
+    if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
+    if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit};
+    const std::string body = request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
     const std::int64_t sent = clock_.base().now_ms();
@@ -487,11 +524,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     }
 
     ++summary_.requests;
+    // Before any of it is used: an answer that breaks the protocol changes nothing here.
+    TANDEM_TRY(check_sync_response(request, *answer));
     TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
-    if (batch) {
-      if (!answer->push) return make_error(ErrorCode::kServer, "the server's answer has no push results");
-      TANDEM_TRY(handle_push(*batch, *answer->push));
-    }
+    if (batch) TANDEM_TRY(handle_push(*batch, *answer->push));
     if (answer->pull) {
       TANDEM_TRY(handle_pull(*answer->pull));
     } else {

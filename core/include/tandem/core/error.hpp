@@ -51,6 +51,9 @@ enum class ErrorCode : std::int32_t {
   kInternal = 29,         // "internal"
   kExpired = 30,          // "expired": enrollment code or token expired
   kAlreadyExists = 31,    // "already_exists"
+  // Client side only: what a device says of a server's answer.
+  kResponseTooLarge = 32,  // "response_too_large": answer over the client's cap, transfer aborted
+  kBadResponse = 33,       // "bad_response": answer breaks the protocol (a number out of range, ...)
 };
 
 // Stable text form of a code ("not_found", ...).

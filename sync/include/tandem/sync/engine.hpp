@@ -42,7 +42,11 @@
 //    create is still in this outbox waits for its create the same way.
 //
 // Retries: network failures, timeouts, 5xx and 503 are retried with
-// exponential backoff and jitter (RetryPolicy), same request bytes each time.
+// exponential backoff and jitter (RetryPolicy), same request bytes each time,
+// all within EngineOptions::overall_timeout. An answer that breaks the
+// protocol (kBadResponse: a number out of range, a cursor going backwards,
+// more results than changes pushed; check_sync_response) or is too large
+// (kResponseTooLarge) ends the sync before anything of it is applied.
 // A stale or reused mutation id (409, e.g. a database restored from a
 // backup) re-batches under an id above the server's last one; the server
 // answers already-known changes as duplicates. 413 halves the batch size.
@@ -105,6 +109,13 @@ struct EngineOptions {
   // Stop after this many successful requests (0: no limit). For hosts with a
   // short background window; the next sync() continues where this one stopped.
   std::int64_t max_requests = 0;
+  // The longest one sync() may take, requests, retries and backoff waits
+  // included (0: no bound). Each request gets what is left as its timeout and
+  // a wait that would end past it is not begun: sync() fails with kTimeout,
+  // keeping what was done (the next sync() goes on from there).
+  std::chrono::milliseconds overall_timeout{0};
+  // Monotonic time for overall_timeout (tests inject one; empty: steady_clock).
+  std::function<std::chrono::steady_clock::time_point()> monotonic_now;
 };
 
 struct SyncProgress {
@@ -182,6 +193,8 @@ class SyncEngine {
   Status drop_inflight();
   Result<SyncResponse> send_with_retry(const std::string& token, const std::string& body,
                                        ErrorResponse* details, const ProgressFn& progress);
+  // Time left before overall_timeout (nullopt: no bound).
+  std::optional<std::chrono::milliseconds> time_left() const;
   Status learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms);
   // Whether an agreeing answer of this sync may adopt an offset that moves
   // the clock forward (see skew_clock.hpp).
@@ -211,6 +224,7 @@ class SyncEngine {
   std::string server_stamp_;           // kMetaServerStamp, greatest seen this sync
   int withdrawals_ = 0;
   int no_progress_ = 0;                // push answers in a row that took nothing
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   SyncSummary summary_;
 };
 

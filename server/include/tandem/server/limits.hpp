@@ -16,6 +16,7 @@ using sync::kMaxBodyBytes;       // 8 MiB: larger bodies get 413 payload_too_lar
 using sync::kMaxChangesPerPush;  // 1000: more gets 413 too_many_changes
 using sync::kMaxJsonDepth;       // 64: deeper gets 400 invalid_json
 using sync::kMaxPullLimit;       // 1000 changes per pull page
+using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one change)
 
 // Request line + headers. Beyond it: 431 payload_too_large.
 inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;

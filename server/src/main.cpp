@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/server/admin.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/server.hpp"
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     auto address = parse_listen_address(listen);
     if (!address) {
-      std::cerr << "tandem-server: " << address.error().message << "\n";
+      std::cerr << "tandem-server: " << tandem::escape_controls(address.error().message) << "\n";
       return 2;
     }
     options.data_dir = data_dir;
@@ -147,10 +148,12 @@ int main(int argc, char** argv) {
     if (json) {
       tandem::sync::ErrorResponse e;
       e.error = storage.error();
-      std::cout << e.to_json().dump() << "\n";
+      std::cout << tandem::json_escape_controls(
+                       e.to_json().dump(-1, ' ', false, tandem::Json::error_handler_t::replace))
+                << "\n";
     } else {
       std::cerr << "tandem-server: " << tandem::error_code_name(storage.error().code) << ": "
-                << storage.error().message << "\n";
+                << tandem::escape_controls(storage.error().message) << "\n";
     }
     return 1;
   }

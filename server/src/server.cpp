@@ -10,6 +10,7 @@
 #include "connection_registry.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
+#include "tandem/core/excerpt.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
@@ -26,7 +27,7 @@ Result<tcp::endpoint> resolve(net::io_context& ioc, const std::string& host, std
   auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "cannot resolve '" + host + "': " + ec.message());
+                      "cannot resolve " + excerpt(host) + ": " + ec.message());
   }
   return results.begin()->endpoint();
 }
@@ -47,7 +48,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
         open_sqlite_storage({database_path(options.data_dir), &clock, options.max_skew_ms});
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
-          << storage.error().message << "\n";
+          << escape_controls(storage.error().message) << "\n";
       return 1;
     }
     Metrics metrics;
@@ -69,12 +70,12 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
 
     auto endpoint = resolve(ioc, options.host, options.port);
     if (!endpoint) {
-      err << "tandem-server: " << endpoint.error().message << "\n";
+      err << "tandem-server: " << escape_controls(endpoint.error().message) << "\n";
       return 1;
     }
     auto listener = std::make_shared<Listener>(ioc, ctx);
     if (Status s = listener->open(*endpoint); !s) {
-      err << "tandem-server: " << s.error().message << "\n";
+      err << "tandem-server: " << escape_controls(s.error().message) << "\n";
       return 1;
     }
     out << "listening on " << endpoint_text(listener->local_endpoint()) << std::endl;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/server/limits.hpp"
 
@@ -9,7 +10,7 @@ namespace tandem::server {
 namespace {
 
 Error not_found(const std::string& id) {
-  return make_error(ErrorCode::kNotFound, "no record '" + id.substr(0, 64) + "'");
+  return make_error(ErrorCode::kNotFound, "no record " + excerpt(id));
 }
 
 // A record that exists must be in the device's school. Unknown ids pass: a
@@ -89,7 +90,8 @@ Result<sync::EncodedPullPage> changes_visible_to(ServerStorage& storage,
   // changes it pushed itself (it has them; they still advance its cursor).
   // Role- and consent-based filtering goes here (rows filtered out still
   // advance the cursor, so pagination is unaffected).
-  auto rows = storage.read_changes(device.school, request.cursor, limit, device.id);
+  auto rows =
+      storage.read_changes(device.school, request.cursor, limit, kMaxPullPageBytes, device.id);
   if (!rows) return std::move(rows).error();
   sync::EncodedPullPage page;
   page.more = rows->more;

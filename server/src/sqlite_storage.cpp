@@ -549,7 +549,8 @@ class SqliteStorage final : public ServerStorage {
   // change it has not seen. A school's first pull loads its tail in the same
   // snapshot.
   Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
-                                  std::size_t limit, std::string_view skip_origin) override {
+                                  std::size_t limit, std::size_t max_bytes,
+                                  std::string_view skip_origin) override {
     limit = std::max<std::size_t>(limit, 1);  // a page ends at a row
     const std::string key(school);
     std::uint64_t epoch = 0;
@@ -561,7 +562,7 @@ class SqliteStorage final : public ServerStorage {
       if (auto it = tails_.find(key); it != tails_.end()) {
         if (after_seq >= it->second.base) {
           pulls_from_memory_.fetch_add(1, std::memory_order_relaxed);
-          return page_from_tail(it->second, after_seq, limit, skip_origin);
+          return page_from_tail(it->second, after_seq, limit, max_bytes, skip_origin);
         }
       } else {
         load_tail = true;
@@ -573,7 +574,7 @@ class SqliteStorage final : public ServerStorage {
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
     TANDEM_TRY((*begin)->run());
-    auto page = read_page(reader, school, after_seq, limit, skip_origin);
+    auto page = read_page(reader, school, after_seq, limit, max_bytes, skip_origin);
     if (!page) return page;  // the lease ends the transaction
     std::optional<SchoolTail> tail;
     if (load_tail) {
@@ -712,7 +713,7 @@ class SqliteStorage final : public ServerStorage {
   // REQUIRES: a read transaction on `reader`.
   static Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
                                       std::int64_t after_seq, std::size_t limit,
-                                      std::string_view skip_origin) {
+                                      std::size_t max_bytes, std::string_view skip_origin) {
     ChangePage page;
     {
       auto st = reader.stmt(
@@ -727,11 +728,12 @@ class SqliteStorage final : public ServerStorage {
         auto row = s.step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        if (page.rows.size() == limit) {
+        std::string body = s.text(1);
+        if (!page.fits(body.size(), limit, max_bytes)) {
           page.more = true;
           break;
         }
-        page.rows.push_back(StoredChange{s.int64(0), s.text(1)});
+        page.add(s.int64(0), std::move(body));
       }
     }
     if (page.more) {
@@ -850,18 +852,19 @@ class SqliteStorage final : public ServerStorage {
 
   // The same page read_page() gives, from a tail that covers `after_seq`.
   static ChangePage page_from_tail(const SchoolTail& tail, std::int64_t after_seq,
-                                   std::size_t limit, std::string_view skip_origin) {
+                                   std::size_t limit, std::size_t max_bytes,
+                                   std::string_view skip_origin) {
     ChangePage page;
     auto it = std::upper_bound(
         tail.rows.begin(), tail.rows.end(), after_seq,
         [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
     for (; it != tail.rows.end(); ++it) {
       if (it->origin == skip_origin) continue;
-      if (page.rows.size() == limit) {
+      if (!page.fits(it->body.size(), limit, max_bytes)) {
         page.more = true;
         break;
       }
-      page.rows.push_back(StoredChange{it->seq, it->body});
+      page.add(it->seq, it->body);
     }
     page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, tail.last_seq);
     return page;

@@ -6,6 +6,8 @@
 #include <array>
 #include <initializer_list>
 
+#include "tandem/core/excerpt.hpp"
+
 namespace tandem::sync {
 namespace {
 
@@ -23,7 +25,7 @@ Status only_members(const Json& j, std::string_view where,
     bool known = false;
     for (auto a : allowed) known = known || key == a;
     if (!known)
-      return at(where, make_error(ErrorCode::kUnknownField, "unknown member '" + key + "'"));
+      return at(where, make_error(ErrorCode::kUnknownField, "unknown member " + excerpt(key)));
   }
   return {};
 }
@@ -102,8 +104,11 @@ Status decode_error_object(const Json& j, std::string_view where, Error& out) {
   return {};
 }
 
+// Every error that leaves in a message passes here: its text is bounded and
+// escaped whatever it quotes (the quoting sites bound their excerpts too).
 Json encode_error_object(const Error& e) {
-  return Json{{"code", std::string(error_code_name(e.code))}, {"message", e.message}};
+  return Json{{"code", std::string(error_code_name(e.code))},
+              {"message", bounded_message(e.message)}};
 }
 
 constexpr std::array<std::string_view, 3> kStatusNames = {"accepted", "duplicate", "rejected"};
@@ -315,7 +320,7 @@ Result<ChangeStatus> change_status_from_name(std::string_view name) {
   for (std::size_t i = 0; i < kStatusNames.size(); ++i) {
     if (kStatusNames[i] == name) return static_cast<ChangeStatus>(i);
   }
-  return make_error(ErrorCode::kInvalidValue, "unknown change status '" + std::string(name) + "'");
+  return make_error(ErrorCode::kInvalidValue, "unknown change status " + excerpt(name));
 }
 
 Json ChangeResult::to_json() const {

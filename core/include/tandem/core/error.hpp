@@ -54,6 +54,8 @@ enum class ErrorCode : std::int32_t {
   // Client side only: what a device says of a server's answer.
   kResponseTooLarge = 32,  // "response_too_large": answer over the client's cap, transfer aborted
   kBadResponse = 33,       // "bad_response": answer breaks the protocol (a number out of range, ...)
+  // Server side: too many failures from one address.
+  kRateLimited = 34,       // "rate_limited": too many failed attempts; retry later
 };
 
 // Stable text form of a code ("not_found", ...).

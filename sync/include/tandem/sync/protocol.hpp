@@ -7,7 +7,9 @@
 // out-of-range numbers are errors with the stable codes of error.hpp
 // (kUnknownField, kWrongType, kMissingField, kInvalidValue, ...), and the
 // message names the offending member ("push.changes[3]: unknown member 'x'").
-// Messages never contain note contents: only member names and limits.
+// Messages never contain note contents: only member names and limits; a
+// name the request held is quoted as a short escaped excerpt, and every
+// message sent is bounded (tandem/core/excerpt.hpp).
 //
 // Thread-safety: every function here is pure (no shared state) and may be
 // called from any thread.
@@ -29,6 +31,12 @@ namespace tandem::sync {
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr std::size_t kMaxPullLimit = 1000;  // larger requests are clamped
 inline constexpr std::size_t kDefaultPullLimit = 500;
+// A pull page ends before its changes' JSON text passes this many bytes (it
+// always holds at least one change, however large: a single change is
+// bounded by kMaxBodyBytes). 1 MiB keeps an answer far below any client's
+// response cap and what a server holds per slow reader small (40 clients
+// that never read cost the server ~40 MiB, not 40 full pages).
+inline constexpr std::size_t kMaxPullPageBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxBodyBytes = 8 * 1024 * 1024;  // 413 above
 inline constexpr std::size_t kMaxJsonDepth = 64;               // nesting of arrays/objects
 inline constexpr std::int64_t kDefaultMaxSkewMs = 5 * 60 * 1000;

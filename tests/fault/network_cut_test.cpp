@@ -164,8 +164,8 @@ TEST_CASE(kTestName, "[fault][network]") {
     const bool restart = c.offset % 2 == 1;  // retries by the engine, or by a restarted app
     INFO("cut after " << c.offset << " bytes of the " << direction_name(c.direction)
                       << " (retries by " << (restart ? "app restart" : "the engine")
-                      << "); replay with TANDEM_SEED=" << seed
-                      << " TANDEM_FAULT_CASE=" << direction_name(c.direction) << ":" << c.offset);
+                      << "); replay: TANDEM_FAULT_CASE=" << direction_name(c.direction) << ":"
+                      << c.offset << " " << rerun_command(kTestName, seed, false));
     const std::set<std::string> mine = write_three();
     FaultPlan cut;
     cut.cut_request = c.direction == Direction::kRequest ? 1.0 : 0.0;

@@ -66,7 +66,7 @@ std::int64_t matching_step(const CrashImage& image, const std::vector<std::strin
 }
 
 PowerLossReport run_power_loss(PowerLossWorkload& workload, PowerLossVfs& vfs, std::uint64_t seed,
-                               const std::string& label) {
+                               const std::string& label, const std::string& test_name) {
   const auto started = std::chrono::steady_clock::now();
   PowerLossReport report;
   workload.prepare(vfs);
@@ -87,8 +87,8 @@ PowerLossReport run_power_loss(PowerLossWorkload& workload, PowerLossVfs& vfs, s
     REQUIRE(images.size() == chunk.size());
     for (const auto& image : images) {
       INFO(label << ": power lost at " << describe(image, report.crash_points)
-                 << "; replay with TANDEM_SEED=" << seed
-                 << " TANDEM_FAULT_CASE=" << image.point.point);
+                 << "; replay: TANDEM_FAULT_CASE=" << image.point.point << " "
+                 << rerun_command(test_name, seed, false));
       const std::int64_t k = workload.verify(vfs, image, digests);
       ++report.images;
       if (k > image.progress) ++report.in_flight_kept;
@@ -106,7 +106,7 @@ void power_loss_test(const std::string& who, const std::string& fault, const std
   const std::uint64_t seed = fault_seed(label);
   PowerLossVfs vfs("tandem-power-loss-" + who);
   auto workload = make(seed);
-  const PowerLossReport r = run_power_loss(*workload, vfs, seed, label);
+  const PowerLossReport r = run_power_loss(*workload, vfs, seed, label, test_name);
   std::printf(
       "%s: %lld crash images over %lld crash points (%lld syncs) checked in %.1f s (%lld held the "
       "step "

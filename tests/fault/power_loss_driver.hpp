@@ -62,9 +62,10 @@ struct PowerLossReport {
 
 // Runs the workload once to count its crash points, then in as many runs as
 // the images need (each run records several), checking every image.
-// `label` names the suite in messages ("power loss (tablet)").
+// `label` names the suite in messages ("power loss (tablet)"), `test_name`
+// the Catch2 test that a failure's replay command runs.
 PowerLossReport run_power_loss(PowerLossWorkload& workload, PowerLossVfs& vfs, std::uint64_t seed,
-                               const std::string& label);
+                               const std::string& label, const std::string& test_name);
 
 // "crash point 17 of 212 (sync of tablet.db-wal, torn-sectors, image seed 123), 41 steps
 // acknowledged"

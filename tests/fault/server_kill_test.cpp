@@ -157,6 +157,7 @@ std::vector<std::int64_t> sequence_numbers(const std::string& db_path, const std
 TEST_CASE(kTestName, "[fault][kill]") {
   const std::uint64_t seed = fault_seed("server kill -9");
   const int kills = soak_tier() ? kSoakKills : kCiKills;
+  INFO("replay with " << rerun_command(kTestName, seed, soak_tier()));
   const auto started = std::chrono::steady_clock::now();
   std::mt19937_64 rng(seed);
   SyncWorld world;

@@ -109,10 +109,12 @@ class ReaderPool {
     }
   }
 
-  Status open(const std::string& path) {
+  // `vfs`: a registered SQLite VFS name, empty for the default.
+  Status open(const std::string& path, const std::string& vfs) {
     for (auto& r : readers_) {
       const int rc =
-          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          vfs.empty() ? nullptr : vfs.c_str());
       if (rc != SQLITE_OK)
         return sqlite::error_from(r.db, rc, "cannot open a reader on '" + path + "'");
       sqlite3_busy_timeout(r.db, 5000);
@@ -281,9 +283,9 @@ class SqliteStorage final : public ServerStorage {
   }
 
   // REQUIRES: migrate() done (the readers need the tables).
-  Status open_readers(const std::string& path) {
+  Status open_readers(const std::string& path, const std::string& vfs) {
     TANDEM_TRY(epoch_.open(path));
-    return readers_.open(path);
+    return readers_.open(path, vfs);
   }
 
   // Creates or upgrades the server's tables. An up-to-date file is only read
@@ -1176,6 +1178,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   so.path = options.path;
   so.clock = options.clock;
   so.max_ahead_ms = options.max_skew_ms;
+  so.vfs = options.vfs;
   // Each commit group writes every page it touched to the log: smaller pages
   // write less per group (measured with bench_server_rps: more syncs/s than
   // with 8 KiB).
@@ -1187,7 +1190,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   TANDEM_TRY(exec((*store)->handle(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   auto storage = std::make_unique<SqliteStorage>(std::move(*store));
   TANDEM_TRY(storage->migrate());
-  TANDEM_TRY(storage->open_readers(options.path));
+  TANDEM_TRY(storage->open_readers(options.path, options.vfs));
   storage->start_committer();
   return std::unique_ptr<ServerStorage>(std::move(storage));
 }

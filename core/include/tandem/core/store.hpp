@@ -35,6 +35,10 @@ struct StoreOptions {
   // keeps its own. 8 KiB suits a device (bulk recording, a few tables per
   // change); the server, which commits many small groups, uses 4 KiB.
   int page_size = 8192;
+  // The SQLite VFS to open the file with (sqlite3_open_v2's last argument);
+  // empty: SQLite's default. A registered name is required; tests use it to
+  // put a fault-injecting layer under the store (tests/support/power_loss_vfs.hpp).
+  std::string vfs{};
 };
 
 // A losing concurrent value kept visible on a record until resolved.

@@ -209,6 +209,10 @@ struct SqliteStorageOptions {
   std::string path;        // the database file; created if missing
   Clock* clock = nullptr;  // the Store's wall clock; nullptr: system clock
   std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
+  // The SQLite VFS of every connection (the writer and the readers); empty:
+  // SQLite's default. See StoreOptions::vfs. (Braced: `{path, clock, skew}`
+  // initialisations leave it out without -Wmissing-field-initializers.)
+  std::string vfs{};
 };
 
 // The embedded backend: one SQLite file holding a tandem::Store (records,

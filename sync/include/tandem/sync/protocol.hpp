@@ -24,6 +24,7 @@
 
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/json.hpp"
 
 namespace tandem::sync {
 
@@ -38,7 +39,7 @@ inline constexpr std::size_t kDefaultPullLimit = 500;
 // that never read cost the server ~40 MiB, not 40 full pages).
 inline constexpr std::size_t kMaxPullPageBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxBodyBytes = 8 * 1024 * 1024;  // 413 above
-inline constexpr std::size_t kMaxJsonDepth = 64;               // nesting of arrays/objects
+using tandem::kMaxJsonDepth;                                   // 64: nesting of arrays/objects
 inline constexpr std::int64_t kDefaultMaxSkewMs = 5 * 60 * 1000;
 
 // Every integer on the wire (ids, seqs, cursors, times, limits) lies within
@@ -65,9 +66,10 @@ inline constexpr std::string_view kServerTimeHeader = "X-Tandem-Server-Time";
 
 // ---- JSON text ----
 
-// Parses `text` as one JSON value. Nesting deeper than `max_depth` is refused
-// before the parser runs (a pre-scan), so a hostile body cannot exhaust the
-// stack. Errors: kInvalidJson (syntax, invalid UTF-8, too deep).
+// Parses `text` as one JSON value: parse_json_text (core/json.hpp), whose
+// pre-scan refuses nesting deeper than `max_depth` before the parser runs, so
+// a hostile body cannot exhaust the stack. Errors: kInvalidJson (syntax,
+// invalid UTF-8, too deep).
 Result<Json> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
 // ---- errors: {"error":{"code":"...","message":"..."}, "server_time_ms": N} ----

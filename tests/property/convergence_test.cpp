@@ -118,24 +118,33 @@ class History {
   }
 
   Json random_value(Store& s, const FieldSpec& f) {
-    static const std::vector<std::string> words = {"læsning", "ro", "Åse", "fællesskab", "x", "øvelse"};
+    static const std::vector<std::string> words = {"læsning",    "ro", "Åse",
+                                                   "fællesskab", "x",  "øvelse"};
     switch (f.type) {
       case FieldType::kString:
       case FieldType::kText:
         return choose(words) + " " + std::to_string(pick(0, 5));
-      case FieldType::kEnum: return choose(f.values);
-      case FieldType::kDate: return "2026-1" + std::to_string(pick(0, 2)) + "-0" + std::to_string(pick(1, 9));
-      case FieldType::kDateTime: return "2026-11-22T10:0" + std::to_string(pick(0, 9)) + ":00Z";
-      case FieldType::kInt: return pick(0, 20);
-      case FieldType::kNumber: return pick(0, 50) / 10.0;
-      case FieldType::kBool: return pick(0, 1) == 1;
-      case FieldType::kJson: return Json{{"n", pick(0, 3)}};
+      case FieldType::kEnum:
+        return choose(f.values);
+      case FieldType::kDate:
+        return "2026-1" + std::to_string(pick(0, 2)) + "-0" + std::to_string(pick(1, 9));
+      case FieldType::kDateTime:
+        return "2026-11-22T10:0" + std::to_string(pick(0, 9)) + ":00Z";
+      case FieldType::kInt:
+        return pick(0, 20);
+      case FieldType::kNumber:
+        return pick(0, 50) / 10.0;
+      case FieldType::kBool:
+        return pick(0, 1) == 1;
+      case FieldType::kJson:
+        return Json{{"n", pick(0, 3)}};
       case FieldType::kRef: {
         if (f.ref_kind.empty()) return nullptr;
         auto ids = live(s, f.ref_kind);
         return ids.empty() ? Json(nullptr) : Json(choose(ids));
       }
-      default: return nullptr;
+      default:
+        return nullptr;
     }
   }
 
@@ -154,7 +163,8 @@ class History {
     const int what = pick(0, 99);
     if (what < 25) return create_something(s);
     std::vector<Record> all;
-    for (const auto& k : {"person", "group", "child", "course", "session", "entry", "action", "meeting", "consent"}) {
+    for (const auto& k : {"person", "group", "child", "course", "session", "entry", "action",
+                          "meeting", "consent"}) {
       auto l = s.list(k);
       REQUIRE(l.ok());
       for (auto& rec : *l) all.push_back(std::move(rec));
@@ -191,25 +201,42 @@ class History {
     auto children = live(s, "child");
     Result<std::string> r = make_error(ErrorCode::kInternal, "");
     switch (k) {
-      case 0: r = s.create("person", Json{{"name", "Lærer " + std::to_string(pick(1, 9))}, {"role", "teacher"}}); break;
-      case 1: r = s.create("course", Json{{"kind", "co_teaching"}, {"title", "Forløb"}, {"focus_areas", {"relations"}}}); break;
-      case 2: r = s.create("child", Json{{"pseudonym", "B" + std::to_string(pick(1, 99))}}); break;
+      case 0:
+        r = s.create("person",
+                     Json{{"name", "Lærer " + std::to_string(pick(1, 9))}, {"role", "teacher"}});
+        break;
+      case 1:
+        r = s.create(
+            "course",
+            Json{{"kind", "co_teaching"}, {"title", "Forløb"}, {"focus_areas", {"relations"}}});
+        break;
+      case 2:
+        r = s.create("child", Json{{"pseudonym", "B" + std::to_string(pick(1, 99))}});
+        break;
       case 3:
         if (courses.empty()) return;
         r = s.create("session", Json{{"course", choose(courses)}, {"approach", "station"}});
         break;
       case 4:
         if (sessions.empty()) return;
-        r = s.create("entry", Json{{"session", choose(sessions)}, {"type", "code"}, {"code", "I-Lec"},
+        r = s.create("entry", Json{{"session", choose(sessions)},
+                                   {"type", "code"},
+                                   {"code", "I-Lec"},
                                    {"at", "2026-11-22T10:02:00Z"}});
         break;
-      case 5: r = s.create("meeting", Json{{"date", "2026-11-20"}}); break;
+      case 5:
+        r = s.create("meeting", Json{{"date", "2026-11-20"}});
+        break;
       case 6:
         if (children.empty() || persons.empty()) return;
-        r = s.create("consent", Json{{"child", choose(children)}, {"given_on", "2026-10-01"},
-                                     {"scope", "resource_team"}, {"recorded_by", choose(persons)}});
+        r = s.create("consent", Json{{"child", choose(children)},
+                                     {"given_on", "2026-10-01"},
+                                     {"scope", "resource_team"},
+                                     {"recorded_by", choose(persons)}});
         break;
-      default: r = s.create("action", Json{{"text", "Følg op"}, {"due", "2026-12-01"}}); break;
+      default:
+        r = s.create("action", Json{{"text", "Følg op"}, {"due", "2026-12-01"}});
+        break;
     }
     if (!r) FAIL("create failed: " << r.error().message);
   }
@@ -220,8 +247,10 @@ class History {
     if (!st.ok()) {
       const auto code = st.error().code;
       INFO(st.error().message);
-      REQUIRE((code == ErrorCode::kDeleted || code == ErrorCode::kPurged || code == ErrorCode::kNotFound ||
-               code == ErrorCode::kNoConflict || code == ErrorCode::kInvalidValue || code == ErrorCode::kMissingField || code == ErrorCode::kTooLong));
+      REQUIRE((code == ErrorCode::kDeleted || code == ErrorCode::kPurged ||
+               code == ErrorCode::kNotFound || code == ErrorCode::kNoConflict ||
+               code == ErrorCode::kInvalidValue || code == ErrorCode::kMissingField ||
+               code == ErrorCode::kTooLong));
     }
   }
 

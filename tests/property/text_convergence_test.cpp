@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tandem/core/text/sequence.hpp"
+#include "text_ops_gen.hpp"
 
 using tandem::Json;
 using tandem::text::Document;
@@ -59,21 +60,7 @@ Json local_edit(std::mt19937_64& rng, Replica& r) {
   }
   // Inserts cluster at the start, the end and a few hot spots so that
   // concurrent inserts at the same position are common.
-  std::size_t pos;
-  switch (rng() % 4) {
-    case 0:
-      pos = 0;
-      break;
-    case 1:
-      pos = size;
-      break;
-    case 2:
-      pos = std::min<std::size_t>(size, 3);
-      break;
-    default:
-      pos = size ? rng() % (size + 1) : 0;
-      break;
-  }
+  const std::size_t pos = tandem::text::testing::insert_position(rng, size, 3);
   auto res = r.doc.insert(r.agent, pos, random_run(rng, 4));
   REQUIRE(res.ok());
   return *res;
@@ -227,40 +214,7 @@ void run_mutated_ops(std::uint64_t seed) {
     if (rng() % 3 == 0 && !ops.empty()) (void)a.doc.apply(ops[rng() % ops.size()]);
     if (rng() % 3 == 0 && !ops.empty()) (void)b.doc.apply(ops[rng() % ops.size()]);
   }
-  std::vector<Json> ids;  // every id mentioned anywhere
-  for (const Json& op : ops) {
-    if (op["op"] == "ins") ids.push_back(op["id"]);
-  }
-  auto random_id = [&]() -> Json {
-    if (ids.empty() || rng() % 4 == 0) return nullptr;
-    Json id = ids[rng() % ids.size()];
-    id[1] = id[1].get<std::uint64_t>() + rng() % 3;
-    return id;
-  };
-  for (Json& op : ops) {
-    switch (rng() % 6) {
-      case 0: break;
-      case 1:
-        if (op["op"] == "ins") std::swap(op["left"], op["right"]);
-        break;
-      case 2:
-        if (op["op"] == "ins") op["left"] = random_id();
-        break;
-      case 3:
-        if (op["op"] == "ins") op["right"] = random_id();
-        break;
-      case 4:
-        if (op["op"] == "ins") {
-          op["id"][1] = op["id"][1].get<std::uint64_t>() + rng() % 4;
-        } else {
-          op["ids"][0][1] = op["ids"][0][1].get<std::uint64_t>() + rng() % 4;
-        }
-        break;
-      default:
-        if (op["op"] == "ins") op["text"] = random_run(rng, 3);
-        break;
-    }
-  }
+  tandem::text::testing::forge_ops(rng, ops, [&] { return random_run(rng, 3); });
   Document d;
   std::shuffle(ops.begin(), ops.end(), rng);
   for (const Json& op : ops) (void)d.apply(op);

@@ -14,15 +14,55 @@
 //    [start, end). None of them is integrated: integrating an id removes it
 //    from the set and deletes it at once. Deletes are idempotent, so keeping
 //    the union (not the individual ops) is exact.
+//  * index_state_ says whether the integration index below is kept (kRegular);
+//    while it is, every run's key and the children sets are exact.
+//
+// REGULAR DOCUMENTS (the integration index). Call L's children the items
+// whose left origin is L (the origin tree). The YjsMod loop of integrate_scan
+// visits the items after L and stops at the first whose left origin lies
+// before L, or at the new item's right origin R; along the way only L's
+// children change its state, by comparing their right origins with R. Call an
+// op DANGEROUS when R lies before L, or when R's own left origin lies strictly
+// between L and R. No honest replica can make one: its L and R were
+// neighbours, so R's left origin is L or lies before L. Every other op keeps
+// these invariants (argued in docs/text-integration.md, and checked against
+// the old loop by tests/property/text_integration_test.cpp):
+//   P  the document order is a preorder of the origin tree: every subtree is
+//      contiguous, so the first item after L's subtree is the first item
+//      after L whose depth is <= L's (RunTree::first_after with DepthKey);
+//   S  children of L with the same right origin lie in the order of their
+//      (agent name, seq);
+//   R  the intervals [c, right origin of c] of L's children never cross;
+//      hence the children whose right origin lies outside L's subtree (set A)
+//      lie in descending order of that right origin, and a child whose right
+//      origin is a sibling lies, with that sibling's other such children and
+//      their subtrees, in the contiguous block right before the sibling.
+// With them the loop's answer is found by search (integrate_fast):
+//  * R outside L's subtree, or none: the new item goes right after the
+//    subtree of its predecessor in A[L] (ordered by right origin descending,
+//    then agent, then seq), or right after L;
+//  * R a child of L: right after the subtree of its predecessor in
+//    B[(L, R)] (ordered by agent, seq); without one, right after the subtree
+//    of the last child of L before its successor (or before R) whose
+//    or_depth is at most that successor's (RunTree::last_before), or right
+//    after L.
+// A dangerous op is integrated by the loop itself and the document becomes
+// kIrregular for good (the loop is exact everywhere; only slower).
+// kUnbuilt: not built yet; the loop answers while it stops within a few runs
+// (kScanLimit). The first longer scan builds the index, which
+// checks P, the dangerous-op condition and the orders of A and B on the whole
+// state, and falls back to kIrregular when one fails.
 // Thread-safety: none (see Document).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,6 +76,10 @@ namespace tandem::text::detail {
 // Ids stay below 2^53 so that every JSON implementation keeps them exact.
 inline constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 53;
 inline constexpr std::size_t kMaxAgentBytes = 64;
+// Runs the integration loop may visit before the document builds its index
+// and searches instead (a few more than honest concurrency puts into one gap;
+// each visit costs O(log n)). See REGULAR DOCUMENTS below.
+inline constexpr std::uint64_t kScanLimit = 64;
 // Visible runs hold at most this much text in memory (longer ones are kept as
 // several runs), so that an edit inside a run copies a bounded amount.
 inline constexpr std::size_t kMaxRunBytes = 1024;
@@ -87,6 +131,17 @@ struct PendingInsert {
   InsertOp op;
 };
 
+struct ItemIdHash {
+  std::size_t operator()(const ItemId& id) const noexcept {
+    return std::hash<std::uint64_t>()(id.seq * 0x9E3779B97F4A7C15ull ^ id.agent);
+  }
+};
+struct GapHash {
+  std::size_t operator()(const std::pair<ItemId, ItemId>& g) const noexcept {
+    return ItemIdHash()(g.first) * 31 + ItemIdHash()(g.second);
+  }
+};
+
 }  // namespace tandem::text::detail
 
 namespace tandem::text {
@@ -94,6 +149,20 @@ namespace tandem::text {
 struct Document::Impl {
   using ItemId = detail::ItemId;
   using Run = detail::Run;
+
+  // Orders the children of one item in set A (see REGULAR DOCUMENTS).
+  struct ByRightOrigin {
+    Impl* d;
+    bool operator()(const Run* x, const Run* y) const { return d->a_less(x, y); }
+  };
+  // Orders the children of one item with one right origin (set B).
+  struct ByAgent {
+    Impl* d;
+    bool operator()(const Run* x, const Run* y) const { return d->agent_less(x, y); }
+  };
+  using ChildrenA = std::set<Run*, ByRightOrigin>;
+  using ChildrenB = std::set<Run*, ByAgent>;
+  enum class IndexState : std::uint8_t { kUnbuilt, kRegular, kIrregular };
 
   detail::RunTree tree_;
   std::vector<std::string> agents_;                              // index -> name
@@ -111,6 +180,14 @@ struct Document::Impl {
   std::size_t pending_del_ranges_ = 0;
   std::vector<std::size_t> ready_;  // woken pending slots, processed by drain()
 
+  IndexState index_state_ = IndexState::kUnbuilt;
+  std::unordered_map<ItemId, ChildrenA, detail::ItemIdHash> children_a_;  // by left origin
+  std::unordered_map<std::pair<ItemId, ItemId>, ChildrenB, detail::GapHash> children_b_;
+  // Positions by run while the index is built (nullptr otherwise).
+  const std::unordered_map<const Run*, std::uint64_t>* ordinals_ = nullptr;
+  std::uint64_t work_ = 0;  // comparisons and scanned runs (see Document::work)
+  std::uint64_t scan_limit_ = detail::kScanLimit;  // tests lower it to 0
+
   std::uint32_t intern(std::string_view agent);
   // The run holding `id` and the offset in it, or {nullptr, 0}.
   std::pair<Run*, std::uint64_t> lookup(ItemId id) const;
@@ -120,12 +197,43 @@ struct Document::Impl {
   Run* split_indexed(Run* r, std::uint64_t k);
   void mark_deleted(Run* r);
 
-  // Links a new run after `after` (or extends `after` when it continues it).
-  void place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len, ItemId left,
-             ItemId right, std::string_view text);
-  // YATA/YjsMod integration of a remote run whose origins are known.
+  // Links a new run after `after` (or extends `after` when it continues it)
+  // and indexes it (right_is_child: its right origin has the same left
+  // origin). Returns the new run, or nullptr when `after` was extended.
+  Run* place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len, ItemId left,
+             ItemId right, std::string_view text, bool right_is_child);
+  // YATA/YjsMod integration of a remote run whose origins are known
+  // (integrate.cpp): by search in a regular document, else by the loop.
   void integrate(std::uint32_t agent, std::uint64_t seq, std::uint64_t len, ItemId left,
                  ItemId right, std::string_view text);
+  // The loop of reference-crdts' integrateYjsMod; exact for every document.
+  // False when it found no answer within `limit` runs.
+  bool integrate_scan(Run* left_run, Run* right_run, ItemId left, std::uint32_t agent,
+                      std::uint64_t seq, std::uint64_t limit, Run** dest);
+  // The same answer by search. REQUIRES: kRegular and the op not dangerous.
+  Run* integrate_fast(Run* left_run, Run* right_run, ItemId left, ItemId right, std::uint32_t agent,
+                      std::uint64_t seq, bool right_is_child);
+
+  // ---- the integration index (REGULAR DOCUMENTS) ----
+  bool regular() const { return index_state_ == IndexState::kRegular; }
+  // Builds the index from the current state (kRegular), or gives up on it
+  // (kIrregular) when the state breaks an invariant. O(n log n).
+  void build_index();
+  void drop_index();
+  // Files a new run (just linked by place()) under its left origin, with its
+  // key. REQUIRES: regular(); `right_is_child` as integrate_fast decided.
+  void index_new_run(Run* r, bool right_is_child);
+  // Files the tail of a split (the first child of the head's last item).
+  void index_split_tail(Run* tail);
+  // Document order of two known items (O(log n); O(1) while building).
+  bool before(ItemId x, ItemId y);
+  std::uint64_t run_position(Run* r);
+  bool a_less(const Run* x, const Run* y);
+  bool agent_less(const Run* x, const Run* y);
+  // The last run of the subtree of run-first item `r` (r's run at least).
+  Run* subtree_end(Run* r);
+  // Depth key of the item `id` (REQUIRES: integrated, regular()).
+  detail::DepthKey key_of(ItemId id) const;
 
   // Remote ops: apply what can be applied now, buffer the rest.
   void submit_insert(detail::InsertOp op);

@@ -61,6 +61,7 @@ std::uint64_t Document::Impl::next_known_start(std::uint32_t agent, std::uint64_
 Run* Document::Impl::split_indexed(Run* r, std::uint64_t k) {
   Run* tail = tree_.split(r, k);
   index_[tail->agent].emplace(tail->seq, tail);
+  if (regular()) index_split_tail(tail);
   return tail;
 }
 
@@ -71,8 +72,9 @@ void Document::Impl::mark_deleted(Run* r) {
   tree_.end_update(r);
 }
 
-void Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
-                           ItemId left, ItemId right, std::string_view text) {
+Run* Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
+                           ItemId left, ItemId right, std::string_view text, bool right_is_child) {
+  Run* created = nullptr;
   // Typing continues the run it follows: extend it instead of adding a run.
   // Runs stop growing at kMaxRunBytes so that splitting one (an edit inside
   // it) copies a bounded amount of text; encode() joins them again.
@@ -93,70 +95,13 @@ void Document::Impl::place(Run* after, std::uint32_t agent, std::uint64_t seq, s
     r->text.assign(text);
     tree_.insert_after(after, r);
     index_[agent].emplace(seq, r);
+    if (regular()) index_new_run(r, right_is_child);
+    created = r;
   }
   next_seq_[agent] = std::max(next_seq_[agent], seq + len);
   apply_buffered_deletes(agent, seq, seq + len);
   wake(agent, seq, seq + len);
-}
-
-// The integration loop of reference-crdts' integrateYjsMod, run over whole
-// runs: inside a run every item after the first has its left origin inside the
-// scanned range, so only a run's first item can change the outcome.
-void Document::Impl::integrate(std::uint32_t agent, std::uint64_t seq, std::uint64_t len,
-                               ItemId left, ItemId right, std::string_view text) {
-  Run* left_run = nullptr;
-  if (!left.none()) {
-    auto [r, off] = lookup(left);
-    if (off + 1 < r->len) split_indexed(r, off + 1);
-    left_run = r;
-  }
-  Run* right_run = nullptr;
-  if (!right.none()) {
-    auto [r, off] = lookup(right);
-    right_run = off > 0 ? split_indexed(r, off) : r;
-  }
-  std::uint64_t left_pos = 0;  // positions are shifted by one: "before the start" is 0
-  if (!left.none()) {
-    // Looked up again: for a malformed op whose right origin precedes its left
-    // one, the right split may have cut the left run.
-    auto [r, off] = lookup(left);
-    left_run = r;
-    left_pos = tree_.raw_index(r) + off + 1;
-  }
-  const std::uint64_t total = tree_.total_len();
-  const std::uint64_t right_pos = right_run ? tree_.raw_index(right_run) + 1 : total + 1;
-  auto pos_of = [&](ItemId id) -> std::uint64_t {
-    auto [r, off] = lookup(id);
-    return tree_.raw_index(r) + off + 1;
-  };
-
-  Run* dest = left_run;  // insert after this run (nullptr: at the front)
-  Run* prev = left_run;
-  Run* o = left_run ? detail::RunTree::next(left_run) : tree_.front();
-  bool scanning = false;
-  while (true) {
-    if (!scanning) dest = prev;
-    if (o == nullptr || o == right_run) break;
-    const std::uint64_t oleft = o->origin_left.none() ? 0 : pos_of(o->origin_left);
-    if (oleft < left_pos) break;
-    if (oleft == left_pos) {
-      const std::uint64_t oright = o->origin_right.none() ? total + 1 : pos_of(o->origin_right);
-      if (oright < right_pos) {
-        scanning = true;
-      } else if (oright == right_pos) {
-        // A true tie: the same gap. Order by agent name (then seq), the same on
-        // every replica.
-        const int c = agents_[agent].compare(agents_[o->agent]);
-        if (c < 0 || (c == 0 && seq < o->seq)) break;
-        scanning = false;
-      } else {
-        scanning = false;
-      }
-    }
-    prev = o;
-    o = detail::RunTree::next(o);
-  }
-  place(dest, agent, seq, len, left, right, text);
+  return created;
 }
 
 // ---------------------------------------------------------------------------
@@ -339,8 +284,11 @@ std::size_t Document::pending_count() const {
   return impl_->live_pending_ + impl_->pending_del_ranges_;
 }
 
+std::uint64_t Document::work() const { return impl_->work_ + impl_->tree_.steps(); }
+
 namespace {
-Json insert_op(std::string_view agent, std::uint64_t seq, Json left, Json right, std::string_view utf8) {
+Json insert_op(std::string_view agent, std::uint64_t seq, Json left, Json right,
+               std::string_view utf8) {
   Json op = Json::object();
   op["op"] = "ins";
   op["id"] = id_json(agent, seq);
@@ -358,7 +306,8 @@ Result<Json> Document::initial_ops(std::string_view agent, std::string_view utf8
   const auto count = detail::utf8_count(utf8);
   if (!count) return make_error(ErrorCode::kInvalidUtf8, "text insert: invalid UTF-8");
   if (*count == 0) return Json::array();
-  if (*count > kMaxSeq) return make_error(ErrorCode::kTooLong, "text insert: agent has used up its ids");
+  if (*count > kMaxSeq)
+    return make_error(ErrorCode::kTooLong, "text insert: agent has used up its ids");
   return insert_op(agent, 0, nullptr, nullptr, utf8);
 }
 
@@ -398,10 +347,14 @@ Result<Json> Document::insert(std::string_view agent, std::size_t pos, std::stri
     }
     if (after) left = after->last_id();
   }
-  d.place(after, a, seq, *count, left, right, utf8);
+  // A local insert goes between neighbours: never a dangerous op; its right
+  // origin is L's first child when L has children.
+  const bool right_is_child = !right.none() && d.lookup(right).first->origin_left == left;
+  d.place(after, a, seq, *count, left, right, utf8, right_is_child);
   d.drain();
 
-  return insert_op(agent, seq, left.none() ? Json(nullptr) : id_json(d.agents_[left.agent], left.seq),
+  return insert_op(agent, seq,
+                   left.none() ? Json(nullptr) : id_json(d.agents_[left.agent], left.seq),
                    right.none() ? Json(nullptr) : id_json(d.agents_[right.agent], right.seq), utf8);
 }
 

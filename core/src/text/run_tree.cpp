@@ -7,6 +7,7 @@ namespace tandem::text::detail {
 Run* RunTree::make_run() { return &pool_.emplace_back(); }
 
 void RunTree::rotate(Run* x) {
+  ++steps_;
   Run* p = x->parent;
   Run* g = p->parent;
   if (p->left == x) {
@@ -143,6 +144,7 @@ Run* RunTree::split(Run* r, std::uint64_t k) {
   tail->origin_left = ItemId{r->agent, r->seq + k - 1};
   tail->origin_right = r->origin_right;
   tail->deleted = r->deleted;
+  tail->key = DepthKey{r->key.depth + k, 0};
   begin_update(r);
   if (!r->deleted) {
     const std::size_t cut =
@@ -154,6 +156,82 @@ Run* RunTree::split(Run* r, std::uint64_t k) {
   end_update(r);
   insert_after(r, tail);
   return tail;
+}
+
+Run* RunTree::first_after(Run* r, DepthKey max) {
+  Run* x = root_;
+  if (r) {
+    splay(r);
+    x = r->right;
+  }
+  if (!x || max < x->sub_min) return nullptr;
+  // The leftmost node of x's subtree with key <= max (one exists).
+  for (;;) {
+    ++steps_;
+    if (x->left && !(max < x->left->sub_min)) {
+      x = x->left;
+    } else if (!(max < x->key)) {
+      break;
+    } else {
+      x = x->right;
+    }
+  }
+  splay(x);
+  return x;
+}
+
+Run* RunTree::last_before(Run* r, DepthKey max) {
+  Run* x = root_;
+  if (r) {
+    splay(r);
+    x = r->left;
+  }
+  if (!x || max < x->sub_min) return nullptr;
+  for (;;) {
+    ++steps_;
+    if (x->right && !(max < x->right->sub_min)) {
+      x = x->right;
+    } else if (!(max < x->key)) {
+      break;
+    } else {
+      x = x->left;
+    }
+  }
+  splay(x);
+  return x;
+}
+
+void RunTree::set_key(Run* r, DepthKey key) {
+  splay(r);
+  r->key = key;
+  pull(r);
+}
+
+void RunTree::refresh() {
+  // Post-order without recursion: a splay tree may be as deep as it is long.
+  Run* x = root_;
+  Run* from = nullptr;  // where the walk came from (x's parent when descending)
+  while (x) {
+    if (from == x->parent) {
+      if (x->left) {
+        from = x;
+        x = x->left;
+        continue;
+      }
+      if (x->right) {
+        from = x;
+        x = x->right;
+        continue;
+      }
+    } else if (from == x->left && x->right) {
+      from = x;
+      x = x->right;
+      continue;
+    }
+    pull(x);
+    from = x;
+    x = x->parent;
+  }
 }
 
 Run* RunTree::build_range(const std::vector<Run*>& runs, std::size_t lo, std::size_t hi,

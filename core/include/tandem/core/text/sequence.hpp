@@ -56,9 +56,12 @@
 //
 // COMPLEXITY: runs live in a splay tree ordered by document position with
 // subtree counts (visible code points, all items), plus a per-agent id index,
-// so local edits and remote integrations cost O(log runs) amortised (plus the
-// concurrent items a remote insert has to be ordered against). text() and
-// encode() are O(length).
+// so local edits cost O(log runs) amortised. A remote insert is placed by the
+// YjsMod loop while that stops within a few runs; past that (many agents at
+// one place) the Document builds an index of each item's children and finds
+// the same place by search: O(log n) amortised comparisons per insert, also
+// when thousands of agents insert at one position (docs/text-integration.md).
+// text() and encode() are O(length).
 //
 // THREAD-SAFETY: a Document is not thread-safe. Const members (text, size,
 // encode) do not modify anything and may run concurrently with each other, but
@@ -66,6 +69,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -121,8 +125,14 @@ class Document {
   // Number of ops buffered because their dependencies have not arrived.
   std::size_t pending_count() const;
 
+  // Elementary steps done since this Document was made (tree rotations and
+  // descents, comparisons, runs scanned): deterministic, so tests and
+  // benchmarks can assert how integration cost grows without a clock.
+  std::uint64_t work() const;
+
  private:
   struct Impl;
+  friend struct DocumentInternals;  // tests: tests/property/text_reference.cpp
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Tandem needs, only those missing.
 # Idempotent; uses sudo when not root; never prompts.
+#   deps.sh [--test] [extra packages...]
+# --test adds what only the test suites need (the main job does without).
 set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libsqlite3-dev nlohmann-json3-dev
           libcurl4-openssl-dev libboost-dev libboost-system-dev catch2 libcli11-dev
-          zlib1g-dev libssl-dev libbenchmark-dev
-          faketime   # the clock suite (tests/fault/clock_suite.cpp)
-          # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
-          # llvm-symbolizer for readable sanitizer stack traces.
-          clang libclang-rt-dev llvm)
+          zlib1g-dev libssl-dev libbenchmark-dev)
+if [ "${1:-}" = --test ]; then
+  shift
+  PACKAGES+=(faketime   # the clock suite (tests/fault/clock_suite.cpp)
+             # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
+             # llvm-symbolizer for readable sanitizer stack traces.
+             clang libclang-rt-dev llvm)
+fi
 missing=()
 for p in "${PACKAGES[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,7 +23,7 @@ usage() {
 }
 
 build() {
-  bash scripts/deps.sh
+  bash scripts/deps.sh --test
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz -j "$(nproc)" >/dev/null
 }

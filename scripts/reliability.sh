@@ -25,7 +25,7 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
-bash scripts/deps.sh python3
+bash scripts/deps.sh --test python3
 mkdir -p build
 LOG="build/reliability.log"  # every suite's output, kept for the failures
 : >"$LOG"

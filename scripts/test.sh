@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET="${1:-ci}"
-bash scripts/deps.sh
+bash scripts/deps.sh --test
 cmake --preset "$PRESET" >/dev/null
 cmake --build --preset "$PRESET" -j "$(nproc)"
 ctest --preset "$PRESET" -j "$(nproc)" --timeout 900

@@ -80,6 +80,11 @@ struct Store::Impl {
 
   // Local write helper: stamps, applies, logs and outboxes in one transaction.
   Status write_local(Change c);
+  // Writes a local text edit (a `text` change whose value is the edit's ops)
+  // as one or more changes within the per-change cost limits
+  // (text/limits.hpp: a delete across many runs is split), in one
+  // transaction.
+  Status write_text_edit(Change c);
 
   Result<Record> load(std::string_view id) const;
 };

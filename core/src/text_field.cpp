@@ -4,6 +4,7 @@
 // decodes its state; it never replays history. Edits travel as `text`
 // changes whose value is the Document's operations.
 #include "store_impl.hpp"
+#include "tandem/core/text/limits.hpp"
 #include "tandem/core/text/sequence.hpp"
 #include "text/utf8.hpp"
 
@@ -129,9 +130,22 @@ Status local_text_change(Store::Impl& m, std::string_view id, std::string_view f
   c.op = Op::kText;
   c.field = std::string(field);
   c.value = std::move(*ops);
-  return m.write_local(std::move(c));
+  return m.write_text_edit(std::move(c));
 }
 }  // namespace
+
+Status Store::Impl::write_text_edit(Change c) {
+  std::vector<Json> parts = text::split_ops(c.value);
+  if (parts.size() <= 1) return write_local(std::move(c));
+  return in_transaction([&]() -> Status {
+    for (Json& part : parts) {
+      Change one = c;
+      one.value = std::move(part);
+      TANDEM_TRY(write_local(std::move(one)));
+    }
+    return {};
+  });
+}
 
 Status Store::text_insert(std::string_view id, std::string_view field, std::size_t pos, std::string_view text) {
   if (!is_valid_utf8(text)) return make_error(ErrorCode::kInvalidUtf8, "inserted text is not valid UTF-8");

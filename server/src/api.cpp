@@ -68,6 +68,7 @@ http::status http_status_for(ErrorCode code) noexcept {
       return http::status::forbidden;
     case ErrorCode::kPayloadTooLarge:
     case ErrorCode::kTooManyChanges:
+    case ErrorCode::kTextTooLarge:
       return http::status::payload_too_large;
     case ErrorCode::kTimeout:
       return http::status::request_timeout;

@@ -51,6 +51,7 @@ enum class ErrorCode : std::int32_t {
   kInternal = 29,         // "internal"
   kExpired = 30,          // "expired": enrollment code or token expired
   kAlreadyExists = 31,    // "already_exists"
+  kTextTooLarge = 32,     // "text_too_large": text ops over a change's cost limits
 };
 
 // Stable text form of a code ("not_found", ...).

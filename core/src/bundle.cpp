@@ -1,5 +1,7 @@
 #include "tandem/core/bundle.hpp"
 
+#include "tandem/core/json.hpp"
+
 namespace tandem {
 
 Json ImportReport::to_json() const {
@@ -23,6 +25,8 @@ Result<Json> export_bundle(const Store& store, std::int64_t since) {
   return Json{{"format", "tandem-bundle"}, {"version", 1},     {"site", store.site_id()},
               {"since", since},            {"cursor", cursor}, {"changes", std::move(list)}};
 }
+
+Result<Json> parse_bundle(std::string_view text) { return parse_json_text(text, kMaxJsonDepth); }
 
 Result<ImportReport> import_bundle(Store& store, const Json& bundle) {
   if (!bundle.is_object() || bundle.value("format", "") != "tandem-bundle") {

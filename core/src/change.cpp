@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "tandem/core/excerpt.hpp"
+
 namespace tandem {
 namespace {
 constexpr std::array<std::string_view, 7> kOps = {"create", "set",   "add", "remove",
@@ -23,7 +25,7 @@ Result<Op> op_from_name(std::string_view name) {
   for (std::size_t i = 0; i < kOps.size(); ++i) {
     if (kOps[i] == name) return static_cast<Op>(i);
   }
-  return make_error(ErrorCode::kInvalidValue, "unknown op '" + std::string(name) + "'");
+  return make_error(ErrorCode::kInvalidValue, "unknown op " + excerpt(name));
 }
 
 Json Change::to_json() const {
@@ -44,7 +46,7 @@ Result<Change> Change::from_json(const Json& j) {
   for (const auto& [key, _] : j.items()) {
     if (key != "hlc" && key != "record" && key != "kind" && key != "school" && key != "op" &&
         key != "field" && key != "value" && key != "seen") {
-      return make_error(ErrorCode::kUnknownField, "unknown member '" + key + "' in change");
+      return make_error(ErrorCode::kUnknownField, "unknown member " + excerpt(key) + " in change");
     }
   }
   Change c;

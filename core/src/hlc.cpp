@@ -71,9 +71,10 @@ Hlc HybridClock::tick() {
 }
 
 Status HybridClock::check(const Hlc& remote) const {
-  if (remote.ms > wall_.now_ms() + max_ahead_ms_) {
+  const std::int64_t local = std::max(wall_.now_ms(), last_ms_);
+  if (remote.ms > local + max_ahead_ms_) {
     return make_error(ErrorCode::kClockSkew,
-                      "change stamped " + std::to_string((remote.ms - wall_.now_ms()) / 1000) +
+                      "change stamped " + std::to_string((remote.ms - local) / 1000) +
                           " s ahead of this device's clock");
   }
   return {};

@@ -134,6 +134,8 @@ Status Store::Impl::purge_record(const Change& c) {
       "DELETE FROM field_writes WHERE record=?1",
       "DELETE FROM set_elements WHERE record=?1",
       "DELETE FROM texts WHERE record=?1",
+      // A refused change of the record keeps its content: gone too.
+      "DELETE FROM sync_rejected WHERE record=?1",
   };
   const std::string stamp = c.hlc.str();
   for (const char* sql : kDeletes) {

@@ -61,6 +61,16 @@ INSERT INTO outbox_v3(seq) SELECT c.seq FROM outbox o JOIN changes c ON c.hlc = 
 DROP TABLE outbox;
 ALTER TABLE outbox_v3 RENAME TO outbox;
 )sql"},
+      {4, R"sql(
+-- Changes the server refused for good, with the change's JSON so that the
+-- user can see (and re-create) them. Until version 4 the sync engine made
+-- this table on first use; the Store owns it now, so that a purge removes
+-- the record's refused changes with everything else.
+CREATE TABLE IF NOT EXISTS sync_rejected(
+  hlc TEXT PRIMARY KEY, record TEXT NOT NULL, kind TEXT NOT NULL, op TEXT NOT NULL,
+  field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
+  mutation_id INTEGER NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <span>
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/core/text/limits.hpp"
 
 namespace tandem {
@@ -218,7 +219,9 @@ bool is_valid_date(std::string_view text) {
 
 Result<std::int64_t> parse_datetime_ms(std::string_view s) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
-  auto bad = [&] { return make_error(ErrorCode::kInvalidDate, "'" + std::string(s.substr(0, 40)) + "' is not a valid ISO 8601 date-time"); };
+  auto bad = [&] {
+    return make_error(ErrorCode::kInvalidDate, excerpt(s) + " is not a valid ISO 8601 date-time");
+  };
   if (!parse_date_parts(s, y, mo, d) || s.size() < 16 || (s[10] != 'T' && s[10] != ' ')) return bad();
   if (!digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || h > 23 || mi > 59) return bad();
   std::size_t p = 16;
@@ -309,16 +312,18 @@ Result<Json> validate_element(const FieldSpec& field, const Json& element) {
   if (!element.is_string()) return type_error(field, "string elements");
   const auto& s = element.get_ref<const std::string&>();
   if (field.type == T::kRefSet) {
-    if (!is_valid_id(s)) return make_error(ErrorCode::kInvalidValue, "'" + s.substr(0, 64) + "' is not a record id");
+    if (!is_valid_id(s))
+      return make_error(ErrorCode::kInvalidValue, excerpt(s) + " is not a record id");
     return element;
   }
   if (!field.values.empty() && !field.open_vocabulary &&
       std::find(field.values.begin(), field.values.end(), s) == field.values.end()) {
-    return make_error(ErrorCode::kInvalidValue, "'" + s.substr(0, 64) + "' is not allowed in '" + field.name + "'");
+    return make_error(ErrorCode::kInvalidValue,
+                      excerpt(s) + " is not allowed in '" + field.name + "'");
   }
   if (field.open_vocabulary && !is_slug(s)) {
     return make_error(ErrorCode::kInvalidValue,
-                      "'" + s.substr(0, 64) + "' must be lowercase letters, digits and '_' (e.g. reading)");
+                      excerpt(s) + " must be lowercase letters, digits and '_' (e.g. reading)");
   }
   return element;
 }
@@ -386,6 +391,10 @@ Result<Json> validate_value(const FieldSpec& field, const Json& v) {
 
 namespace {
 
+Error unknown_field(const std::string& name, const std::string& kind) {
+  return make_error(ErrorCode::kUnknownField, "unknown field " + excerpt(name) + " of " + kind);
+}
+
 // Text ops are checked whole before anything is merged: well formed, and
 // within the per-change cost limits.
 Status check_text_ops(std::span<const Json* const> values, text::TextCost* text_cost) {
@@ -401,7 +410,7 @@ Status check_text_ops(std::span<const Json* const> values, text::TextCost* text_
 Status validate_change(const Change& c, text::TextCost* text_cost) {
   if (text_cost) *text_cost = text::TextCost{};
   const KindSpec* kind = find_kind(c.kind);
-  if (!kind) return make_error(ErrorCode::kUnknownKind, "unknown kind '" + c.kind.substr(0, 64) + "'");
+  if (!kind) return make_error(ErrorCode::kUnknownKind, "unknown kind " + excerpt(c.kind));
   if (!is_valid_id(c.record)) return make_error(ErrorCode::kInvalidArgument, "malformed record id");
   if (!c.school.empty() && !is_valid_id(c.school)) return make_error(ErrorCode::kInvalidArgument, "malformed school id");
   switch (c.op) {
@@ -410,7 +419,7 @@ Status validate_change(const Change& c, text::TextCost* text_cost) {
       std::vector<const Json*> texts;
       for (const auto& [name, v] : c.value.items()) {
         const FieldSpec* fs = kind->field(name);
-        if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + name.substr(0, 64) + "' of " + c.kind);
+        if (!fs) return unknown_field(name, c.kind);
         if (fs->type == T::kText) {
           // Text fields travel as sequence-CRDT operations, never as plain text.
           if (!v.is_object() && !v.is_array()) return type_error(*fs, "text operations");
@@ -425,7 +434,7 @@ Status validate_change(const Change& c, text::TextCost* text_cost) {
     }
     case Op::kSet: {
       const FieldSpec* fs = kind->field(c.field);
-      if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + c.field.substr(0, 64) + "' of " + c.kind);
+      if (!fs) return unknown_field(c.field, c.kind);
       if (fs->is_set()) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is a set: use add/remove");
       if (fs->type == T::kText) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is text: use text ops");
       TANDEM_TRY(validate_value(*fs, c.value));
@@ -434,14 +443,14 @@ Status validate_change(const Change& c, text::TextCost* text_cost) {
     case Op::kAdd:
     case Op::kRemove: {
       const FieldSpec* fs = kind->field(c.field);
-      if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + c.field.substr(0, 64) + "' of " + c.kind);
+      if (!fs) return unknown_field(c.field, c.kind);
       if (!fs->is_set()) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is not a set");
       TANDEM_TRY(validate_element(*fs, c.value));
       return {};
     }
     case Op::kText: {
       const FieldSpec* fs = kind->field(c.field);
-      if (!fs) return make_error(ErrorCode::kUnknownField, "unknown field '" + c.field.substr(0, 64) + "' of " + c.kind);
+      if (!fs) return unknown_field(c.field, c.kind);
       if (fs->type != T::kText) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is not a text field");
       if (!c.value.is_object() && !c.value.is_array()) return make_error(ErrorCode::kWrongType, "text ops must be JSON");
       const Json* ops = &c.value;

@@ -62,20 +62,33 @@ void Store::Impl::rollback() {
   }
 }
 
-Status Store::Impl::in_transaction(const std::function<Status()>& fn) {
-  TANDEM_TRY(begin());
-  Status s = fn();
-  if (!s.ok()) {
-    rollback();
-    return s;
-  }
-  Status c = commit();
-  if (!c.ok()) {
-    // A failed COMMIT (disk full, I/O) leaves the transaction open: undo it.
-    if (tx_depth == 0 && !sqlite3_get_autocommit(db)) (void)exec(db, "ROLLBACK");
-    return c;
-  }
-  return {};
+Status Store::Impl::in_transaction(const std::function<Status()>& fn, Durability durability) {
+  auto run = [&]() -> Status {
+    TANDEM_TRY(begin());
+    Status s = fn();
+    if (!s.ok()) {
+      rollback();
+      return s;
+    }
+    Status c = commit();
+    if (!c.ok()) {
+      // A failed COMMIT (disk full, I/O) leaves the transaction open: undo it.
+      if (tx_depth == 0 && !sqlite3_get_autocommit(db)) (void)exec(db, "ROLLBACK");
+      return c;
+    }
+    return {};
+  };
+  // The outermost transaction decides. In WAL mode synchronous=NORMAL keeps
+  // the commit atomic and skips its fsync; the next durable commit (or a
+  // checkpoint) makes it durable with everything before it.
+  if (durability == Durability::kDurable || tx_depth > 0) return run();
+  TANDEM_TRY(run_control("PRAGMA synchronous=NORMAL", {}));
+  deferred = true;
+  Status out = run();
+  deferred = false;
+  Status back = run_control("PRAGMA synchronous=FULL", {});
+  if (out.ok() && !back.ok()) return back;
+  return out;
 }
 
 std::string Store::Impl::random_hex(std::size_t n) {
@@ -83,7 +96,7 @@ std::string Store::Impl::random_hex(std::size_t n) {
   std::string s(n, '0');
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (i % 16 == 0) bits = rng();
+    if (i % 16 == 0) bits = random.next();
     s[i] = kHex[bits & 0xf];
     bits >>= 4;
   }
@@ -160,7 +173,8 @@ Status migrate(sqlite3* db, int& version) {
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   auto impl = std::make_unique<Impl>();
   const int rc = sqlite3_open_v2(options.path.c_str(), &impl->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 options.vfs.empty() ? nullptr : options.vfs.c_str());
   if (rc != SQLITE_OK) {
     Error e = sqlite_error(impl->db, rc, "cannot open '" + options.path + "'");
     return e;
@@ -191,9 +205,6 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   TANDEM_TRY(migrate(impl->db, impl->schema_version));
   impl->stmts = std::make_unique<detail::StatementCache>(impl->db);
   impl->wall = options.clock ? options.clock : &impl->system_clock;
-  std::random_device rd;
-  impl->rng.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
-                 static_cast<std::uint64_t>(impl->wall->now_ms()));
 
   std::unique_ptr<Store> store(new Store(std::move(impl)));
   Impl& m = *store->impl_;
@@ -238,7 +249,9 @@ Status Store::set_default_school(std::string_view school_id) {
   return {};
 }
 
-Status Store::transaction(const std::function<Status()>& fn) { return impl_->in_transaction(fn); }
+Status Store::transaction(const std::function<Status()>& fn, Durability durability) {
+  return impl_->in_transaction(fn, durability);
+}
 
 Result<std::optional<std::string>> Store::meta(std::string_view key) const {
   auto st = impl_->stmt("SELECT value FROM meta WHERE key=?");

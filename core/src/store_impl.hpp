@@ -5,10 +5,10 @@
 #include <sqlite3.h>
 
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "secure_random.hpp"
 #include "sqlite_util.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
@@ -39,8 +39,8 @@ struct Store::Impl {
   int schema_version = 0;
   int tx_depth = 0;
   bool clock_dirty = false;  // clock advanced in the open transaction
-  std::mt19937_64 rng;
-  std::uint64_t id_sequence = 0;  // low bits of new record ids (store_write.cpp)
+  bool deferred = false;     // the open transaction is Durability::kDeferred
+  detail::SecureRandom random;  // site ids, record ids
 
   ~Impl();
 
@@ -48,7 +48,7 @@ struct Store::Impl {
   Status begin();
   Status commit();
   void rollback();
-  Status in_transaction(const std::function<Status()>& fn);
+  Status in_transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
   // Runs a transaction-control statement: the cached one if given, else `sql`.
   Status run_control(const char* cached_sql, const std::string& sql);
 

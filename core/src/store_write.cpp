@@ -8,6 +8,11 @@
 namespace tandem {
 namespace {
 
+// Stamps skipped for one save before giving up (each costs one lookup in the
+// log's unique index; a run of reused stamps is as long as one withdrawn
+// burst of saves within a millisecond).
+constexpr std::uint32_t kMaxStampRetries = 1u << 24;
+
 Error not_found(std::string_view id) {
   return make_error(ErrorCode::kNotFound, "no record '" + std::string(id.substr(0, 64)) + "'");
 }
@@ -23,13 +28,27 @@ Status check_live(std::string_view id, const std::optional<RecordRow>& row) {
 
 Status Store::Impl::write_local(Change c) {
   auto apply_local = [&]() -> Status {
-    c.hlc = hybrid->tick();
-    auto r = apply_change(c, true);
-    if (!r) return std::move(r).error();
-    if (*r != ApplyOutcome::kApplied) return make_error(ErrorCode::kInternal, "local change not applied");
-    clock_dirty = true;
-    return {};
+    // A stamp is normally new: the clock never goes backwards. One that the
+    // log already holds (a stamp withdrawn and issued again, see
+    // restamp_outbox_after, or a file whose clock row was lost) is skipped,
+    // never a reason to refuse a save: the next tick is greater. apply_change
+    // notices the duplicate before it writes anything.
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      c.hlc = hybrid->tick();
+      clock_dirty = true;
+      auto r = apply_change(c, true);
+      if (!r) return std::move(r).error();
+      if (*r == ApplyOutcome::kApplied) return {};
+      if (*r != ApplyOutcome::kDuplicate || attempt >= kMaxStampRetries) {
+        return make_error(ErrorCode::kInternal, "local change not applied");
+      }
+    }
   };
+  // A user's work is durable when the call returns: never inside a
+  // transaction whose commit may be undone by a power loss.
+  if (deferred) {
+    return make_error(ErrorCode::kInvalidArgument, "local writes cannot join a deferred transaction");
+  }
   // Inside a caller's transaction (bulk recording): the change was validated
   // before this point and apply_change refuses before its first write, so no
   // savepoint per write is needed; an I/O error fails the whole transaction.
@@ -104,16 +123,15 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
     if (*row) return make_error(ErrorCode::kAlreadyExists, "record '" + std::string(given_id) + "' exists");
     id = std::string(given_id);
   } else {
-    // Time-ordered ids: 10 hex of the clock's ms, then 6 hex of a sequence
-    // that starts at a random point per opened store. New records append to
-    // the B-trees instead of splitting pages all over (bulk recording writes
-    // about the data's size), and two tablets creating in the same ms differ
-    // in the sequence part like they would with random bits.
-    if (m.id_sequence == 0) m.id_sequence = m.rng() | 1;
-    char stamp[24];
-    std::snprintf(stamp, sizeof stamp, "%010llx%06llx",
+    // Time-ordered ids: 10 hex of the clock's ms, then 64 unpredictable
+    // bits (16 hex). New records append to the B-trees instead of splitting
+    // pages all over (bulk recording writes about the data's size), and no
+    // device can guess another's ids: it can neither probe whether a record
+    // exists in another school nor take an id before its owner creates it.
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "%010llx%016llx",
                   static_cast<unsigned long long>(m.hybrid->last().ms) & 0xffffffffffULL,
-                  static_cast<unsigned long long>(m.id_sequence++) & 0xffffffULL);
+                  static_cast<unsigned long long>(m.random.next()));
     id = std::string(kind_name) + "_" + stamp;
   }
 

@@ -47,11 +47,14 @@ int run_import(CliContext& ctx, const ChangesOptions& o) {
   std::ifstream f(o.in, std::ios::binary);
   if (!f) return ctx.fail(make_error(ErrorCode::kNotFound, "cannot read '" + o.in + "'"));
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  Json bundle = Json::parse(text, nullptr, false);
-  if (bundle.is_discarded()) return ctx.fail(make_error(ErrorCode::kInvalidJson, "'" + o.in + "' is not valid JSON"));
+  auto bundle = parse_bundle(text);
+  if (!bundle) {
+    return ctx.fail(make_error(ErrorCode::kInvalidJson,
+                               "'" + o.in + "' is not valid JSON: " + bundle.error().message));
+  }
   auto store = ctx.store();
   if (!store) return ctx.fail(store.error());
-  auto report = import_bundle(**store, bundle);
+  auto report = import_bundle(**store, *bundle);
   if (!report) return ctx.fail(report.error());
   // A tablet set up from a bundle adopts the school it received, when that is unambiguous.
   if ((*store)->default_school().empty()) {

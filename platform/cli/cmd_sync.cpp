@@ -7,8 +7,15 @@
 //   tandem --db FILE sync [--batch N] [--page N] [--max-requests N] ...
 //       Pushes the outbox and pulls the school's changes until both are done.
 //       Progress goes to stderr, the summary to stdout (JSON with --json).
+//       Bounded: each request by --connect-timeout-ms and --timeout-ms, the
+//       whole sync (retries and waits included) by --overall-timeout-ms, and
+//       every answer by the response cap (protocol.hpp); a sync stopped by a
+//       bound keeps what it did and the next one goes on.
 //   tandem --db FILE sync --rejected
-//       Lists the changes the server refused (kept locally; never resent).
+//       Lists the changes the server refused for good (kept locally; never
+//       resent). Changes refused for the device's clock are not among them:
+//       they are re-stamped with the corrected time and sent again.
+//       A wrong device clock is reported in the summary (how far, which way).
 //
 // Both open the Store through open_synced_store() so the clock correction
 // learned from the server applies to this process's stamps too.
@@ -41,6 +48,10 @@ struct SyncCliOptions {
   int attempts = 8;
   std::int64_t timeout_ms = 60'000;
   std::int64_t connect_timeout_ms = 10'000;
+  // Long enough for a first sync of a big school on a slow line (it resumes
+  // where it stopped anyway), short enough that a stalled server cannot keep
+  // a scheduled `tandem sync` running for hours.
+  std::int64_t overall_timeout_ms = 300'000;
   std::int64_t backoff_ms = 250;
   bool quiet = false;
   bool rejected = false;
@@ -75,6 +86,62 @@ std::string seconds(std::int64_t ms) {
   return buf;
 }
 
+// "10 år 3 dage", "2 timer 5 minutter", "40 sekunder" (Danish) or English.
+std::string span(std::int64_t ms, bool danish) {
+  std::int64_t left = (ms < 0 ? -ms : ms) / 1000;
+  struct Unit {
+    std::int64_t seconds;
+    const char* da_one;
+    const char* da_many;
+    const char* en_one;
+    const char* en_many;
+  };
+  static constexpr Unit kUnits[] = {{365LL * 86400, "år", "år", "year", "years"},
+                                    {86400, "dag", "dage", "day", "days"},
+                                    {3600, "time", "timer", "hour", "hours"},
+                                    {60, "minut", "minutter", "minute", "minutes"},
+                                    {1, "sekund", "sekunder", "second", "seconds"}};
+  std::string out;
+  int parts = 0;
+  for (const auto& u : kUnits) {
+    const std::int64_t n = left / u.seconds;
+    if (n == 0 || parts == 2) continue;
+    left -= n * u.seconds;
+    if (!out.empty()) out += ' ';
+    out += std::to_string(n) + ' ' +
+           (danish ? (n == 1 ? u.da_one : u.da_many) : (n == 1 ? u.en_one : u.en_many));
+    ++parts;
+  }
+  return out.empty() ? (danish ? "under et sekund" : "less than a second") : out;
+}
+
+// What the user should know about the device's clock, or "" when it is fine.
+// offset = server - device: positive when the device is behind.
+std::string clock_advice(const sync::SyncSummary& s, bool danish) {
+  if (!s.clock_wrong) return {};
+  const bool behind = s.clock_offset_ms > 0;
+  std::string out;
+  if (danish) {
+    out = std::string("Enhedens ur går ") + span(s.clock_offset_ms, true) +
+          (behind ? " bagud" : " foran") +
+          " i forhold til serverens. Ret uret i enhedens indstillinger.";
+    if (s.clock_correction_ms != 0) {
+      out += " Indtil da får nye ændringer serverens tid.";
+    } else if (s.clock_offset_pending_ms) {
+      out += " Afvigelsen bruges, når næste svar fra serveren bekræfter den.";
+    }
+  } else {
+    out = std::string("this device's clock is ") + span(s.clock_offset_ms, false) +
+          (behind ? " behind" : " ahead of") + " the server's; fix it in the device's settings.";
+    if (s.clock_correction_ms != 0) {
+      out += " Until then new changes are stamped with the server's time.";
+    } else if (s.clock_offset_pending_ms) {
+      out += " The difference is applied once the server's next answer confirms it.";
+    }
+  }
+  return out;
+}
+
 void print_progress(const sync::SyncProgress& p) {
   using Phase = sync::SyncProgress::Phase;
   if (p.phase == Phase::kRetrying) {
@@ -99,14 +166,19 @@ std::string human_summary(const sync::SyncSummary& s, const std::string& url) {
   if (s.clock_correction_ms != 0)
     out << " (lokale tidsstempler korrigeres " << seconds(s.clock_correction_ms) << ")";
   out << "\n";
+  if (s.clock_refused > 0 || s.restamped > 0) {
+    out << "  afvist for uret og sendt igen med rettet tid: " << s.clock_refused
+        << " (nye tidsstempler " << s.restamped << ")\n";
+  }
+  if (const std::string advice = clock_advice(s, true); !advice.empty())
+    out << "  " << advice << "\n";
   return out.str();
 }
 
 void warn_about(const sync::SyncSummary& s, bool quiet) {
   if (quiet) return;
-  if (s.clock_corrected_now && s.clock_correction_ms != 0) {
-    std::cerr << "sync: this device's clock is off by " << seconds(-s.clock_correction_ms)
-              << " compared with the server; local stamps are corrected from now on\n";
+  if (const std::string advice = clock_advice(s, false); !advice.empty()) {
+    std::cerr << "sync: " << advice << "\n";
   }
   for (const auto& r : s.newly_rejected) {
     std::cerr << "sync: rejected by the server: " << r.op << " " << r.record
@@ -124,6 +196,7 @@ Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& tran
   eo.max_requests = o.max_requests;
   eo.retry.max_attempts = std::max(1, o.attempts);
   eo.retry.initial_backoff = std::chrono::milliseconds(std::max<std::int64_t>(1, o.backoff_ms));
+  eo.overall_timeout = std::chrono::milliseconds(o.overall_timeout_ms);
   std::mt19937_64 rng{std::random_device{}()};
   sync::SyncEngine engine(
       *s.store, transport, *s.clock,
@@ -222,6 +295,10 @@ void add_network_options(CLI::App* cmd, SyncCliOptions& o) {
   cmd->add_option("--timeout-ms", o.timeout_ms, "Whole-request timeout")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--connect-timeout-ms", o.connect_timeout_ms, "Connect timeout")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--overall-timeout-ms", o.overall_timeout_ms,
+                  "Give up the whole sync, retries and waits included, after this long "
+                  "(default 300000; what was done is kept)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--backoff-ms", o.backoff_ms, "First retry delay (doubles, with jitter)")
       ->check(CLI::PositiveNumber);

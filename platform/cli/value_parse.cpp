@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tandem/core/json.hpp"
+
 namespace tandem::cli {
 namespace {
 
@@ -50,11 +52,12 @@ Result<Json> parse_scalar_text(const FieldSpec& field, std::string_view text) {
       return type_error(field, "true or false (ja/nej)");
     }
     case FieldType::kJson: {
-      Json v = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-      if (v.is_discarded()) {
-        return make_error(ErrorCode::kInvalidJson, "field '" + field.name + "' expects JSON text");
+      auto v = parse_json_text(text);
+      if (!v) {
+        return make_error(ErrorCode::kInvalidJson,
+                          "field '" + field.name + "' expects JSON text: " + v.error().message);
       }
-      return v;
+      return std::move(*v);
     }
     default:
       return Json(std::string(text));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/server/limits.hpp"
 
@@ -9,7 +10,7 @@ namespace tandem::server {
 namespace {
 
 Error not_found(const std::string& id) {
-  return make_error(ErrorCode::kNotFound, "no record '" + id.substr(0, 64) + "'");
+  return make_error(ErrorCode::kNotFound, "no record " + excerpt(id));
 }
 
 // A record that exists must be in the device's school. Unknown ids pass: a
@@ -52,7 +53,21 @@ Status check_write_access(const DeviceRecord& device, const Change& change, Push
   if (change.kind == "school" && change.record != change.school) {
     return make_error(ErrorCode::kInvalidArgument, "a school record's id must be its school");
   }
-  TANDEM_TRY(check_in_school(device, change.record, txn));
+  {
+    // The record must be the device's school's. A change to a record the
+    // server does not have is refused too, unless it creates it (an earlier
+    // change of the same push may have: the transaction sees it): a record
+    // never reaches another device without its create. A purge carries no
+    // content and may erase what never arrived. Both refusals read alike
+    // (same code, same words): no answer tells whether a record exists in
+    // another school.
+    auto school = txn.record_school(change.record);
+    if (!school) return std::move(school).error();
+    if (*school ? **school != device.school
+                : (change.op != Op::kCreate && change.op != Op::kPurge)) {
+      return not_found(change.record);
+    }
+  }
   // References to records of other schools are refused like unknown records.
   const KindSpec* kind = find_kind(change.kind);
   if (!kind) return {};  // validate_change reports the unknown kind
@@ -75,7 +90,8 @@ Result<sync::EncodedPullPage> changes_visible_to(ServerStorage& storage,
   // changes it pushed itself (it has them; they still advance its cursor).
   // Role- and consent-based filtering goes here (rows filtered out still
   // advance the cursor, so pagination is unaffected).
-  auto rows = storage.read_changes(device.school, request.cursor, limit, device.id);
+  auto rows =
+      storage.read_changes(device.school, request.cursor, limit, kMaxPullPageBytes, device.id);
   if (!rows) return std::move(rows).error();
   sync::EncodedPullPage page;
   page.more = rows->more;

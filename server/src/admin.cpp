@@ -1,18 +1,28 @@
 #include "tandem/server/admin.hpp"
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/server/crypto.hpp"
 
 namespace tandem::server {
 namespace {
 
+// Everything printed passes through one of these two: names come from
+// devices and typed commands, and a control character in one must not
+// reach the administrator's terminal as it is.
+std::string shown(std::string_view text) { return escape_controls(text); }
+
+void print_json(AdminIo io, const Json& j) {
+  io.out << json_escape_controls(j.dump(-1, ' ', false, Json::error_handler_t::replace)) << "\n";
+}
+
 int fail(const Error& e, AdminIo io) {
   if (io.json) {
     sync::ErrorResponse r;
     r.error = e;
-    io.out << r.to_json().dump() << "\n";
+    print_json(io, r.to_json());
   } else {
-    io.err << "tandem-server: " << error_code_name(e.code) << ": " << e.message << "\n";
+    io.err << "tandem-server: " << error_code_name(e.code) << ": " << shown(e.message) << "\n";
   }
   return 1;
 }
@@ -35,9 +45,9 @@ int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo
   auto school = storage.create_school(name);
   if (!school) return fail(school.error(), io);
   if (io.json) {
-    io.out << Json{{"id", school->id}, {"name", school->name}}.dump() << "\n";
+    print_json(io, Json{{"id", school->id}, {"name", school->name}});
   } else {
-    io.out << school->id << "\n";
+    io.out << shown(school->id) << "\n";
   }
   return 0;
 }
@@ -49,9 +59,9 @@ int admin_person_add(ServerStorage& storage, const std::string& school, const st
   if (io.json) {
     Json j{{"id", person->id}, {"school", school}, {"name", person->name}, {"role", person->role}};
     if (!profession.empty()) j["profession"] = profession;
-    io.out << j.dump() << "\n";
+    print_json(io, j);
   } else {
-    io.out << person->id << "\n";
+    io.out << shown(person->id) << "\n";
   }
   return 0;
 }
@@ -68,14 +78,11 @@ int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& p
                                             now, expires);
   if (!school) return fail(school.error(), io);
   if (io.json) {
-    io.out << Json{{"code", *code},
-                   {"person", person},
-                   {"school", *school},
-                   {"expires_ms", expires}}
-                  .dump()
-           << "\n";
+    print_json(
+        io,
+        Json{{"code", *code}, {"person", person}, {"school", *school}, {"expires_ms", expires}});
   } else {
-    io.out << *code << "\n";
+    io.out << shown(*code) << "\n";
   }
   return 0;
 }
@@ -86,11 +93,12 @@ int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo
   if (io.json) {
     Json list = Json::array();
     for (const auto& d : *devices) list.push_back(device_json(d));
-    io.out << list.dump() << "\n";
+    print_json(io, list);
   } else {
+    // Tab-separated: a tab or newline in a name is escaped like the rest.
     for (const auto& d : *devices) {
-      io.out << d.id << "\t" << d.person << "\t" << (d.revoked_ms ? "revoked" : "active") << "\t"
-             << d.name << "\n";
+      io.out << shown(d.id) << "\t" << shown(d.person) << "\t"
+             << (d.revoked_ms ? "revoked" : "active") << "\t" << shown(d.name) << "\n";
     }
   }
   return 0;
@@ -101,9 +109,9 @@ int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string&
   Status s = storage.revoke_device(device, clock.now_ms());
   if (!s) return fail(s.error(), io);
   if (io.json) {
-    io.out << Json{{"id", device}, {"revoked", true}}.dump() << "\n";
+    print_json(io, Json{{"id", device}, {"revoked", true}});
   } else {
-    io.out << "revoked " << device << "\n";
+    io.out << "revoked " << shown(device) << "\n";
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <chrono>
 #include <exception>
 
 #include "tandem/server/limits.hpp"
@@ -24,6 +25,19 @@ constexpr RouteSpec kRoutes[] = {
     {"/v1/enroll", http::verb::post, Route::kEnroll},
     {"/v1/sync", http::verb::post, Route::kSync},
 };
+
+// Milliseconds on a clock that never jumps (the throttles' time).
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Failures the throttles count: a wrong or used code, a bad token. Not
+// malformed requests (they cost nothing to refuse and guess nothing).
+bool is_credential_failure(ErrorCode code) {
+  return code == ErrorCode::kUnauthorized || code == ErrorCode::kExpired;
+}
 
 std::string_view path_of(std::string_view target) {
   const auto q = target.find('?');
@@ -77,6 +91,8 @@ http::status http_status_for(ErrorCode code) noexcept {
       return http::status::conflict;
     case ErrorCode::kBusy:
       return http::status::service_unavailable;
+    case ErrorCode::kRateLimited:
+      return http::status::too_many_requests;
     case ErrorCode::kDiskFull:
       return http::status::insufficient_storage;
     case ErrorCode::kIo:
@@ -84,6 +100,8 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kNetwork:
     case ErrorCode::kServer:
     case ErrorCode::kInternal:
+    case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
+    case ErrorCode::kBadResponse:
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;
@@ -102,7 +120,12 @@ Response make_error_response(const sync::ErrorResponse& error, unsigned version,
 }
 
 Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload)
-    : service_(service), storage_(storage), metrics_(metrics), offload_(std::move(offload)) {}
+    : service_(service),
+      storage_(storage),
+      metrics_(metrics),
+      offload_(std::move(offload)),
+      enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
+      auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}) {}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;
@@ -125,7 +148,20 @@ Response Api::json_text(http::status status, std::string body, const Request& re
   return res;
 }
 
-void Api::handle(const Request& request, RequestLog& log, Post resume,
+std::optional<Response> Api::throttled(FailureThrottle& throttle, const ClientInfo& client,
+                                       const Request& request) {
+  const std::int64_t wait = throttle.wait_ms(client.throttle_key, steady_ms());
+  if (wait == 0) return std::nullopt;
+  const std::int64_t seconds = (wait + 999) / 1000;
+  Response res = error(
+      ErrorCode::kRateLimited,
+      "too many failed attempts from this address; retry in " + std::to_string(seconds) + " s",
+      request.version(), request.keep_alive());
+  res.set(http::field::retry_after, std::to_string(seconds));
+  return res;
+}
+
+void Api::handle(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
                  Respond respond) noexcept {
   try {
     const std::string_view path =
@@ -139,6 +175,10 @@ void Api::handle(const Request& request, RequestLog& log, Post resume,
                            request.keep_alive()));
     }
     log.route = match->path;
+    if (client.overflow && match->route != Route::kHealthz) {
+      return respond(
+          error(ErrorCode::kBusy, "too many connections; retry shortly", request.version(), false));
+    }
     if (request.method() != match->method) {
       Response res = error(ErrorCode::kInvalidArgument,
                            "method not allowed; use " + std::string(http::to_string(match->method)),
@@ -154,10 +194,12 @@ void Api::handle(const Request& request, RequestLog& log, Post resume,
         return respond(metrics(request));
       case Route::kEnroll:
         // Its own commit: waits for the disk, so not on this thread.
-        return offload_([this, &request, resume, respond]() mutable {
+        if (auto refused = throttled(enroll_failures_, client, request))
+          return respond(std::move(*refused));
+        return offload_([this, &request, &client, resume, respond]() mutable {
           Response res;
           try {
-            res = enroll(request);
+            res = enroll(request, client);
           } catch (...) {
             res = internal_error(request);
           }
@@ -166,7 +208,7 @@ void Api::handle(const Request& request, RequestLog& log, Post resume,
           });
         });
       case Route::kSync:
-        return sync(request, log, std::move(resume), std::move(respond));
+        return sync(request, client, log, std::move(resume), std::move(respond));
       case Route::kUnknown:
         break;
     }
@@ -210,7 +252,7 @@ Response Api::metrics(const Request& request) {
   return res;
 }
 
-Response Api::enroll(const Request& request) {
+Response Api::enroll(const Request& request, const ClientInfo& client) {
   auto body = sync::parse_json(request.body());
   if (!body)
     return error(body.error().code, body.error().message, request.version(), request.keep_alive());
@@ -219,19 +261,28 @@ Response Api::enroll(const Request& request) {
     return error(req.error().code, req.error().message, request.version(), request.keep_alive());
   auto out = service_.enroll(*req);
   if (!out.value) {
+    if (is_credential_failure(out.error.error.code))
+      enroll_failures_.failed(client.throttle_key, steady_ms());
     out.error.server_time_ms = service_.now_ms();
     return make_error_response(out.error, request.version(), request.keep_alive());
   }
   return json(http::status::ok, out.value->to_json(), request);
 }
 
-void Api::sync(const Request& request, RequestLog& log, Post resume, Respond respond) {
-  // Authentication first: nothing about the body is looked at for strangers.
+void Api::sync(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
+               Respond respond) {
+  // Authentication first: nothing about the body is looked at for strangers,
+  // and nothing at all for an address that failed too often.
+  if (auto refused = throttled(auth_failures_, client, request))
+    return respond(std::move(*refused));
   auto device = service_.authenticate(std::string_view(request[http::field::authorization].data(),
                                                        request[http::field::authorization].size()));
-  if (!device)
+  if (!device) {
+    if (is_credential_failure(device.error().code))
+      auth_failures_.failed(client.throttle_key, steady_ms());
     return respond(error(device.error().code, device.error().message, request.version(),
                          request.keep_alive()));
+  }
   log.device_id = device->id;
   auto body = sync::parse_json(request.body());
   if (!body)

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,9 +22,18 @@
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/sync_service.hpp"
+#include "tandem/server/throttle.hpp"
 #include "tandem/sync/protocol.hpp"
 
 namespace tandem::server {
+
+// Who sent a request, as far as the HTTP layer knows. Never logged.
+struct ClientInfo {
+  // Failures are counted under this key: the address bytes (IPv6: its /64).
+  std::string throttle_key;
+  // Over the connection limit: only /healthz is answered, the rest 503 busy.
+  bool overflow = false;
+};
 
 // What the access log and metrics may say about a request (never bodies).
 struct RequestLog {
@@ -52,7 +62,8 @@ class Api {
   // Answers `request` by calling `respond` exactly once: before returning,
   // or later through `resume`. `request` and `log` must stay valid until
   // then (the session keeps them).
-  void handle(const Request& request, RequestLog& log, Post resume, Respond respond) noexcept;
+  void handle(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
+              Respond respond) noexcept;
 
   // An error answer for failures found before routing (framing, limits).
   Response error(ErrorCode code, std::string message, unsigned version, bool keep_alive);
@@ -60,8 +71,13 @@ class Api {
  private:
   Response healthz(const Request& request);
   Response metrics(const Request& request);
-  Response enroll(const Request& request);
-  void sync(const Request& request, RequestLog& log, Post resume, Respond respond);
+  Response enroll(const Request& request, const ClientInfo& client);
+  void sync(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
+            Respond respond);
+  // 429 rate_limited with Retry-After when `client` has failed too often
+  // at `throttle`; nullopt when it may go ahead.
+  std::optional<Response> throttled(FailureThrottle& throttle, const ClientInfo& client,
+                                    const Request& request);
   // A response for anything that escaped a handler (never its text).
   Response internal_error(const Request& request) noexcept;
   Response json(http::status status, const Json& body, const Request& request);
@@ -72,6 +88,8 @@ class Api {
   ServerStorage& storage_;
   Metrics& metrics_;
   Post offload_;
+  FailureThrottle enroll_failures_;
+  FailureThrottle auth_failures_;
 };
 
 }  // namespace tandem::server

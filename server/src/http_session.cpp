@@ -1,5 +1,6 @@
 #include "http_session.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "access_log.hpp"
@@ -9,11 +10,32 @@ namespace tandem::server {
 namespace {
 // Bytes read while waiting for a request to start.
 constexpr std::size_t kReadChunk = 4096;
+
+// The key a client's failures are counted under: its address, an IPv6 one
+// cut to its /64 (one host holds a whole /64).
+std::string throttle_key(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return std::string(bytes.begin(), bytes.end());
+  }
+  const auto bytes = address.to_v6().to_bytes();
+  return std::string(bytes.begin(), bytes.begin() + 8);
+}
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket&& socket, SessionContext& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {
+    : stream_(std::move(socket)),
+      write_timer_(stream_.get_executor()),
+      ctx_(ctx),
+      activity_(std::make_shared<ConnectionActivity>()) {
   ctx_.metrics.connection_opened();
+  client_.throttle_key = throttle_key(stream_.socket());
 }
 
 HttpSession::~HttpSession() {
@@ -21,17 +43,30 @@ HttpSession::~HttpSession() {
   ctx_.registry.remove(this);
 }
 
-void HttpSession::run() {
+void HttpSession::start() {
+  switch (ctx_.registry.admit(shared_from_this(), activity_)) {
+    case ConnectionRegistry::Admission::kServe:
+      break;
+    case ConnectionRegistry::Admission::kOverflow:
+      client_.overflow = true;
+      break;
+    case ConnectionRegistry::Admission::kRefuse:
+      // Far over the limit (or stopping): not even a 503 (that would need
+      // a read and a write per refused connection).
+      return net::dispatch(stream_.get_executor(),
+                           [self = shared_from_this()] { self->do_close(true); });
+  }
   net::dispatch(stream_.get_executor(),
                 beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
 }
 
-void HttpSession::reject_busy() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    self->log_.route = "other";
-    self->started_ = std::chrono::steady_clock::now();
-    self->do_write(
-        self->ctx_.api.error(ErrorCode::kBusy, "too many connections; retry shortly", 11, false));
+void HttpSession::reap() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->state_ == State::kIdle || self->state_ == State::kReading) {
+      self->do_close(self->state_ == State::kReading);
+    } else if (self->state_ != State::kClosed) {
+      self->ctx_.registry.reap_declined(self.get());
+    }
   });
 }
 
@@ -41,6 +76,20 @@ void HttpSession::on_server_stop() {
   });
 }
 
+void HttpSession::enter(State state) {
+  state_ = state;
+  if (state != State::kIdle && state != State::kReading) activity_->busy();
+}
+
+void HttpSession::expire_at(Clock::time_point expiry) {
+  stream_.expires_at(expiry);
+  activity_->waiting(expiry);
+}
+
+void HttpSession::expire_within(std::chrono::milliseconds phase, Clock::time_point now) {
+  expire_at(std::min(now + phase, deadline_));
+}
+
 // Waits for a request to start: a keep-alive connection may idle for the idle
 // timeout; a new one must start within the header timeout.
 void HttpSession::do_read() {
@@ -48,25 +97,31 @@ void HttpSession::do_read() {
   parser_->header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
   parser_->body_limit(kMaxBodyBytes);
   log_ = RequestLog{};
+  // What a large request made the buffer grow to is not kept while idle.
+  if (buffer_.capacity() > kMaxIdleBufferBytes) buffer_.shrink_to_fit();
   if (buffer_.size() > 0) return do_read_header();
   if (ctx_.registry.stopping()) return do_close();
-  state_ = State::kIdle;
-  stream_.expires_after(first_request_ ? ctx_.timeouts.header : ctx_.timeouts.idle);
+  enter(State::kIdle);
+  expire_at(Clock::now() + (client_.overflow ? kOverflowHeaderTimeout
+                            : first_request_ ? ctx_.timeouts.header
+                                             : ctx_.timeouts.idle));
   stream_.async_read_some(
       buffer_.prepare(kReadChunk),
       beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
 }
 
 void HttpSession::on_first_bytes(beast::error_code ec, std::size_t n) {
-  if (ec) return do_close();  // idle timeout, peer closed, or shutdown
+  if (ec) return do_close();  // idle timeout, peer closed, reaped, or shutdown
   buffer_.commit(n);
   do_read_header();
 }
 
 void HttpSession::do_read_header() {
-  state_ = State::kReading;
-  started_ = std::chrono::steady_clock::now();
-  stream_.expires_after(ctx_.timeouts.header);
+  const auto now = Clock::now();
+  enter(State::kReading);
+  started_ = now;
+  deadline_ = now + ctx_.timeouts.request;
+  expire_within(client_.overflow ? kOverflowHeaderTimeout : ctx_.timeouts.header, now);
   http::async_read_header(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&HttpSession::on_read_header, shared_from_this()));
@@ -75,15 +130,17 @@ void HttpSession::do_read_header() {
 void HttpSession::on_read_header(beast::error_code ec, std::size_t) {
   if (ec) return fail_request(ec);
   const Request& req = parser_->get();
+  // Over the limit only /healthz is answered, and no body is read for it.
+  if (client_.overflow) return handle_request();
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     // libcurl asks before sending larger bodies; say yes (limits were checked
     // on the headers already).
     auto cont =
         std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
-    stream_.expires_after(ctx_.timeouts.write);
+    expire_within(ctx_.timeouts.write, Clock::now());
     http::async_write(stream_, *cont,
                       [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                        if (wec) return self->do_close();
+                        if (wec) return self->do_close(wec == beast::error::timeout);
                         self->do_read_body();
                       });
     return;
@@ -92,7 +149,7 @@ void HttpSession::on_read_header(beast::error_code ec, std::size_t) {
 }
 
 void HttpSession::do_read_body() {
-  stream_.expires_after(ctx_.timeouts.body);
+  expire_within(ctx_.timeouts.body, Clock::now());
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
@@ -105,9 +162,9 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
 // A request that could not be read: answer what can be answered, then close
 // (the rest of the stream cannot be trusted).
 void HttpSession::fail_request(beast::error_code ec) {
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == net::error::operation_aborted || ec == net::error::eof ||
-      ec == net::error::connection_reset) {
+  if (ec == beast::error::timeout) return do_close(true);
+  if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+      ec == net::error::eof || ec == net::error::connection_reset) {
     return do_close();
   }
   const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
@@ -132,30 +189,40 @@ void HttpSession::fail_request(beast::error_code ec) {
 }
 
 void HttpSession::handle_request() {
-  state_ = State::kHandling;
+  enter(State::kHandling);
   // Keeps the io_context running while a push waits for its commit.
   auto home = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   ctx_.api.handle(
-      parser_->get(), log_,
+      parser_->get(), client_, log_,
       [home](std::function<void()> task) { net::post(home, std::move(task)); },
       [self = shared_from_this()](Response res) { self->do_write(std::move(res)); });
 }
 
 void HttpSession::do_write(Response res) {
-  state_ = State::kWriting;
-  if (ctx_.registry.stopping()) res.keep_alive(false);
+  const auto now = Clock::now();
+  enter(State::kWriting);
+  if (ctx_.registry.stopping() || client_.overflow) res.keep_alive(false);
   res.prepare_payload();
   response_ = std::make_shared<Response>(std::move(res));
-  stream_.expires_after(ctx_.timeouts.write);
+  // The request's deadline, but never less than kMinWriteTime to write.
+  // Timed by the session's own timer, not the stream's: when it fires the
+  // client is cut off with a reset (the stream's timer would close
+  // gracefully, and the kernel would go on sending what it holds).
+  const auto until = std::max(deadline_, now + std::min(kMinWriteTime, ctx_.timeouts.write));
+  stream_.expires_never();
+  write_timer_.expires_at(std::min(now + ctx_.timeouts.write, until));
+  write_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec && self->state_ == State::kWriting) self->do_close(true);
+  });
   http::async_write(
       stream_, *response_,
       beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), response_->need_eof()));
 }
 
 void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
+  write_timer_.cancel();
   const auto status = response_ ? response_->result_int() : 0;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   ctx_.metrics.observe_request(log_.route, status, seconds);
   if (ctx_.access_log) {
     const bool have_request = parser_ && parser_->is_header_done();
@@ -172,10 +239,14 @@ void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void HttpSession::do_close() {
-  state_ = State::kClosed;
+void HttpSession::do_close(bool reset) {
+  enter(State::kClosed);
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (reset) {
+    stream_.socket().set_option(net::socket_base::linger(true, 0), ec);
+  } else {
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
   stream_.close();
 }
 

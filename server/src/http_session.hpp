@@ -5,12 +5,19 @@
 // runs here).
 //
 // Limits enforced here: header bytes, body bytes (413 before the body is
-// read when Content-Length says so), header/body/idle/write timeouts, one
-// request at a time per connection (no pipelining queue: the next request
-// is read after the response is written).
+// read when Content-Length says so), header/body/idle/write timeouts and the
+// whole-request deadline (kRequestTimeout), one request at a time per
+// connection (no pipelining queue: the next request is read after the
+// response is written), a read buffer shrunk between requests. A client cut
+// off by a timeout gets a reset: what the kernel still held for it is
+// dropped, not sent on.
 //
-// Thread-safety: methods run on the strand; on_server_stop() may be called
-// from any thread.
+// The session tells the ConnectionRegistry what it is doing (idle, reading,
+// busy) through its ConnectionActivity, so that at the connection limit the
+// registry can reap it (reap()) if it is idle or slow.
+//
+// Thread-safety: methods run on the strand; reap() and on_server_stop() may
+// be called from any thread.
 #pragma once
 
 #include <chrono>
@@ -39,15 +46,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(tcp::socket&& socket, SessionContext& ctx);
   ~HttpSession();
 
-  // Starts reading requests.
-  void run();
-  // Answers 503 busy and closes (over the connection limit).
-  void reject_busy();
+  // Registers with the registry and starts reading requests (or, over the
+  // limit, reads one for /healthz; or closes at once).
+  void start();
+  // Closes the connection if it is still idle or reading a request (the
+  // registry chose it to make room); else tells the registry it stays.
+  void reap();
   // Shutdown: close now if idle, else after the current response.
   void on_server_stop();
 
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
+  using Clock = std::chrono::steady_clock;
 
   void do_read();
   void on_first_bytes(beast::error_code ec, std::size_t n);
@@ -59,15 +69,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void handle_request();
   void do_write(Response res);
   void on_write(bool close, beast::error_code ec, std::size_t n);
-  void do_close();
+  // Closes the connection; `reset` drops what is still unsent (a client cut
+  // off for being too slow gets nothing more).
+  void do_close(bool reset = false);
+  // Moves to `state`; the registry sees kHandling, kWriting, kClosed as busy.
+  void enter(State state);
+  // Arms the stream's timer for the next read (and tells the registry when
+  // this connection would close): at `expiry`, or `phase` from now but
+  // never past the request's deadline.
+  void expire_at(Clock::time_point expiry);
+  void expire_within(std::chrono::milliseconds phase, Clock::time_point now);
 
   beast::tcp_stream stream_;
+  net::steady_timer write_timer_;  // the write deadline (see do_write)
   beast::flat_buffer buffer_;
   SessionContext& ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;  // alive until written
+  std::shared_ptr<ConnectionActivity> activity_;
+  ClientInfo client_;
   RequestLog log_;
-  std::chrono::steady_clock::time_point started_;
+  Clock::time_point started_;   // the current request's first byte
+  Clock::time_point deadline_;  // started_ + the request timeout
   State state_ = State::kIdle;
   bool first_request_ = true;
 };

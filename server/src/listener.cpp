@@ -1,6 +1,7 @@
 #include "listener.hpp"
 
 #include "access_log.hpp"
+#include "tandem/server/limits.hpp"
 
 namespace tandem::server {
 namespace {
@@ -62,14 +63,10 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  beast::error_code nodelay_ec;
-  socket.set_option(tcp::no_delay(true), nodelay_ec);
-  auto session = std::make_shared<HttpSession>(std::move(socket), ctx_);
-  if (ctx_.registry.try_add(session)) {
-    session->run();
-  } else {
-    session->reject_busy();
-  }
+  beast::error_code option_ec;
+  socket.set_option(tcp::no_delay(true), option_ec);
+  socket.set_option(net::socket_base::send_buffer_size(kSocketSendBufferBytes), option_ec);
+  std::make_shared<HttpSession>(std::move(socket), ctx_)->start();
   do_accept();
 }
 

@@ -1,5 +1,6 @@
-// Listener: accepts connections and starts an HttpSession for each (or turns
-// it away with 503 when the connection limit is reached).
+// Listener: accepts connections and starts an HttpSession for each (the
+// session and the ConnectionRegistry decide whether it is served, makes room,
+// or is turned away).
 // Thread-safety: run()/stop() may be called from any thread; the acceptor
 // lives on its own strand.
 #pragma once

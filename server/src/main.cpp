@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string>
 
+#include "tandem/core/excerpt.hpp"
 #include "tandem/server/admin.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/server.hpp"
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   std::int64_t header_ms = options.timeouts.header.count();
   std::int64_t body_ms = options.timeouts.body.count();
   std::int64_t idle_ms = options.timeouts.idle.count();
+  std::int64_t write_ms = options.timeouts.write.count();
+  std::int64_t request_ms = options.timeouts.request.count();
   std::int64_t drain_ms = options.timeouts.drain.count();
   bool quiet = false;
 
@@ -75,6 +78,14 @@ int main(int argc, char** argv) {
   app.add_option("--body-timeout-ms", body_ms, "Time to send a request body")->group(serve_group);
   app.add_option("--idle-timeout-ms", idle_ms, "Keep-alive idle time between requests")
       ->group(serve_group);
+  app.add_option("--write-timeout-ms", write_ms,
+                 "Time a client gets to read one answer (then it is cut off)")
+      ->group(serve_group)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--request-timeout-ms", request_ms,
+                 "Time one request may take as a whole: headers, body, handling, answer")
+      ->group(serve_group)
+      ->check(CLI::PositiveNumber);
   app.add_option("--drain-timeout-ms", drain_ms, "Time in-flight requests get at shutdown")
       ->group(serve_group);
   app.add_flag("--quiet", quiet, "No access log")->group(serve_group);
@@ -124,7 +135,7 @@ int main(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     auto address = parse_listen_address(listen);
     if (!address) {
-      std::cerr << "tandem-server: " << address.error().message << "\n";
+      std::cerr << "tandem-server: " << tandem::escape_controls(address.error().message) << "\n";
       return 2;
     }
     options.data_dir = data_dir;
@@ -133,6 +144,8 @@ int main(int argc, char** argv) {
     options.timeouts.header = std::chrono::milliseconds(header_ms);
     options.timeouts.body = std::chrono::milliseconds(body_ms);
     options.timeouts.idle = std::chrono::milliseconds(idle_ms);
+    options.timeouts.write = std::chrono::milliseconds(write_ms);
+    options.timeouts.request = std::chrono::milliseconds(request_ms);
     options.timeouts.drain = std::chrono::milliseconds(drain_ms);
     options.access_log = !quiet;
     return run_server(options, std::cout, std::cerr);
@@ -147,10 +160,12 @@ int main(int argc, char** argv) {
     if (json) {
       tandem::sync::ErrorResponse e;
       e.error = storage.error();
-      std::cout << e.to_json().dump() << "\n";
+      std::cout << tandem::json_escape_controls(
+                       e.to_json().dump(-1, ' ', false, tandem::Json::error_handler_t::replace))
+                << "\n";
     } else {
       std::cerr << "tandem-server: " << tandem::error_code_name(storage.error().code) << ": "
-                << storage.error().message << "\n";
+                << tandem::escape_controls(storage.error().message) << "\n";
     }
     return 1;
   }

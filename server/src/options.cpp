@@ -3,6 +3,8 @@
 #include <charconv>
 #include <filesystem>
 
+#include "tandem/core/excerpt.hpp"
+
 namespace tandem::server {
 
 std::string database_path(const std::string& data_dir) {
@@ -12,7 +14,7 @@ std::string database_path(const std::string& data_dir) {
 Result<ListenAddress> parse_listen_address(const std::string& text) {
   const auto bad = [&] {
     return make_error(ErrorCode::kInvalidArgument,
-                      "--listen expects HOST:PORT, got '" + text + "'");
+                      "--listen expects HOST:PORT, got " + excerpt(text));
   };
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) return bad();

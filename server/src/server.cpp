@@ -1,5 +1,8 @@
 #include "tandem/server/server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -10,6 +13,7 @@
 #include "connection_registry.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
+#include "tandem/core/excerpt.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
@@ -26,9 +30,30 @@ Result<tcp::endpoint> resolve(net::io_context& ioc, const std::string& host, std
   auto results = resolver.resolve(host, std::to_string(port), ec);
   if (ec || results.empty()) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "cannot resolve '" + host + "': " + ec.message());
+                      "cannot resolve " + excerpt(host) + ": " + ec.message());
   }
   return results.begin()->endpoint();
+}
+
+// Raises the soft limit on open files toward the hard one, as far as
+// `wanted` connections need, and returns how many connections fit in it: a
+// limit that the file table reaches first would stop accept() before the
+// registry could make room.
+std::size_t fit_connection_limit(std::size_t wanted) {
+  const rlim_t spare = kReapBatch + kMaxOverflowConnections + kReservedFds;
+  const rlim_t need = static_cast<rlim_t>(wanted) + spare;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return wanted;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : std::min(need, rl.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return wanted;
+  const std::size_t fits = rl.rlim_cur > spare ? static_cast<std::size_t>(rl.rlim_cur - spare) : 1;
+  log_line("open files limited to " + std::to_string(rl.rlim_cur) + ": serving at most " +
+           std::to_string(fits) + " connections");
+  return fits;
 }
 
 std::string endpoint_text(const tcp::endpoint& ep) {
@@ -47,7 +72,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
         open_sqlite_storage({database_path(options.data_dir), &clock, options.max_skew_ms});
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
-          << storage.error().message << "\n";
+          << escape_controls(storage.error().message) << "\n";
       return 1;
     }
     Metrics metrics;
@@ -62,19 +87,19 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
 
     // Declared before the io_context: sessions still queued in it when it is
     // destroyed (after a forced stop) refer to these.
-    ConnectionRegistry registry(options.max_connections);
+    ConnectionRegistry registry(fit_connection_limit(options.max_connections));
     SessionContext ctx{api, registry, metrics, options.timeouts, options.access_log};
     const unsigned io_threads = options.io_threads ? options.io_threads : default_io_threads();
     net::io_context ioc(static_cast<int>(io_threads));
 
     auto endpoint = resolve(ioc, options.host, options.port);
     if (!endpoint) {
-      err << "tandem-server: " << endpoint.error().message << "\n";
+      err << "tandem-server: " << escape_controls(endpoint.error().message) << "\n";
       return 1;
     }
     auto listener = std::make_shared<Listener>(ioc, ctx);
     if (Status s = listener->open(*endpoint); !s) {
-      err << "tandem-server: " << s.error().message << "\n";
+      err << "tandem-server: " << escape_controls(s.error().message) << "\n";
       return 1;
     }
     out << "listening on " << endpoint_text(listener->local_endpoint()) << std::endl;

@@ -110,10 +110,12 @@ class ReaderPool {
     }
   }
 
-  Status open(const std::string& path) {
+  // `vfs`: a registered SQLite VFS name, empty for the default.
+  Status open(const std::string& path, const std::string& vfs) {
     for (auto& r : readers_) {
       const int rc =
-          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          vfs.empty() ? nullptr : vfs.c_str());
       if (rc != SQLITE_OK)
         return sqlite::error_from(r.db, rc, "cannot open a reader on '" + path + "'");
       sqlite3_busy_timeout(r.db, 5000);
@@ -282,9 +284,9 @@ class SqliteStorage final : public ServerStorage {
   }
 
   // REQUIRES: migrate() done (the readers need the tables).
-  Status open_readers(const std::string& path) {
+  Status open_readers(const std::string& path, const std::string& vfs) {
     TANDEM_TRY(epoch_.open(path));
-    return readers_.open(path);
+    return readers_.open(path, vfs);
   }
 
   // Creates or upgrades the server's tables. An up-to-date file is only read
@@ -552,7 +554,8 @@ class SqliteStorage final : public ServerStorage {
   // change it has not seen. A school's first pull loads its tail in the same
   // snapshot.
   Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
-                                  std::size_t limit, std::string_view skip_origin) override {
+                                  std::size_t limit, std::size_t max_bytes,
+                                  std::string_view skip_origin) override {
     limit = std::max<std::size_t>(limit, 1);  // a page ends at a row
     const std::string key(school);
     std::uint64_t epoch = 0;
@@ -564,7 +567,7 @@ class SqliteStorage final : public ServerStorage {
       if (auto it = tails_.find(key); it != tails_.end()) {
         if (after_seq >= it->second.base) {
           pulls_from_memory_.fetch_add(1, std::memory_order_relaxed);
-          return page_from_tail(it->second, after_seq, limit, skip_origin);
+          return page_from_tail(it->second, after_seq, limit, max_bytes, skip_origin);
         }
       } else {
         load_tail = true;
@@ -576,7 +579,7 @@ class SqliteStorage final : public ServerStorage {
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
     TANDEM_TRY((*begin)->run());
-    auto page = read_page(reader, school, after_seq, limit, skip_origin);
+    auto page = read_page(reader, school, after_seq, limit, max_bytes, skip_origin);
     if (!page) return page;  // the lease ends the transaction
     std::optional<SchoolTail> tail;
     if (load_tail) {
@@ -715,7 +718,7 @@ class SqliteStorage final : public ServerStorage {
   // REQUIRES: a read transaction on `reader`.
   static Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
                                       std::int64_t after_seq, std::size_t limit,
-                                      std::string_view skip_origin) {
+                                      std::size_t max_bytes, std::string_view skip_origin) {
     ChangePage page;
     {
       auto st = reader.stmt(
@@ -730,11 +733,12 @@ class SqliteStorage final : public ServerStorage {
         auto row = s.step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        if (page.rows.size() == limit) {
+        std::string body = s.text(1);
+        if (!page.fits(body.size(), limit, max_bytes)) {
           page.more = true;
           break;
         }
-        page.rows.push_back(StoredChange{s.int64(0), s.text(1)});
+        page.add(s.int64(0), std::move(body));
       }
     }
     if (page.more) {
@@ -870,18 +874,19 @@ class SqliteStorage final : public ServerStorage {
 
   // The same page read_page() gives, from a tail that covers `after_seq`.
   static ChangePage page_from_tail(const SchoolTail& tail, std::int64_t after_seq,
-                                   std::size_t limit, std::string_view skip_origin) {
+                                   std::size_t limit, std::size_t max_bytes,
+                                   std::string_view skip_origin) {
     ChangePage page;
     auto it = std::upper_bound(
         tail.rows.begin(), tail.rows.end(), after_seq,
         [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
     for (; it != tail.rows.end(); ++it) {
       if (it->origin == skip_origin) continue;
-      if (page.rows.size() == limit) {
+      if (!page.fits(it->body.size(), limit, max_bytes)) {
         page.more = true;
         break;
       }
-      page.rows.push_back(StoredChange{it->seq, it->body});
+      page.add(it->seq, it->body);
     }
     page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, tail.last_seq);
     return page;
@@ -1193,6 +1198,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   so.path = options.path;
   so.clock = options.clock;
   so.max_ahead_ms = options.max_skew_ms;
+  so.vfs = options.vfs;
   // Each commit group writes every page it touched to the log: smaller pages
   // write less per group (measured with bench_server_rps: more syncs/s than
   // with 8 KiB).
@@ -1204,7 +1210,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   TANDEM_TRY(exec((*store)->handle(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   auto storage = std::make_unique<SqliteStorage>(std::move(*store));
   TANDEM_TRY(storage->migrate());
-  TANDEM_TRY(storage->open_readers(options.path));
+  TANDEM_TRY(storage->open_readers(options.path, options.vfs));
   storage->start_committer();
   return std::unique_ptr<ServerStorage>(std::move(storage));
 }

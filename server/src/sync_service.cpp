@@ -164,8 +164,11 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
     const Change& change = push.changes[i];
     sync::ChangeResult result;
     result.hlc = change.hlc.str();
-    Status allowed = check_write_access(call.device, change, txn);
-    if (allowed) allowed = call.checked[i];
+    // Schema and clock first (they need no database, and a change refused
+    // for its clock is re-stamped and resent by the device: it should say
+    // so rather than not_found for a create refused just before it).
+    Status allowed = call.checked[i];
+    if (allowed) allowed = check_write_access(call.device, change, txn);
     if (!allowed) {
       if (is_server_failure(allowed.error().code)) return allowed.error();
       result.status = sync::ChangeStatus::kRejected;

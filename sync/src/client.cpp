@@ -10,7 +10,17 @@ Error http_error(const HttpResponse& response, ErrorResponse* details) {
   const int status = response.status;
   std::optional<ErrorResponse> decoded;
   if (auto json = parse_json(response.body)) {
-    if (auto e = ErrorResponse::from_json(*json)) decoded = std::move(*e);
+    auto e = ErrorResponse::from_json(*json);
+    if (e) {
+      decoded = std::move(*e);
+    } else if (json->is_object() && json->contains("error")) {
+      // Meant as our error shape, but broken (a last_mutation_id out of
+      // range, ...): nothing in it can be trusted. Other bodies (a proxy's
+      // page) fall through to the status.
+      return make_error(ErrorCode::kBadResponse, "server error answer (HTTP " +
+                                                     std::to_string(status) +
+                                                     ") not understood: " + e.error().message);
+    }
   }
   if (decoded && details) *details = *decoded;
   const std::string what = decoded ? decoded->error.message : "HTTP " + std::to_string(status);
@@ -30,9 +40,14 @@ Result<T> decode(const Result<HttpResponse>& sent, ErrorResponse* details) {
   if (!sent) return sent.error();
   if (sent->status < 200 || sent->status >= 300) return http_error(*sent, details);
   auto json = parse_json(sent->body);
-  if (!json) return make_error(ErrorCode::kServer, "server answer is not JSON: " + json.error().message);
+  if (!json)
+    return make_error(ErrorCode::kBadResponse,
+                      "server answer is not JSON: " + json.error().message);
   auto value = T::from_json(*json);
-  if (!value) return make_error(ErrorCode::kServer, "server answer not understood: " + value.error().message);
+  if (!value) {
+    return make_error(ErrorCode::kBadResponse,
+                      "server answer not understood: " + value.error().message);
+  }
   return std::move(*value);
 }
 
@@ -51,11 +66,12 @@ Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& re
 }
 
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
-                               ErrorResponse* details) {
+                               ErrorResponse* details, std::chrono::milliseconds timeout) {
   HttpRequest http;
   http.path = std::string(kSyncPath);
   http.body = std::move(body);
   http.bearer_token = std::string(token);
+  http.timeout = timeout;
   return decode<SyncResponse>(transport.send(http), details);
 }
 

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace tandem::sync {
@@ -15,13 +16,46 @@ bool global_init() {
   return ok;
 }
 
+// Where one answer goes, and how much of it may.
+struct Sink {
+  std::string* body = nullptr;
+  std::size_t max_body = 0;
+  std::size_t max_headers = 0;
+  std::size_t header_bytes = 0;
+  bool over = false;  // a cap was reached: the transfer was aborted
+};
+
+// libcurl calls these with decoded body bytes and with header lines;
+// returning less than given aborts the transfer (CURLE_WRITE_ERROR).
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  body->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  if (n > sink->max_body - sink->body->size()) {
+    sink->over = true;
+    return 0;
+  }
+  sink->body->append(data, n);
+  return n;
 }
 
-Error curl_error(CURLcode code, const char* detail) {
+std::size_t count_header(char*, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  sink->header_bytes += n;
+  if (sink->header_bytes > sink->max_headers) {
+    sink->over = true;
+    return 0;
+  }
+  return n;
+}
+
+Error curl_error(CURLcode code, const char* detail, const Sink& sink) {
+  if (sink.over || code == CURLE_FILESIZE_EXCEEDED) {
+    return make_error(ErrorCode::kResponseTooLarge,
+                      "the server's answer is larger than this device accepts (" +
+                          std::to_string(sink.max_body) + " bytes of body, " +
+                          std::to_string(sink.max_headers) + " of headers); transfer aborted");
+  }
   const std::string what = detail[0] != '\0' ? std::string(detail) : std::string(curl_easy_strerror(code));
   if (code == CURLE_OPERATION_TIMEDOUT) return make_error(ErrorCode::kTimeout, "request timed out: " + what);
   return make_error(ErrorCode::kNetwork, "network failure: " + what);
@@ -68,15 +102,23 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, impl_->error_buffer);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: safe in apps with threads
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.total_timeout.count()));
+  auto total = o.total_timeout;
+  if (request.timeout.count() > 0) total = std::min(total, request.timeout);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(o.connect_timeout, total).count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(c, CURLOPT_USERAGENT, o.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  Sink sink{&response.body, o.max_response_bytes, o.max_response_header_bytes};
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, count_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
+  // A Content-Length above the cap is refused before the body is read.
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_response_bytes));
 
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
@@ -117,7 +159,7 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
 
   if (rc != CURLE_OK) {
     ++stats_.failures;
-    return curl_error(rc, impl_->error_buffer);
+    return curl_error(rc, impl_->error_buffer, sink);
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -5,7 +5,6 @@
 #include <limits>
 #include <unordered_map>
 
-#include "rejected_log.hpp"
 #include "tandem/sync/client.hpp"
 
 namespace tandem::sync {
@@ -16,6 +15,9 @@ constexpr std::size_t kMaxBatchBytes = kMaxBodyBytes / 2;
 // Re-batching after a stale/reused mutation id: a few times per sync(), so
 // a confused server cannot keep the engine looping.
 constexpr int kMaxRebatches = 3;
+// Withdrawals of refused stamps per sync(): one is what a wrong clock needs;
+// a server that keeps refusing the corrected stamps is not argued with.
+constexpr int kMaxWithdrawals = 3;
 
 Result<std::int64_t> meta_int(Store& store, std::string_view key) {
   auto text = store.meta(key);
@@ -41,18 +43,19 @@ std::chrono::milliseconds backoff(const RetryPolicy& policy, int attempt, std::u
   return std::chrono::milliseconds(half + jitter);
 }
 
-}  // namespace
-
-Json RejectedChange::to_json() const {
-  return Json{{"hlc", hlc},
-              {"record", record},
-              {"kind", kind},
-              {"op", op},
-              {"field", field},
-              {"error", {{"code", error_code_name(error.code)}, {"message", error.message}}},
-              {"mutation_id", mutation_id},
-              {"at_ms", at_ms}};
+std::chrono::steady_clock::time_point monotonic(const EngineOptions& options) {
+  return options.monotonic_now ? options.monotonic_now() : std::chrono::steady_clock::now();
 }
+
+Error out_of_time(const EngineOptions& options, const std::optional<Error>& last) {
+  std::string what = "sync stopped at its overall timeout of " +
+                     std::to_string(options.overall_timeout.count()) + " ms";
+  if (last) what += " (last try: " + last->message + ")";
+  return make_error(ErrorCode::kTimeout,
+                    what + "; what was done is kept and the next sync goes on from there");
+}
+
+}  // namespace
 
 Json SyncSummary::to_json() const {
   Json rejected_list = Json::array();
@@ -72,6 +75,11 @@ Json SyncSummary::to_json() const {
               {"clock_offset_ms", clock_offset_ms},
               {"clock_correction_ms", clock_correction_ms},
               {"clock_corrected_now", clock_corrected_now},
+              {"clock_offset_pending_ms",
+               clock_offset_pending_ms ? Json(*clock_offset_pending_ms) : Json(nullptr)},
+              {"clock_wrong", clock_wrong},
+              {"clock_refused", clock_refused},
+              {"restamped", restamped},
               {"rejected_changes", rejected_list}};
 }
 
@@ -84,10 +92,7 @@ SyncEngine::SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& c
       random_(std::move(random)),
       options_(options) {}
 
-Result<std::vector<RejectedChange>> SyncEngine::rejected(Store& store) {
-  TANDEM_TRY(detail::ensure_rejected_table(store));
-  return detail::read_rejected(store);
-}
+Result<std::vector<RejectedChange>> SyncEngine::rejected(Store& store) { return store.rejected(); }
 
 void SyncEngine::report(const ProgressFn& progress, SyncProgress::Phase phase) {
   if (!progress) return;
@@ -113,7 +118,9 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
     // resend exactly it, under the same id.
     Json j = Json::parse(**inflight, nullptr, false);
     if (j.is_object() && j.contains("mutation_id") && j["mutation_id"].is_number_integer() &&
-        j.contains("hlcs") && j["hlcs"].is_array()) {
+        j["mutation_id"].get<std::int64_t>() >= 1 &&
+        j["mutation_id"].get<std::int64_t>() <= kMaxMutationId && j.contains("hlcs") &&
+        j["hlcs"].is_array()) {
       const auto& hlcs = j["hlcs"];
       auto head = store_.outbox(hlcs.size());
       if (!head) return std::move(head).error();
@@ -149,6 +156,15 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
   }
   auto last = meta_int(store_, kMetaMutationId);
   if (!last) return std::move(last).error();
+  if (*last < 0) return make_error(ErrorCode::kCorrupt, "metadata 'sync.mutation_id' is negative");
+  if (*last >= kMaxMutationId) {
+    // Only a server that named an id this high gets a device here (2^53
+    // pushes take no device's lifetime): no id is left to push under.
+    return make_error(
+        ErrorCode::kInvalidValue,
+        "this device has used every mutation id up to " + std::to_string(kMaxMutationId) +
+            "; enroll it again (a new device starts at 1): its local changes are kept");
+  }
   b.mutation_id = *last + 1;
   const std::string record = Json{{"mutation_id", b.mutation_id}, {"hlcs", std::move(hlcs)}}.dump();
   // Committed BEFORE the first send: whatever happens next, a retry (in this
@@ -162,12 +178,21 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
 
 Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,
                                                  ErrorResponse* details, const ProgressFn& progress) {
+  std::optional<Error> last;
   for (int attempt = 1;; ++attempt) {
     *details = ErrorResponse{};
-    auto answer = post_sync(transport_, token, body, details);
+    // Within overall_timeout: the request gets what is left, a wait that
+    // would end past it is not begun.
+    const auto left = time_left();
+    if (left && left->count() <= 0) return out_of_time(options_, last);
+    auto answer =
+        post_sync(transport_, token, body, details, left.value_or(std::chrono::milliseconds(0)));
     if (answer) return answer;
     if (!is_retryable(answer.error().code) || attempt >= options_.retry.max_attempts) return answer;
     const auto wait = backoff(options_.retry, attempt, random_ ? random_() : 0);
+    last = answer.error();
+    if (const auto left_now = time_left(); left_now && wait >= *left_now)
+      return out_of_time(options_, last);
     ++summary_.retries;
     if (progress) {
       SyncProgress p;
@@ -185,14 +210,67 @@ Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const
   }
 }
 
+bool SyncEngine::offset_confirmable() {
+  const auto& pending = summary_.clock_offset_pending_ms;
+  return pending && (*pending < clock_.offset_ms() || may_confirm_offset());
+}
+
+bool SyncEngine::may_confirm_offset() {
+  // A candidate from an earlier sync() may be confirmed now, whatever its
+  // direction. One from this sync() may, unless it moves the clock forward
+  // on a device whose clock shows nothing wrong (what a forged answer looks
+  // like): the device's clock provably reads too early when it is behind a
+  // stamp this device already holds.
+  if (!candidate_this_sync_) return true;
+  return clock_.now_ms() + options_.clock_tolerance_ms < store_.clock().last().ms;
+}
+
+std::optional<std::chrono::milliseconds> SyncEngine::time_left() const {
+  if (!deadline_) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - monotonic(options_));
+}
+
 Status SyncEngine::learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
   if (server_time_ms <= 0) return {};
   summary_.server_time_ms = server_time_ms;
   summary_.clock_offset_ms = measure_offset(server_time_ms, sent_ms, received_ms);
-  auto changed = update_clock_offset(store_, clock_, summary_.clock_offset_ms, options_.clock_tolerance_ms);
-  if (!changed) return std::move(changed).error();
-  summary_.clock_corrected_now = summary_.clock_corrected_now || *changed;
+  auto before = load_offset_state(store_);
+  if (!before) return std::move(before).error();
+  auto step = update_clock_offset(store_, clock_, summary_.clock_offset_ms, options_.clock_tolerance_ms,
+                                  may_confirm_offset());
+  if (!step) return std::move(step).error();
+  auto after = load_offset_state(store_);
+  if (!after) return std::move(after).error();
+  if (*step == OffsetStep::kAdopted) {
+    summary_.clock_corrected_now = true;
+    candidate_this_sync_ = false;
+  } else if (after->candidate != before->candidate) {
+    candidate_this_sync_ = after->candidate.has_value();
+  }
+  summary_.clock_offset_pending_ms = after->candidate;
   summary_.clock_correction_ms = clock_.offset_ms();
+  const std::int64_t off = summary_.clock_offset_ms;
+  summary_.clock_wrong = off > options_.clock_tolerance_ms || off < -options_.clock_tolerance_ms;
+  return {};
+}
+
+Status SyncEngine::note_server_stamp(const std::string& hlc) {
+  if (hlc > server_stamp_) server_stamp_ = hlc;
+  return {};
+}
+
+Status SyncEngine::withdraw_stamps() {
+  // The floor: the later of the last stamp the server accepted or sent and
+  // the corrected time. Nothing the server has is above it.
+  Hlc floor{clock_.now_ms(), 0, std::string(16, '0')};
+  if (!server_stamp_.empty()) {
+    if (auto known = Hlc::parse(server_stamp_); known && *known > floor) floor = *known;
+  }
+  auto renamed = store_.restamp_outbox_after(floor);
+  if (!renamed) return std::move(renamed).error();
+  summary_.restamped += static_cast<std::int64_t>(renamed->size());
+  ++withdrawals_;
+  clock_refused_ = false;
   return {};
 }
 
@@ -206,7 +284,7 @@ Status SyncEngine::record_rejected(const Change& change, const Error& error, std
   r.error = error;
   r.mutation_id = mutation_id;
   r.at_ms = clock_.now_ms();
-  TANDEM_TRY(detail::insert_rejected(store_, r, change.to_json().dump()));
+  TANDEM_TRY(store_.record_rejected(r, change));
   summary_.newly_rejected.push_back(std::move(r));
   return {};
 }
@@ -217,6 +295,9 @@ Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
   std::vector<std::string> acks;
   std::int64_t accepted = 0;
   std::int64_t duplicates = 0;
+  std::int64_t clock_refused = 0;
+  std::int64_t kept = 0;
+  const std::string stamp_before = server_stamp_;
   const std::size_t rejected_before = summary_.newly_rejected.size();
   Status done = store_.transaction([&]() -> Status {
     for (const Change& change : batch.changes) {
@@ -224,27 +305,57 @@ Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
       auto it = by_hlc.find(id);
       if (it == by_hlc.end()) continue;  // not answered: stays in the outbox, goes again
       switch (it->second->status) {
-        case ChangeStatus::kAccepted: ++accepted; break;
-        case ChangeStatus::kDuplicate: ++duplicates; break;
-        case ChangeStatus::kRejected:
-          TANDEM_TRY(record_rejected(change, it->second->error.value_or(make_error(ErrorCode::kInternal, "rejected")),
-                                     batch.mutation_id));
+        case ChangeStatus::kAccepted:
+          ++accepted;
+          TANDEM_TRY(note_server_stamp(id));
           break;
+        case ChangeStatus::kDuplicate:
+          ++duplicates;
+          TANDEM_TRY(note_server_stamp(id));
+          break;
+        case ChangeStatus::kRejected: {
+          const Error error = it->second->error.value_or(make_error(ErrorCode::kInternal, "rejected"));
+          if (error.code == ErrorCode::kClockSkew) {
+            // Not lost: stays in the outbox, re-stamped once the clock is
+            // settled (withdraw_stamps).
+            ++clock_refused;
+            continue;
+          }
+          if (error.code == ErrorCode::kNotFound) {
+            // The server does not have the record; if its create is still
+            // here, this change goes again after it.
+            auto waiting = store_.create_pending(change.record);
+            if (!waiting) return std::move(waiting).error();
+            if (*waiting) {
+              ++kept;
+              continue;
+            }
+          }
+          TANDEM_TRY(record_rejected(change, error, batch.mutation_id));
+          break;
+        }
       }
       acks.push_back(id);
     }
     TANDEM_TRY(store_.ack(acks));
+    if (!server_stamp_.empty()) TANDEM_TRY(store_.set_meta(kMetaServerStamp, server_stamp_));
     return drop_inflight();
-  });
+  }, Durability::kDeferred);  // lost with its in-flight record: the batch is answered again
   if (!done) {
     summary_.newly_rejected.resize(rejected_before);
+    server_stamp_ = stamp_before;
     return done;
   }
   summary_.pushed += static_cast<std::int64_t>(acks.size());
   summary_.accepted += accepted;
   summary_.duplicates += duplicates;
   summary_.rejected += static_cast<std::int64_t>(summary_.newly_rejected.size() - rejected_before);
-  if (acks.empty() && !batch.changes.empty()) {
+  summary_.clock_refused += clock_refused;
+  if (clock_refused > 0) clock_refused_ = true;
+  // A batch whose changes all wait for their creates makes no progress:
+  // twice in a row is the server's fault, not a reason to loop.
+  no_progress_ = (acks.empty() && clock_refused == 0) ? no_progress_ + 1 : 0;
+  if (acks.empty() && clock_refused == 0 && !batch.changes.empty() && (kept == 0 || no_progress_ > 2)) {
     return make_error(ErrorCode::kServer, "the server answered none of the " +
                                               std::to_string(batch.changes.size()) + " changes pushed");
   }
@@ -260,6 +371,7 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
   std::int64_t applied = 0;
   Status done = store_.transaction([&]() -> Status {
     for (const PulledChange& pc : page.changes) {
+      TANDEM_TRY(note_server_stamp(pc.change.id()));
       auto r = store_.apply(pc.change);
       if (!r) {
         return make_error(r.error().code, "cannot apply change " + std::to_string(pc.seq) +
@@ -267,8 +379,9 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
       }
       if (*r == ApplyOutcome::kApplied) ++applied;
     }
+    if (!server_stamp_.empty()) TANDEM_TRY(store_.set_meta(kMetaServerStamp, server_stamp_));
     return store_.set_meta(kMetaCursor, std::to_string(page.cursor));
-  });
+  }, Durability::kDeferred);  // lost with its cursor: the page is pulled again
   hybrid.set_max_ahead_ms(max_ahead);
   TANDEM_TRY(done);
   cursor_ = page.cursor;
@@ -281,12 +394,14 @@ Status SyncEngine::handle_pull(const PullResponse& page) {
 
 Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   summary_ = SyncSummary{};
+  deadline_.reset();
+  if (options_.overall_timeout.count() > 0)
+    deadline_ = monotonic(options_) + options_.overall_timeout;
   auto token = store_.meta(kMetaToken);
   if (!token) return std::move(token).error();
   if (!*token || (*token)->empty()) {
     return make_error(ErrorCode::kUnauthorized, "device revoked or not enrolled: this database has no device token");
   }
-  TANDEM_TRY(detail::ensure_rejected_table(store_));
   auto cursor = meta_int(store_, kMetaCursor);
   if (!cursor) return std::move(cursor).error();
   cursor_ = *cursor;
@@ -295,28 +410,73 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   batch_size_ = std::clamp<std::size_t>(options_.push_batch, 1, kMaxChangesPerPush);
   const std::size_t pull_limit = std::clamp<std::size_t>(options_.pull_limit, 1, kMaxPullLimit);
   summary_.clock_correction_ms = clock_.offset_ms();
+  {
+    auto stamp = store_.meta(kMetaServerStamp);
+    if (!stamp) return std::move(stamp).error();
+    server_stamp_ = stamp->value_or("");
+    auto state = load_offset_state(store_);
+    if (!state) return std::move(state).error();
+    summary_.clock_offset_pending_ms = state->candidate;
+  }
+  clock_refused_ = false;
+  candidate_this_sync_ = false;
+  withdrawals_ = 0;
+  no_progress_ = 0;
   int rebatches = 0;
+  int confirmations = 0;
   bool first = true;
 
   for (;;) {
+    // The clock first: stamps the server refused (or that it would refuse:
+    // the clock is far ahead of the corrected time) are withdrawn once the
+    // offset is settled; an offset one answer measured is confirmed by a
+    // pull-only request first. Never with a batch in flight: the server may
+    // have taken some of it.
+    bool confirm = false;
+    auto inflight = store_.meta(kMetaInflight);
+    if (!inflight) return std::move(inflight).error();
+    const bool nothing_in_flight = !*inflight || (*inflight)->empty();
+    const HybridClock& hybrid = store_.clock();
+    const bool clock_ahead = hybrid.last().ms > clock_.now_ms() + hybrid.max_ahead_ms();
+    if (nothing_in_flight && (clock_refused_ || (clock_ahead && withdrawals_ == 0))) {
+      if (offset_confirmable() && confirmations < kMaxRebatches) {
+        confirm = true;
+        ++confirmations;
+      } else if (withdrawals_ < kMaxWithdrawals) {
+        TANDEM_TRY(withdraw_stamps());
+      } else {
+        auto left = store_.outbox_size();
+        summary_.outbox_left = left ? *left : -1;
+        return make_error(ErrorCode::kClockSkew,
+                          "the server refused this device's stamps again after they were corrected; "
+                          "the changes are kept and go again at the next sync");
+      }
+    }
+
     std::optional<Batch> batch;
-    if (options_.push) {
+    if (options_.push && !confirm) {
       auto b = current_batch();
       if (!b) return std::move(b).error();
       batch = std::move(*b);
     }
     const bool want_pull = options_.pull && (first || more_);
-    if (!batch && !want_pull) break;
+    if (!batch && !want_pull && !confirm) {
+      // Done, unless one more answer would settle a measured offset (a
+      // device whose clock provably reads too early corrects it now).
+      if (offset_confirmable() && confirmations < kMaxRebatches) {
+        confirm = true;
+        ++confirmations;
+      } else {
+        break;
+      }
+    }
     if (options_.max_requests > 0 && summary_.requests >= options_.max_requests) break;
     first = false;
 
-    std::string body;
-    {
-      SyncRequest request;
-      if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
-      if (options_.pull) request.pull = PullRequest{cursor_, pull_limit};
-      body = request.to_json().dump();
-    }
+    SyncRequest request;
+    if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
+    if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit};
+    const std::string body = request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
     const std::int64_t sent = clock_.base().now_ms();
@@ -364,11 +524,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     }
 
     ++summary_.requests;
+    // Before any of it is used: an answer that breaks the protocol changes nothing here.
+    TANDEM_TRY(check_sync_response(request, *answer));
     TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
-    if (batch) {
-      if (!answer->push) return make_error(ErrorCode::kServer, "the server's answer has no push results");
-      TANDEM_TRY(handle_push(*batch, *answer->push));
-    }
+    if (batch) TANDEM_TRY(handle_push(*batch, *answer->push));
     if (answer->pull) {
       TANDEM_TRY(handle_pull(*answer->pull));
     } else {

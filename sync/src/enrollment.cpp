@@ -9,6 +9,8 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
                                      const EnrollOptions& options) {
   auto previous = store.meta(kMetaSchoolId);
   if (!previous) return std::move(previous).error();
+  auto previous_device = store.meta(kMetaDeviceId);
+  if (!previous_device) return std::move(previous_device).error();
   const std::string local_school =
       *previous && !(*previous)->empty() ? **previous : store.default_school();
 
@@ -26,6 +28,13 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
                           "; the code is for school " + answer->school.id + " (use a new database)");
   }
   TANDEM_TRY(store.transaction([&]() -> Status {
+    if (!*previous_device || **previous_device != answer->device_id) {
+      // Mutation ids count per device on the server: a new device starts at
+      // 1 (also how a device that used every id up to kMaxMutationId goes
+      // on). Changes of an unanswered batch stay in the outbox and go again.
+      TANDEM_TRY(store.set_meta(kMetaMutationId, "0"));
+      TANDEM_TRY(store.set_meta(kMetaInflight, ""));
+    }
     TANDEM_TRY(store.set_meta(kMetaServerUrl, options.server_url));
     TANDEM_TRY(store.set_meta(kMetaToken, answer->token));
     TANDEM_TRY(store.set_meta(kMetaDeviceId, answer->device_id));
@@ -35,9 +44,11 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
     TANDEM_TRY(store.set_meta(kMetaPersonName, answer->person.name));
     return store.set_meta(kMetaPersonRole, answer->person.role);
   }));
-  auto changed = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),
-                                     options.clock_tolerance_ms);
-  if (!changed) return std::move(changed).error();
+  // The first answer only proposes an offset (skew_clock.hpp): the first
+  // sync's answer confirms it.
+  auto step = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),
+                                  options.clock_tolerance_ms, false);
+  if (!step) return std::move(step).error();
   return answer;
 }
 

@@ -2,9 +2,11 @@
 // never throw: nlohmann exceptions are caught at this edge.
 #include "tandem/sync/protocol.hpp"
 
+#include <algorithm>
 #include <array>
 #include <initializer_list>
-#include <limits>
+
+#include "tandem/core/excerpt.hpp"
 
 namespace tandem::sync {
 namespace {
@@ -23,7 +25,7 @@ Status only_members(const Json& j, std::string_view where,
     bool known = false;
     for (auto a : allowed) known = known || key == a;
     if (!known)
-      return at(where, make_error(ErrorCode::kUnknownField, "unknown member '" + key + "'"));
+      return at(where, make_error(ErrorCode::kUnknownField, "unknown member " + excerpt(key)));
   }
   return {};
 }
@@ -47,10 +49,11 @@ Result<std::string> get_string(const Json& j, const char* key, std::string_view 
   return v->get<std::string>();
 }
 
-// Integers only (1.0 and "1" are wrong types), within [min, max].
+// Integers only (1.0 and "1" are wrong types), within [min, max]; no
+// integer on the wire goes beyond kMaxWireInteger.
 Result<std::int64_t> get_int(const Json& j, const char* key, std::string_view where, bool required,
                              std::int64_t fallback, std::int64_t min,
-                             std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
+                             std::int64_t max = kMaxWireInteger) {
   const Json* v = member(j, key);
   if (!v) {
     if (required)
@@ -61,14 +64,13 @@ Result<std::int64_t> get_int(const Json& j, const char* key, std::string_view wh
     return at(where,
               make_error(ErrorCode::kWrongType, std::string("'") + key + "' must be an integer"));
   }
-  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-    return at(where,
-              make_error(ErrorCode::kInvalidValue, std::string("'") + key + "' is out of range"));
-  }
-  const auto n = v->get<std::int64_t>();
-  if (n < min || n > max) {
-    return at(where,
-              make_error(ErrorCode::kInvalidValue, std::string("'") + key + "' is out of range"));
+  const bool above =
+      v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+  const auto n = above ? max : v->get<std::int64_t>();
+  if (above || n < min || n > max) {
+    return at(where, make_error(ErrorCode::kInvalidValue,
+                                std::string("'") + key + "' is out of range (" +
+                                    std::to_string(min) + ".." + std::to_string(max) + ")"));
   }
   return n;
 }
@@ -102,8 +104,11 @@ Status decode_error_object(const Json& j, std::string_view where, Error& out) {
   return {};
 }
 
+// Every error that leaves in a message passes here: its text is bounded and
+// escaped whatever it quotes (the quoting sites bound their excerpts too).
 Json encode_error_object(const Error& e) {
-  return Json{{"code", std::string(error_code_name(e.code))}, {"message", e.message}};
+  return Json{{"code", std::string(error_code_name(e.code))},
+              {"message", bounded_message(e.message)}};
 }
 
 constexpr std::array<std::string_view, 3> kStatusNames = {"accepted", "duplicate", "rejected"};
@@ -113,45 +118,7 @@ constexpr std::array<std::string_view, 3> kStatusNames = {"accepted", "duplicate
 // ---- JSON text ----
 
 Result<Json> parse_json(std::string_view text, std::size_t max_depth) {
-  // Pre-scan: nesting depth outside strings. Linear, no allocation.
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        return make_error(ErrorCode::kInvalidJson,
-                          "JSON nested deeper than " + std::to_string(max_depth) + " levels");
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message gives the position and what was expected, then
-    // quotes the last token read: that part is cut (it is the sender's data,
-    // possibly not even UTF-8).
-    std::string what = e.what();
-    if (const auto cut = what.find("; last read"); cut != std::string::npos) what.resize(cut);
-    if (const auto cut = what.find("] "); cut != std::string::npos) what.erase(0, cut + 2);
-    return make_error(ErrorCode::kInvalidJson, "malformed JSON: " + what);
-  } catch (const std::exception&) {
-    return make_error(ErrorCode::kInvalidJson, "malformed JSON");
-  }
+  return parse_json_text(text, max_depth);
 }
 
 // ---- errors ----
@@ -170,14 +137,14 @@ Result<ErrorResponse> ErrorResponse::from_json(const Json& j) {
   ErrorResponse r;
   Json inner = *e;
   if (inner.is_object() && inner.contains("last_mutation_id")) {
-    auto last = get_int(inner, "last_mutation_id", "error", true, 0, 0);
+    auto last = get_int(inner, "last_mutation_id", "error", true, 0, 0, kMaxMutationId);
     if (!last) return std::move(last).error();
     r.last_mutation_id = *last;
     inner.erase("last_mutation_id");
   }
   TANDEM_TRY(decode_error_object(inner, "error", r.error));
   if (member(j, "server_time_ms")) {
-    auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+    auto t = get_int(j, "server_time_ms", "", true, 0, 0);
     if (!t) return std::move(t).error();
     r.server_time_ms = *t;
   }
@@ -243,7 +210,7 @@ Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
   auto prole = get_string(*p, "role", "person", false);
   if (!prole) return std::move(prole).error();
   r.person = {std::move(*pid), std::move(*pname), std::move(*prole)};
-  auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+  auto t = get_int(j, "server_time_ms", "", true, 0, 0);
   if (!t) return std::move(t).error();
   r.server_time_ms = *t;
   return r;
@@ -268,7 +235,7 @@ Result<SyncRequest> SyncRequest::from_json(const Json& j) {
   if (const Json* p = member(j, "push")) {
     TANDEM_TRY(only_members(*p, "push", {"mutation_id", "changes"}));
     PushRequest push;
-    auto id = get_int(*p, "mutation_id", "push", true, 0, 1);
+    auto id = get_int(*p, "mutation_id", "push", true, 0, 1, kMaxMutationId);
     if (!id) return std::move(id).error();
     push.mutation_id = *id;
     auto changes = get_array(*p, "changes", "push");
@@ -315,7 +282,7 @@ Result<ChangeStatus> change_status_from_name(std::string_view name) {
   for (std::size_t i = 0; i < kStatusNames.size(); ++i) {
     if (kStatusNames[i] == name) return static_cast<ChangeStatus>(i);
   }
-  return make_error(ErrorCode::kInvalidValue, "unknown change status '" + std::string(name) + "'");
+  return make_error(ErrorCode::kInvalidValue, "unknown change status " + excerpt(name));
 }
 
 Json ChangeResult::to_json() const {
@@ -360,7 +327,7 @@ Json PushResponse::to_json() const {
 Result<PushResponse> PushResponse::from_json(const Json& j) {
   TANDEM_TRY(only_members(j, "push", {"mutation_id", "results", "replayed"}));
   PushResponse r;
-  auto id = get_int(j, "mutation_id", "push", true, 0, 1);
+  auto id = get_int(j, "mutation_id", "push", true, 0, 1, kMaxMutationId);
   if (!id) return std::move(id).error();
   r.mutation_id = *id;
   auto replayed = get_bool(j, "replayed", "push", false);
@@ -419,7 +386,7 @@ Json SyncResponse::to_json() const {
 Result<SyncResponse> SyncResponse::from_json(const Json& j) {
   TANDEM_TRY(only_members(j, "", {"server_time_ms", "push", "pull"}));
   SyncResponse r;
-  auto t = get_int(j, "server_time_ms", "", true, 0, std::numeric_limits<std::int64_t>::min());
+  auto t = get_int(j, "server_time_ms", "", true, 0, 0);
   if (!t) return std::move(t).error();
   r.server_time_ms = *t;
   if (const Json* p = member(j, "push")) {
@@ -433,6 +400,67 @@ Result<SyncResponse> SyncResponse::from_json(const Json& j) {
     r.pull = std::move(*pull);
   }
   return r;
+}
+
+Status check_sync_response(const SyncRequest& request, const SyncResponse& answer) {
+  const auto bad = [](std::string what) {
+    return make_error(ErrorCode::kBadResponse,
+                      "server answer breaks the protocol: " + std::move(what));
+  };
+  if (request.push.has_value() != answer.push.has_value()) {
+    return bad(request.push ? "no 'push' part for a push" : "a 'push' part for no push");
+  }
+  if (request.pull.has_value() != answer.pull.has_value()) {
+    return bad(request.pull ? "no 'pull' part for a pull" : "a 'pull' part for no pull");
+  }
+  if (answer.push) {
+    const PushRequest& sent = *request.push;
+    if (answer.push->mutation_id != sent.mutation_id) {
+      return bad("push.mutation_id " + std::to_string(answer.push->mutation_id) +
+                 " answers a push of " + std::to_string(sent.mutation_id));
+    }
+    if (answer.push->results.size() > sent.changes.size()) {
+      return bad("push.results holds " + std::to_string(answer.push->results.size()) +
+                 " results for " + std::to_string(sent.changes.size()) + " changes pushed");
+    }
+    // Each result names a change of this push, once.
+    std::vector<std::string> pushed;
+    pushed.reserve(sent.changes.size());
+    for (const auto& c : sent.changes) pushed.push_back(c.id());
+    std::sort(pushed.begin(), pushed.end());
+    std::vector<bool> answered(pushed.size(), false);
+    for (const ChangeResult& r : answer.push->results) {
+      const auto it = std::lower_bound(pushed.begin(), pushed.end(), r.hlc);
+      if (it == pushed.end() || *it != r.hlc)
+        return bad("push.results names a change that was not pushed");
+      const auto i = static_cast<std::size_t>(it - pushed.begin());
+      if (answered[i]) return bad("push.results answers one change twice");
+      answered[i] = true;
+    }
+  }
+  if (answer.pull) {
+    const PullRequest& asked = *request.pull;
+    const PullResponse& page = *answer.pull;
+    if (page.cursor < asked.cursor) {
+      return bad("pull.cursor " + std::to_string(page.cursor) + " is behind the request's " +
+                 std::to_string(asked.cursor));
+    }
+    if (page.changes.size() > std::min(asked.limit, kMaxPullLimit)) {
+      return bad("pull.changes holds " + std::to_string(page.changes.size()) + " changes; " +
+                 std::to_string(std::min(asked.limit, kMaxPullLimit)) + " were asked for");
+    }
+    std::int64_t last = asked.cursor;
+    for (const PulledChange& c : page.changes) {
+      if (c.seq <= last || c.seq > page.cursor) {
+        return bad("pull.changes: seq " + std::to_string(c.seq) + " is not in (" +
+                   std::to_string(last) + ", " + std::to_string(page.cursor) + "]");
+      }
+      last = c.seq;
+    }
+    // "Ask again" with nothing examined would ask the same forever.
+    if (page.more && page.cursor == asked.cursor) return bad("pull.more without progress");
+  }
+  return {};
 }
 
 std::string encode_sync_response(std::int64_t server_time_ms, std::string_view push_json,

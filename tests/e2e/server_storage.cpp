@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <future>
 #include <random>
 
 #include "cli_runner.hpp"
 #include "server_process.hpp"
+#include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
 
 using tandem::Change;
@@ -81,9 +83,13 @@ MutationOutcome push(ServerStorage& storage, const DeviceRecord& device, std::in
 }
 
 ChangePage read(ServerStorage& storage, const std::string& school, std::int64_t cursor,
-                std::size_t limit, const std::string& skip_origin) {
-  auto page = storage.read_changes(school, cursor, limit, skip_origin);
+                std::size_t limit, const std::string& skip_origin,
+                std::size_t max_bytes = tandem::server::kMaxPullPageBytes) {
+  auto page = storage.read_changes(school, cursor, limit, max_bytes, skip_origin);
   REQUIRE(page);
+  // Within both bounds, except that a page always holds its first row.
+  CHECK(page->rows.size() <= std::max<std::size_t>(limit, 1));
+  if (page->rows.size() > 1) CHECK(page->bytes <= max_bytes);
   return *page;
 }
 
@@ -138,7 +144,7 @@ TEST_CASE("storage: pages served from memory are the pages the file holds", "[se
   // page as a storage that has only the file (its first read of a school is
   // from the file).
   const std::string nobody = "dev_none";  // leaves out no row ("" would: the server's own)
-  const ChangePage head = read(*storage, school.id, 0, 100000, nobody);
+  const ChangePage head = read(*storage, school.id, 0, 100000, nobody, SIZE_MAX);
   REQUIRE(head.rows.size() > 300);
   std::vector<std::int64_t> cursors = {0, head.cursor, head.cursor - 1, head.cursor + 5};
   for (int i = 0; i < 12; ++i) {
@@ -147,10 +153,15 @@ TEST_CASE("storage: pages served from memory are the pages the file holds", "[se
   for (const std::int64_t cursor : cursors) {
     for (const std::string& skip : {school.devices[0].id, school.devices[2].id, nobody}) {
       for (const std::size_t limit : {std::size_t{1}, std::size_t{7}, std::size_t{50}}) {
-        INFO("cursor " << cursor << " skip '" << skip << "' limit " << limit);
-        const ChangePage served = read(*storage, school.id, cursor, limit, skip);
-        auto fresh = open_storage(dir);
-        check_same_page(served, read(*fresh, school.id, cursor, limit, skip));
+        // Byte budgets too: below one change (a page of one), a few changes,
+        // none that binds.
+        for (const std::size_t max_bytes : {std::size_t{1}, std::size_t{700}, SIZE_MAX}) {
+          INFO("cursor " << cursor << " skip '" << skip << "' limit " << limit << " max_bytes "
+                         << max_bytes);
+          const ChangePage served = read(*storage, school.id, cursor, limit, skip, max_bytes);
+          auto fresh = open_storage(dir);
+          check_same_page(served, read(*fresh, school.id, cursor, limit, skip, max_bytes));
+        }
       }
     }
   }

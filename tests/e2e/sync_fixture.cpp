@@ -99,9 +99,11 @@ std::int64_t Tablet::outbox_size() {
   return *n;
 }
 
-Result<sync::HttpResponse> ScriptedTransport::send(const sync::HttpRequest& request) {
-  bodies.push_back(request.body);
+Result<sync::HttpResponse> ScriptedTransport::send(const sync::HttpRequest& original) {
   ++calls_;
+  sync::HttpRequest request = original;
+  if (before) before(calls_, request);
+  bodies.push_back(request.body);
   Result<sync::HttpResponse> out = make_error(ErrorCode::kInternal, "not sent");
   for (int i = 0; i < std::max(1, repeat); ++i) {
     out = inner_.send(request);

@@ -71,7 +71,7 @@ class Tablet {
 std::unique_ptr<sync::CurlTransport> curl_to(const std::string& url,
                                              std::chrono::milliseconds total_timeout = std::chrono::milliseconds(30000));
 
-// Wraps a transport: `before` may inspect the request, then the request is
+// Wraps a transport: `before` may inspect or change the request, then it is
 // sent `repeat` times; `after` may replace the outcome (e.g. lose the answer).
 class ScriptedTransport final : public sync::Transport {
  public:
@@ -80,6 +80,9 @@ class ScriptedTransport final : public sync::Transport {
   sync::TransportStats stats() const override { return inner_.stats(); }
 
   int repeat = 1;
+  // Called with the attempt number (1-based) and a copy of the request,
+  // which it may change before it is sent.
+  std::function<void(int, sync::HttpRequest&)> before;
   // Called with the attempt number (1-based) and the real outcome; returns
   // what the engine sees.
   std::function<Result<sync::HttpResponse>(int, Result<sync::HttpResponse>)> after;

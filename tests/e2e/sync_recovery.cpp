@@ -45,7 +45,7 @@ TEST_CASE("a database restored from a backup re-batches above the server's mutat
   CHECK(on_server == local_hlcs(a->store()));
 }
 
-TEST_CASE("an unreachable server: bounded retries with growing, jittered waits; the outbox is kept",
+TEST_CASE("an unreachable server: bounded retries with growing, jittered waits, the outbox is kept",
           "[e2e][sync][backoff]") {
   SyncWorld world;
   TempDir dir;

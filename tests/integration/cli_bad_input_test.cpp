@@ -5,6 +5,7 @@
 // its end) and the same number of rows in the outbox and the change log,
 // counted through an independent read-only SQLite connection.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
@@ -262,4 +263,22 @@ TEST_CASE("deleted and purged records refuse changes", "[cli][bad_input]") {
   w.rejects({"set", w.child, "pseudonym", "x"}, "purged");
   w.rejects({"purge", w.child}, "purged");
   w.rejects({"record", w.session, "--note", "om barnet", "--child", w.child}, "purged");
+}
+
+// Found by the bundle fuzzer: a value nested 100,000 levels deep made
+// `changes import` overflow the stack (copying the parsed value). JSON from
+// outside is now refused beyond kMaxJsonDepth levels, before it is parsed.
+TEST_CASE("JSON nested too deep is refused, not a crash", "[cli][bad_input][json]") {
+  World w;
+  const std::size_t depth = 100'000;
+  const std::string file = w.db.dir().file("deep.bundle");
+  std::ofstream(file) << R"({"format":"tandem-bundle","version":1,"changes":[{"hlc":)"
+                      << R"("01a0c4506c00-000001-f022000000000002","record":")" << w.course
+                      << R"(","kind":"course","op":"set","field":"title","value":)"
+                      << repeat("[", depth) << repeat("]", depth) << "}]}";
+  w.rejects({"changes", "import", file}, "invalid_json");
+  // A json field's value typed as an argument (Linux takes up to 128 KiB).
+  w.rejects({"set", w.tmpl, "definition", repeat("[", 60'000) + repeat("]", 60'000)},
+            "invalid_json");
+  CHECK(w.cli_dump() == w.initial_dump);
 }

@@ -50,7 +50,7 @@ TEST_CASE("init creates the database and prints the site id", "[cli][init]") {
 
   const Json with_school = ok_json(db, {"init", "--school-name", "Ørestad Skole"});
   const std::string school = with_school.at("school").get<std::string>();
-  CHECK(std::regex_match(school, std::regex("school_[0-9a-f]{16}")));
+  CHECK(std::regex_match(school, std::regex("school_[0-9a-f]{26}")));
   const Json shown = ok_json(db, {"show", school});
   CHECK(shown.at("fields").at("name") == "Ørestad Skole");
 
@@ -79,7 +79,7 @@ TEST_CASE("generic commands: new, show, set, add, remove, list, delete, purge", 
   const std::string school = init_school(db);
   const std::string person =
       ok_json(db, {"new", "person", "name=Bo Ærenpris", "role=resource_person"}).at("id");
-  CHECK(std::regex_match(person, std::regex("person_[0-9a-f]{16}")));
+  CHECK(std::regex_match(person, std::regex("person_[0-9a-f]{26}")));
 
   const std::string course =
       ok_json(db, {"new", "course", "kind=co_teaching", "title=3.a dansk", "target=group",

@@ -60,7 +60,7 @@ struct Conn {
   bool client_eof = false;
   bool upstream_eof = false;
   bool close_after_flush = false;  // response cut: flush the prefix, then RST
-  bool broken = false;  // a fault cut this connection: close with RST
+  bool broken = false;             // a fault cut this connection: close with RST
   bool dead = false;
 };
 
@@ -82,7 +82,7 @@ bool flush(int fd, std::string& buf) {
 
 struct FaultProxy::Impl {
   int listen_fd = -1;
-  int upstream_port = 0;
+  std::atomic<int> upstream_port{0};
   mutable std::mutex mu;  // guards plan, rng, stats
   FaultPlan plan;
   std::mt19937_64 rng;
@@ -96,8 +96,10 @@ struct FaultProxy::Impl {
     if (faults_left == 0) return;
     std::uniform_real_distribution<double> u(0.0, 1.0);
     const double r = u(rng);
-    const std::int64_t bytes = 1 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(
-                                                                 std::max<std::int64_t>(1, plan.cut_bytes_max)));
+    const std::int64_t random_bytes =
+        1 + static_cast<std::int64_t>(
+                rng() % static_cast<std::uint64_t>(std::max<std::int64_t>(1, plan.cut_bytes_max)));
+    const std::int64_t bytes = plan.cut_at >= 0 ? plan.cut_at : random_bytes;
     if (r < plan.cut_request) {
       c.cut_up_at = bytes;
     } else if (r < plan.cut_request + plan.cut_response) {
@@ -156,6 +158,8 @@ void FaultProxy::set_plan(const FaultPlan& plan) {
   impl_->plan = plan;
   impl_->faults_left = plan.max_faults;
 }
+
+void FaultProxy::set_upstream_port(int port) { impl_->upstream_port = port; }
 
 void FaultProxy::run() {
   Impl& m = *impl_;
@@ -260,7 +264,8 @@ void FaultProxy::run() {
       }
       if (c.dead) continue;
       if (c.upstream >= 0 && !c.to_up.empty() && !flush(c.upstream, c.to_up)) c.dead = true;
-      if (SteadyClock::now() >= c.hold_until && !c.to_down.empty() && !flush(c.client, c.to_down)) c.dead = true;
+      if (SteadyClock::now() >= c.hold_until && !c.to_down.empty() && !flush(c.client, c.to_down))
+        c.dead = true;
       // Done when a side has ended and everything it sent was delivered.
       if (c.close_after_flush && c.to_down.empty()) c.dead = true;
       if (c.upstream_eof && c.to_down.empty()) c.dead = true;

@@ -33,10 +33,11 @@ namespace tandem::test {
 
 struct FaultPlan {
   std::uint64_t seed = 1;
-  double cut_request = 0.0;   // probability per connection
-  double cut_response = 0.0;  // probability per connection
-  double delay = 0.0;         // probability per connection
+  double cut_request = 0.0;                // probability per connection
+  double cut_response = 0.0;               // probability per connection
+  double delay = 0.0;                      // probability per connection
   std::int64_t cut_bytes_max = 64 * 1024;  // cuts happen within this many bytes
+  std::int64_t cut_at = -1;  // >= 0: a cut happens after exactly this many bytes (0: none pass)
   std::chrono::milliseconds delay_for{0};
   std::int64_t max_faults = -1;  // -1: unlimited
 };
@@ -66,6 +67,10 @@ class FaultProxy {
   // Replaces the plan for connections accepted from now on (keeps the seed's
   // generator unless the new plan's seed differs).
   void set_plan(const FaultPlan& plan);
+  // Forwards connections accepted from now on to another port (a restarted
+  // server): clients keep one address across restarts. While nothing
+  // listens there, a new connection is reset at once.
+  void set_upstream_port(int port);
 
  private:
   struct Impl;

@@ -183,8 +183,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& u
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 60000L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms_);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms_);
   if (method != "GET" || !body.empty()) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -218,9 +218,11 @@ HttpResponse HttpClient::post(const std::string& url, const std::string& body,
 
 // ---- raw sockets ----
 
-RawConnection::RawConnection(int port) {
+RawConnection::RawConnection(int port, int receive_buffer) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
+  if (receive_buffer > 0)
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -267,6 +269,52 @@ std::string RawConnection::read_until_closed(std::chrono::milliseconds timeout, 
     }
     out.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+std::string RawConnection::read_some(std::size_t max_bytes, std::chrono::milliseconds timeout,
+                                     bool* closed) {
+  if (closed) *closed = false;
+  pollfd p{fd_, POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return {};
+  std::string out(max_bytes, '\0');
+  ssize_t n = 0;
+  do {
+    n = ::recv(fd_, out.data(), out.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (closed) *closed = true;
+    return {};
+  }
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+void push_large_courses(SchoolServer& world, const TestDevice& device, int pushes, int per_push,
+                        int tags, std::set<std::string>* hlcs) {
+  ChangeMaker maker;
+  for (int p = 0; p < pushes; ++p) {
+    std::vector<Change> batch;
+    for (int i = 0; i < per_push; ++i) {
+      batch.push_back(maker.create_large_course(device.school, "large", tags));
+      if (hlcs) hlcs->insert(batch.back().hlc.str());
+    }
+    const HttpResponse r =
+        world.http.post(world.server->url("/v1/sync"), sync_body(p + 1, batch), device.token);
+    INFO(r.body.substr(0, 300));
+    REQUIRE(r.status == 200);
+  }
+}
+
+long open_connections(const ServerProcess& server) {
+  HttpClient http;
+  const std::string body = http.get(server.url("/metrics")).body;
+  const std::string name = "\ntandem_connections_open ";
+  const auto at = body.find(name);
+  return at == std::string::npos ? -1 : std::stol(body.substr(at + name.size()));
 }
 
 // ---- schools, devices, changes ----
@@ -362,6 +410,19 @@ Change ChangeMaker::create_course_with_id(const std::string& school, const std::
   c.school = school;
   c.op = Op::kCreate;
   c.value = nlohmann::json{{"kind", "observation"}, {"title", title}};
+  return c;
+}
+
+Change ChangeMaker::create_large_course(const std::string& school, const std::string& title,
+                                        int tags) {
+  Change c = create_course(school, title);
+  nlohmann::json list = nlohmann::json::array();
+  for (int t = 0; t < tags; ++t) {
+    std::string tag = "t" + std::to_string(ids_ % 100000) + "_" + std::to_string(t) + "_";
+    tag.resize(64, 'x');
+    list.push_back(std::move(tag));
+  }
+  c.value["tags"] = std::move(list);
   return c;
 }
 

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,16 +99,25 @@ class HttpClient {
   HttpResponse get(const std::string& url) { return request("GET", url); }
   HttpResponse post(const std::string& url, const std::string& body,
                     const std::string& bearer = {});
+  // Deadlines of each later request (default: 60 s in all, 5 s to connect).
+  void set_timeouts(std::chrono::milliseconds total, std::chrono::milliseconds connect) {
+    total_ms_ = total.count();
+    connect_ms_ = connect.count();
+  }
 
  private:
   void* curl_;
+  long total_ms_ = 60000;
+  long connect_ms_ = 5000;
 };
 
 // A plain TCP connection for tests that must misbehave (slow or broken HTTP).
 class RawConnection {
  public:
-  // Connects to 127.0.0.1:port; check ok().
-  explicit RawConnection(int port);
+  // Connects to 127.0.0.1:port; check ok(). A `receive_buffer` (bytes, set
+  // before connecting) keeps the window small: what the test does not read
+  // then stays on the server's side.
+  explicit RawConnection(int port, int receive_buffer = 0);
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -117,6 +127,9 @@ class RawConnection {
   bool send(const std::string& bytes);
   // Reads until the peer closes or `timeout` passes; `closed` tells which.
   std::string read_until_closed(std::chrono::milliseconds timeout, bool* closed);
+  // One read of at most `max_bytes`, waiting up to `timeout` for data;
+  // `closed` is set when the peer closed or reset the connection.
+  std::string read_some(std::size_t max_bytes, std::chrono::milliseconds timeout, bool* closed);
 
  private:
   int fd_ = -1;
@@ -174,6 +187,9 @@ class ChangeMaker {
   // A new course with a given record id (for tests about ids).
   Change create_course_with_id(const std::string& school, const std::string& id,
                                const std::string& title);
+  // A new course carrying `tags` tags of 64 characters: ~67 bytes each on
+  // the wire (160 tags: a change of ~10.7 KB), for tests about sizes.
+  Change create_large_course(const std::string& school, const std::string& title, int tags);
   Change set_field(const Change& of_record, const std::string& field, const nlohmann::json& value);
   Change op(const Change& of_record, Op op);
   // Stamps `c` afresh (new hlc) with an offset added to the wall time.
@@ -192,6 +208,16 @@ std::string sync_body(std::int64_t mutation_id, const std::vector<Change>& chang
                       std::int64_t pull_cursor = -1, std::int64_t pull_limit = 1000);
 // {"pull":{"cursor":C,"limit":L}}
 std::string pull_body(std::int64_t cursor, std::int64_t limit = 1000);
+
+// The server's tandem_connections_open (from /metrics, on a connection of
+// its own, which counts), -1 if it cannot be read.
+long open_connections(const ServerProcess& server);
+
+// Pushes `pushes` batches of `per_push` large courses of `tags` tags each
+// (ChangeMaker::create_large_course) as `device`, with mutation ids 1, 2, ...;
+// REQUIREs 200 for each. The stamps pushed are added to `hlcs` if given.
+void push_large_courses(SchoolServer& world, const TestDevice& device, int pushes, int per_push,
+                        int tags, std::set<std::string>* hlcs = nullptr);
 
 // Pulls everything visible to `token` after `cursor` (following `more`);
 // returns the changes (JSON) in order. Fails the test on a non-200 answer.

@@ -1,7 +1,9 @@
 #include "test_util.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 namespace tandem::test {
 
@@ -33,6 +35,13 @@ int exchange(Store& from, Store& to) {
     if (*r == ApplyOutcome::kApplied) ++applied;
   }
   return applied;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace tandem::test

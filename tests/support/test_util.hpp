@@ -37,4 +37,8 @@ std::unique_ptr<Store> open_store_with_school(const std::string& path, std::stri
 // Copies every change of `from` into `to` (apply); returns how many applied.
 int exchange(Store& from, Store& to);
 
+// The bytes of a file ("" when it cannot be read), e.g. to prove that erased
+// text is in neither a database nor its WAL.
+std::string file_bytes(const std::string& path);
+
 }  // namespace tandem::test

@@ -1,7 +1,5 @@
 // The merge rules of SYNC.md, rule by rule, with the edge cases.
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "tandem/core/store.hpp"
 #include "test_util.hpp"
@@ -226,15 +224,6 @@ TEST_CASE("applying is idempotent and order-independent", "[core][merge]") {
   CHECK(*c->canonical_dump() == *p.a->canonical_dump());
 }
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
 TEST_CASE("purge erases content and history everywhere, even against a concurrent update",
           "[core][merge][purge]") {
   Pair p;
@@ -262,6 +251,6 @@ TEST_CASE("purge erases content and history everywhere, even against a concurren
   p.b.reset();
   for (const char* f : {"a.db", "a.db-wal", "b.db", "b.db-wal"}) {
     INFO(f);
-    CHECK(slurp(p.dir.file(f)).find(canary) == std::string::npos);
+    CHECK(test::file_bytes(p.dir.file(f)).find(canary) == std::string::npos);
   }
 }

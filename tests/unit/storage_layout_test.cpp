@@ -191,7 +191,7 @@ TEST_CASE("references to a child are rows of their own from the start", "[core][
   CHECK(replay(all_changes(*s), dir, "b.db") == *s->canonical_dump());
 }
 
-TEST_CASE("a new file gets the page size asked for; an existing file keeps its own", "[core][storage]") {
+TEST_CASE("a new file gets the page size asked for, an existing file keeps its own", "[core][storage]") {
   TempDir dir;
   {
     StoreOptions o;

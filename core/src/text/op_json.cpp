@@ -3,6 +3,7 @@
 // input and nothing asserts.
 #include <string>
 
+#include "tandem/core/excerpt.hpp"
 #include "text/doc_impl.hpp"
 #include "text/utf8.hpp"
 
@@ -59,7 +60,7 @@ Status read_id(const Json& j, const char* what, WireId* out) {
 Status parse_insert(const Json& j, WireOp* op) {
   for (const auto& [key, value] : j.items()) {
     if (key != "op" && key != "id" && key != "left" && key != "right" && key != "text") {
-      return bad("unknown member '" + key + "' in ins");
+      return bad("unknown member " + excerpt(key) + " in ins");
     }
   }
   if (!j.contains("id") || !j.contains("left") || !j.contains("right") || !j.contains("text")) {
@@ -93,7 +94,7 @@ Status parse_insert(const Json& j, WireOp* op) {
 Status parse_delete(const Json& j, WireOp* op) {
   for (const auto& [key, value] : j.items()) {
     if (key != "op" && key != "by" && key != "ids")
-      return bad("unknown member '" + key + "' in del");
+      return bad("unknown member " + excerpt(key) + " in del");
   }
   if (!j.contains("by") || !j.contains("ids")) return bad("del needs by and ids");
   op->is_insert = false;

@@ -23,32 +23,10 @@ std::optional<std::size_t> utf8_count(std::string_view s) noexcept {
       ++count;
       continue;
     }
-    std::size_t extra = 0;
     std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1Fu;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0Fu;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07u;
-      min = 0x10000;
-    } else {
-      return std::nullopt;
-    }
-    if (i + extra >= n) return std::nullopt;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const unsigned char cc = p[i + k];
-      if ((cc & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    i += extra + 1;
+    const std::size_t len = utf8_decode(s, i, &cp);
+    if (len == 0) return std::nullopt;
+    i += len;
     ++count;
   }
   return count;

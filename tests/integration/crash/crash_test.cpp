@@ -14,7 +14,6 @@
 // random, printed) control the run; a failing seed replays exactly the same
 // kill schedule (the child's timing still varies with the machine).
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -28,6 +27,7 @@
 #include <sstream>
 
 #include "cli_runner.hpp"
+#include "db_inspect.hpp"
 #include "tandem/core/store.hpp"
 
 namespace {
@@ -113,25 +113,6 @@ std::vector<Report> parse_reports(const std::string& out, bool& ready) {
   return reports;
 }
 
-std::string integrity_check(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    result = "cannot run integrity_check";
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK) {
-      result.clear();
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        if (!result.empty()) result += "; ";
-        result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return result;
-}
-
 }  // namespace
 
 TEST_CASE("no saved write is lost when the app is killed at any instant", "[crash]") {
@@ -214,7 +195,7 @@ TEST_CASE("no saved write is lost when the app is killed at any instant", "[cras
       REQUIRE(known.empty());
       continue;
     }
-    REQUIRE(integrity_check(db_path) == "ok");
+    REQUIRE(tandem::test::integrity_check(db_path) == "ok");
 
     tandem::StoreOptions options;
     options.path = db_path;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tandem/core/change.hpp"
@@ -35,6 +36,13 @@ struct ImportReport {
   std::vector<Rejected> rejected;  // e.g. clock_skew, unknown_field
   Json to_json() const;
 };
+
+// Parses a bundle file's text (any bytes: it comes from a USB stick), bounded
+// like every JSON text from outside (json.hpp). kInvalidJson for malformed
+// text or nesting deeper than kMaxJsonDepth. Import what this returns: a
+// Json nested deeper could not be copied or compared without exhausting the
+// stack.
+Result<Json> parse_bundle(std::string_view text);
 
 // Applies every change of a bundle in one transaction. A malformed bundle
 // (not JSON of the shape above) is refused whole with kInvalidJson/kCorrupt

@@ -51,7 +51,13 @@ enum class ErrorCode : std::int32_t {
   kInternal = 29,         // "internal"
   kExpired = 30,          // "expired": enrollment code or token expired
   kAlreadyExists = 31,    // "already_exists"
-  kTextTooLarge = 32,     // "text_too_large": text ops over a change's cost limits
+  // Client side only: what a device says of a server's answer.
+  kResponseTooLarge = 32,  // "response_too_large": answer over the client's cap, transfer aborted
+  kBadResponse = 33,       // "bad_response": answer breaks the protocol (a number out of range, ...)
+  // Server side: too many failures from one address.
+  kRateLimited = 34,       // "rate_limited": too many failed attempts; retry later
+  // Either side: text ops over a change's cost limits (text/limits.hpp).
+  kTextTooLarge = 35,      // "text_too_large"
 };
 
 // Stable text form of a code ("not_found", ...).

@@ -44,21 +44,30 @@ class SystemClock final : public Clock {
   std::int64_t now_ms() override;
 };
 
+// The HLC never goes backwards: tick() is always greater than every stamp
+// issued or observed before, whatever the wall clock says (a tablet reset to
+// 1970 goes on counting from its last stamp). The only way down is
+// restore(), which the Store uses when it reopens a file and when it
+// withdraws stamps the server refused (Store::restamp_outbox_after).
 class HybridClock {
  public:
-  // max_ahead_ms: how far a received stamp may be ahead of local wall time.
+  // max_ahead_ms: how far a received stamp may be ahead of local time.
   HybridClock(Clock& wall, std::string site, std::int64_t max_ahead_ms = 5 * 60 * 1000);
 
   // A new stamp for a local event, greater than every stamp seen so far.
   Hlc tick();
   // Advance past a received stamp. kClockSkew when it is more than
-  // max_ahead_ms ahead of local wall time; the clock is then unchanged.
+  // max_ahead_ms ahead of local time (the later of the wall clock and the
+  // last stamp: a clock reset to 1970 still takes today's stamps); the clock
+  // is then unchanged.
   Status observe(const Hlc& remote);
   // Whether observe() would accept it (no state change).
   Status check(const Hlc& remote) const;
 
   const std::string& site() const { return site_; }
   Hlc last() const { return Hlc{last_ms_, last_counter_, site_}; }
+  // Sets the last stamp (the next tick() is greater). Moving it down is the
+  // caller's responsibility: no stamp it issued above may be issued again.
   void restore(std::int64_t ms, std::uint32_t counter) { last_ms_ = ms; last_counter_ = counter; }
   std::int64_t max_ahead_ms() const { return max_ahead_ms_; }
   void set_max_ahead_ms(std::int64_t v) { max_ahead_ms_ = v; }

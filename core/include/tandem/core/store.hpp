@@ -35,6 +35,10 @@ struct StoreOptions {
   // keeps its own. 8 KiB suits a device (bulk recording, a few tables per
   // change); the server, which commits many small groups, uses 4 KiB.
   int page_size = 8192;
+  // The SQLite VFS to open the file with (sqlite3_open_v2's last argument);
+  // empty: SQLite's default. A registered name is required; tests use it to
+  // put a fault-injecting layer under the store (tests/support/power_loss_vfs.hpp).
+  std::string vfs{};
 };
 
 // A losing concurrent value kept visible on a record until resolved.
@@ -57,6 +61,9 @@ struct Record {
   Json to_json() const;
 };
 
+// When a committed transaction has reached the disk (Store::transaction).
+enum class Durability { kDurable, kDeferred };
+
 enum class ApplyOutcome {
   kApplied,    // new change, merged
   kDuplicate,  // already had it; nothing changed
@@ -66,6 +73,27 @@ enum class ApplyOutcome {
 struct LoggedChange {
   std::int64_t seq = 0;  // local log position (a cursor for bundles)
   Change change;
+};
+
+// A local change the server refused for good (not for its clock: those are
+// re-stamped and resent). Kept in the device's file so that the user can see
+// what did not reach anyone; never resent. A purge of the record removes it.
+struct RejectedChange {
+  std::string hlc;
+  std::string record;
+  std::string kind;
+  std::string op;
+  std::string field;
+  Error error;
+  std::int64_t mutation_id = 0;
+  std::int64_t at_ms = 0;  // device time it was recorded
+  Json to_json() const;
+};
+
+// One withdrawn stamp and the one that replaced it.
+struct Restamped {
+  std::string old_hlc;
+  std::string new_hlc;
 };
 
 class Store {
@@ -103,8 +131,15 @@ class Store {
                      std::size_t len);
 
   // Runs fn inside one transaction; local writes and apply() calls inside it
-  // join it. Commits (durably) when fn returns ok, rolls back otherwise.
-  Status transaction(const std::function<Status()>& fn);
+  // join it. Commits when fn returns ok, rolls back otherwise. kDurable (the
+  // default): on disk when the call returns. kDeferred: atomic, and durable
+  // with the next durable commit; a power loss before that may undo it
+  // whole. Only for work that is redone safely after such a loss (sync
+  // bookkeeping: a pulled page goes back with its cursor and is pulled
+  // again; an acknowledged batch goes back with its in-flight record and the
+  // server answers it again). Local writes refuse to join a deferred
+  // transaction. The outermost transaction decides.
+  Status transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
 
   // ---- remote changes ----
   Result<ApplyOutcome> apply(const Change& change);
@@ -123,6 +158,30 @@ class Store {
   Result<std::int64_t> outbox_size() const;
   // Drops acknowledged changes (by hlc string) from the outbox.
   Status ack(const std::vector<std::string>& hlcs);
+  // Whether the record's create is a local change still in the outbox (the
+  // server has not taken it yet, so changes to the record must wait for it).
+  Result<bool> create_pending(std::string_view record) const;
+
+  // Withdraws stamps the server refused for their clock (SYNC.md, Clock):
+  // every outbox change from the first one stamped above `floor` on, in log
+  // order, gets a new stamp from the clock after it is moved down to
+  // `floor`; the changes keep their order, content and place in the outbox,
+  // and every row that names an old stamp (records, field writes, set
+  // elements, later changes' `seen`) names the new one. The clock then goes
+  // on from the last new stamp, not from the withdrawn ones, even when
+  // nothing needed a new stamp. Merge results are unchanged: the new stamps
+  // keep the withdrawn changes' order among themselves and above every stamp
+  // not above `floor`.
+  // REQUIRES: the server has none of these changes (no batch in flight), and
+  // `floor` is at least every stamp the server accepted from or sent to this
+  // replica. One transaction; on error nothing changed.
+  Result<std::vector<Restamped>> restamp_outbox_after(const Hlc& floor);
+
+  // ---- refused changes (see RejectedChange) ----
+  // Records (or replaces: a change refused again keeps its latest reason).
+  Status record_rejected(const RejectedChange& rejected, const Change& change);
+  // Oldest first.
+  Result<std::vector<RejectedChange>> rejected() const;
 
   // ---- local metadata (cursors, tokens); not part of the dump ----
   Result<std::optional<std::string>> meta(std::string_view key) const;

@@ -23,7 +23,8 @@ namespace tandem::server {
 Status check_write_access(const DeviceRecord& device, const Change& change, PushTransaction& txn);
 
 // The changes after `request.cursor` that `device` may receive, one page of
-// at most min(request.limit, kMaxPullLimit), with the cursor to store and
+// at most min(request.limit, kMaxPullLimit) changes and kMaxPullPageBytes of
+// their JSON (but at least one change), with the cursor to store and
 // whether more remain. THE function that decides what a device receives.
 // A device does not receive the changes it pushed itself; its cursor still
 // moves past them.

@@ -16,6 +16,7 @@ using sync::kMaxBodyBytes;       // 8 MiB: larger bodies get 413 payload_too_lar
 using sync::kMaxChangesPerPush;  // 1000: more gets 413 too_many_changes
 using sync::kMaxJsonDepth;       // 64: deeper gets 400 invalid_json
 using sync::kMaxPullLimit;       // 1000 changes per pull page
+using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one change)
 
 // ---- text work in one push (the per-change limits are the core's:
 // tandem/core/text/limits.hpp, refused per change with text_too_large) ----
@@ -58,11 +59,69 @@ inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
 inline constexpr std::chrono::milliseconds kBodyTimeout{30'000};
 // A keep-alive connection may sit idle between requests this long.
 inline constexpr std::chrono::milliseconds kIdleTimeout{60'000};
-// Writing one response (the client must read it).
+// Writing one response: a client that does not read it (or reads at a
+// trickle) is cut off (reset) when this has passed.
 inline constexpr std::chrono::milliseconds kWriteTimeout{30'000};
+// One request as a whole, from its first byte to the last byte of its
+// answer (headers, body, handling, writing): each phase's own timeout is cut
+// to what is left of this.
+inline constexpr std::chrono::milliseconds kRequestTimeout{60'000};
+// ...except that an answer always gets this long to be written, even when
+// the server's own handling used up the request's time (a push answer lost
+// to the deadline would only be sent again).
+inline constexpr std::chrono::milliseconds kMinWriteTime{2'000};
 
-// Open connections at once; the next one is answered 503 busy and closed.
+// Open connections at once (lowered at start to fit the process's file
+// limit, see kReservedFds). At the limit, a new connection makes room:
+// idle connections (between requests) are closed, oldest first, then slow
+// ones (reading a request), longest reading first; one that is being
+// handled or answered is never closed for another. Only when none can go
+// is the new one turned away (503 busy). Nothing here looks at addresses:
+// behind a school's NAT every tablet shares one.
 inline constexpr std::size_t kMaxConnections = 1024;
+// One scan of the open connections closes up to this many, making room for
+// the next new connections as well (so the scan is paid once per batch).
+inline constexpr std::size_t kReapBatch = 16;
+// Connections over the limit with nothing left to close are still read, up
+// to this many at once, for /healthz (answered) and everything else (503
+// busy); they must send their request within kOverflowHeaderTimeout.
+inline constexpr std::size_t kMaxOverflowConnections = 64;
+inline constexpr std::chrono::milliseconds kOverflowHeaderTimeout{2'000};
+// File descriptors kept for everything but connections (database files,
+// readers, logs, the acceptor): the connection limit is lowered to fit
+// RLIMIT_NOFILE minus these (and the soft limit is first raised toward the
+// hard one).
+inline constexpr std::size_t kReservedFds = 128;
+// Each connection's kernel send buffer, fixed (no autotuning; Linux
+// doubles it for bookkeeping): what a client that does not read leaves in
+// the kernel is bounded too, and a slow reader of an answer larger than this
+// meets the write deadline instead of the kernel reading it out for ever.
+// Plenty for a school's LAN (256 KiB in flight per connection).
+inline constexpr int kSocketSendBufferBytes = 256 * 1024;
+// A connection's read buffer is shrunk back to this between requests (a
+// large push must not leave megabytes behind on an idle connection).
+inline constexpr std::size_t kMaxIdleBufferBytes = 16 * 1024;
+// What one open connection can hold at most, then: its read buffer and
+// parsed request (kMaxHeaderBytes + kMaxBodyBytes while reading) or one
+// answer (a pull page of kMaxPullPageBytes, plus one larger change, plus a
+// push answer) while writing; kMaxIdleBufferBytes while idle.
+
+// Failed attempts per client address (IPv6: per /64), a token bucket each:
+// a burst, then a steady rate; beyond them the request is answered 429
+// rate_limited with Retry-After before anything is looked up. Successes
+// cost nothing, so a school enrolling all its tablets behind one NAT address
+// is never slowed by its valid codes, and its typos have room to spare.
+// Enrollment: a wrong code costs a write transaction and is a guess at a
+// code, so few per second.
+inline constexpr double kEnrollFailureBurst = 30;
+inline constexpr double kEnrollFailuresPerSecond = 1;
+// Authentication: an unknown or revoked token (devices left revoked retry
+// at their sync interval).
+inline constexpr double kAuthFailureBurst = 100;
+inline constexpr double kAuthFailuresPerSecond = 5;
+// Addresses remembered per throttle (~100 bytes each); when full, those
+// whose bucket has refilled are forgotten first, then the stalest.
+inline constexpr std::size_t kMaxThrottledAddresses = 4096;
 
 // Threads per core (default) for requests that wait for their own commit
 // (enrollment). Pushes do not take a thread while they wait: they join the

@@ -19,6 +19,7 @@ struct Timeouts {
   std::chrono::milliseconds body = kBodyTimeout;
   std::chrono::milliseconds idle = kIdleTimeout;
   std::chrono::milliseconds write = kWriteTimeout;
+  std::chrono::milliseconds request = kRequestTimeout;  // a whole request, see limits.hpp
   std::chrono::milliseconds drain = kDrainTimeout;
 };
 

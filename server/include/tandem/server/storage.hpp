@@ -76,6 +76,18 @@ struct ChangePage {
   std::vector<StoredChange> rows;  // seq ascending
   std::int64_t cursor = 0;         // the last seq this page accounts for
   bool more = false;               // rows remain after `cursor`
+  std::size_t bytes = 0;           // of the rows' bodies
+
+  // Whether a row of `body_bytes` still fits a page of at most `limit` rows
+  // and `max_bytes` bytes of bodies. The first row always fits: a page
+  // makes progress however large one change is.
+  bool fits(std::size_t body_bytes, std::size_t limit, std::size_t max_bytes) const {
+    return rows.empty() || (rows.size() < limit && bytes + body_bytes <= max_bytes);
+  }
+  void add(std::int64_t seq, std::string body) {
+    bytes += body.size();
+    rows.push_back(StoredChange{seq, std::move(body)});
+  }
 };
 
 // Where a backend answered authentications and pulls from, counted since it
@@ -177,13 +189,15 @@ class ServerStorage {
                                std::string batch_digest, std::uint64_t cost, MutationFn fn,
                                MutationDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
-  // `limit` (taken as 1 when 0), leaving out those pushed by the device `skip_origin` (rows
+  // `limit` (taken as 1 when 0) and at most `max_bytes` of bodies (but at
+  // least one row), leaving out those pushed by the device `skip_origin` (rows
   // written on the server have no device and are never left out). The
   // page's cursor is the last row's seq when more remain, else the school's
   // last seq as of the same snapshot: rows left out still advance it.
   // Callers decide visibility (access.hpp); this only reads.
   virtual Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
-                                          std::size_t limit, std::string_view skip_origin) = 0;
+                                          std::size_t limit, std::size_t max_bytes,
+                                          std::string_view skip_origin) = 0;
   // Devices not revoked and seen at or after since_ms.
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).
@@ -199,6 +213,10 @@ struct SqliteStorageOptions {
   std::string path;        // the database file; created if missing
   Clock* clock = nullptr;  // the Store's wall clock; nullptr: system clock
   std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
+  // The SQLite VFS of every connection (the writer and the readers); empty:
+  // SQLite's default. See StoreOptions::vfs. (Braced: `{path, clock, skew}`
+  // initialisations leave it out without -Wmissing-field-initializers.)
+  std::string vfs{};
 };
 
 // The embedded backend: one SQLite file holding a tandem::Store (records,

@@ -4,18 +4,26 @@
 //
 //   2xx with a well-formed body  -> the decoded response
 //   401                          -> kUnauthorized / kExpired (server's code)
-//   5xx (and 2xx with a body that does not decode) -> kServer (retryable)
+//   5xx                          -> kServer (retryable)
 //   503                          -> kBusy (retryable)
 //   other 4xx                    -> the server's stable code (kAlreadyExists,
 //                                   kPayloadTooLarge, kInvalidArgument, ...)
-//   transport failures           -> kNetwork / kTimeout, unchanged
+//   a body that breaks the protocol: a 2xx body that does not decode, an
+//   error body that does not (a number out of range, ...)
+//                                -> kBadResponse (not retried: the server
+//                                   would say it again)
+//   transport failures           -> kNetwork / kTimeout / kResponseTooLarge,
+//                                   unchanged
 //
+// Every number is range-checked by the decoders (protocol.hpp); what an
+// answer must be against its request is check_sync_response's to say.
 // `details`, when given, receives the server's error body (server_time_ms,
 // last_mutation_id) for HTTP errors; it is left untouched otherwise.
 //
 // Thread-safety: stateless; the Transport's rules apply.
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 #include "tandem/core/error.hpp"
@@ -35,8 +43,10 @@ Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& re
                                    ErrorResponse* details = nullptr);
 
 // `body` is the encoded SyncRequest (the engine keeps the exact bytes so a
-// retry sends the same request).
+// retry sends the same request); `timeout`, when set, bounds the exchange
+// (HttpRequest::timeout).
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
-                               ErrorResponse* details = nullptr);
+                               ErrorResponse* details = nullptr,
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 }  // namespace tandem::sync

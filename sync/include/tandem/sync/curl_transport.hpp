@@ -4,11 +4,16 @@
 // reuse the TCP connection (HTTP/1.1 keep-alive). Every request carries
 // "Accept-Encoding: gzip" (CURLOPT_ACCEPT_ENCODING; libcurl decodes) and,
 // when given, "Authorization: Bearer <token>". Timeouts are per request:
-// connect_timeout bounds the TCP connect, total_timeout the whole exchange.
+// connect_timeout bounds the TCP connect, total_timeout (or the request's
+// own timeout, when smaller) the whole exchange, a trickling answer
+// included. The answer is held to max_response_bytes of decoded body (a
+// gzip bomb is cut where it decodes past the cap, a Content-Length above it
+// before the body is read) and max_response_header_bytes of headers.
 //
-// Errors: kTimeout (a timeout expired), kNetwork (everything else without a
-// response), kInvalidArgument (bad base URL). HTTP statuses are returned, not
-// mapped (see transport.hpp).
+// Errors: kTimeout (a timeout expired), kResponseTooLarge (the answer went
+// beyond a cap; the transfer is aborted), kNetwork (everything else without
+// a response), kInvalidArgument (bad base URL). HTTP statuses are returned,
+// not mapped (see transport.hpp).
 //
 // Thread-safety: one thread at a time. curl_global_init must have run before
 // threads exist; create() runs it once (curl_global_init is reference
@@ -19,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "tandem/sync/protocol.hpp"
 #include "tandem/sync/transport.hpp"
 
 namespace tandem::sync {
@@ -27,6 +33,8 @@ struct CurlOptions {
   std::string base_url;  // "http://127.0.0.1:8080" (no trailing slash needed)
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds total_timeout{60'000};
+  std::size_t max_response_bytes = kMaxResponseBytes;
+  std::size_t max_response_header_bytes = kMaxResponseHeaderBytes;
   std::string user_agent = "tandem-sync/0.1";
 };
 

@@ -21,20 +21,42 @@
 //  - Each pulled page is applied (Store::apply) in ONE transaction together
 //    with the new cursor (kMetaCursor): a crash re-pulls at most that page,
 //    and applying is idempotent anyway.
-//  - A change the server rejects (schema, clock skew, access) is recorded in
-//    the table sync_rejected of the same file, reported, and dropped from the
-//    outbox, so it never blocks the queue.
+//  - Only the in-flight record is committed durably (fsync) before a send.
+//    The answer's bookkeeping (acknowledgement, pulled page) commits with
+//    Durability::kDeferred: a power loss can only take it back whole, with
+//    its in-flight record or cursor, and the next sync redoes it (the server
+//    answers the same mutation id again; the page is pulled again). The next
+//    durable commit makes it durable. Half the fsyncs of a sync, none of
+//    the guarantees.
+//  - A change the server rejects for good (schema, access) is recorded in
+//    the Store's refused-change log (Store::record_rejected), reported, and
+//    dropped from the outbox, so it never blocks the queue.
+//  - A change refused for its CLOCK is never dropped (SYNC.md, Clock): it
+//    stays in the outbox; once the offset to server time is settled (two
+//    agreeing answers, see skew_clock.hpp) the engine withdraws the refused
+//    stamps (Store::restamp_outbox_after: every outbox change from the first
+//    refused one on gets a new stamp, in its original order, from the
+//    corrected clock, never below the last stamp the server accepted or
+//    sent, kMetaServerStamp) and sends them again. A change refused because
+//    the server does not have its record (`not_found`) while the record's
+//    create is still in this outbox waits for its create the same way.
 //
 // Retries: network failures, timeouts, 5xx and 503 are retried with
-// exponential backoff and jitter (RetryPolicy), same request bytes each time.
+// exponential backoff and jitter (RetryPolicy), same request bytes each time,
+// all within EngineOptions::overall_timeout. An answer that breaks the
+// protocol (kBadResponse: a number out of range, a cursor going backwards,
+// more results than changes pushed; check_sync_response) or is too large
+// (kResponseTooLarge) ends the sync before anything of it is applied.
 // A stale or reused mutation id (409, e.g. a database restored from a
 // backup) re-batches under an id above the server's last one; the server
 // answers already-known changes as duplicates. 413 halves the batch size.
 //
-// Clock: every answer carries server_time_ms. The engine estimates the offset
-// (server - device, at the middle of the round trip); when it exceeds
-// EngineOptions::clock_tolerance_ms it is stored in kMetaClockOffset and set
-// on the SkewCorrectedClock, so later local stamps follow server time.
+// Clock: every answer carries server_time_ms. The engine measures the offset
+// (server - device, at the middle of the round trip) and feeds it to
+// update_clock_offset (skew_clock.hpp): a new correction needs two agreeing
+// answers, and applies to every later local stamp. When a clock refusal
+// leaves the offset unconfirmed, the next request is a pull only, which
+// confirms it. The summary says how far the device's clock is off.
 //
 // Thread-safety: one thread at a time, like the Store. Two processes syncing
 // one file at once is safe (the server deduplicates) but wasteful.
@@ -87,6 +109,13 @@ struct EngineOptions {
   // Stop after this many successful requests (0: no limit). For hosts with a
   // short background window; the next sync() continues where this one stopped.
   std::int64_t max_requests = 0;
+  // The longest one sync() may take, requests, retries and backoff waits
+  // included (0: no bound). Each request gets what is left as its timeout and
+  // a wait that would end past it is not begun: sync() fails with kTimeout,
+  // keeping what was done (the next sync() goes on from there).
+  std::chrono::milliseconds overall_timeout{0};
+  // Monotonic time for overall_timeout (tests inject one; empty: steady_clock).
+  std::function<std::chrono::steady_clock::time_point()> monotonic_now;
 };
 
 struct SyncProgress {
@@ -102,18 +131,8 @@ struct SyncProgress {
   std::optional<Error> error;    // kRetrying: why
 };
 
-// A change the server refused (kept in the table sync_rejected).
-struct RejectedChange {
-  std::string hlc;
-  std::string record;
-  std::string kind;
-  std::string op;
-  std::string field;
-  Error error;
-  std::int64_t mutation_id = 0;
-  std::int64_t at_ms = 0;  // device time it was recorded
-  Json to_json() const;
-};
+// A change the server refused for good (Store::rejected()).
+using tandem::RejectedChange;
 
 struct SyncSummary {
   std::int64_t pushed = 0;      // changes the server answered (accepted + duplicate + rejected)
@@ -131,6 +150,13 @@ struct SyncSummary {
   std::int64_t clock_offset_ms = 0;  // last measured server - device
   std::int64_t clock_correction_ms = 0;  // offset now applied to local stamps (0: none)
   bool clock_corrected_now = false;  // this sync() changed the correction
+  // A measured offset waiting for a second answer to agree (not applied yet).
+  std::optional<std::int64_t> clock_offset_pending_ms;
+  std::int64_t clock_refused = 0;  // changes the server refused for their clock (kept, re-stamped)
+  std::int64_t restamped = 0;      // local changes given new stamps (withdrawn refused stamps)
+  // Whether the device's clock is off by more than the tolerance (then
+  // clock_offset_ms says by how much): the user should fix it.
+  bool clock_wrong = false;
   std::vector<RejectedChange> newly_rejected;
   Json to_json() const;
 };
@@ -167,9 +193,19 @@ class SyncEngine {
   Status drop_inflight();
   Result<SyncResponse> send_with_retry(const std::string& token, const std::string& body,
                                        ErrorResponse* details, const ProgressFn& progress);
+  // Time left before overall_timeout (nullopt: no bound).
+  std::optional<std::chrono::milliseconds> time_left() const;
   Status learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms);
+  // Whether an agreeing answer of this sync may adopt an offset that moves
+  // the clock forward (see skew_clock.hpp).
+  bool may_confirm_offset();
+  // Whether a pending offset would be adopted by the next agreeing answer.
+  bool offset_confirmable();
+  // Withdraws the refused stamps (see the file comment).
+  Status withdraw_stamps();
   Status handle_push(const Batch& batch, const PushResponse& answer);
   Status handle_pull(const PullResponse& page);
+  Status note_server_stamp(const std::string& hlc);
   Status record_rejected(const Change& change, const Error& error, std::int64_t mutation_id);
   void report(const ProgressFn& progress, SyncProgress::Phase phase);
 
@@ -182,6 +218,13 @@ class SyncEngine {
   std::size_t batch_size_ = 0;
   std::int64_t cursor_ = 0;
   bool more_ = false;
+  // Clock state of the running sync().
+  bool clock_refused_ = false;         // the last push answer refused stamps
+  bool candidate_this_sync_ = false;   // the pending offset came from this sync()
+  std::string server_stamp_;           // kMetaServerStamp, greatest seen this sync
+  int withdrawals_ = 0;
+  int no_progress_ = 0;                // push answers in a row that took nothing
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   SyncSummary summary_;
 };
 

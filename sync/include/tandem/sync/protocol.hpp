@@ -7,7 +7,9 @@
 // out-of-range numbers are errors with the stable codes of error.hpp
 // (kUnknownField, kWrongType, kMissingField, kInvalidValue, ...), and the
 // message names the offending member ("push.changes[3]: unknown member 'x'").
-// Messages never contain note contents: only member names and limits.
+// Messages never contain note contents: only member names and limits; a
+// name the request held is quoted as a short escaped excerpt, and every
+// message sent is bounded (tandem/core/excerpt.hpp).
 //
 // Thread-safety: every function here is pure (no shared state) and may be
 // called from any thread.
@@ -22,6 +24,7 @@
 
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/json.hpp"
 
 namespace tandem::sync {
 
@@ -29,16 +32,44 @@ namespace tandem::sync {
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr std::size_t kMaxPullLimit = 1000;  // larger requests are clamped
 inline constexpr std::size_t kDefaultPullLimit = 500;
+// A pull page ends before its changes' JSON text passes this many bytes (it
+// always holds at least one change, however large: a single change is
+// bounded by kMaxBodyBytes). 1 MiB keeps an answer far below any client's
+// response cap and what a server holds per slow reader small (40 clients
+// that never read cost the server ~40 MiB, not 40 full pages).
+inline constexpr std::size_t kMaxPullPageBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxBodyBytes = 8 * 1024 * 1024;  // 413 above
-inline constexpr std::size_t kMaxJsonDepth = 64;               // nesting of arrays/objects
+using tandem::kMaxJsonDepth;                                   // 64: nesting of arrays/objects
 inline constexpr std::int64_t kDefaultMaxSkewMs = 5 * 60 * 1000;
+
+// Every integer on the wire (ids, seqs, cursors, times, limits) lies within
+// 0..2^53: the range a JSON number keeps exactly in any decoder (IEEE
+// doubles), and far from int64 overflow when a device adds to it. Decoders
+// refuse anything beyond (kInvalidValue on the server's side; a client
+// turns it into kBadResponse).
+inline constexpr std::int64_t kMaxWireInteger = std::int64_t{1} << 53;
+// push.mutation_id is 1..kMaxMutationId (400 invalid_value otherwise). A
+// device that has used kMaxMutationId pushes no more until it enrolls again
+// (a new device starts at 1).
+inline constexpr std::int64_t kMaxMutationId = kMaxWireInteger;
+
+// ---- limits a client holds a server's answer to ----
+// The largest answer (decoded body) a client reads; beyond it the transfer
+// is aborted (kResponseTooLarge), so a server cannot make a device hold more.
+// A conforming answer carries one push's verdicts (short: under 1 MiB for
+// kMaxChangesPerPush) and one pull page, which the server keeps within
+// kMaxBodyBytes (a single change never exceeds it: it arrived in one request).
+inline constexpr std::size_t kMaxResponseBytes = 2 * kMaxBodyBytes;
+// The answer's status line and headers together.
+inline constexpr std::size_t kMaxResponseHeaderBytes = 64 * 1024;
 inline constexpr std::string_view kServerTimeHeader = "X-Tandem-Server-Time";
 
 // ---- JSON text ----
 
-// Parses `text` as one JSON value. Nesting deeper than `max_depth` is refused
-// before the parser runs (a pre-scan), so a hostile body cannot exhaust the
-// stack. Errors: kInvalidJson (syntax, invalid UTF-8, too deep).
+// Parses `text` as one JSON value: parse_json_text (core/json.hpp), whose
+// pre-scan refuses nesting deeper than `max_depth` before the parser runs, so
+// a hostile body cannot exhaust the stack. Errors: kInvalidJson (syntax,
+// invalid UTF-8, too deep).
 Result<Json> parse_json(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
 // ---- errors: {"error":{"code":"...","message":"..."}, "server_time_ms": N} ----
@@ -86,7 +117,7 @@ struct EnrollResponse {
 
 // ---- POST /v1/sync ----
 struct PushRequest {
-  std::int64_t mutation_id = 0;  // per device, strictly increasing, >= 1
+  std::int64_t mutation_id = 0;  // per device, strictly increasing, 1..kMaxMutationId
   std::vector<Change> changes;   // at most kMaxChangesPerPush
 };
 
@@ -154,6 +185,17 @@ struct SyncResponse {
   Json to_json() const;
   static Result<SyncResponse> from_json(const Json& j);
 };
+
+// Checks a decoded answer against the request it answers: what no single
+// member can show. The push part answers this push (same mutation_id, at most
+// one result per pushed change, each for a change that was pushed); the pull
+// page moves forward (cursor not below the request's; seqs ascending, above
+// the request's cursor and not beyond the page's; no more changes than the
+// limit asked; `more` only with progress); each part is there exactly when
+// asked for. from_json has already bounded every number.
+// Errors: kBadResponse, naming the member; an answer refused here must not
+// change anything on the device.
+Status check_sync_response(const SyncRequest& request, const SyncResponse& answer);
 
 // ---- answers from parts already encoded (the server's fast path) ----
 

@@ -8,14 +8,26 @@
 // (kMetaClockOffset) and every process opening the Store through
 // open_synced_store(), local stamps follow server time instead.
 //
-// Offsets within the tolerance of the engine (EngineOptions) are not applied:
-// ordinary drift is harmless and the HLC already orders events.
+// The server's time is a hint, not an order (SYNC.md, Clock): one answer
+// cannot move the offset. A new offset is adopted only when two consecutive
+// answers agree on it (next_offset). Both may come from one sync() when the
+// new offset moves the clock back (the device is ahead: its stamps would be
+// refused) or when the device's clock provably reads too early (earlier than
+// a stamp it already holds); a later time claimed by a server to a device
+// whose clock shows nothing wrong — what one forged answer looks like — must
+// be confirmed by a later sync(). Offsets within the engine's tolerance are
+// not applied: ordinary drift is harmless and the HLC already orders events.
+//
+// Stamps already issued are never changed here: the HLC never goes
+// backwards. Stamps the server refused are withdrawn by the engine
+// (Store::restamp_outbox_after) once the offset is settled.
 //
 // Thread-safety: not thread-safe (like the Store that reads it).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "tandem/core/hlc.hpp"
@@ -23,8 +35,13 @@
 
 namespace tandem::sync {
 
-// Store metadata key holding the offset (decimal milliseconds, server - local).
+// Store metadata keys (decimal milliseconds, server - local).
 inline constexpr std::string_view kMetaClockOffset = "sync.clock_offset_ms";
+// An offset one answer measured, waiting for the next answer to agree.
+inline constexpr std::string_view kMetaClockCandidate = "sync.clock_offset_candidate_ms";
+// The greatest stamp the server accepted from or sent to this device (HLC
+// text): the clock never withdraws below it.
+inline constexpr std::string_view kMetaServerStamp = "sync.server_stamp";
 
 class SkewCorrectedClock final : public Clock {
  public:
@@ -41,29 +58,44 @@ class SkewCorrectedClock final : public Clock {
   std::int64_t offset_ms_;
 };
 
-// Reads kMetaClockOffset into `clock` (0 when absent or unreadable), then
-// settles the store's hybrid clock (settle_hybrid_clock). Call right after
-// Store::open with a store opened on `clock`.
-Status load_clock_offset(Store& store, SkewCorrectedClock& clock);
+// The correction in force and the candidate waiting for confirmation.
+struct OffsetState {
+  std::int64_t current = 0;
+  std::optional<std::int64_t> candidate;
+};
 
-// When the store's hybrid clock has run more than its max_ahead_ms ahead of
-// the corrected clock (stamps issued while the wall clock was far ahead), it
-// is moved back to the corrected time, so that new local changes carry stamps
-// the server accepts instead of continuing from the bad ones. Returns whether
-// it moved. Nothing is persisted here: the next local write saves the clock,
-// and every open repeats the check until then.
-bool settle_hybrid_clock(Store& store, SkewCorrectedClock& clock);
+enum class OffsetStep {
+  kUnchanged,  // the answer agrees with the correction in force
+  kPending,    // a candidate waits for the next answer
+  kAdopted,    // two answers agreed: `current` is the new correction
+};
+
+// The rule, as a pure function. `measured`: server - device of one answer.
+// Offsets within tolerance_ms of zero count as zero; two offsets within
+// tolerance_ms of each other agree. `may_adopt_forward`: whether an agreeing
+// answer may adopt a correction that moves the clock forward (see above).
+OffsetStep next_offset(OffsetState& state, std::int64_t measured, std::int64_t tolerance_ms,
+                       bool may_adopt_forward);
+
+// Reads the persisted state (both 0/none when absent or unreadable).
+Result<OffsetState> load_offset_state(Store& store);
+// Persists `state` and applies state.current to `clock`.
+Status save_offset_state(Store& store, SkewCorrectedClock& clock, const OffsetState& state);
+
+// Reads kMetaClockOffset into `clock` (0 when absent or unreadable). Call
+// right after Store::open with a store opened on `clock`. A device whose own
+// clock has been fixed since (it reads close to the last server stamp, not
+// the offset away from it) stops applying the old offset: it is dropped, and
+// the next sync measures afresh.
+Status load_clock_offset(Store& store, SkewCorrectedClock& clock);
 
 // Estimates server - device from one round trip (device times taken with
 // clock.base() just before sending and just after the answer).
 std::int64_t measure_offset(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms);
 
-// Adopts `measured` as the correction when it differs from the one in force
-// by more than tolerance_ms (offsets within tolerance_ms of zero become 0),
-// persists it in kMetaClockOffset and settles the hybrid clock. Returns
-// whether the correction changed.
-Result<bool> update_clock_offset(Store& store, SkewCorrectedClock& clock, std::int64_t measured,
-                                 std::int64_t tolerance_ms);
+// Feeds one answer to next_offset and persists the result. Returns the step.
+Result<OffsetStep> update_clock_offset(Store& store, SkewCorrectedClock& clock, std::int64_t measured,
+                                       std::int64_t tolerance_ms, bool may_adopt_forward);
 
 // A Store opened with a skew-corrected clock; members are destroyed store
 // first, so the clocks outlive it. Move-only.

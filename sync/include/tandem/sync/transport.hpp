@@ -7,15 +7,25 @@
 //  - A response with any HTTP status is a success of the transport: the
 //    status and body are returned as they came. Mapping statuses to errors is
 //    the protocol layer's job (decode_response in client.hpp), done once.
+//  - A transport holds no more of an answer than its cap (the body as
+//    decoded, and the headers; kMaxResponseBytes and kMaxResponseHeaderBytes
+//    in protocol.hpp unless the host sets others): beyond it the transfer is
+//    aborted, so a server cannot make a device hold more.
+//  - No exchange takes longer than the transport's own total timeout, nor
+//    than HttpRequest::timeout when that is set (the caller's deadline), a
+//    server that trickles bytes included.
 //  - Failures without a complete response are errors:
-//      kTimeout  the connect or total timeout expired;
-//      kNetwork  anything else (refused, reset, cut mid-response, DNS).
+//      kTimeout           the connect or total timeout expired;
+//      kResponseTooLarge  the answer went beyond the cap;
+//      kNetwork           anything else (refused, reset, cut mid-response, DNS).
 //    Either way the request MAY have reached the server and taken effect:
-//    callers treat both as "outcome unknown" and retry idempotently.
+//    callers treat them as "outcome unknown" and may retry idempotently
+//    (kResponseTooLarge is not retried: the same request gets the same answer).
 //
 // Thread-safety: a Transport is used from one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -28,6 +38,10 @@ struct HttpRequest {
   std::string path;             // "/v1/sync": appended to the transport's base URL
   std::string body;             // JSON text; empty for GET
   std::string bearer_token;     // empty: no Authorization header
+  // The longest this exchange may take, all of it (0: the transport's own
+  // total timeout only). The caller's remaining deadline; the transport
+  // applies the smaller of the two.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {

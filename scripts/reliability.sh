@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The README's reliability table, regenerated: builds (preset `ci`), runs the
+# fault, abuse, clock and fuzz suites, collects the lines they print
+#   TANDEM_RELIABILITY {"fault":...,"cases":N,"result":...,"command":...}
+# and rewrites the table between <!-- reliability:begin --> and
+# <!-- reliability:end --> in README.md (one row per fault; the last line
+# printed for a fault wins).
+#
+# A suite takes part by carrying one of the labels below (ctest) and
+# printing such lines; the script depends on none of them in particular.
+# Presets named `fuzz` (libFuzzer, clang), when CMakePresets.json has one,
+# are built and run the same way.
+#
+# Usage: scripts/reliability.sh [--soak]   (--soak: TANDEM_SOAK=1, the soak tiers)
+# Env:   TANDEM_RELIABILITY_LABELS  ctest label regex (default fault|abuse|clock|fuzz)
+#        TANDEM_SEED                passed on: replay the suites' seeded runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LABELS="${TANDEM_RELIABILITY_LABELS:-fault|abuse|clock|fuzz}"
+if [ "${1:-}" = "--soak" ]; then
+  export TANDEM_SOAK=1
+elif [ -n "${1:-}" ]; then
+  echo "usage: scripts/reliability.sh [--soak]" >&2
+  exit 2
+fi
+
+bash scripts/deps.sh --test python3
+mkdir -p build
+LOG="build/reliability.log"  # every suite's output, kept for the failures
+: >"$LOG"
+
+status=0
+presets=(ci)
+if grep -q '"name": *"fuzz"' CMakePresets.json; then presets+=(fuzz); fi
+for preset in "${presets[@]}"; do
+  echo "== preset $preset: build" >&2
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)" >&2
+  if ctest --preset "$preset" -N -L "$LABELS" | grep -q 'Total Tests: 0'; then
+    echo "== preset $preset: no test labelled $LABELS" >&2
+    continue
+  fi
+  echo "== preset $preset: ctest -L '$LABELS'" >&2
+  # -V: the suites' stdout, where the lines are. A failing suite fails the
+  # script, after the table is written (its rows say what passed).
+  if ! ctest --preset "$preset" -L "$LABELS" -V --timeout 3600 >>"$LOG" 2>&1; then
+    status=1
+    echo "== preset $preset: some suites FAILED (details in $LOG):" >&2
+    sed -n '/The following tests FAILED/,/^Errors while running/p' "$LOG" >&2
+  fi
+done
+
+python3 - "$LOG" README.md <<'EOF'
+import json, re, sys
+
+log, readme = sys.argv[1], sys.argv[2]
+rows = {}
+for line in open(log, encoding="utf-8", errors="replace"):
+    at = line.find("TANDEM_RELIABILITY ")
+    if at < 0:
+        continue
+    try:
+        row = json.loads(line[at + len("TANDEM_RELIABILITY "):])
+    except json.JSONDecodeError:
+        print("not a reliability line: " + line.strip()[:200], file=sys.stderr)
+        continue
+    rows[row.get("fault", "?")] = row  # last wins; first appearance keeps its place
+
+# A suite that failed may not have printed its line: it gets a row saying so.
+failed = re.findall(r"^\s*\d+ - (.+?) \((?:Failed|Timeout|Not Run|SEGFAULT|Subprocess aborted)[^)]*\)\s*$",
+                    open(log, encoding="utf-8", errors="replace").read(), re.M)
+for name in failed:
+    rows["FAILED: " + name] = {"fault": name, "cases": "", "result": "**FAILED** (output in " + log + ")",
+                               "command": "ctest --preset ci -V -R '" + re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name) + "'"}
+
+def cell(value):
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+out = ["| fault | cases | result | command |", "|---|---:|---|---|"]
+for row in rows.values():
+    out.append("| %s | %s | %s | `%s` |" % (cell(row.get("fault", "")), cell(row.get("cases", "")),
+                                           cell(row.get("result", "")), cell(row.get("command", ""))))
+if not rows:
+    out.append("| (no suite printed a reliability line) | | | |")
+
+text = open(readme, encoding="utf-8").read()
+begin, end = "<!-- reliability:begin -->", "<!-- reliability:end -->"
+if begin not in text or end not in text:
+    sys.exit("README.md has no %s ... %s markers" % (begin, end))
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open(readme, "w", encoding="utf-8").write(head + begin + "\n" + "\n".join(out) + "\n" + end + tail)
+print("README.md: %d reliability rows (suite output: %s)" % (len(rows), log))
+EOF
+exit "$status"

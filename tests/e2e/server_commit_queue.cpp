@@ -36,9 +36,10 @@ TEST_CASE("commit queue: light pushes of every school share one group", "[server
   CHECK(q.take_group(100).empty());
 }
 
-TEST_CASE("commit queue: a heavy push is a group of its own, and another school's push waits "
-          "for at most one of them",
-          "[server][commit]") {
+TEST_CASE(
+    "commit queue: a heavy push is a group of its own, and another school's push waits "
+    "for at most one of them",
+    "[server][commit]") {
   Queue q;
   // School A has queued five pushes over the budget before B's light one.
   for (int i = 1; i <= 5; ++i) push(q, "A", 1000, "a" + std::to_string(i));
@@ -61,12 +62,40 @@ TEST_CASE("commit queue: a group stops at its budget, and the turn moves on", "[
   for (int i = 1; i <= 4; ++i) push(q, "A", 40, "a" + std::to_string(i));
   for (int i = 1; i <= 4; ++i) push(q, "B", 40, "b" + std::to_string(i));
   CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a1", "b1"});
-  // B starts the next group; a heavy push behind a light one waits its turn.
+  // B starts the next group; a heavy push does not fit behind a light one
+  // and starts the group after (C joined ahead of A, which started the last).
   push(q, "C", 500, "c1");
   CHECK(labels(q.take_group(100)) == std::vector<std::string>{"b2", "a2"});
-  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a3", "b3"});
   CHECK(labels(q.take_group(100)) == std::vector<std::string>{"c1"});
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a3", "b3"});
   CHECK(labels(q.take_group(100)) == std::vector<std::string>{"b4", "a4"});
+}
+
+TEST_CASE(
+    "commit queue: a school that pushes while another's backlog commits waits for the "
+    "group in flight only",
+    "[server][commit]") {
+  Queue q;
+  for (int i = 1; i <= 4; ++i) push(q, "A", 1000, "a" + std::to_string(i));
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a1"});  // in flight
+  for (int round = 1; round <= 3; ++round) {
+    // B's push arrives while A's group commits: it starts the next group.
+    push(q, "B", 5, "b" + std::to_string(round));
+    CHECK(labels(q.take_group(100)) == std::vector<std::string>{"b" + std::to_string(round)});
+    CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a" + std::to_string(round + 1)});
+  }
+  CHECK(q.empty());
+  // And A is not starved by newcomers: each school that joins gets one
+  // group ahead of A, then A runs.
+  for (int i = 5; i <= 6; ++i) push(q, "A", 1000, "a" + std::to_string(i));
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a5"});
+  push(q, "C", 1000, "c1");
+  push(q, "D", 1000, "d1");
+  push(q, "C", 1000, "c2");
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"c1"});
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"d1"});
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"a6"});
+  CHECK(labels(q.take_group(100)) == std::vector<std::string>{"c2"});
 }
 
 TEST_CASE("commit queue: pushes put back go first, in their order", "[server][commit]") {

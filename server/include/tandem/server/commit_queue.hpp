@@ -11,11 +11,13 @@
 //  * a push that costs more than the whole budget is a group of its own, and
 //    only when its school's turn comes;
 //  * pushes of one school keep their order.
-// A push of another school therefore waits for the group being committed and
-// then for at most one group started by each school ahead of it in the turn,
-// each of them one push over the budget or within it — never for a backlog
-// of one school. (The commit thread may also end a group early when it runs
-// long, and put back what it did not run: put_back.)
+// A school that had nothing queued joins the turn ahead of the school that
+// started the last group. A push of another school therefore waits for the
+// group being committed and then for at most one group started by each
+// school ahead of it in the turn, each of them one push over the budget or
+// within it — never for a backlog of one school: when only school A is
+// busy, B's push waits for A's group in flight and then runs. (The commit thread may also end a
+// group early when it runs long, and put back what it did not run: put_back.)
 //
 // Thread-safety: none; the storage guards it with its queue mutex.
 #pragma once
@@ -45,7 +47,16 @@ class CommitQueue {
 
   void push(Entry entry) {
     auto& q = queues_[entry.school];
-    if (q.empty()) turn_.push_back(entry.school);
+    if (q.empty()) {
+      // A school with nothing queued joins the turn ahead of the school that
+      // started the last group (at the back, if it still has pushes): a
+      // school with a backlog then runs its next group after the newcomer's,
+      // not before. Only that one place is taken, so no school waits for
+      // more than the schools queued ahead of it when its turn was last.
+      auto at = turn_.end();
+      if (!turn_.empty() && turn_.back() == last_started_) --at;
+      turn_.insert(at, entry.school);
+    }
     q.push_back(std::move(entry));
     ++size_;
   }
@@ -76,6 +87,7 @@ class CommitQueue {
       }
     }
     // The next group starts with the next school.
+    last_started_ = turn_.front();
     turn_.push_back(turn_.front());
     turn_.pop_front();
     forget_empty();
@@ -102,6 +114,7 @@ class CommitQueue {
 
   std::unordered_map<std::string, std::deque<Entry>> queues_;  // by school
   std::deque<std::string> turn_;  // schools with queued pushes, whose turn is first
+  std::string last_started_;      // the school that started the last group
   std::size_t size_ = 0;
 };
 

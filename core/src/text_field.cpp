@@ -55,10 +55,26 @@ Result<text::Document> Store::Impl::load_text(std::string_view record, std::stri
 }
 
 Result<PreparedText> Store::Impl::prepare_text(const std::string& record, const std::string& field, const Json& ops) {
-  auto doc = load_text(record, field);
-  if (!doc) return std::move(doc).error();
+  bool cached = false;
+  if (text_cache.doc && text_cache.record == record && text_cache.field == field) {
+    auto st = stmt("SELECT state FROM texts WHERE record=? AND field=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, record).bind(2, field);
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    cached = *row && (*st)->blob(0) == text_cache.state;
+  }
+  std::optional<text::Document> doc = std::move(text_cache.doc);
+  text_cache.doc.reset();  // taken: a failure below leaves no cache behind
+  if (!cached) {
+    auto loaded = load_text(record, field);
+    if (!loaded) return std::move(loaded).error();
+    doc = std::move(*loaded);
+  }
   TANDEM_TRY(doc->apply(ops));
-  return PreparedText{field, doc->encode(), doc->text()};
+  PreparedText prepared{field, doc->encode(), doc->text()};
+  text_cache = TextCache{record, field, prepared.state, std::move(doc)};
+  return prepared;
 }
 
 Status Store::Impl::save_text(const std::string& record, const PreparedText& t) {

@@ -140,7 +140,7 @@ TEST_CASE("server: at the connection limit the connection nearest its timeout ma
   CHECK(still_open(*idle2));
 }
 
-TEST_CASE("server: connections being answered are never reaped; /healthz is still answered",
+TEST_CASE("server: connections being answered are never reaped, /healthz is still answered",
           "[server][e2e][limits]") {
   SchoolServer world("School", {"--max-connections", "2"});
   const TestDevice pusher = world.enroll();

@@ -128,6 +128,7 @@ Status Store::Impl::write_element(const std::string& record, const std::string& 
 }
 
 Status Store::Impl::purge_record(const Change& c) {
+  text_cache = TextCache{};  // erased text must not stay in memory either
   static const char* const kDeletes[] = {
       "DELETE FROM outbox WHERE seq IN (SELECT seq FROM changes WHERE record=?1 AND hlc<>?2)",
       "DELETE FROM changes WHERE record=?1 AND hlc<>?2",  // keeps the purge itself

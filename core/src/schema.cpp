@@ -3,8 +3,10 @@
 #include "tandem/core/schema.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include "tandem/core/excerpt.hpp"
+#include "tandem/core/text/limits.hpp"
 
 namespace tandem {
 namespace {
@@ -388,12 +390,25 @@ Result<Json> validate_value(const FieldSpec& field, const Json& v) {
 }
 
 namespace {
+
 Error unknown_field(const std::string& name, const std::string& kind) {
   return make_error(ErrorCode::kUnknownField, "unknown field " + excerpt(name) + " of " + kind);
 }
+
+// Text ops are checked whole before anything is merged: well formed, and
+// within the per-change cost limits.
+Status check_text_ops(std::span<const Json* const> values, text::TextCost* text_cost) {
+  auto cost = text::measure_ops(values);
+  if (!cost) return std::move(cost).error();
+  TANDEM_TRY(text::check_change_cost(*cost));
+  if (text_cost) *text_cost = *cost;
+  return {};
+}
+
 }  // namespace
 
-Status validate_change(const Change& c) {
+Status validate_change(const Change& c, text::TextCost* text_cost) {
+  if (text_cost) *text_cost = text::TextCost{};
   const KindSpec* kind = find_kind(c.kind);
   if (!kind) return make_error(ErrorCode::kUnknownKind, "unknown kind " + excerpt(c.kind));
   if (!is_valid_id(c.record)) return make_error(ErrorCode::kInvalidArgument, "malformed record id");
@@ -401,17 +416,20 @@ Status validate_change(const Change& c) {
   switch (c.op) {
     case Op::kCreate: {
       if (!c.value.is_object()) return make_error(ErrorCode::kWrongType, "create needs an object of fields");
+      std::vector<const Json*> texts;
       for (const auto& [name, v] : c.value.items()) {
         const FieldSpec* fs = kind->field(name);
         if (!fs) return unknown_field(name, c.kind);
         if (fs->type == T::kText) {
           // Text fields travel as sequence-CRDT operations, never as plain text.
           if (!v.is_object() && !v.is_array()) return type_error(*fs, "text operations");
+          texts.push_back(&v);
           continue;
         }
         TANDEM_TRY(validate_value(*fs, v));
       }
       if (!c.seen.empty()) return make_error(ErrorCode::kInvalidArgument, "'seen' only applies to set");
+      if (!texts.empty()) TANDEM_TRY(check_text_ops(texts, text_cost));
       return {};
     }
     case Op::kSet: {
@@ -435,7 +453,8 @@ Status validate_change(const Change& c) {
       if (!fs) return unknown_field(c.field, c.kind);
       if (fs->type != T::kText) return make_error(ErrorCode::kInvalidArgument, "'" + c.field + "' is not a text field");
       if (!c.value.is_object() && !c.value.is_array()) return make_error(ErrorCode::kWrongType, "text ops must be JSON");
-      return {};
+      const Json* ops = &c.value;
+      return check_text_ops(std::span<const Json* const>(&ops, 1), text_cost);
     }
     case Op::kDelete:
     case Op::kPurge:

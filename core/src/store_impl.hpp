@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,20 @@ struct Store::Impl {
   bool clock_dirty = false;  // clock advanced in the open transaction
   bool deferred = false;     // the open transaction is Durability::kDeferred
   detail::SecureRandom random;  // site ids, record ids
+  // The Document prepare_text merged last, with the state it encoded to.
+  // Decoding a text is O(n) in its length: a push or pull page of many
+  // changes to one long text would decode it once per change. The next
+  // change to the same field starts from this Document instead, but only
+  // when the stored state is still exactly those bytes (a rolled-back
+  // savepoint, a duplicate that saved nothing, another process or a purge
+  // leave other bytes, and then it is decoded as before).
+  struct TextCache {
+    std::string record;
+    std::string field;
+    std::string state;
+    std::optional<text::Document> doc;
+  };
+  TextCache text_cache;
 
   ~Impl();
 
@@ -80,6 +95,11 @@ struct Store::Impl {
 
   // Local write helper: stamps, applies, logs and outboxes in one transaction.
   Status write_local(Change c);
+  // Writes a local text edit (a `text` change whose value is the edit's ops)
+  // as one or more changes within the per-change cost limits
+  // (text/limits.hpp: a delete across many runs is split), in one
+  // transaction.
+  Status write_text_edit(Change c);
 
   Result<Record> load(std::string_view id) const;
 };

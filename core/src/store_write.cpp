@@ -257,7 +257,7 @@ Status Store::set(std::string_view id, std::string_view field, const Json& value
     c.op = Op::kText;
     c.field = std::string(field);
     c.value = std::move(*ops);
-    return m.write_local(std::move(c));
+    return m.write_text_edit(std::move(c));
   }
   auto seen = m.heads(id, field);
   if (!seen) return std::move(seen).error();

@@ -4,6 +4,7 @@
 // decodes its state; it never replays history. Edits travel as `text`
 // changes whose value is the Document's operations.
 #include "store_impl.hpp"
+#include "tandem/core/text/limits.hpp"
 #include "tandem/core/text/sequence.hpp"
 #include "text/utf8.hpp"
 
@@ -54,10 +55,26 @@ Result<text::Document> Store::Impl::load_text(std::string_view record, std::stri
 }
 
 Result<PreparedText> Store::Impl::prepare_text(const std::string& record, const std::string& field, const Json& ops) {
-  auto doc = load_text(record, field);
-  if (!doc) return std::move(doc).error();
+  bool cached = false;
+  if (text_cache.doc && text_cache.record == record && text_cache.field == field) {
+    auto st = stmt("SELECT state FROM texts WHERE record=? AND field=?");
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, record).bind(2, field);
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    cached = *row && (*st)->blob(0) == text_cache.state;
+  }
+  std::optional<text::Document> doc = std::move(text_cache.doc);
+  text_cache.doc.reset();  // taken: a failure below leaves no cache behind
+  if (!cached) {
+    auto loaded = load_text(record, field);
+    if (!loaded) return std::move(loaded).error();
+    doc = std::move(*loaded);
+  }
   TANDEM_TRY(doc->apply(ops));
-  return PreparedText{field, doc->encode(), doc->text()};
+  PreparedText prepared{field, doc->encode(), doc->text()};
+  text_cache = TextCache{record, field, prepared.state, std::move(doc)};
+  return prepared;
 }
 
 Status Store::Impl::save_text(const std::string& record, const PreparedText& t) {
@@ -129,9 +146,22 @@ Status local_text_change(Store::Impl& m, std::string_view id, std::string_view f
   c.op = Op::kText;
   c.field = std::string(field);
   c.value = std::move(*ops);
-  return m.write_local(std::move(c));
+  return m.write_text_edit(std::move(c));
 }
 }  // namespace
+
+Status Store::Impl::write_text_edit(Change c) {
+  std::vector<Json> parts = text::split_ops(c.value);
+  if (parts.size() <= 1) return write_local(std::move(c));
+  return in_transaction([&]() -> Status {
+    for (Json& part : parts) {
+      Change one = c;
+      one.value = std::move(part);
+      TANDEM_TRY(write_local(std::move(one)));
+    }
+    return {};
+  });
+}
 
 Status Store::text_insert(std::string_view id, std::string_view field, std::size_t pos, std::string_view text) {
   if (!is_valid_utf8(text)) return make_error(ErrorCode::kInvalidUtf8, "inserted text is not valid UTF-8");

@@ -35,6 +35,7 @@
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/server/commit_queue.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
 
@@ -520,14 +521,15 @@ class SqliteStorage final : public ServerStorage {
     return d;
   }
 
-  // Group commit: mutations wait in a queue; the commit thread takes all that
-  // are queued and runs them in ONE transaction (each in its own savepoint,
-  // so one failing mutation rolls back alone), with one flush for all of
-  // them, then tells each its outcome. While it commits, the next group
-  // gathers: throughput grows with the number of devices pushing at once,
-  // and a waiting push costs a queue entry, not a thread.
+  // Group commit: mutations wait in a queue; the commit thread takes a group
+  // of them (CommitQueue: schools take turns, a costly push goes alone) and
+  // runs it in ONE transaction (each in its own savepoint, so one failing
+  // mutation rolls back alone), with one flush for all of them, then tells
+  // each its outcome. While it commits, the next group gathers: throughput
+  // grows with the number of devices pushing at once, and a waiting push
+  // costs a queue entry, not a thread.
   void submit_mutation(DeviceRecord device, std::int64_t mutation_id, std::string batch_digest,
-                       MutationFn fn, MutationDone done) override {
+                       std::uint64_t cost, MutationFn fn, MutationDone done) override {
     auto job = std::make_unique<MutationJob>();
     job->device = std::move(device);
     job->mutation_id = mutation_id;
@@ -537,7 +539,8 @@ class SqliteStorage final : public ServerStorage {
     {
       std::lock_guard lock(queue_mu_);
       if (!stopping_) {
-        queue_.push_back(std::move(job));
+        std::string school = job->device.school;
+        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
         if (queue_.size() == 1) queue_cv_.notify_one();
         return;
       }
@@ -760,7 +763,8 @@ class SqliteStorage final : public ServerStorage {
     MutationOutcome outcome;
     Status status;
   };
-  using Batch = std::vector<std::unique_ptr<MutationJob>>;
+  using Queue = CommitQueue<std::unique_ptr<MutationJob>>;
+  using Batch = std::vector<Queue::Entry>;
   using Touches = std::unordered_map<std::string, std::int64_t>;
 
   // The commit thread: one group at a time, until drained.
@@ -769,35 +773,47 @@ class SqliteStorage final : public ServerStorage {
     for (;;) {
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !touches_.empty(); });
       if (queue_.empty() && touches_.empty()) return;  // stopping, nothing left
-      Batch batch;
-      batch.swap(queue_);
+      Batch batch = queue_.take_group(kCommitGroupBudget);
       Touches touches;
       touches.swap(touches_);
       lock.unlock();
-      commit_batch(batch, touches);
-      for (auto& job : batch) {
+      const std::size_t ran = commit_batch(batch, touches);
+      for (std::size_t i = 0; i < ran; ++i) {
+        MutationJob& job = *batch[i].job;
         // A callback that throws (out of memory) must not end the commit
         // thread; its request then goes unanswered and its connection closes.
         try {
-          if (job->status) {
-            job->done(std::move(job->outcome));
+          if (job.status) {
+            job.done(std::move(job.outcome));
           } else {
-            job->done(std::move(job->status).error());
+            job.done(std::move(job.status).error());
           }
         } catch (...) {
         }
       }
+      // What the group did not reach goes back to the head of the queue.
+      Batch rest(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(ran)),
+                 std::make_move_iterator(batch.end()));
       batch.clear();  // the callbacks' captures go before the next wait
       lock.lock();
+      if (!rest.empty()) queue_.put_back(std::move(rest));
     }
   }
 
-  // Runs `batch` and the last-seen `touches` in one transaction.
+  // Runs `batch` and the last-seen `touches` in one transaction, and returns
+  // how many of its mutations it answered (the first ones): it starts no
+  // further one once the group has run kCommitGroupTime; those are left as
+  // they were, for the next group.
   // REQUIRES: on the commit thread.
-  void commit_batch(Batch& batch, const Touches& touches) {
+  std::size_t commit_batch(Batch& batch, const Touches& touches) {
     std::lock_guard lock(mu_);
+    const auto started = std::chrono::steady_clock::now();
+    std::size_t ran = 0;
     Status committed = write_transaction([&]() -> Status {
-      for (auto& job : batch) {
+      for (auto& entry : batch) {
+        if (ran > 0 && std::chrono::steady_clock::now() - started >= kCommitGroupTime) break;
+        ++ran;
+        MutationJob* job = entry.job.get();
         seq_undo_.clear();
         const std::size_t updates_before = tail_updates_.size();
         job->status = store_->transaction([&]() -> Status {
@@ -827,7 +843,10 @@ class SqliteStorage final : public ServerStorage {
       return {};
     });
     if (!committed) {
-      for (auto& job : batch) job->status = committed;
+      // A failed transaction answers the whole group (as before it had time
+      // limits): nothing it held is retried behind the callers' backs.
+      ran = batch.size();
+      for (auto& entry : batch) entry.job->status = committed;
     }
     if (purged_) {
       // Erasure must not linger in the write-ahead log either: copy it into
@@ -836,6 +855,7 @@ class SqliteStorage final : public ServerStorage {
       purged_ = false;
       (void)exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
     }
+    return ran;
   }
 
   // Drops the read caches if another process (or an admin call) committed a
@@ -1156,7 +1176,7 @@ class SqliteStorage final : public ServerStorage {
 
   std::mutex queue_mu_;  // the group-commit queue, touches_ and stopping_
   std::condition_variable queue_cv_;
-  Batch queue_;
+  Queue queue_;
   Touches touches_;  // devices' last_seen to write with the next group
   bool stopping_ = false;
   std::thread committer_;

@@ -1,8 +1,10 @@
 #include "tandem/server/sync_service.hpp"
 
 #include "tandem/core/schema.hpp"
+#include "tandem/core/text/limits.hpp"
 #include "tandem/server/access.hpp"
 #include "tandem/server/crypto.hpp"
+#include "tandem/server/limits.hpp"
 
 namespace tandem::server {
 namespace {
@@ -75,8 +77,9 @@ Result<DeviceRecord> SyncService::authenticate(std::string_view authorization) {
   return storage_.device_by_token(sha256_hex(token), now_ms());
 }
 
-Status SyncService::check_change(const Change& change, std::int64_t now_ms) const {
-  TANDEM_TRY(validate_change(change));
+Status SyncService::check_change(const Change& change, std::int64_t now_ms,
+                                 text::TextCost* text_cost) const {
+  TANDEM_TRY(validate_change(change, text_cost));
   if (change.hlc.ms > now_ms + max_skew_ms_) {
     return make_error(ErrorCode::kClockSkew,
                       "the change is stamped " + std::to_string((change.hlc.ms - now_ms) / 1000) +
@@ -112,12 +115,28 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
   const sync::PushRequest& push = *call->request.push;
   call->checked.reserve(push.changes.size());
   call->bodies.reserve(push.changes.size());
+  std::uint64_t text_ops = 0;
+  std::uint64_t inserted = 0;
   for (const Change& change : push.changes) {
-    call->checked.push_back(check_change(change, call->now));
+    text::TextCost cost;
+    call->checked.push_back(check_change(change, call->now, &cost));
     call->bodies.push_back(call->checked.back() ? change.to_json().dump() : std::string());
+    text_ops += cost.ops;
+    inserted += cost.inserted;
+  }
+  // The push as a whole, before it reaches the commit thread (limits.hpp).
+  if (text_ops > kMaxTextOpsPerPush || inserted > kMaxTextInsertedPerPush) {
+    done(Outcome<std::string>::fail(make_error(
+        ErrorCode::kPayloadTooLarge,
+        "the push's text changes hold " + std::to_string(text_ops) + " ops and " +
+            std::to_string(inserted) + " inserted code points; at most " +
+            std::to_string(kMaxTextOpsPerPush) + " and " + std::to_string(kMaxTextInsertedPerPush) +
+            " per request: send fewer changes at once")));
+    return;
   }
   storage_.submit_mutation(
       call->device, push.mutation_id, batch_digest(push),
+      push_cost(push.changes.size(), text_ops, inserted),
       [this, call](PushTransaction& txn) { return apply_push(*call, txn); },
       [this, call, resume = std::move(resume),
        done = std::move(done)](Result<MutationOutcome> outcome) mutable {

@@ -67,7 +67,7 @@ MutationOutcome push(ServerStorage& storage, const DeviceRecord& device, std::in
                      const std::vector<Change>& changes) {
   std::promise<tandem::Result<MutationOutcome>> done;
   storage.submit_mutation(
-      device, mutation_id, "digest-" + std::to_string(mutation_id),
+      device, mutation_id, "digest-" + std::to_string(mutation_id), changes.size(),
       [&](PushTransaction& txn) -> tandem::Result<std::string> {
         for (const auto& c : changes) {
           auto applied = txn.apply(c, c.to_json().dump());
@@ -206,7 +206,7 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
     // A push that was authenticated before the revocation does not land.
     std::promise<tandem::Result<MutationOutcome>> done;
     server->submit_mutation(
-        tablet, 2, "late", [](PushTransaction&) { return tandem::Result<std::string>("{}"); },
+        tablet, 2, "late", 1, [](PushTransaction&) { return tandem::Result<std::string>("{}"); },
         [&](tandem::Result<MutationOutcome> o) { done.set_value(std::move(o)); });
     auto late = done.get_future().get();
     REQUIRE_FALSE(late);

@@ -46,7 +46,7 @@ Result<MutationOutcome> submit(ServerStorage& storage, const DeviceRecord& devic
   std::promise<Result<MutationOutcome>> done;
   storage.submit_mutation(
       device, push.mutation_id, "digest-" + std::to_string(push.mutation_id),
-      [&](PushTransaction& txn) -> Result<std::string> {
+      push.changes.size(), [&](PushTransaction& txn) -> Result<std::string> {
         for (const auto& c : push.changes) {
           auto applied = txn.apply(c, c.to_json().dump());
           if (!applied) return std::move(applied).error();

@@ -106,6 +106,7 @@ struct WireOp {
   WireId right;
   std::string_view text;
   std::uint64_t len = 0;
+  std::string_view by;            // delete
   std::vector<WireRange> ranges;  // delete
 };
 

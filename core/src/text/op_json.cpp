@@ -98,8 +98,7 @@ Status parse_delete(const Json& j, WireOp* op) {
   }
   if (!j.contains("by") || !j.contains("ids")) return bad("del needs by and ids");
   op->is_insert = false;
-  std::string_view by;
-  if (!read_agent(j["by"], &by)) return bad("del 'by' must be an agent id");
+  if (!read_agent(j["by"], &op->by)) return bad("del 'by' must be an agent id");
   const Json& ids = j["ids"];
   if (!ids.is_array() || ids.empty()) return bad("del ids must be a non-empty array");
   op->ranges.reserve(ids.size());

@@ -56,6 +56,8 @@ enum class ErrorCode : std::int32_t {
   kBadResponse = 33,       // "bad_response": answer breaks the protocol (a number out of range, ...)
   // Server side: too many failures from one address.
   kRateLimited = 34,       // "rate_limited": too many failed attempts; retry later
+  // Either side: text ops over a change's cost limits (text/limits.hpp).
+  kTextTooLarge = 35,      // "text_too_large"
 };
 
 // Stable text form of a code ("not_found", ...).

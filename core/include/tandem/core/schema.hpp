@@ -16,6 +16,10 @@
 
 namespace tandem {
 
+namespace text {
+struct TextCost;
+}
+
 enum class FieldType {
   kString,    // short text, LWW register
   kText,      // long text: sequence CRDT (merges character by character)
@@ -72,8 +76,11 @@ Result<Json> validate_value(const FieldSpec& field, const Json& value);
 Result<Json> validate_element(const FieldSpec& field, const Json& element);
 
 // Domain validation of a remote change: known kind, known field, op fits the
-// field's type, values valid. Used by Store::apply and by the server.
-Status validate_change(const Change& change);
+// field's type, values valid, text ops well formed and within the per-change
+// cost limits (text/limits.hpp; kTextTooLarge). Used by Store::apply and by
+// the server. When `text_cost` is given, it receives the cost of the change's
+// text ops (zero for a change without any) on success.
+Status validate_change(const Change& change, text::TextCost* text_cost = nullptr);
 
 // Dates and times. parse_datetime_ms accepts "YYYY-MM-DDTHH:MM[:SS[.fff]]" with
 // "Z" or "+HH:MM"/"-HH:MM" and returns Unix milliseconds; kInvalidDate otherwise.

@@ -18,6 +18,37 @@ using sync::kMaxJsonDepth;       // 64: deeper gets 400 invalid_json
 using sync::kMaxPullLimit;       // 1000 changes per pull page
 using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one change)
 
+// ---- text work in one push (the per-change limits are the core's:
+// tandem/core/text/limits.hpp, refused per change with text_too_large) ----
+// Checked before a push is queued, over the changes that passed their own
+// checks; beyond: 413 payload_too_large, the code on which a device's sync
+// engine splits its batch in halves (a new code would strand devices that
+// only split on that one). So an honest device is never stuck here: one
+// change within its own limits always fits (4 changes at the per-change
+// limits do), and its outbox goes up in smaller pushes. The numbers keep one
+// push's merge on the commit thread at a few hundred milliseconds on the
+// slowest server we support (tests/fault/commit_fairness_test.cpp).
+inline constexpr std::uint64_t kMaxTextOpsPerPush = 16'384;          // ins ops + del ranges
+inline constexpr std::uint64_t kMaxTextInsertedPerPush = 2'000'000;  // code points
+
+// ---- fairness of the commit path (CommitQueue, commit_queue.hpp) ----
+// A push's cost in work units of the commit thread, estimated before it is
+// queued: an ordinary change is kCostPerChange, and a text op or
+// kInsertedPerCost inserted code points one unit more. A commit group takes
+// pushes up to kCommitGroupBudget; a costlier push is a group of its own.
+inline constexpr std::uint64_t kCostPerChange = 4;
+inline constexpr std::uint64_t kInsertedPerCost = 256;
+inline constexpr std::uint64_t kCommitGroupBudget = 4096;
+// A group that has run this long takes no further push; the rest go back to
+// the queue for the next group (estimates cannot see how large a record's
+// stored text already is).
+inline constexpr std::chrono::milliseconds kCommitGroupTime{100};
+
+constexpr std::uint64_t push_cost(std::uint64_t changes, std::uint64_t text_ops,
+                                  std::uint64_t inserted) {
+  return changes * kCostPerChange + text_ops + inserted / kInsertedPerCost;
+}
+
 // Request line + headers. Beyond it: 431 payload_too_large.
 inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 

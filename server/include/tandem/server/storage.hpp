@@ -174,7 +174,10 @@ class ServerStorage {
                                                std::int64_t now_ms) = 0;
   // Queues one push as a mutation of `device`, run exactly once per mutation
   // id (see MutationState). `batch_digest` identifies the batch's content so
-  // a reused id with other changes is told apart from a retry. `fn` runs on
+  // a reused id with other changes is told apart from a retry. `cost` is the
+  // caller's estimate of the push's work (SyncService: push_cost in
+  // limits.hpp); a backend uses it to keep one school's heavy pushes from
+  // holding up other schools' (CommitQueue). `fn` runs on
   // the backend's commit thread inside the transaction; its answer is stored
   // with the id in that transaction; an error from `fn` rolls the mutation
   // back and is what `done` gets. `done` is called exactly once: after the
@@ -183,7 +186,8 @@ class ServerStorage {
   // backend is draining. Nothing waits: callers do not hold a thread per
   // push, so many devices' pushes share one commit.
   virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
-                               std::string batch_digest, MutationFn fn, MutationDone done) = 0;
+                               std::string batch_digest, std::uint64_t cost, MutationFn fn,
+                               MutationDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
   // `limit` (taken as 1 when 0) and at most `max_bytes` of bodies (but at
   // least one row), leaving out those pushed by the device `skip_origin` (rows

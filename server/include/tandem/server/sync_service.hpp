@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "tandem/core/hlc.hpp"
+#include "tandem/core/text/limits.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/sync/protocol.hpp"
@@ -74,8 +75,9 @@ class SyncService {
  private:
   struct SyncCall;
 
-  // Per-change rules other than write access: schema and clock bound.
-  Status check_change(const Change& change, std::int64_t now_ms) const;
+  // Per-change rules other than write access: schema (with the text cost
+  // limits; *text_cost gets the change's text cost) and clock bound.
+  Status check_change(const Change& change, std::int64_t now_ms, text::TextCost* text_cost) const;
   // Merges the push of `call` inside its mutation; the answer's JSON text.
   Result<std::string> apply_push(SyncCall& call, PushTransaction& txn);
   // The response once the push (if any) is settled: the push answer, then

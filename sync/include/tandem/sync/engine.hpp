@@ -141,6 +141,7 @@ struct SyncSummary {
   std::int64_t rejected = 0;
   std::int64_t pulled = 0;      // changes received
   std::int64_t applied = 0;     // of which new here (the rest were already known)
+  std::int64_t pulled_refused = 0;  // of which left out: over the text cost limits (forged)
   std::int64_t requests = 0;    // successful round trips
   std::int64_t retries = 0;     // failed attempts that were retried
   std::int64_t cursor = 0;

@@ -13,10 +13,12 @@ Error http_error(const HttpResponse& response, ErrorResponse* details) {
     auto e = ErrorResponse::from_json(*json);
     if (e) {
       decoded = std::move(*e);
-    } else if (json->is_object() && json->contains("error")) {
+    } else if (status < 500 && json->is_object() && json->contains("error")) {
       // Meant as our error shape, but broken (a last_mutation_id out of
       // range, ...): nothing in it can be trusted. Other bodies (a proxy's
-      // page) fall through to the status.
+      // page), and any body of a 5xx, fall through to the status: a
+      // server failure stays retryable whatever its body says (found by
+      // fuzzing: a 503 with a broken error body was a permanent refusal).
       return make_error(ErrorCode::kBadResponse, "server error answer (HTTP " +
                                                      std::to_string(status) +
                                                      ") not understood: " + e.error().message);

@@ -7,11 +7,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRESET="${1:-ci}"
-bash scripts/deps.sh --test
-cmake --preset "$PRESET" >/dev/null
-cmake --build --preset "$PRESET" -j "$(nproc)"
-ctest --preset "$PRESET" -j "$(nproc)" --timeout 900
+# Each stage prints how long it took (CI reads these to keep within budget).
+START=$SECONDS
+stage() {
+  local name=$1 t0=$SECONDS
+  shift
+  "$@"
+  echo "== stage '$name': $((SECONDS - t0)) s (total $((SECONDS - START)) s)" >&2
+}
+stage deps bash scripts/deps.sh --test
+stage configure cmake --preset "$PRESET" >/dev/null
+stage build cmake --build --preset "$PRESET" -j "$(nproc)"
+stage ctest ctest --preset "$PRESET" -j "$(nproc)" --timeout 900
 FUZZ_SECONDS="${TANDEM_FUZZ_SECONDS:-45}"
 if [ "$FUZZ_SECONDS" != 0 ]; then
-  bash scripts/fuzz.sh --ci "$FUZZ_SECONDS"
+  stage fuzz bash scripts/fuzz.sh --ci "$FUZZ_SECONDS"
 fi

@@ -68,7 +68,14 @@ TEST_CASE("abuse: 40 clients that never read a full pull page cost the server < 
   print_reliability("never-reading clients", kClients, result.str(),
                     "abuse: 40 clients that never read a full pull page cost the server < 100 MB");
   INFO(result.str());
+  // The issue's bound is 100 MB, held in optimised builds. Under ASan the
+  // server's freed buffers wait in the allocator's quarantine (256 MB by
+  // default) and every allocation carries redzones: a wider bound there.
+#if defined(__SANITIZE_ADDRESS__)
+  CHECK(growth_mb < 400.0);
+#else
   CHECK(growth_mb < 100.0);
+#endif
   CHECK(healthz_status(*world.server, std::chrono::milliseconds(5000)) == 200);
 }
 

@@ -7,7 +7,6 @@
 //   tandem-server --data DIR device list --school ID
 //   tandem-server --data DIR device revoke DEVICE_ID
 // Every command takes --json. Options may come before or after the command.
-#include <sqlite3.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -31,13 +30,8 @@ const std::vector<std::string> kRoles = {"resource_person", "teacher",  "pedagog
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any other SQLite call. Every connection of this process is used
-  // by one thread at a time (the writer under its mutex, readers leased), so
-  // SQLite's own per-call locking is not needed; nor is its global memory
-  // accounting, which takes a process-wide mutex on every allocation and
-  // showed up as a hot lock with many requests at once.
-  sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  // Before the storage is opened (the SQLite backend's process settings).
+  configure_sqlite_for_server();
 
   CLI::App app{"tandem-server: the Tandem sync server and its administration commands"};
   app.fallthrough();  // global options are accepted after a subcommand too

@@ -1193,6 +1193,16 @@ Result<AppliedChange> SqlitePushTransaction::apply(const Change& change, std::st
 
 }  // namespace
 
+void configure_sqlite_for_server() {
+  // Every connection of this process is used by one thread at a time (the
+  // writer under its mutex, readers leased), so SQLite's own per-call
+  // locking is not needed; nor is its global memory accounting, which takes
+  // a process-wide mutex on every allocation and showed up as a hot lock
+  // with many requests at once.
+  sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options) {
   StoreOptions so;
   so.path = options.path;

@@ -224,4 +224,9 @@ struct SqliteStorageOptions {
 // per-school sequence, mutations). Opens or creates and migrates the file.
 Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options);
 
+// Process-wide settings of the SQLite library for a server (one thread per
+// connection at a time, no global memory accounting). Call once, before any
+// other SQLite use; the SQLite backend's business, so main() stays neutral.
+void configure_sqlite_for_server();
+
 }  // namespace tandem::server

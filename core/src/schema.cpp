@@ -270,6 +270,25 @@ std::string format_datetime_ms(std::int64_t ms) {
   return buf;
 }
 
+std::string copenhagen_date(std::int64_t utc_ms) {
+  constexpr std::int64_t kDayMs = 86400000, kHourMs = 3600000;
+  auto floor_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  int y = 0, m = 0, d = 0;
+  civil_from_days(floor_div(utc_ms, kDayMs), y, m, d);
+  // The last Sunday of a month, 01:00 UTC (1970-01-01 was a Thursday).
+  auto last_sunday_1utc = [&](int month) {
+    const std::int64_t last = days_from_civil(y, month, days_in_month(y, month));
+    const std::int64_t weekday = ((last + 4) % 7 + 7) % 7;  // 0 = Sunday
+    return (last - weekday) * kDayMs + kHourMs;
+  };
+  const bool summer = utc_ms >= last_sunday_1utc(3) && utc_ms < last_sunday_1utc(10);
+  const std::int64_t local = utc_ms + (summer ? 2 : 1) * kHourMs;
+  civil_from_days(floor_div(local, kDayMs), y, m, d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  return buf;
+}
+
 bool is_valid_id(std::string_view id) noexcept {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';

@@ -1,6 +1,9 @@
+// The write twin of visibility and the bookkeeping that keeps every record's
+// scope queryable (see access.hpp; the table is docs/visibility.md).
 #include "tandem/server/access.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
@@ -13,39 +16,104 @@ Error not_found(const std::string& id) {
   return make_error(ErrorCode::kNotFound, "no record " + excerpt(id));
 }
 
-// A record that exists must be in the device's school. Unknown ids pass: a
-// device may create records (and refer to ones it created) before the
-// server has seen them.
-Status check_in_school(const DeviceRecord& device, const std::string& id, PushTransaction& txn,
-                       bool allow_builtin = false) {
+Error administration_only(const char* what) {
+  return make_error(ErrorCode::kForbidden,
+                    std::string(what) + " are set by the school's administration, not by a device");
+}
+
+bool is_reference_kind(std::string_view kind) {
+  return kind == "school" || kind == "person" || kind == "group" || kind == "template";
+}
+
+// The field naming the record a kind hangs under ("" none).
+const char* parent_field(std::string_view kind) {
+  if (kind == "session") return "course";
+  if (kind == "entry" || kind == "reflection") return "session";
+  if (kind == "agenda_item") return "meeting";
+  if (kind == "consent") return "child";
+  if (kind == "action") return "source";
+  return "";
+}
+
+std::string text_of(const Json& fields, const char* name) {
+  auto it = fields.find(name);
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> list_of(const Json& fields, const char* name) {
+  std::vector<std::string> out;
+  auto it = fields.find(name);
+  if (it == fields.end()) return out;
+  if (it->is_string()) out.push_back(it->get<std::string>());
+  if (it->is_array()) {
+    for (const auto& e : *it)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+// Checks a reference to the record a new or moved record hangs under: the
+// record must be known, of the device's school, and in the device's view.
+// Unknown, other school's and invisible read alike.
+Status check_parent(const DeviceRecord& device, const View& view, const std::string& parent,
+                    PushTransaction& txn) {
+  if (parent.empty()) return {};
+  auto school = txn.record_school(parent);
+  if (!school) return std::move(school).error();
+  if (*school && (*school)->empty()) return {};  // built-in (templates)
+  if (*school && **school != device.school) return not_found(parent);
+  if (view.all) return {};
+  if (!*school) return not_found(parent);
+  auto scope = txn.scope(parent);
+  if (!scope) return std::move(scope).error();
+  if (!*scope || !visible(**scope, view)) return not_found(parent);
+  return {};
+}
+
+// A record that exists elsewhere is refused like an unknown one; unknown
+// ids pass (a device may refer to records the server has not seen yet).
+Status check_in_school(const DeviceRecord& device, const std::string& id, PushTransaction& txn) {
   auto school = txn.record_school(id);
   if (!school) return std::move(school).error();
-  // Built-in records (shipped templates, school "") may be referenced by
-  // every school but written by none.
-  if (allow_builtin && *school && (*school)->empty()) return {};
-  if (*school && **school != device.school) return not_found(id);
+  if (*school && !(*school)->empty() && **school != device.school) return not_found(id);
   return {};
 }
 
 Status check_refs(const DeviceRecord& device, const FieldSpec& field, const Json& value,
                   PushTransaction& txn) {
-  if (field.type == FieldType::kRef && value.is_string()) {
-    return check_in_school(device, value.get<std::string>(), txn, true);
+  if (field.type != FieldType::kRef && field.type != FieldType::kRefSet) return {};
+  if (value.is_string()) return check_in_school(device, value.get<std::string>(), txn);
+  if (value.is_array()) {
+    for (const auto& el : value)
+      if (el.is_string()) TANDEM_TRY(check_in_school(device, el.get<std::string>(), txn));
   }
-  if (field.type == FieldType::kRefSet) {
-    if (value.is_string()) return check_in_school(device, value.get<std::string>(), txn, true);
-    if (value.is_array()) {
-      for (const auto& el : value) {
-        if (el.is_string()) TANDEM_TRY(check_in_school(device, el.get<std::string>(), txn, true));
-      }
+  return {};
+}
+
+// Who may write reference data (the school record and people are the
+// administration's, except a person's own name and initials).
+Status check_reference_write(const DeviceRecord& device, const View& view, const Change& change) {
+  if (change.kind == "person") {
+    if (change.op == Op::kSet && change.record == device.person &&
+        (change.field == "name" || change.field == "initials")) {
+      return {};
     }
+    return administration_only("people, their roles, professions and schools");
   }
+  if (change.kind == "school") {
+    if (view.role == "leader") return {};
+    return administration_only("the school's own record and its settings");
+  }
+  // Groups and templates: everyone who works with notes, not externals.
+  if (view.role == "external" || view.role.empty())
+    return administration_only("classes, groups and templates");
   return {};
 }
 
 }  // namespace
 
-Status check_write_access(const DeviceRecord& device, const Change& change, PushTransaction& txn) {
+Status check_write_access(const DeviceRecord& device, const View& view, const Change& change,
+                          PushTransaction& txn) {
   if (change.school != device.school) {
     return make_error(ErrorCode::kWrongSchool,
                       "the change names another school than this device's");
@@ -53,54 +121,234 @@ Status check_write_access(const DeviceRecord& device, const Change& change, Push
   if (change.kind == "school" && change.record != change.school) {
     return make_error(ErrorCode::kInvalidArgument, "a school record's id must be its school");
   }
-  {
-    // The record must be the device's school's. A change to a record the
-    // server does not have is refused too, unless it creates it (an earlier
-    // change of the same push may have: the transaction sees it): a record
-    // never reaches another device without its create. A purge carries no
-    // content and may erase what never arrived. Both refusals read alike
-    // (same code, same words): no answer tells whether a record exists in
-    // another school.
-    auto school = txn.record_school(change.record);
-    if (!school) return std::move(school).error();
-    if (*school ? **school != device.school
-                : (change.op != Op::kCreate && change.op != Op::kPurge)) {
-      return not_found(change.record);
-    }
+  auto school = txn.record_school(change.record);
+  if (!school) return std::move(school).error();
+  // The record must be the device's school's. A change to a record the
+  // server does not have is refused too, unless it creates it (an earlier
+  // change of the same push may have: the transaction sees it): a record
+  // never reaches another device without its create. A purge carries no
+  // content and may erase what never arrived. Both refusals read alike.
+  if (*school ? **school != device.school
+              : (change.op != Op::kCreate && change.op != Op::kPurge)) {
+    return not_found(change.record);
   }
-  // References to records of other schools are refused like unknown records.
+  if (is_reference_kind(change.kind)) {
+    TANDEM_TRY(check_reference_write(device, view, change));
+  } else if (!view.notes) {
+    // Reference data only: notes beyond it read as unknown.
+    return not_found(change.record);
+  } else if (*school && !view.all) {
+    auto scope = txn.scope(change.record);
+    if (!scope) return std::move(scope).error();
+    if (*scope && !visible(**scope, view)) return not_found(change.record);
+  }
   const KindSpec* kind = find_kind(change.kind);
   if (!kind) return {};  // validate_change reports the unknown kind
+  const std::string pfield = parent_field(change.kind);
   if (change.op == Op::kCreate && change.value.is_object()) {
     for (const auto& [name, v] : change.value.items()) {
-      if (const FieldSpec* fs = kind->field(name)) TANDEM_TRY(check_refs(device, *fs, v, txn));
+      const FieldSpec* fs = kind->field(name);
+      if (!fs) continue;
+      if (name == pfield && v.is_string()) {
+        TANDEM_TRY(check_parent(device, view, v.get<std::string>(), txn));
+      } else {
+        TANDEM_TRY(check_refs(device, *fs, v, txn));
+      }
     }
   } else if (change.op == Op::kSet || change.op == Op::kAdd || change.op == Op::kRemove) {
-    if (const FieldSpec* fs = kind->field(change.field))
-      TANDEM_TRY(check_refs(device, *fs, change.value, txn));
+    if (const FieldSpec* fs = kind->field(change.field)) {
+      if (change.field == pfield && change.value.is_string()) {
+        TANDEM_TRY(check_parent(device, view, change.value.get<std::string>(), txn));
+      } else {
+        TANDEM_TRY(check_refs(device, *fs, change.value, txn));
+      }
+    }
   }
   return {};
 }
 
-Result<sync::EncodedPullPage> changes_visible_to(ServerStorage& storage,
-                                                 const DeviceRecord& device,
-                                                 const sync::PullRequest& request) {
-  const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, kMaxPullLimit);
-  // Today: a device sees its own school's sequence, all of it, except the
-  // changes it pushed itself (it has them; they still advance its cursor).
-  // Role- and consent-based filtering goes here (rows filtered out still
-  // advance the cursor, so pagination is unaffected).
-  auto rows =
-      storage.read_changes(device.school, request.cursor, limit, kMaxPullPageBytes, device.id);
-  if (!rows) return std::move(rows).error();
-  sync::EncodedPullPage page;
-  page.more = rows->more;
-  page.cursor = std::max(request.cursor, rows->cursor);
-  page.changes.reserve(rows->rows.size());
-  // Stored bodies are the canonical text of a validated change: served as
-  // they are, never decoded and encoded again.
-  for (auto& row : rows->rows) page.changes.push_back({row.seq, std::move(row.body)});
-  return page;
+// ---- bookkeeping ----
+
+namespace {
+
+constexpr int kMaxMoveDepth = 8;  // course > session > entry > action > ...: well above real chains
+
+// Gives `scope` its parent, anchor and child from the record's merged fields.
+Status derive_scope(const Record& rec, RecordScope& scope, PushTransaction& txn) {
+  const Json& f = rec.fields;
+  scope.parent.clear();
+  scope.anchor.clear();
+  scope.anchor_kind.clear();
+  scope.child.clear();
+  scope.assignee.clear();
+  const std::string& kind = rec.kind;
+  if (kind == "course" || kind == "meeting") {
+    scope.anchor = rec.id;
+    scope.anchor_kind = kind;
+  } else if (kind == "session") {
+    scope.parent = text_of(f, "course");
+    scope.anchor = scope.parent;
+    scope.anchor_kind = "course";
+  } else if (kind == "agenda_item") {
+    scope.parent = text_of(f, "meeting");
+    scope.anchor = scope.parent;
+    scope.anchor_kind = "meeting";
+    scope.child = text_of(f, "child");
+  } else if (kind == "entry" || kind == "reflection" || kind == "action") {
+    scope.parent = text_of(f, parent_field(kind));
+    if (!scope.parent.empty()) {
+      auto parent = txn.scope(scope.parent);
+      if (!parent) return std::move(parent).error();
+      if (*parent && !(*parent)->anchor.empty()) {
+        scope.anchor = (*parent)->anchor;
+        scope.anchor_kind = (*parent)->anchor_kind;
+      }
+    }
+    if (kind == "entry") scope.child = text_of(f, "child");
+    if (kind == "action") {
+      scope.assignee = text_of(f, "tovholder");
+      if (scope.anchor.empty()) {  // an action of its own: its people see it
+        scope.anchor = rec.id;
+        scope.anchor_kind = "action";
+      }
+    }
+  } else if (kind == "child") {
+    scope.child = rec.id;
+  } else if (kind == "consent") {
+    scope.parent = text_of(f, "child");
+    scope.child = scope.parent;
+  }
+  return {};
+}
+
+// The people of an anchor record (course, meeting, action of its own).
+std::vector<std::string> members_of(const Record& rec, const RecordScope& scope) {
+  std::vector<std::string> people = list_of(rec.fields, "participants");
+  for (const char* one : {"tovholder"}) {
+    const std::string p = text_of(rec.fields, one);
+    if (!p.empty()) people.push_back(p);
+  }
+  if (!scope.author.empty()) people.push_back(scope.author);
+  std::sort(people.begin(), people.end());
+  people.erase(std::unique(people.begin(), people.end()), people.end());
+  return people;
+}
+
+// Moves what hangs under `parent` with it (depth-bounded: a cycle of
+// parents cannot loop).
+Status move_children(const RecordScope& parent, PushTransaction& txn, int depth) {
+  if (depth >= kMaxMoveDepth) return {};
+  auto under = txn.scopes_under(parent.record);
+  if (!under) return std::move(under).error();
+  for (RecordScope s : *under) {
+    if (s.kind == "session" || s.kind == "agenda_item" || s.kind == "consent") continue;
+    if (s.kind == "action" && s.anchor == s.record && parent.anchor.empty()) continue;
+    std::string anchor = parent.anchor, anchor_kind = parent.anchor_kind;
+    if (s.kind == "action" && anchor.empty()) {
+      anchor = s.record;
+      anchor_kind = "action";
+    }
+    if (s.anchor == anchor && s.anchor_kind == anchor_kind) continue;
+    s.anchor = anchor;
+    s.anchor_kind = anchor_kind;
+    TANDEM_TRY(txn.put_scope(s));
+    TANDEM_TRY(move_children(s, txn, depth + 1));
+  }
+  return {};
+}
+
+Status note_record(const std::string& id, std::int64_t seq, std::string_view author,
+                   bool created, PushTransaction& txn) {
+  auto rec = txn.record(id);
+  if (!rec) return std::move(rec).error();
+  if (!*rec) return {};
+  const Record& r = **rec;
+  auto old = txn.scope(id);
+  if (!old) return std::move(old).error();
+  RecordScope scope;
+  if (*old) {
+    scope = **old;
+  } else {
+    scope.record = id;
+    scope.school = r.school;
+    scope.kind = r.kind;
+    scope.first_seq = seq;
+    scope.author = std::string(author);
+  }
+  if (created && scope.author.empty()) scope.author = std::string(author);
+  // An erased or deleted record keeps where it stood: its last rows (the
+  // delete, the purge) reach exactly those who saw it.
+  if (r.purged.empty() && r.deleted.empty()) TANDEM_TRY(derive_scope(r, scope, txn));
+  const bool changed = !*old || !(scope == **old);
+  if (changed) TANDEM_TRY(txn.put_scope(scope));
+  bool views_move = false;
+  if (*old && changed &&
+      (scope.anchor != (*old)->anchor || scope.child != (*old)->child ||
+       scope.assignee != (*old)->assignee)) {
+    views_move = true;
+    TANDEM_TRY(move_children(scope, txn, 0));
+  }
+  if (!*old && !scope.child.empty()) views_move = true;  // a child's records widen views
+  // A record whose row comes after rows that hang under it (pushed before
+  // their parent reached the server): they move with it now.
+  if (!*old && !scope.anchor.empty()) TANDEM_TRY(move_children(scope, txn, 0));
+  if (scope.anchor == id && r.purged.empty()) {
+    auto members = members_of(r, scope);
+    TANDEM_TRY(txn.set_members(r.school, id, r.deleted.empty() ? members : std::vector<std::string>{}));
+    if (r.kind == "course") TANDEM_TRY(txn.set_links(r.school, id, list_of(r.fields, "children")));
+    views_move = true;
+  }
+  if (r.kind == "consent") {
+    ConsentRow c{id,
+                 r.school,
+                 text_of(r.fields, "child"),
+                 text_of(r.fields, "scope"),
+                 text_of(r.fields, "given_on"),
+                 text_of(r.fields, "withdrawn_on"),
+                 r.live()};
+    TANDEM_TRY(txn.put_consent(c));
+    views_move = true;
+  }
+  if (r.kind == "person" || r.kind == "child") views_move = true;
+  if (views_move) TANDEM_TRY(txn.bump_scope_version(r.school));
+  return {};
+}
+
+}  // namespace
+
+Status note_change(const Change& change, std::int64_t seq, std::string_view author,
+                   PushTransaction& txn) {
+  return note_record(change.record, seq, author, change.op == Op::kCreate, txn);
+}
+
+Status rebuild_scopes(PushTransaction& txn) {
+  constexpr std::string_view kDone = "scopes_v4_built";
+  auto done = txn.meta(kDone);
+  if (!done) return std::move(done).error();
+  if (*done) return {};
+  // Parents before what hangs under them.
+  for (const char* kind : {"school", "person", "group", "template", "child", "consent", "course",
+                           "meeting", "session", "agenda_item", "reflection", "entry", "action"}) {
+    auto ids = txn.record_ids(kind);
+    if (!ids) return std::move(ids).error();
+    for (const auto& id : *ids) {
+      auto rec = txn.record(id);
+      if (!rec) return std::move(rec).error();
+      if (!*rec || (*rec)->school.empty()) continue;  // built-in templates
+      auto seq = txn.first_seq((*rec)->school, id);
+      if (!seq) return std::move(seq).error();
+      TANDEM_TRY(note_record(id, *seq, "", false, txn));
+    }
+  }
+  return txn.set_meta(kDone, "1");
+}
+
+Status prepare_visibility(ServerStorage& storage) {
+  std::promise<Status> result;
+  auto done = result.get_future();
+  storage.submit_write("", 1, [](PushTransaction& txn) { return rebuild_scopes(txn); },
+                       [&result](Status s) { result.set_value(std::move(s)); });
+  return done.get();
 }
 
 }  // namespace tandem::server

@@ -66,6 +66,20 @@ int admin_person_add(ServerStorage& storage, const std::string& school, const st
   return 0;
 }
 
+int admin_person_set(ServerStorage& storage, const std::string& person, const std::string& role,
+                     const std::optional<std::string>& profession, AdminIo io) {
+  Status done = storage.update_person(person, role, profession);
+  if (!done) return fail(done.error(), io);
+  if (io.json) {
+    Json j{{"id", person}, {"role", role}};
+    if (profession) j["profession"] = *profession;
+    print_json(io, j);
+  } else {
+    io.out << shown(person) << " " << shown(role) << "\n";
+  }
+  return 0;
+}
+
 int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,
                       std::int64_t ttl_ms, AdminIo io) {
   if (ttl_ms <= 0)

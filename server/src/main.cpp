@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "tandem/core/excerpt.hpp"
@@ -97,6 +98,14 @@ int main(int argc, char** argv) {
   person_add->add_option("--role", person_role, "Role")->required()->check(CLI::IsMember(kRoles));
   person_add->add_option("--profession", person_profession, "Profession (external people)");
 
+  auto* person_set = person->add_subcommand(
+      "set", "Change a person's role or profession (devices see it at their next sync)");
+  std::string set_person_id, set_role;
+  std::optional<std::string> set_profession;
+  person_set->add_option("--person", set_person_id, "Person id")->required();
+  person_set->add_option("--role", set_role, "Role")->required()->check(CLI::IsMember(kRoles));
+  person_set->add_option("--profession", set_profession, "Profession (external people)");
+
   auto* enroll =
       app.add_subcommand("enroll-code", "Issue a one-time enrollment code for a person's device");
   std::string enroll_person;
@@ -167,6 +176,7 @@ int main(int argc, char** argv) {
   if (*school_create) return admin_school_create(s, school_name, io);
   if (*person_add)
     return admin_person_add(s, person_school, person_name, person_role, person_profession, io);
+  if (*person_set) return admin_person_set(s, set_person_id, set_role, set_profession, io);
   if (*enroll) {
     const std::int64_t ttl_ms = ttl_seconds > 0 ? ttl_seconds * 1000 : ttl_minutes * 60 * 1000;
     return admin_enroll_code(s, clock, enroll_person, ttl_ms, io);

@@ -14,6 +14,7 @@
 #include "http_session.hpp"
 #include "listener.hpp"
 #include "tandem/core/excerpt.hpp"
+#include "tandem/server/access.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
@@ -73,6 +74,12 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
           << escape_controls(storage.error().message) << "\n";
+      return 1;
+    }
+    // Data merged before visibility existed gets its scope rows once.
+    if (Status built = prepare_visibility(**storage); !built) {
+      err << "tandem-server: " << error_code_name(built.error().code) << ": "
+          << escape_controls(built.error().message) << "\n";
       return 1;
     }
     Metrics metrics;

@@ -47,7 +47,7 @@ using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
 
-constexpr int kServerSchemaVersion = 3;
+constexpr int kServerSchemaVersion = 4;
 
 // The server's tables. Names start with server_ to stay clear of the Store's.
 constexpr const char* kSchemaV1 = R"sql(
@@ -93,6 +93,34 @@ INSERT INTO server_changes_v3(school, seq, hlc, record, kind, body, origin)
   SELECT school, seq, hlc, record, kind, body, origin FROM server_changes;
 DROP TABLE server_changes;
 ALTER TABLE server_changes_v3 RENAME TO server_changes;
+)sql";
+
+// Version 4: visibility (access.hpp). Where each record stands (its scope),
+// the people and children of each course, meeting and action, the consents,
+// a per-school counter of changes to any of those, and what each device was
+// told about its view. All kept beside the records so that deciding what a
+// device sees never decodes a change body.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS server_scope(
+  record TEXT PRIMARY KEY, school TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
+  anchor TEXT NOT NULL DEFAULT '', anchor_kind TEXT NOT NULL DEFAULT '', child TEXT NOT NULL DEFAULT '',
+  author TEXT NOT NULL DEFAULT '', assignee TEXT NOT NULL DEFAULT '', first_seq INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS server_scope_school ON server_scope(school);
+CREATE INDEX IF NOT EXISTS server_scope_parent ON server_scope(parent) WHERE parent<>'';
+CREATE TABLE IF NOT EXISTS server_members(anchor TEXT NOT NULL, person TEXT NOT NULL, school TEXT NOT NULL,
+  PRIMARY KEY(anchor, person)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS server_members_person ON server_members(person, school);
+CREATE TABLE IF NOT EXISTS server_links(anchor TEXT NOT NULL, child TEXT NOT NULL, school TEXT NOT NULL,
+  PRIMARY KEY(anchor, child)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_consents(id TEXT PRIMARY KEY, school TEXT NOT NULL, child TEXT NOT NULL,
+  scope TEXT NOT NULL, given_on TEXT NOT NULL, withdrawn_on TEXT NOT NULL DEFAULT '',
+  live INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS server_consents_school ON server_consents(school);
+CREATE TABLE IF NOT EXISTS server_scope_versions(school TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_device_views(device TEXT PRIMARY KEY, number INTEGER NOT NULL, view TEXT NOT NULL,
+  acked_view TEXT NOT NULL, scope_version INTEGER NOT NULL, day TEXT NOT NULL, gone TEXT NOT NULL,
+  backfill TEXT NOT NULL, backfill_upto INTEGER NOT NULL, rewind INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // Read-only connections to the same file. In WAL mode they read the last
@@ -249,19 +277,101 @@ struct TailUpdate {
 
 class SqliteStorage;
 
+// The columns of server_scope, in this order, for every query that reads one.
+constexpr const char* kScopeColumns =
+    "record, school, kind, parent, anchor, anchor_kind, child, author, assignee, first_seq";
+
+RecordScope read_scope(const Stmt& st) {
+  RecordScope r;
+  r.record = st.text(0);
+  r.school = st.text(1);
+  r.kind = st.text(2);
+  r.parent = st.text(3);
+  r.anchor = st.text(4);
+  r.anchor_kind = st.text(5);
+  r.child = st.text(6);
+  r.author = st.text(7);
+  r.assignee = st.text(8);
+  r.first_seq = st.int64(9);
+  return r;
+}
+
+Result<std::vector<RecordScope>> read_scopes(Stmt& st) {
+  std::vector<RecordScope> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(read_scope(st));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> read_texts(Stmt& st) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(st.text(0));
+  }
+  return out;
+}
+
+std::string json_list(const std::vector<std::string>& items) { return Json(items).dump(); }
+
+std::vector<std::string> parse_list(const std::string& text) {
+  std::vector<std::string> out;
+  auto j = Json::parse(text, nullptr, false);
+  if (j.is_array()) {
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
 class SqlitePushTransaction final : public PushTransaction {
  public:
   SqlitePushTransaction(SqliteStorage& s, std::string_view device_id)
       : s_(s), device_id_(device_id) {}
   Result<std::optional<std::string>> record_school(std::string_view record_id) override;
   Result<AppliedChange> apply(const Change& change, std::string_view body) override;
+  Result<std::optional<Record>> record(std::string_view id) override;
+  Result<std::optional<RecordScope>> scope(std::string_view record) override;
+  Status put_scope(const RecordScope& scope) override;
+  Result<std::vector<RecordScope>> scopes_under(std::string_view parent) override;
+  Result<std::vector<RecordScope>> school_scopes(std::string_view school) override;
+  Status set_members(std::string_view school, std::string_view anchor,
+                     const std::vector<std::string>& persons) override;
+  Status set_links(std::string_view school, std::string_view anchor,
+                   const std::vector<std::string>& children) override;
+  Result<std::vector<std::string>> anchors_of(std::string_view school,
+                                              std::string_view person) override;
+  Result<std::vector<std::pair<std::string, std::string>>> links_of(
+      const std::vector<std::string>& anchors) override;
+  Status put_consent(const ConsentRow& consent) override;
+  Result<std::vector<ConsentRow>> consents(std::string_view school) override;
+  Result<std::int64_t> scope_version(std::string_view school) override;
+  Status bump_scope_version(std::string_view school) override;
+  Result<std::optional<DeviceView>> device_view(std::string_view device) override;
+  Status put_device_view(std::string_view device, const DeviceView& view) override;
+  Result<std::optional<DeviceRecord>> device(std::string_view device_id) override;
+  Result<std::vector<std::string>> record_ids(std::string_view kind) override;
+  Result<std::int64_t> first_seq(std::string_view school, std::string_view record) override;
+  Result<std::optional<std::string>> meta(std::string_view key) override;
+  Status set_meta(std::string_view key, std::string_view value) override;
+  // TEMPORARY until the audit branch lands its table: accepted and dropped.
+  Status append_audit(const AuditEntry&) override { return {}; }
 
  private:
+  Result<StmtLease> stmt(const char* sql);
   SqliteStorage& s_;
   std::string_view device_id_;  // the pushing device: each change's origin
 };
 
 class SqliteStorage final : public ServerStorage {
+  friend class SqlitePushTransaction;
+
  public:
   explicit SqliteStorage(std::unique_ptr<Store> store)
       : store_(std::move(store)), db_(store_->handle()), stmts_(db_) {}
@@ -306,6 +416,7 @@ class SqliteStorage final : public ServerStorage {
       }
       if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
       if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
+      if (*found < 4) TANDEM_TRY(exec(db_, kSchemaV4));
       auto set =
           stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
       if (!set) return std::move(set).error();
@@ -348,6 +459,27 @@ class SqliteStorage final : public ServerStorage {
     }));
     epoch_.bump();
     return info;
+  }
+
+  Status update_person(std::string_view person, std::string_view role,
+                       const std::optional<std::string>& profession) override {
+    std::lock_guard lock(mu_);
+    TANDEM_TRY(write_transaction([&]() -> Status {
+      auto p = store_->get(person);
+      if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
+      if (!p || p->kind != "person" || !p->live()) {
+        return make_error(ErrorCode::kNotFound,
+                          "no person '" + std::string(person.substr(0, 64)) + "'");
+      }
+      TANDEM_TRY(store_->set(person, "role", Json(role)));
+      if (profession) TANDEM_TRY(store_->set(person, "profession", Json(*profession)));
+      TANDEM_TRY(sequence_local_writes());
+      // Every view of the school is worked out again at its device's next sync.
+      SqlitePushTransaction txn(*this, "");
+      return txn.bump_scope_version(p->school);
+    }));
+    epoch_.bump();
+    return {};
   }
 
   Result<std::string> add_enrollment_code(std::string_view code_hash, std::string_view person,
@@ -601,6 +733,90 @@ class SqliteStorage final : public ServerStorage {
     return page;
   }
 
+  void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
+    // A job without a mutation id: run_one runs it without the device's
+    // push bookkeeping.
+    auto job = std::make_unique<MutationJob>();
+    job->write = std::move(fn);
+    job->write_done = std::move(done);
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!stopping_) {
+        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
+        if (queue_.size() == 1) queue_cv_.notify_one();
+        return;
+      }
+    }
+    job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+  }
+
+  Result<PullState> pull_state(std::string_view device, std::string_view school) override {
+    auto reader = readers_.acquire();
+    auto begin = reader.stmt("BEGIN");
+    if (!begin) return std::move(begin).error();
+    TANDEM_TRY((*begin)->run());
+    PullState state;
+    {
+      auto st = reader.stmt(kDeviceViewSql);
+      if (!st) return std::move(st).error();
+      auto view = read_device_view(**st, device);
+      if (!view) return std::move(view).error();
+      state.view = std::move(*view);
+    }
+    {
+      auto st = reader.stmt("SELECT version FROM server_scope_versions WHERE school=?");
+      if (!st) return std::move(st).error();
+      (*st)->bind(1, school);
+      auto row = (*st)->step();
+      if (!row) return std::move(row).error();
+      state.scope_version = *row ? (*st)->int64(0) : 0;
+    }
+    auto end = reader.stmt("COMMIT");
+    if (!end) return std::move(end).error();
+    TANDEM_TRY((*end)->run());
+    return state;
+  }
+
+  Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) override {
+    static const std::string sql = std::string("SELECT ") + kScopeColumns +
+                                   " FROM server_scope WHERE record IN (SELECT value FROM "
+                                   "json_each(?))";
+    auto reader = readers_.acquire();
+    auto st = reader.stmt(sql.c_str());
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, json_list(records));
+    return read_scopes(**st);
+  }
+
+  Result<ChangePage> read_record_changes(std::string_view school,
+                                         const std::vector<std::string>& records,
+                                         std::int64_t after_seq, std::int64_t upto_seq,
+                                         std::size_t limit, std::size_t max_bytes) override {
+    limit = std::max<std::size_t>(limit, 1);
+    auto reader = readers_.acquire();
+    auto st = reader.stmt(
+        "SELECT seq, body, record FROM server_changes WHERE school=? AND seq>? AND seq<=? AND "
+        "record IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?");
+    if (!st) return std::move(st).error();
+    Stmt& s = **st;
+    s.bind(1, school).bind(2, after_seq).bind(3, upto_seq).bind(4, json_list(records));
+    s.bind(5, static_cast<std::int64_t>(limit) + 1);
+    ChangePage page;
+    for (;;) {
+      auto row = s.step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      std::string body = s.text(1);
+      if (!page.fits(body.size(), limit, max_bytes)) {
+        page.more = true;
+        break;
+      }
+      page.add(s.int64(0), std::move(body), s.text(2));
+    }
+    page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, upto_seq);
+    return page;
+  }
+
   Result<std::int64_t> count_active_devices(std::int64_t since_ms) override {
     auto reader = readers_.acquire();
     auto st = reader.stmt(
@@ -686,6 +902,27 @@ class SqliteStorage final : public ServerStorage {
     return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
   }
 
+  static constexpr const char* kDeviceViewSql =
+      "SELECT number, view, acked_view, scope_version, day, gone, backfill, backfill_upto, rewind "
+      "FROM server_device_views WHERE device=?";
+  static Result<std::optional<DeviceView>> read_device_view(Stmt& st, std::string_view device) {
+    st.bind(1, device);
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return std::optional<DeviceView>();
+    DeviceView v;
+    v.number = st.int64(0);
+    v.view = st.text(1);
+    v.acked_view = st.text(2);
+    v.scope_version = st.int64(3);
+    v.day = st.text(4);
+    v.gone = parse_list(st.text(5));
+    v.backfill = parse_list(st.text(6));
+    v.backfill_upto = st.int64(7);
+    v.rewind = st.int64(8) != 0;
+    return std::optional<DeviceView>(std::move(v));
+  }
+
   // The server's version in server_meta; 0 before the tables exist.
   Result<int> schema_version() {
     // Not cached: the statement must be prepared again once the table exists.
@@ -722,7 +959,7 @@ class SqliteStorage final : public ServerStorage {
     ChangePage page;
     {
       auto st = reader.stmt(
-          "SELECT seq, body FROM server_changes WHERE school=? AND seq>? AND "
+          "SELECT seq, body, record FROM server_changes WHERE school=? AND seq>? AND "
           "origin<>? ORDER BY seq LIMIT ?");
       if (!st) return std::move(st).error();
       Stmt& s = **st;
@@ -738,7 +975,7 @@ class SqliteStorage final : public ServerStorage {
           page.more = true;
           break;
         }
-        page.add(s.int64(0), std::move(body));
+        page.add(s.int64(0), std::move(body), s.text(2));
       }
     }
     if (page.more) {
@@ -760,6 +997,8 @@ class SqliteStorage final : public ServerStorage {
     std::string digest;
     MutationFn fn;
     MutationDone done;
+    WriteFn write;  // set instead of fn for submit_write()
+    WriteDone write_done;
     MutationOutcome outcome;
     Status status;
   };
@@ -783,7 +1022,9 @@ class SqliteStorage final : public ServerStorage {
         // A callback that throws (out of memory) must not end the commit
         // thread; its request then goes unanswered and its connection closes.
         try {
-          if (job.status) {
+          if (job.write) {
+            job.write_done(std::move(job.status));
+          } else if (job.status) {
             job.done(std::move(job.outcome));
           } else {
             job.done(std::move(job.status).error());
@@ -826,7 +1067,7 @@ class SqliteStorage final : public ServerStorage {
           }
         });
         if (job->status) {
-          if (job->outcome.state == MutationState::kCommitted) {
+          if (!job->write && job->outcome.state == MutationState::kCommitted) {
             writer_cache_.devices[job->device.id] = {job->mutation_id, job->digest};
           }
         } else {
@@ -886,7 +1127,7 @@ class SqliteStorage final : public ServerStorage {
         page.more = true;
         break;
       }
-      page.add(it->seq, it->body);
+      page.add(it->seq, it->body, it->record);
     }
     page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, tail.last_seq);
     return page;
@@ -1066,6 +1307,10 @@ class SqliteStorage final : public ServerStorage {
 
   // One mutation, inside the batch transaction (its own savepoint).
   Status run_one(MutationJob& job) {
+    if (job.write) {
+      SqlitePushTransaction txn(*this, "");
+      return job.write(txn);
+    }
     MutationOutcome& out = job.outcome;
     auto last = last_mutation(job.device.id);
     if (!last) return std::move(last).error();
@@ -1145,6 +1390,17 @@ class SqliteStorage final : public ServerStorage {
       auto seq = append_to_sequence(logged.change, logged.change.to_json().dump(), "");
       if (!seq) return std::move(seq).error();
       hlcs.push_back(logged.change.id());
+      // The administration writes reference data only (schools, people):
+      // every sequenced record has a scope row (access.hpp reads its kind).
+      auto scope = stmts_.get(
+          "INSERT OR IGNORE INTO server_scope(record, school, kind, first_seq) VALUES(?,?,?,?)");
+      if (!scope) return std::move(scope).error();
+      TANDEM_TRY((*scope)
+                     ->bind(1, logged.change.record)
+                     .bind(2, logged.change.school)
+                     .bind(3, logged.change.kind)
+                     .bind(4, *seq)
+                     .run());
     }
     return store_->ack(hlcs);
   }
@@ -1189,6 +1445,237 @@ Result<std::optional<std::string>> SqlitePushTransaction::record_school(
 
 Result<AppliedChange> SqlitePushTransaction::apply(const Change& change, std::string_view body) {
   return s_.apply_locked(change, body, device_id_);
+}
+
+Result<StmtLease> SqlitePushTransaction::stmt(const char* sql) { return s_.stmts_.get(sql); }
+
+Result<std::optional<Record>> SqlitePushTransaction::record(std::string_view id) {
+  auto r = s_.store_->get(id);
+  if (!r) {
+    if (r.error().code == ErrorCode::kNotFound) return std::optional<Record>();
+    return std::move(r).error();
+  }
+  return std::optional<Record>(std::move(*r));
+}
+
+Result<std::optional<RecordScope>> SqlitePushTransaction::scope(std::string_view record) {
+  static const std::string sql =
+      std::string("SELECT ") + kScopeColumns + " FROM server_scope WHERE record=?";
+  auto st = stmt(sql.c_str());
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, record);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<RecordScope>();
+  return std::optional<RecordScope>(read_scope(**st));
+}
+
+Status SqlitePushTransaction::put_scope(const RecordScope& r) {
+  auto st = stmt(
+      "INSERT OR REPLACE INTO server_scope(record, school, kind, parent, anchor, anchor_kind, "
+      "child, author, assignee, first_seq) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (!st) return std::move(st).error();
+  return (*st)
+      ->bind(1, r.record)
+      .bind(2, r.school)
+      .bind(3, r.kind)
+      .bind(4, r.parent)
+      .bind(5, r.anchor)
+      .bind(6, r.anchor_kind)
+      .bind(7, r.child)
+      .bind(8, r.author)
+      .bind(9, r.assignee)
+      .bind(10, r.first_seq)
+      .run();
+}
+
+Result<std::vector<RecordScope>> SqlitePushTransaction::scopes_under(std::string_view parent) {
+  static const std::string sql =
+      std::string("SELECT ") + kScopeColumns + " FROM server_scope WHERE parent=? AND parent<>''";
+  auto st = stmt(sql.c_str());
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, parent);
+  return read_scopes(**st);
+}
+
+Result<std::vector<RecordScope>> SqlitePushTransaction::school_scopes(std::string_view school) {
+  static const std::string sql =
+      std::string("SELECT ") + kScopeColumns + " FROM server_scope WHERE school=?";
+  auto st = stmt(sql.c_str());
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, school);
+  return read_scopes(**st);
+}
+
+Status SqlitePushTransaction::set_members(std::string_view school, std::string_view anchor,
+                                          const std::vector<std::string>& persons) {
+  auto del = stmt("DELETE FROM server_members WHERE anchor=?");
+  if (!del) return std::move(del).error();
+  TANDEM_TRY((*del)->bind(1, anchor).run());
+  for (const auto& p : persons) {
+    auto ins = stmt("INSERT OR IGNORE INTO server_members(anchor, person, school) VALUES(?,?,?)");
+    if (!ins) return std::move(ins).error();
+    TANDEM_TRY((*ins)->bind(1, anchor).bind(2, p).bind(3, school).run());
+  }
+  return {};
+}
+
+Status SqlitePushTransaction::set_links(std::string_view school, std::string_view anchor,
+                                        const std::vector<std::string>& children) {
+  auto del = stmt("DELETE FROM server_links WHERE anchor=?");
+  if (!del) return std::move(del).error();
+  TANDEM_TRY((*del)->bind(1, anchor).run());
+  for (const auto& c : children) {
+    auto ins = stmt("INSERT OR IGNORE INTO server_links(anchor, child, school) VALUES(?,?,?)");
+    if (!ins) return std::move(ins).error();
+    TANDEM_TRY((*ins)->bind(1, anchor).bind(2, c).bind(3, school).run());
+  }
+  return {};
+}
+
+Result<std::vector<std::string>> SqlitePushTransaction::anchors_of(std::string_view school,
+                                                                   std::string_view person) {
+  auto st = stmt("SELECT anchor FROM server_members WHERE person=? AND school=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, person).bind(2, school);
+  return read_texts(**st);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqlitePushTransaction::links_of(
+    const std::vector<std::string>& anchors) {
+  auto st = stmt(
+      "SELECT anchor, child FROM server_links WHERE anchor IN (SELECT value FROM json_each(?))");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, json_list(anchors));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.emplace_back((*st)->text(0), (*st)->text(1));
+  }
+  return out;
+}
+
+Status SqlitePushTransaction::put_consent(const ConsentRow& c) {
+  auto st = stmt(
+      "INSERT OR REPLACE INTO server_consents(id, school, child, scope, given_on, withdrawn_on, "
+      "live) VALUES(?,?,?,?,?,?,?)");
+  if (!st) return std::move(st).error();
+  return (*st)
+      ->bind(1, c.id)
+      .bind(2, c.school)
+      .bind(3, c.child)
+      .bind(4, c.scope)
+      .bind(5, c.given_on)
+      .bind(6, c.withdrawn_on)
+      .bind(7, std::int64_t{c.live ? 1 : 0})
+      .run();
+}
+
+Result<std::vector<ConsentRow>> SqlitePushTransaction::consents(std::string_view school) {
+  auto st = stmt(
+      "SELECT id, school, child, scope, given_on, withdrawn_on, live FROM server_consents WHERE "
+      "school=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, school);
+  std::vector<ConsentRow> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    Stmt& q = **st;
+    out.push_back(ConsentRow{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5),
+                             q.int64(6) != 0});
+  }
+  return out;
+}
+
+Result<std::int64_t> SqlitePushTransaction::scope_version(std::string_view school) {
+  auto st = stmt("SELECT version FROM server_scope_versions WHERE school=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, school);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  return *row ? (*st)->int64(0) : 0;
+}
+
+Status SqlitePushTransaction::bump_scope_version(std::string_view school) {
+  auto st = stmt(
+      "INSERT INTO server_scope_versions(school, version) VALUES(?, 1) "
+      "ON CONFLICT(school) DO UPDATE SET version=version+1");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, school).run();
+}
+
+Result<std::optional<DeviceView>> SqlitePushTransaction::device_view(std::string_view device) {
+  auto st = stmt(SqliteStorage::kDeviceViewSql);
+  if (!st) return std::move(st).error();
+  return SqliteStorage::read_device_view(**st, device);
+}
+
+Status SqlitePushTransaction::put_device_view(std::string_view device, const DeviceView& v) {
+  auto st = stmt(
+      "INSERT OR REPLACE INTO server_device_views(device, number, view, acked_view, "
+      "scope_version, day, gone, backfill, backfill_upto, rewind) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (!st) return std::move(st).error();
+  return (*st)
+      ->bind(1, device)
+      .bind(2, v.number)
+      .bind(3, v.view)
+      .bind(4, v.acked_view)
+      .bind(5, v.scope_version)
+      .bind(6, v.day)
+      .bind(7, json_list(v.gone))
+      .bind(8, json_list(v.backfill))
+      .bind(9, v.backfill_upto)
+      .bind(10, std::int64_t{v.rewind ? 1 : 0})
+      .run();
+}
+
+Result<std::optional<DeviceRecord>> SqlitePushTransaction::device(std::string_view device_id) {
+  auto st = stmt(
+      "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM server_devices "
+      "WHERE id=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, device_id);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<DeviceRecord>();
+  return std::optional<DeviceRecord>(SqliteStorage::read_device(**st));
+}
+
+Result<std::vector<std::string>> SqlitePushTransaction::record_ids(std::string_view kind) {
+  auto st = stmt("SELECT id FROM records WHERE kind=? ORDER BY id");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, kind);
+  return read_texts(**st);
+}
+
+Result<std::int64_t> SqlitePushTransaction::first_seq(std::string_view school,
+                                                      std::string_view record) {
+  auto st = stmt("SELECT min(seq) FROM server_changes WHERE school=? AND record=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, school).bind(2, record);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  return *row && !(*st)->is_null(0) ? (*st)->int64(0) : 0;
+}
+
+Result<std::optional<std::string>> SqlitePushTransaction::meta(std::string_view key) {
+  auto st = stmt("SELECT value FROM server_meta WHERE key=?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, key);
+  auto row = (*st)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>((*st)->text(0));
+}
+
+Status SqlitePushTransaction::set_meta(std::string_view key, std::string_view value) {
+  auto st = stmt("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?, ?)");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, key).bind(2, value).run();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tandem/server/sync_service.hpp"
 
+#include "tandem/core/json.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/text/limits.hpp"
 #include "tandem/server/access.hpp"
@@ -109,7 +110,7 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
   call->request = std::move(request);
   call->now = now_ms();
   if (!call->request.push) {
-    done(finish(*call, nullptr));
+    pull(std::move(call), std::string(), std::move(resume), std::move(done));
     return;
   }
   const sync::PushRequest& push = *call->request.push;
@@ -140,23 +141,61 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
       [this, call](PushTransaction& txn) { return apply_push(*call, txn); },
       [this, call, resume = std::move(resume),
        done = std::move(done)](Result<MutationOutcome> outcome) mutable {
-        resume([this, call = std::move(call), done = std::move(done),
+        Resume again = resume;
+        resume([this, call = std::move(call), done = std::move(done), again = std::move(again),
                 outcome = std::move(outcome)]() mutable {
-          Outcome<std::string> answer;
+          std::string push_json;
+          Outcome<std::string> failed;
           try {
-            answer = finish(*call, &outcome);
+            failed = finish_push(*call, outcome, push_json);
           } catch (const std::exception&) {
             // Never the exception text: it could quote request data.
-            answer = Outcome<std::string>::fail(
+            failed = Outcome<std::string>::fail(
                 make_error(ErrorCode::kInternal, "internal error after the push"));
           }
-          done(std::move(answer));
+          if (!failed.value) {
+            done(std::move(failed));
+            return;
+          }
+          pull(std::move(call), std::move(push_json), std::move(again), std::move(done));
         });
       });
 }
 
+namespace {
+
+// Whether a change can move a record in or out of someone's view (the
+// fields access.cpp reads); text edits and most sets cannot.
+bool affects_scope(const Change& change) {
+  if (change.op == Op::kCreate || change.op == Op::kDelete || change.op == Op::kPurge) return true;
+  if (change.kind == "consent" || change.kind == "person") return true;
+  static const char* const kFields[] = {"participants", "tovholder", "children", "course",
+                                        "session",      "meeting",   "child",    "source"};
+  for (const char* f : kFields)
+    if (change.field == f) return true;
+  return false;
+}
+
+}  // namespace
+
 Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn) {
   const sync::PushRequest& push = *call.request.push;
+  // Writes are judged on the view the device acknowledged (a device that
+  // never pulled: its view now).
+  View view;
+  {
+    auto stored = txn.device_view(call.device.id);
+    if (!stored) return std::move(stored).error();
+    if (*stored) {
+      view = View::from_json(Json::parse((*stored)->acked_view, nullptr, false));
+    } else {
+      auto fresh = compute_view(call.device, copenhagen_date(call.now), txn);
+      if (!fresh) return std::move(fresh).error();
+      view = std::move(*fresh);
+    }
+  }
+  AuditEntry changed{call.now, call.device.school, call.device.person, call.device.id, "change", {}};
+  AuditEntry erased{call.now, call.device.school, call.device.person, call.device.id, "erase", {}};
   sync::PushResponse answer;
   answer.mutation_id = push.mutation_id;
   answer.results.reserve(push.changes.size());
@@ -168,7 +207,7 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
     // for its clock is re-stamped and resent by the device: it should say
     // so rather than not_found for a create refused just before it).
     Status allowed = call.checked[i];
-    if (allowed) allowed = check_write_access(call.device, change, txn);
+    if (allowed) allowed = check_write_access(call.device, view, change, txn);
     if (!allowed) {
       if (is_server_failure(allowed.error().code)) return allowed.error();
       result.status = sync::ChangeStatus::kRejected;
@@ -182,8 +221,21 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
                           ? sync::ChangeStatus::kDuplicate
                           : sync::ChangeStatus::kAccepted;
       result.seq = applied->seq;
+      if (applied->outcome == ApplyOutcome::kApplied) {
+        if (affects_scope(change))
+          TANDEM_TRY(note_change(change, applied->seq.value_or(0), call.device.person, txn));
+        auto scope = txn.scope(change.record);
+        if (!scope) return std::move(scope).error();
+        if (*scope && !(*scope)->child.empty()) {
+          (change.op == Op::kPurge ? erased : changed)
+              .records.push_back(AuditRef{change.record, (*scope)->child});
+        }
+      }
     }
     answer.results.push_back(std::move(result));
+  }
+  for (AuditEntry* entry : {&changed, &erased}) {
+    if (!entry->records.empty()) TANDEM_TRY(txn.append_audit(*entry));
   }
   // Counted for /metrics only once committed (this callback may be rolled
   // back with its group).
@@ -191,12 +243,12 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
   return answer.to_json().dump();
 }
 
-Outcome<std::string> SyncService::finish(SyncCall& call, Result<MutationOutcome>* pushed) {
+Outcome<std::string> SyncService::finish_push(SyncCall& call, Result<MutationOutcome>& pushed,
+                                              std::string& push_json) {
   using R = Outcome<std::string>;
-  std::string push_json;
-  if (pushed) {
-    if (!*pushed) return R::fail(std::move(*pushed).error());
-    MutationOutcome& outcome = **pushed;
+  {
+    if (!pushed) return R::fail(std::move(pushed).error());
+    MutationOutcome& outcome = *pushed;
     const std::int64_t mutation_id = call.request.push->mutation_id;
     switch (outcome.state) {
       case MutationState::kStale: {
@@ -232,15 +284,94 @@ Outcome<std::string> SyncService::finish(SyncCall& call, Result<MutationOutcome>
     }
   }
 
-  std::optional<sync::EncodedPullPage> page;
-  if (call.request.pull) {
-    auto visible = changes_visible_to(storage_, call.device, *call.request.pull);
-    if (!visible) return R::fail(std::move(visible).error());
-    page = std::move(*visible);
+  R ok;
+  ok.value.emplace();
+  return ok;
+}
+
+void SyncService::pull(std::shared_ptr<SyncCall> call, std::string push_json, Resume resume,
+                       SyncDone done) {
+  using R = Outcome<std::string>;
+  if (!call->request.pull) {
+    R out;
+    out.value = sync::encode_sync_response(call->now, push_json, nullptr);
+    done(std::move(out));
+    return;
+  }
+  std::string day = copenhagen_date(call->now);
+  auto state = storage_.pull_state(call->device.id, call->device.school);
+  if (!state) {
+    done(R::fail(std::move(state).error()));
+    return;
+  }
+  if (!view_needs_update(*state, *call->request.pull, day)) {
+    serve(std::move(call), std::move(push_json), *state->view, std::move(resume), std::move(done));
+    return;
+  }
+  // The view moves first (a write: the device's acknowledgement, or what
+  // entered or left its view), then the page is read under it.
+  auto updated = std::make_shared<DeviceView>();
+  const std::string school = call->device.school;
+  storage_.submit_write(
+      school, kPullWriteCost,
+      [call, day = std::move(day), updated](PushTransaction& txn) -> Status {
+        auto view = update_view(call->device, *call->request.pull, day, txn);
+        if (!view) return std::move(view).error();
+        *updated = std::move(*view);
+        return {};
+      },
+      [this, call, push_json = std::move(push_json), resume, done = std::move(done),
+       updated](Status written) mutable {
+        Resume again = resume;
+        resume([this, call = std::move(call), push_json = std::move(push_json),
+                again = std::move(again), done = std::move(done), updated,
+                written = std::move(written)]() mutable {
+          if (!written) {
+            done(R::fail(std::move(written).error()));
+            return;
+          }
+          serve(std::move(call), std::move(push_json), *updated, std::move(again),
+                std::move(done));
+        });
+      });
+}
+
+void SyncService::serve(std::shared_ptr<SyncCall> call, std::string push_json,
+                        const DeviceView& state, Resume resume, SyncDone done) {
+  using R = Outcome<std::string>;
+  Result<VisiblePage> visible = make_error(ErrorCode::kInternal, "internal error in the pull");
+  try {
+    visible = changes_visible_to(storage_, call->device, *call->request.pull, state);
+  } catch (const std::exception&) {
+  }
+  if (!visible) {
+    done(R::fail(std::move(visible).error()));
+    return;
   }
   R out;
-  out.value = sync::encode_sync_response(call.now, push_json, page ? &*page : nullptr);
-  return out;
+  out.value = sync::encode_sync_response(call->now, push_json, &visible->page);
+  if (visible->delivered.empty()) {
+    done(std::move(out));
+    return;
+  }
+  // Records that name a child leave the server only once their reading is
+  // in the audit trail: one entry for the page, in the next commit group.
+  auto entry = std::make_shared<AuditEntry>(AuditEntry{call->now, call->device.school,
+                                                       call->device.person, call->device.id,
+                                                       "read", std::move(visible->delivered)});
+  storage_.submit_write(
+      call->device.school, kPullWriteCost,
+      [entry](PushTransaction& txn) { return txn.append_audit(*entry); },
+      [resume, done = std::move(done), out = std::move(out)](Status written) mutable {
+        resume([done = std::move(done), out = std::move(out),
+                written = std::move(written)]() mutable {
+          if (!written) {
+            done(R::fail(std::move(written).error()));
+            return;
+          }
+          done(std::move(out));
+        });
+      });
 }
 
 }  // namespace tandem::server

@@ -335,6 +335,9 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
         "DROP TABLE server_changes;"
         "ALTER TABLE server_changes_v1 RENAME TO server_changes;"
         "CREATE INDEX server_changes_record ON server_changes(record);"
+        "DROP TABLE server_scope; DROP TABLE server_members; DROP TABLE server_links;"
+        "DROP TABLE server_consents; DROP TABLE server_scope_versions;"
+        "DROP TABLE server_device_views; DELETE FROM server_meta WHERE key='scopes_v4_built';"
         "UPDATE server_meta SET value='1' WHERE key='schema_version';");
     sqlite3_close(db);
     REQUIRE(down.ok());
@@ -361,7 +364,15 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
   REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
                              &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "3");
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "4");
+  sqlite3_finalize(st);
+  // Version 4: every record has its scope row, those from before the upgrade
+  // included (the school and the person: reference data).
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM server_scope WHERE kind IN "
+                                 "('school','person','course')",
+                             -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == 3);
   sqlite3_finalize(st);
   // Version 3: the sequence has no secondary index left.
   REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='index' AND "

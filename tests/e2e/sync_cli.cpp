@@ -45,7 +45,7 @@ TEST_CASE("three tablets enroll with the CLI, record offline, sync in any order,
   const std::string a = dir.file("a.db");
   const std::string b = dir.file("b.db");
   const std::string c = dir.file("c.db");
-  const std::string teacher = world.add_person("Bo Lærer", "teacher");
+  const std::string teacher = world.add_person("Bo Lærer", "resource_person");
   cli_enroll(world, a, world.code_for(world.school.person));
   cli_enroll(world, b, world.code_for(teacher));
   cli_enroll(world, c, world.code_for(world.add_person("Cecilie", "resource_person")));
@@ -95,7 +95,7 @@ TEST_CASE("a sync killed with SIGKILL resumes and converges, nothing lost or dup
   const std::string a = dir.file("a.db");
   const std::string b = dir.file("b.db");
   cli_enroll(world, a, world.code_for(world.school.person));
-  cli_enroll(world, b, world.code_for(world.add_person("Bo", "teacher")));
+  cli_enroll(world, b, world.code_for(world.add_person("Bo", "resource_person")));
   {
     Tablet t(a);
     REQUIRE(t.store()

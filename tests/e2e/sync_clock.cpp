@@ -38,7 +38,7 @@ TEST_CASE("a tablet a year fast: its offline work is re-stamped and reaches the 
   Tablet a(dir.file("a.db"), &tablet_clock);
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   REQUIRE(a.sync(world.base_url())->complete);
 
   tablet_clock.advance(kYear);  // the clock jumps after enrolment
@@ -98,7 +98,7 @@ TEST_CASE("a change whose create the server does not have is refused, kept, and 
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   auto course = a.store().create("course", Json{{"kind", "observation"}, {"title", "Trivsel"}});
   REQUIRE(course.ok());
   REQUIRE(a.store().set(*course, "status", "planned").ok());
@@ -179,7 +179,7 @@ TEST_CASE("a time forged twice in a row is adopted, yet loses nothing once the t
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   auto real = curl_to(world.base_url());
   ScriptedTransport forged(*real);
   forged.after = [](int, Result<sync::HttpResponse> out) {
@@ -215,7 +215,7 @@ TEST_CASE("a tablet reset to 1970 keeps its stamps after the true ones and learn
   Tablet a(dir.file("a.db"), &tablet_clock);
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   auto course = a.store().create("course", Json{{"kind", "observation"}, {"title", "før"}});
   REQUIRE(course.ok());
   REQUIRE(a.sync(world.base_url())->complete);

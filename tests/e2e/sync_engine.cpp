@@ -69,7 +69,7 @@ TEST_CASE("three tablets editing the same records offline converge whatever the 
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   SyncWorld world;
-  const std::string teacher = world.add_person("Bo Lærer", "teacher");
+  const std::string teacher = world.add_person("Bo Lærer", "resource_person");
   const std::string second = world.add_person("Cecilie Ressource", "resource_person");
   TempDir dir;
   std::vector<std::unique_ptr<Tablet>> tablets;
@@ -119,7 +119,7 @@ TEST_CASE("a push the transport delivers 10 times takes effect once", "[e2e][syn
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   for (int i = 0; i < 40; ++i) {
     REQUIRE(a.store().create("action", Json{{"text", "aftale " + std::to_string(i)}}).ok());
   }
@@ -227,7 +227,7 @@ TEST_CASE("thousands of changes page through and a stopped sync resumes at its c
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   REQUIRE(a.store()
               .transaction([&]() -> Status {
                 for (int i = 0; i < 600; ++i) {
@@ -275,7 +275,7 @@ TEST_CASE("a tablet whose clock is hours behind still pulls, and stamps follow s
   ManualClock tablet_clock(SystemClock().now_ms() - kHours);
   Tablet a(dir.file("a.db"), &tablet_clock);
   Tablet b(dir.file("b.db"));
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   auto made = b.store().create("action", Json{{"text", "fra b"}});
   REQUIRE(made.ok());
   REQUIRE(b.sync(world.base_url())->complete);

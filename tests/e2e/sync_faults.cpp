@@ -18,7 +18,7 @@ TEST_CASE("connections cut mid-request and mid-response are retried to convergen
   Tablet a(dir.file("a.db"));
   Tablet b(dir.file("b.db"));
   world.enroll(a);
-  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "teacher")));
+  b.enroll(world.base_url(), world.code_for(world.add_person("Bo", "resource_person")));
   REQUIRE(a.sync(world.base_url())->complete);
   REQUIRE(b.sync(world.base_url())->complete);
   auto write = [](Tablet& t, const std::string& who, int n) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -27,6 +28,11 @@ int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo
 // person add --school ID --name NAME --role ROLE [--profession P]: prints the person id.
 int admin_person_add(ServerStorage& storage, const std::string& school, const std::string& name,
                      const std::string& role, const std::string& profession, AdminIo io);
+// person set --person ID --role ROLE [--profession P]: the administration
+// changes a person's role; every device of the school works out its view
+// again at its next sync.
+int admin_person_set(ServerStorage& storage, const std::string& person, const std::string& role,
+                     const std::optional<std::string>& profession, AdminIo io);
 // enroll-code --person ID [--ttl-minutes N]: prints a one-time code (shown
 // once; only its hash is stored).
 int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,

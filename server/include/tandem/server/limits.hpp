@@ -28,6 +28,15 @@ using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one
 // limits do), and its outbox goes up in smaller pushes. The numbers keep one
 // push's merge on the commit thread at a few hundred milliseconds on the
 // slowest server we support (tests/fault/commit_fairness_test.cpp).
+// Visibility: a pull of a device that sees part of its school reads on past
+// rows it may not see until its page fills, at most this many rows per
+// request (the cursor still moves past them, so the next request goes on).
+inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
+// Record ids that left a device's view, per answer (the rest in the next ones).
+inline constexpr std::size_t kMaxGonePerAnswer = 1000;
+// The cost in the commit queue of a pull's bookkeeping (its view, its audit entry).
+inline constexpr std::uint64_t kPullWriteCost = 4;
+
 inline constexpr std::uint64_t kMaxTextOpsPerPush = 16'384;          // ins ops + del ranges
 inline constexpr std::uint64_t kMaxTextInsertedPerPush = 2'000'000;  // code points
 

@@ -68,7 +68,8 @@ struct Enrollment {
 // One row of a school's change sequence.
 struct StoredChange {
   std::int64_t seq = 0;
-  std::string body;  // the change's JSON text: Change::to_json().dump()
+  std::string body;    // the change's JSON text: Change::to_json().dump()
+  std::string record;  // the record it changes (what visibility is decided on)
 };
 
 // A page of a school's sequence as read for one device.
@@ -84,9 +85,9 @@ struct ChangePage {
   bool fits(std::size_t body_bytes, std::size_t limit, std::size_t max_bytes) const {
     return rows.empty() || (rows.size() < limit && bytes + body_bytes <= max_bytes);
   }
-  void add(std::int64_t seq, std::string body) {
+  void add(std::int64_t seq, std::string body, std::string record) {
     bytes += body.size();
-    rows.push_back(StoredChange{seq, std::move(body)});
+    rows.push_back(StoredChange{seq, std::move(body), std::move(record)});
   }
 };
 
@@ -98,6 +99,60 @@ struct StorageStats {
   std::uint64_t tokens_from_store = 0;
   std::uint64_t pulls_from_memory = 0;
   std::uint64_t pulls_from_store = 0;
+};
+
+// Where a record stands for visibility (access.hpp decides; the backend only
+// keeps these rows, queryable without decoding any change body). One row per
+// record of every school, written when a change to the record is merged.
+struct RecordScope {
+  std::string record;
+  std::string school;
+  std::string kind;
+  std::string parent;       // the record it hangs under ("" none or not known)
+  std::string anchor;       // the course, meeting or action that decides who sees it ("" none)
+  std::string anchor_kind;  // "course", "meeting", "action" ("" with no anchor)
+  std::string child;        // the child it names ("" none)
+  std::string author;       // the person whose device created it ("" the administration)
+  std::string assignee;     // an action's tovholder ("" none)
+  std::int64_t first_seq = 0;  // its first row in the school's sequence
+  bool operator==(const RecordScope&) const = default;
+};
+
+// The audit trail (docs/audit.md): who used which child-linked records.
+struct AuditRef {
+  std::string record;
+  std::string child;  // the child the record names (ids only)
+};
+struct AuditEntry {
+  std::int64_t at_ms = 0;
+  std::string school, person, device;  // person/device "" = the administration
+  std::string action;                  // "read" | "change" | "erase" | "export"
+  std::vector<AuditRef> records;       // batched: one entry per delivered page / per push
+};
+
+// A consent record as visibility needs it.
+struct ConsentRow {
+  std::string id;
+  std::string school;
+  std::string child;
+  std::string scope;
+  std::string given_on;      // YYYY-MM-DD
+  std::string withdrawn_on;  // "" when not withdrawn
+  bool live = true;          // false: deleted or erased
+};
+
+// What the server told a device about its view (access.cpp writes it; the
+// backend only keeps it). Views are JSON text made by access.cpp.
+struct DeviceView {
+  std::int64_t number = 0;         // the view number last issued to the device
+  std::string view;                // the view issued with `number`
+  std::string acked_view;          // the view the device acknowledged (writes are checked on it)
+  std::int64_t scope_version = 0;  // the school's scope version `view` was computed at
+  std::string day;                 // the Copenhagen date `view` was computed on
+  std::vector<std::string> gone;   // records to erase, issued with `number`, not acknowledged
+  std::vector<std::string> backfill;  // records whose rows up to backfill_upto go again
+  std::int64_t backfill_upto = 0;
+  bool rewind = false;  // the answer carrying `number` rewinds the cursor to 0
 };
 
 // The result of merging one pushed change inside a mutation.
@@ -119,6 +174,47 @@ class PushTransaction {
   // (Change::to_json().dump(), made by the caller outside the transaction).
   // A purge also deletes the record's earlier rows from the sequence.
   virtual Result<AppliedChange> apply(const Change& change, std::string_view body) = 0;
+
+  // Appends to the school's audit trail inside the running transaction.
+  virtual Status append_audit(const AuditEntry& entry) = 0;
+
+  // ---- visibility bookkeeping (rules: access.hpp) ----
+  // The merged record (nullopt: unknown id).
+  virtual Result<std::optional<Record>> record(std::string_view id) = 0;
+  virtual Result<std::optional<RecordScope>> scope(std::string_view record) = 0;
+  virtual Status put_scope(const RecordScope& scope) = 0;
+  // Rows whose parent is `parent` (to move what hangs under a record).
+  virtual Result<std::vector<RecordScope>> scopes_under(std::string_view parent) = 0;
+  // Every scope row of a school (a view that changed is compared on them).
+  virtual Result<std::vector<RecordScope>> school_scopes(std::string_view school) = 0;
+  // The people of an anchor (tovholder, participants, author) and the children
+  // it lists; replaced as a whole.
+  virtual Status set_members(std::string_view school, std::string_view anchor,
+                             const std::vector<std::string>& persons) = 0;
+  virtual Status set_links(std::string_view school, std::string_view anchor,
+                           const std::vector<std::string>& children) = 0;
+  // The anchors a person is a member of.
+  virtual Result<std::vector<std::string>> anchors_of(std::string_view school,
+                                                      std::string_view person) = 0;
+  // (anchor, child) for the given anchors.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> links_of(
+      const std::vector<std::string>& anchors) = 0;
+  virtual Status put_consent(const ConsentRow& consent) = 0;
+  virtual Result<std::vector<ConsentRow>> consents(std::string_view school) = 0;
+  // A counter per school that moves whenever anything a view depends on
+  // changed (memberships, consents, roles, a record moving).
+  virtual Result<std::int64_t> scope_version(std::string_view school) = 0;
+  virtual Status bump_scope_version(std::string_view school) = 0;
+  virtual Result<std::optional<DeviceView>> device_view(std::string_view device) = 0;
+  virtual Status put_device_view(std::string_view device, const DeviceView& view) = 0;
+  // The device (person, school) as stored now.
+  virtual Result<std::optional<DeviceRecord>> device(std::string_view device_id) = 0;
+  // Ids of every record of a kind, in every school (a rebuild of the scope rows).
+  virtual Result<std::vector<std::string>> record_ids(std::string_view kind) = 0;
+  // The first seq of a record in its school's sequence (0: none).
+  virtual Result<std::int64_t> first_seq(std::string_view school, std::string_view record) = 0;
+  virtual Result<std::optional<std::string>> meta(std::string_view key) = 0;
+  virtual Status set_meta(std::string_view key, std::string_view value) = 0;
 };
 
 enum class MutationState {
@@ -140,6 +236,16 @@ using MutationFn = std::function<Result<std::string>(PushTransaction&)>;
 // failed). Called on the backend's commit thread: it must hand real work
 // elsewhere and return at once (it holds up the next commit group).
 using MutationDone = std::function<void(Result<MutationOutcome>)>;
+// A write that is not a device's push (a pull's view bookkeeping, its audit
+// entry): runs on the commit thread inside a transaction.
+using WriteFn = std::function<Status(PushTransaction&)>;
+using WriteDone = std::function<void(Status)>;
+
+// What a pull needs to know before it reads, from one snapshot.
+struct PullState {
+  std::optional<DeviceView> view;
+  std::int64_t scope_version = 0;
+};
 
 class ServerStorage {
  public:
@@ -153,6 +259,10 @@ class ServerStorage {
   virtual Result<sync::PersonInfo> add_person(std::string_view school, std::string_view name,
                                               std::string_view role,
                                               std::string_view profession) = 0;
+  // Sets a person's role, and profession unless nullopt (the administration
+  // only: no device may). kNotFound: no such person.
+  virtual Status update_person(std::string_view person, std::string_view role,
+                               const std::optional<std::string>& profession) = 0;
   // Stores a one-time enrollment code (only its hash) for a person; returns
   // the person's school. kNotFound: no such person.
   virtual Result<std::string> add_enrollment_code(std::string_view code_hash,
@@ -198,6 +308,24 @@ class ServerStorage {
   virtual Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
                                           std::size_t limit, std::size_t max_bytes,
                                           std::string_view skip_origin) = 0;
+  // Queues `fn` in the same commit queue as the mutations (schools take
+  // turns; `cost` as for submit_mutation), run in the next commit group;
+  // `done` is told once it is durable (or failed), on the commit thread, or at
+  // once with kServer when draining.
+  virtual void submit_write(std::string school, std::uint64_t cost, WriteFn fn,
+                            WriteDone done) = 0;
+  // The device's view bookkeeping and its school's scope version.
+  virtual Result<PullState> pull_state(std::string_view device, std::string_view school) = 0;
+  // The scope rows of these records (those that have one).
+  virtual Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) = 0;
+  // Rows of `school`'s sequence with after_seq < seq <= upto_seq whose record
+  // is one of `records`, ascending, bounded as read_changes (no origin skip:
+  // a backfill sends a record whole). cursor: the last row's seq when more
+  // remain, else upto_seq.
+  virtual Result<ChangePage> read_record_changes(std::string_view school,
+                                                 const std::vector<std::string>& records,
+                                                 std::int64_t after_seq, std::int64_t upto_seq,
+                                                 std::size_t limit, std::size_t max_bytes) = 0;
   // Devices not revoked and seen at or after since_ms.
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).

@@ -80,9 +80,16 @@ class SyncService {
   Status check_change(const Change& change, std::int64_t now_ms, text::TextCost* text_cost) const;
   // Merges the push of `call` inside its mutation; the answer's JSON text.
   Result<std::string> apply_push(SyncCall& call, PushTransaction& txn);
-  // The response once the push (if any) is settled: the push answer, then
-  // the pull page read now.
-  Outcome<std::string> finish(SyncCall& call, Result<MutationOutcome>* pushed);
+  // The push's answer once its mutation is settled (into push_json), or the
+  // error that answers the whole request (then the returned value is empty).
+  Outcome<std::string> finish_push(SyncCall& call, Result<MutationOutcome>& pushed,
+                                   std::string& push_json);
+  // The pull part: moves the device's view on when needed (a write), reads
+  // the page under it, logs what it delivers that names a child (a write),
+  // then answers.
+  void pull(std::shared_ptr<SyncCall> call, std::string push_json, Resume resume, SyncDone done);
+  void serve(std::shared_ptr<SyncCall> call, std::string push_json, const DeviceView& state,
+             Resume resume, SyncDone done);
 
   ServerStorage& storage_;
   Clock& clock_;

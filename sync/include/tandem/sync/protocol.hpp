@@ -124,6 +124,7 @@ struct PushRequest {
 struct PullRequest {
   std::int64_t cursor = 0;                // last seq the device has applied (0 = nothing yet)
   std::size_t limit = kDefaultPullLimit;  // 1.. ; the server clamps to kMaxPullLimit
+  std::int64_t view = 0;                  // the last view number the device stored
 };
 
 struct SyncRequest {
@@ -210,6 +211,9 @@ struct EncodedPullPage {
   std::vector<EncodedChange> changes;  // seq ascending, all > request cursor
   std::int64_t cursor = 0;
   bool more = false;
+  std::int64_t view = 0;
+  std::vector<std::string> gone;
+  bool rewind = false;
 };
 
 // Exactly the text of SyncResponse::to_json().dump() for the same answer,

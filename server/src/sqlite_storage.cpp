@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sqlite_audit.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
@@ -255,6 +256,7 @@ class SqlitePushTransaction final : public PushTransaction {
       : s_(s), device_id_(device_id) {}
   Result<std::optional<std::string>> record_school(std::string_view record_id) override;
   Result<AppliedChange> apply(const Change& change, std::string_view body) override;
+  Status append_audit(const AuditEntry& entry) override;
 
  private:
   SqliteStorage& s_;
@@ -294,7 +296,7 @@ class SqliteStorage final : public ServerStorage {
   Status migrate() {
     std::lock_guard lock(mu_);
     auto version = schema_version();
-    if (version && *version == kServerSchemaVersion) return {};
+    if (version && *version == kServerSchemaVersion && sqlite_audit::is_current(db_)) return {};
     return store_->transaction([&]() -> Status {
       TANDEM_TRY(exec(db_, kSchemaV1));
       auto found = schema_version();
@@ -306,6 +308,7 @@ class SqliteStorage final : public ServerStorage {
       }
       if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
       if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
+      TANDEM_TRY(sqlite_audit::migrate(db_));  // versioned on its own
       auto set =
           stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
       if (!set) return std::move(set).error();
@@ -548,6 +551,53 @@ class SqliteStorage final : public ServerStorage {
     job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
+  // A job of the same queue without mutation bookkeeping (run_one).
+  void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
+    auto job = std::make_unique<MutationJob>();
+    job->write_fn = std::move(fn);
+    job->write_done = std::move(done);
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!stopping_) {
+        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
+        if (queue_.size() == 1) queue_cv_.notify_one();
+        return;
+      }
+    }
+    job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+  }
+
+  // ---- audit trail (the tables: sqlite_audit.cpp) ----
+
+  Result<AuditVerification> verify_audit() override {
+    return read_snapshot<AuditVerification>(
+        [](const sqlite_audit::StmtSource& stmts) { return sqlite_audit::verify(stmts); });
+  }
+
+  Result<std::vector<AuditEntryRow>> audit_entries_for_child(std::string_view child) override {
+    return read_snapshot<std::vector<AuditEntryRow>>([&](const sqlite_audit::StmtSource& stmts) {
+      return sqlite_audit::entries_for_child(stmts, child);
+    });
+  }
+
+  Result<std::int64_t> prune_audit(std::int64_t before_ms) override {
+    std::int64_t total = 0;
+    for (;;) {
+      std::int64_t deleted = 0;
+      {
+        std::lock_guard lock(mu_);
+        TANDEM_TRY(store_->transaction([&]() -> Status {
+          auto step = sqlite_audit::prune_step(writer_stmts(), before_ms, kAuditPruneBatch);
+          if (!step) return std::move(step).error();
+          deleted = *step;
+          return {};
+        }));
+      }
+      total += deleted;
+      if (deleted < kAuditPruneBatch) return total;
+    }
+  }
+
   // Up-to-date devices are served from the school's tail in memory. Others
   // read one snapshot: the visible rows and the school's last seq come from
   // the same read transaction, so a page that skips rows never skips past a
@@ -632,6 +682,11 @@ class SqliteStorage final : public ServerStorage {
 
   // ---- used by SqlitePushTransaction, under mu_ inside a transaction ----
 
+  // The writer's statements for sqlite_audit.
+  sqlite_audit::StmtSource writer_stmts() {
+    return [this](const char* sql) { return stmts_.get(sql); };
+  }
+
   // Reads the Store's `records` row directly: the school is kept queryable
   // without decoding content (ROADMAP step 3), and Store::get would load a
   // record's whole text state just to learn it.
@@ -669,6 +724,17 @@ class SqliteStorage final : public ServerStorage {
   }
 
  private:
+  // `read` on a reader, inside one read transaction (one snapshot).
+  template <typename T, typename Read>
+  Result<T> read_snapshot(Read&& read) {
+    auto reader = readers_.acquire();
+    auto begin = reader.stmt("BEGIN");
+    if (!begin) return std::move(begin).error();
+    TANDEM_TRY((*begin)->run());
+    Result<T> out = read([&reader](const char* sql) { return reader.stmt(sql); });
+    return out;  // the lease ends the read transaction
+  }
+
   static DeviceRecord read_device(const Stmt& st) {
     DeviceRecord d;
     d.id = st.text(0);
@@ -762,6 +828,9 @@ class SqliteStorage final : public ServerStorage {
     MutationDone done;
     MutationOutcome outcome;
     Status status;
+    // Set for a submit_write() job instead of the mutation's fields.
+    WriteFn write_fn;
+    WriteDone write_done;
   };
   using Queue = CommitQueue<std::unique_ptr<MutationJob>>;
   using Batch = std::vector<Queue::Entry>;
@@ -783,7 +852,9 @@ class SqliteStorage final : public ServerStorage {
         // A callback that throws (out of memory) must not end the commit
         // thread; its request then goes unanswered and its connection closes.
         try {
-          if (job.status) {
+          if (job.write_done) {
+            job.write_done(std::move(job.status));
+          } else if (job.status) {
             job.done(std::move(job.outcome));
           } else {
             job.done(std::move(job.status).error());
@@ -826,7 +897,7 @@ class SqliteStorage final : public ServerStorage {
           }
         });
         if (job->status) {
-          if (job->outcome.state == MutationState::kCommitted) {
+          if (!job->write_fn && job->outcome.state == MutationState::kCommitted) {
             writer_cache_.devices[job->device.id] = {job->mutation_id, job->digest};
           }
         } else {
@@ -1064,8 +1135,13 @@ class SqliteStorage final : public ServerStorage {
     return std::optional<LastMutation>(std::move(last));
   }
 
-  // One mutation, inside the batch transaction (its own savepoint).
+  // One mutation (or a submit_write job), inside the batch transaction (its
+  // own savepoint).
   Status run_one(MutationJob& job) {
+    if (job.write_fn) {
+      SqlitePushTransaction txn(*this, "");  // rows it sequences have no device origin
+      return job.write_fn(txn);
+    }
     MutationOutcome& out = job.outcome;
     auto last = last_mutation(job.device.id);
     if (!last) return std::move(last).error();
@@ -1189,6 +1265,10 @@ Result<std::optional<std::string>> SqlitePushTransaction::record_school(
 
 Result<AppliedChange> SqlitePushTransaction::apply(const Change& change, std::string_view body) {
   return s_.apply_locked(change, body, device_id_);
+}
+
+Status SqlitePushTransaction::append_audit(const AuditEntry& entry) {
+  return sqlite_audit::append(s_.writer_stmts(), entry);
 }
 
 }  // namespace

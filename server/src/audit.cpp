@@ -2,6 +2,7 @@
 #include "tandem/server/audit.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "tandem/core/excerpt.hpp"
@@ -119,6 +120,13 @@ std::optional<AuditBreak> AuditChainChecker::finish() {
     broken_ = AuditBreak{state_.school, last, "the head's hash does not match the last entry"};
   }
   return broken_;
+}
+
+std::int64_t audit_retention_cutoff(std::int64_t now_ms, std::int64_t days) {
+  constexpr std::int64_t kDayMs = 24LL * 60 * 60 * 1000;
+  constexpr std::int64_t kMaxDays = 1'000'000;  // ~2,700 years: nothing is older
+  if (days >= kMaxDays) return std::numeric_limits<std::int64_t>::min();
+  return now_ms - std::max<std::int64_t>(days, 0) * kDayMs;
 }
 
 std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>& rows,

@@ -123,6 +123,10 @@ class AuditChainChecker {
   std::optional<AuditBreak> broken_;
 };
 
+// Retention: entries stamped before this are pruned when they are kept for
+// `days` days (a number of days past any clock's range keeps everything).
+std::int64_t audit_retention_cutoff(std::int64_t now_ms, std::int64_t days);
+
 // The records of `rows` that name `child`, one per line (batched entries
 // expanded), for a data-subject request.
 struct AuditExportLine {

@@ -159,6 +159,8 @@ inline constexpr std::size_t kMaxAuditIdBytes = 128;
 // for the log of a school year's half, short enough that the log does not
 // become a second record of the child.
 inline constexpr std::int64_t kDefaultAuditRetentionDays = 183;
+// Retention given on the command line: at most ~270 years.
+inline constexpr std::int64_t kMaxAuditRetentionDays = 100'000;
 // The server prunes at start and then this often.
 inline constexpr std::chrono::hours kAuditPruneInterval{24};
 // Entries deleted per transaction when pruning: a long backlog is pruned in

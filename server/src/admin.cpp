@@ -171,7 +171,7 @@ int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo
     return fail(make_error(ErrorCode::kInvalidArgument, "--child expects a record id"), io);
   auto rows = storage.audit_entries_for_child(child);
   if (!rows) return fail(rows.error(), io);
-  const auto lines = audit_export_lines(*rows, child);
+  const auto lines = audit_export_lines(*rows);
   if (io.json) {
     Json list = Json::array();
     for (const auto& l : lines) {

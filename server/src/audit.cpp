@@ -129,12 +129,10 @@ std::int64_t audit_retention_cutoff(std::int64_t now_ms, std::int64_t days) {
   return now_ms - std::max<std::int64_t>(days, 0) * kDayMs;
 }
 
-std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>& rows,
-                                                std::string_view child) {
+std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>& rows) {
   std::vector<AuditExportLine> out;
   for (const auto& row : rows) {
     for (const auto& ref : row.entry.records) {
-      if (ref.child != child) continue;
       out.push_back(AuditExportLine{row.entry.at_ms, row.entry.person, row.entry.device, ref.record,
                                     row.entry.action});
     }

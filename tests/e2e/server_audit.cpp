@@ -195,6 +195,29 @@ TEST_CASE("audit: verify names the first entry tampered with, deleted or reorder
     sql(dir, unlock + "UPDATE server_audit SET at_ms=at_ms+1 WHERE school='school_a' AND n=3");
     require_broken_at(dir, 3, "hash does not match");
   }
+  SECTION("one entry rewritten with its own hash recomputed: the next one breaks") {
+    // Whoever recomputes an entry's hash must rewrite every later one and
+    // the head as well (each hash covers the one before).
+    std::string hash1;
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
+      sqlite3_stmt* st = nullptr;
+      REQUIRE(sqlite3_prepare_v2(db,
+                                 "SELECT hash FROM server_audit WHERE school='school_a' AND n=1",
+                                 -1, &st, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+      hash1 = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+    }
+    const AuditEntry forged =
+        entry("school_a", kT0 + 1000, "pers_x", "dev_1", "change", {{"rec_1", "child_x"}});
+    sql(dir, unlock + "UPDATE server_audit SET person='pers_x', hash='" +
+                 tandem::server::audit_hash(hash1, forged, 2) +
+                 "' WHERE school='school_a' AND n=2");
+    require_broken_at(dir, 3, "hash does not match");
+  }
   SECTION("one entry deleted") {
     sql(dir, "DELETE FROM server_audit WHERE school='school_a' AND n=2");
     require_broken_at(dir, 2, "missing");

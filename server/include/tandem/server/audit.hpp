@@ -127,13 +127,12 @@ class AuditChainChecker {
 // `days` days (a number of days past any clock's range keeps everything).
 std::int64_t audit_retention_cutoff(std::int64_t now_ms, std::int64_t days);
 
-// The records of `rows` that name `child`, one per line (batched entries
-// expanded), for a data-subject request.
+// One line per record of `rows` (batched entries expanded), for a
+// data-subject request (rows from ServerStorage::audit_entries_for_child).
 struct AuditExportLine {
   std::int64_t at_ms = 0;
   std::string person, device, record, action;
 };
-std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>& rows,
-                                                std::string_view child);
+std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>& rows);
 
 }  // namespace tandem::server

@@ -123,7 +123,7 @@ void require_broken_at(const TempDir& dir, std::int64_t n, const std::string& wh
 
 }  // namespace
 
-TEST_CASE("audit: an intact trail verifies; export expands batched entries, one child only",
+TEST_CASE("audit: an intact trail verifies and its export expands batched entries for one child",
           "[server][audit]") {
   TempDir dir;
   write_two_schools(dir);
@@ -379,7 +379,7 @@ TEST_CASE("audit: writes from many threads for many schools make dense, intact c
   CHECK(static_cast<std::int64_t>(rows->size()) == v->entries);
 }
 
-TEST_CASE("audit: entries hold ids only; a write after draining is refused", "[server][audit]") {
+TEST_CASE("audit: entries hold ids only and a write after draining is refused", "[server][audit]") {
   TempDir dir;
   auto storage = open_storage(dir);
   // Text where an id belongs (a pseudonym, a note) is refused, nothing kept.

@@ -2,7 +2,9 @@
 
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
+#include "tandem/server/audit.hpp"
 #include "tandem/server/crypto.hpp"
+#include "tandem/server/limits.hpp"
 
 namespace tandem::server {
 namespace {
@@ -37,6 +39,16 @@ Json device_json(const DeviceRecord& d) {
          {"revoked", d.revoked_ms.has_value()}};
   if (d.revoked_ms) j["revoked_ms"] = *d.revoked_ms;
   return j;
+}
+
+// A CSV field (RFC 4180): quoted when it holds a separator, quote or line
+// break. Ids never do; a damaged row might.
+std::string csv_field(std::string_view text) {
+  std::string s = shown(text);
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
 }
 
 }  // namespace
@@ -126,6 +138,89 @@ int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string&
     print_json(io, Json{{"id", device}, {"revoked", true}});
   } else {
     io.out << "revoked " << shown(device) << "\n";
+  }
+  return 0;
+}
+
+int admin_audit_verify(ServerStorage& storage, AdminIo io) {
+  auto v = storage.verify_audit();
+  if (!v) return fail(v.error(), io);
+  if (io.json) {
+    Json j{{"ok", v->ok()}, {"schools", v->schools}, {"entries", v->entries}};
+    if (v->broken) {
+      j["broken"] =
+          Json{{"school", v->broken->school}, {"n", v->broken->n}, {"problem", v->broken->problem}};
+    } else {
+      Json heads = Json::array();
+      for (const auto& h : v->heads) {
+        heads.push_back(Json{{"school", h.school},
+                             {"first_n", h.first_n},
+                             {"last_n", h.last_n},
+                             {"hash", h.last_hash}});
+      }
+      j["heads"] = std::move(heads);
+    }
+    print_json(io, j);
+  }
+  if (v->broken) {
+    if (!io.json) {
+      io.err << "tandem-server: audit trail broken: school " << shown(v->broken->school)
+             << " entry " << v->broken->n << ": " << shown(v->broken->problem) << "\n";
+    }
+    return kAuditBrokenExit;
+  }
+  if (!io.json) {
+    io.out << "audit trail intact: " << v->schools << " schools, " << v->entries
+           << " entries checked\n";
+    for (const auto& h : v->heads) {
+      io.out << shown(h.school) << "\tentries " << h.first_n << ".." << h.last_n << "\thead "
+             << shown(h.last_hash) << "\n";
+    }
+  }
+  return 0;
+}
+
+int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo io) {
+  if (!is_valid_id(child))
+    return fail(make_error(ErrorCode::kInvalidArgument, "--child expects a record id"), io);
+  auto rows = storage.audit_entries_for_child(child);
+  if (!rows) return fail(rows.error(), io);
+  const auto lines = audit_export_lines(*rows);
+  if (io.json) {
+    Json list = Json::array();
+    for (const auto& l : lines) {
+      list.push_back(Json{{"at", format_datetime_ms(l.at_ms)},
+                          {"person", l.person},
+                          {"device", l.device},
+                          {"record", l.record},
+                          {"action", l.action}});
+    }
+    print_json(io, list);
+    return 0;
+  }
+  io.out << "at,person,device,record,action\n";
+  for (const auto& l : lines) {
+    io.out << format_datetime_ms(l.at_ms) << ',' << csv_field(l.person) << ','
+           << csv_field(l.device) << ',' << csv_field(l.record) << ',' << csv_field(l.action)
+           << "\n";
+  }
+  return 0;
+}
+
+int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, AdminIo io) {
+  if (days < 0 || days > kMaxAuditRetentionDays) {
+    return fail(make_error(ErrorCode::kInvalidValue, "--older-than-days must be 0.." +
+                                                         std::to_string(kMaxAuditRetentionDays)),
+                io);
+  }
+  const std::int64_t before = audit_retention_cutoff(clock.now_ms(), days);
+  auto deleted = storage.prune_audit(before);
+  if (!deleted) return fail(deleted.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"deleted", *deleted}, {"before", format_datetime_ms(before)}});
+  } else {
+    io.out << "deleted " << *deleted << " audit entries stamped before "
+           << format_datetime_ms(before) << "\n";
   }
   return 0;
 }

@@ -6,6 +6,9 @@
 //   tandem-server --data DIR enroll-code --person ID [--ttl-minutes 15]
 //   tandem-server --data DIR device list --school ID
 //   tandem-server --data DIR device revoke DEVICE_ID
+//   tandem-server --data DIR audit verify
+//   tandem-server --data DIR audit export --child ID [--json | --csv]
+//   tandem-server --data DIR audit prune --older-than-days N
 // Every command takes --json. Options may come before or after the command.
 
 #include <CLI/CLI.hpp>
@@ -84,6 +87,10 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-ms", drain_ms, "Time in-flight requests get at shutdown")
       ->group(serve_group);
   app.add_flag("--quiet", quiet, "No access log")->group(serve_group);
+  app.add_option("--audit-retention-days", options.audit_retention_days,
+                 "Days audit entries are kept (pruned at start and daily; 0: kept for ever)")
+      ->group(serve_group)
+      ->check(CLI::Range(std::int64_t{0}, kMaxAuditRetentionDays));
 
   auto* school = app.add_subcommand("school", "Schools")->require_subcommand(1);
   auto* school_create = school->add_subcommand("create", "Create a school (prints its id)");
@@ -127,6 +134,22 @@ int main(int argc, char** argv) {
       device->add_subcommand("revoke", "Revoke a device (its token stops working)");
   std::string device_id;
   device_revoke->add_option("DEVICE_ID", device_id, "Device id")->required();
+
+  auto* audit =
+      app.add_subcommand("audit", "The audit trail of children's data")->require_subcommand(1);
+  auto* audit_verify =
+      audit->add_subcommand("verify", "Check every school's chain (exit 3: broken)");
+  auto* audit_export =
+      audit->add_subcommand("export", "Every use of one child's data (CSV, or JSON with --json)");
+  std::string audit_child;
+  bool audit_csv = false;
+  audit_export->add_option("--child", audit_child, "Child id")->required();
+  audit_export->add_flag("--csv", audit_csv, "CSV with a header line (the default)");
+  auto* audit_prune = audit->add_subcommand("prune", "Delete entries older than N days");
+  std::int64_t audit_days = 0;
+  audit_prune->add_option("--older-than-days", audit_days, "Age in days")
+      ->required()
+      ->check(CLI::Range(std::int64_t{0}, kMaxAuditRetentionDays));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -183,6 +206,12 @@ int main(int argc, char** argv) {
   }
   if (*device_list) return admin_device_list(s, device_school, io);
   if (*device_revoke) return admin_device_revoke(s, clock, device_id, io);
+  if (*audit_verify) return admin_audit_verify(s, io);
+  if (*audit_export) {
+    if (audit_csv) io.json = false;  // --csv wins
+    return admin_audit_export(s, audit_child, io);
+  }
+  if (*audit_prune) return admin_audit_prune(s, clock, audit_days, io);
   std::cerr << app.help();
   return 2;
 }

@@ -15,6 +15,7 @@
 #include "listener.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/server/access.hpp"
+#include "tandem/server/audit.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
@@ -57,6 +58,22 @@ std::size_t fit_connection_limit(std::size_t wanted) {
   return fits;
 }
 
+// Retention of the audit trail: deletes what is older than the options say
+// (nothing when they keep it all). A failure is logged, not fatal: the
+// trail stays whole, and the next day's run tries again.
+void prune_audit_trail(ServerStorage& storage, Clock& clock, const ServerOptions& options) {
+  if (options.audit_retention_days <= 0) return;
+  auto deleted =
+      storage.prune_audit(audit_retention_cutoff(clock.now_ms(), options.audit_retention_days));
+  if (!deleted) {
+    log_line("audit retention failed: " + std::string(error_code_name(deleted.error().code)) +
+             ": " + escape_controls(deleted.error().message));
+  } else if (*deleted > 0) {
+    log_line("audit retention: deleted " + std::to_string(*deleted) + " entries older than " +
+             std::to_string(options.audit_retention_days) + " days");
+  }
+}
+
 std::string endpoint_text(const tcp::endpoint& ep) {
   const std::string host = ep.address().to_string();
   return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
@@ -82,6 +99,9 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
           << escape_controls(built.error().message) << "\n";
       return 1;
     }
+    // Before serving: a server that was down for a while starts within its
+    // retention.
+    prune_audit_trail(**storage, clock, options);
     Metrics metrics;
     SyncService service(**storage, clock, metrics, options.max_skew_ms);
     // Threads for requests that wait for their own commit (enrollment).
@@ -115,6 +135,18 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     auto control = net::make_strand(ioc);
     net::signal_set signals(control, SIGINT, SIGTERM);
     net::steady_timer drain_timer(control);
+    // Retention once a day, on a worker thread (it takes the storage's
+    // writer, in steps); stopped with the signals at shutdown.
+    net::steady_timer prune_timer(control);
+    std::function<void()> schedule_prune = [&] {
+      prune_timer.expires_after(kAuditPruneInterval);
+      prune_timer.async_wait([&](beast::error_code ec) {
+        if (ec) return;
+        net::post(blocking, [&] { prune_audit_trail(**storage, clock, options); });
+        schedule_prune();
+      });
+    };
+    if (options.audit_retention_days > 0) schedule_prune();
     signals.async_wait([&](beast::error_code ec, int signo) {
       if (ec) return;
       log_line("signal " + std::to_string(signo) + ": draining");
@@ -135,6 +167,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
           beast::error_code ignored;
           signals.cancel(ignored);
           drain_timer.cancel();
+          prune_timer.cancel();
         });
       });
     });

@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sqlite_audit.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
@@ -360,8 +361,7 @@ class SqlitePushTransaction final : public PushTransaction {
   Result<std::int64_t> first_seq(std::string_view school, std::string_view record) override;
   Result<std::optional<std::string>> meta(std::string_view key) override;
   Status set_meta(std::string_view key, std::string_view value) override;
-  // TEMPORARY until the audit branch lands its table: accepted and dropped.
-  Status append_audit(const AuditEntry&) override { return {}; }
+  Status append_audit(const AuditEntry& entry) override;
 
  private:
   Result<StmtLease> stmt(const char* sql);
@@ -404,7 +404,7 @@ class SqliteStorage final : public ServerStorage {
   Status migrate() {
     std::lock_guard lock(mu_);
     auto version = schema_version();
-    if (version && *version == kServerSchemaVersion) return {};
+    if (version && *version == kServerSchemaVersion && sqlite_audit::is_current(db_)) return {};
     return store_->transaction([&]() -> Status {
       TANDEM_TRY(exec(db_, kSchemaV1));
       auto found = schema_version();
@@ -417,6 +417,7 @@ class SqliteStorage final : public ServerStorage {
       if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
       if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
       if (*found < 4) TANDEM_TRY(exec(db_, kSchemaV4));
+      TANDEM_TRY(sqlite_audit::migrate(db_));  // versioned on its own
       auto set =
           stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
       if (!set) return std::move(set).error();
@@ -680,6 +681,53 @@ class SqliteStorage final : public ServerStorage {
     job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
+  // A job of the same queue without mutation bookkeeping (run_one).
+  void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
+    auto job = std::make_unique<MutationJob>();
+    job->write_fn = std::move(fn);
+    job->write_done = std::move(done);
+    {
+      std::lock_guard lock(queue_mu_);
+      if (!stopping_) {
+        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
+        if (queue_.size() == 1) queue_cv_.notify_one();
+        return;
+      }
+    }
+    job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+  }
+
+  // ---- audit trail (the tables: sqlite_audit.cpp) ----
+
+  Result<AuditVerification> verify_audit() override {
+    return read_snapshot<AuditVerification>(
+        [](const sqlite_audit::StmtSource& stmts) { return sqlite_audit::verify(stmts); });
+  }
+
+  Result<std::vector<AuditEntryRow>> audit_entries_for_child(std::string_view child) override {
+    return read_snapshot<std::vector<AuditEntryRow>>([&](const sqlite_audit::StmtSource& stmts) {
+      return sqlite_audit::entries_for_child(stmts, child);
+    });
+  }
+
+  Result<std::int64_t> prune_audit(std::int64_t before_ms) override {
+    std::int64_t total = 0;
+    for (;;) {
+      std::int64_t deleted = 0;
+      {
+        std::lock_guard lock(mu_);
+        TANDEM_TRY(store_->transaction([&]() -> Status {
+          auto step = sqlite_audit::prune_step(writer_stmts(), before_ms, kAuditPruneBatch);
+          if (!step) return std::move(step).error();
+          deleted = *step;
+          return {};
+        }));
+      }
+      total += deleted;
+      if (deleted < kAuditPruneBatch) return total;
+    }
+  }
+
   // Up-to-date devices are served from the school's tail in memory. Others
   // read one snapshot: the visible rows and the school's last seq come from
   // the same read transaction, so a page that skips rows never skips past a
@@ -731,23 +779,6 @@ class SqliteStorage final : public ServerStorage {
       }
     }
     return page;
-  }
-
-  void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
-    // A job without a mutation id: run_one runs it without the device's
-    // push bookkeeping.
-    auto job = std::make_unique<MutationJob>();
-    job->write = std::move(fn);
-    job->write_done = std::move(done);
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!stopping_) {
-        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
-        if (queue_.size() == 1) queue_cv_.notify_one();
-        return;
-      }
-    }
-    job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
   Result<PullState> pull_state(std::string_view device, std::string_view school) override {
@@ -848,6 +879,11 @@ class SqliteStorage final : public ServerStorage {
 
   // ---- used by SqlitePushTransaction, under mu_ inside a transaction ----
 
+  // The writer's statements for sqlite_audit.
+  sqlite_audit::StmtSource writer_stmts() {
+    return [this](const char* sql) { return stmts_.get(sql); };
+  }
+
   // Reads the Store's `records` row directly: the school is kept queryable
   // without decoding content (ROADMAP step 3), and Store::get would load a
   // record's whole text state just to learn it.
@@ -885,6 +921,17 @@ class SqliteStorage final : public ServerStorage {
   }
 
  private:
+  // `read` on a reader, inside one read transaction (one snapshot).
+  template <typename T, typename Read>
+  Result<T> read_snapshot(Read&& read) {
+    auto reader = readers_.acquire();
+    auto begin = reader.stmt("BEGIN");
+    if (!begin) return std::move(begin).error();
+    TANDEM_TRY((*begin)->run());
+    Result<T> out = read([&reader](const char* sql) { return reader.stmt(sql); });
+    return out;  // the lease ends the read transaction
+  }
+
   static DeviceRecord read_device(const Stmt& st) {
     DeviceRecord d;
     d.id = st.text(0);
@@ -997,10 +1044,11 @@ class SqliteStorage final : public ServerStorage {
     std::string digest;
     MutationFn fn;
     MutationDone done;
-    WriteFn write;  // set instead of fn for submit_write()
-    WriteDone write_done;
     MutationOutcome outcome;
     Status status;
+    // Set for a submit_write() job instead of the mutation's fields.
+    WriteFn write_fn;
+    WriteDone write_done;
   };
   using Queue = CommitQueue<std::unique_ptr<MutationJob>>;
   using Batch = std::vector<Queue::Entry>;
@@ -1022,7 +1070,7 @@ class SqliteStorage final : public ServerStorage {
         // A callback that throws (out of memory) must not end the commit
         // thread; its request then goes unanswered and its connection closes.
         try {
-          if (job.write) {
+          if (job.write_done) {
             job.write_done(std::move(job.status));
           } else if (job.status) {
             job.done(std::move(job.outcome));
@@ -1067,7 +1115,7 @@ class SqliteStorage final : public ServerStorage {
           }
         });
         if (job->status) {
-          if (!job->write && job->outcome.state == MutationState::kCommitted) {
+          if (!job->write_fn && job->outcome.state == MutationState::kCommitted) {
             writer_cache_.devices[job->device.id] = {job->mutation_id, job->digest};
           }
         } else {
@@ -1305,11 +1353,12 @@ class SqliteStorage final : public ServerStorage {
     return std::optional<LastMutation>(std::move(last));
   }
 
-  // One mutation, inside the batch transaction (its own savepoint).
+  // One mutation (or a submit_write job), inside the batch transaction (its
+  // own savepoint).
   Status run_one(MutationJob& job) {
-    if (job.write) {
-      SqlitePushTransaction txn(*this, "");
-      return job.write(txn);
+    if (job.write_fn) {
+      SqlitePushTransaction txn(*this, "");  // rows it sequences have no device origin
+      return job.write_fn(txn);
     }
     MutationOutcome& out = job.outcome;
     auto last = last_mutation(job.device.id);
@@ -1676,6 +1725,10 @@ Status SqlitePushTransaction::set_meta(std::string_view key, std::string_view va
   auto st = stmt("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?, ?)");
   if (!st) return std::move(st).error();
   return (*st)->bind(1, key).bind(2, value).run();
+}
+
+Status SqlitePushTransaction::append_audit(const AuditEntry& entry) {
+  return sqlite_audit::append(s_.writer_stmts(), entry);
 }
 
 }  // namespace

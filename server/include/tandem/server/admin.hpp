@@ -43,4 +43,18 @@ int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo
 int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
                         AdminIo io);
 
+// audit verify: 0 when every school's audit chain is intact (prints each
+// school's head hash, to note outside the server); kAuditBrokenExit when an
+// entry is broken or missing, naming the first (school, n, what is wrong).
+inline constexpr int kAuditBrokenExit = 3;
+int admin_audit_verify(ServerStorage& storage, AdminIo io);
+// audit export --child ID [--json | --csv]: one line per record naming the
+// child (batched entries expanded), {at, person, device, record, action},
+// `at` ISO 8601 UTC, ids only. JSON array with io.json, else CSV with a
+// header line.
+int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo io);
+// audit prune --older-than-days N: deletes entries stamped more than N days
+// before now (retention; the chain stays verifiable). Prints how many.
+int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, AdminIo io);
+
 }  // namespace tandem::server

@@ -153,4 +153,27 @@ inline constexpr std::int64_t kDefaultEnrollmentTtlMs = 15LL * 60 * 1000;
 // Device tokens: random bytes (256 bits, >= 128 required).
 inline constexpr std::size_t kTokenBytes = 32;
 
+// ---- the audit trail (audit.hpp) ----
+// Records one entry may list: a delivered page or a push holds at most 1000
+// changes (kMaxPullLimit, kMaxChangesPerPush); the rest is room for a
+// widening backfill or a report, which callers split beyond it.
+inline constexpr std::size_t kMaxAuditRefsPerEntry = 4096;
+// An id in an entry (record, child, person, device, school): ids only, so
+// short; anything longer is not an id.
+inline constexpr std::size_t kMaxAuditIdBytes = 128;
+// Entries are kept this long by default (--audit-retention-days): six
+// months, the period the Danish public sector's standard data processing
+// agreements (and the former security order for public authorities) set for
+// logs of the use of personal data. Long enough to answer a parent's request
+// for the log of a school year's half, short enough that the log does not
+// become a second record of the child.
+inline constexpr std::int64_t kDefaultAuditRetentionDays = 183;
+// Retention given on the command line: at most ~270 years.
+inline constexpr std::int64_t kMaxAuditRetentionDays = 100'000;
+// The server prunes at start and then this often.
+inline constexpr std::chrono::hours kAuditPruneInterval{24};
+// Entries deleted per transaction when pruning: a long backlog is pruned in
+// steps, so the commit thread is never held up for long.
+inline constexpr std::int64_t kAuditPruneBatch = 5000;
+
 }  // namespace tandem::server

@@ -36,6 +36,9 @@ struct ServerOptions {
   std::size_t max_connections = kMaxConnections;
   Timeouts timeouts;
   bool access_log = true;  // one line per request on stderr
+  // Audit entries older than this are deleted at start and once a day
+  // (kAuditPruneInterval); 0 keeps them all. See kDefaultAuditRetentionDays.
+  std::int64_t audit_retention_days = kDefaultAuditRetentionDays;
 };
 
 // Network threads when ServerOptions::io_threads is 0: one per core but one,

@@ -21,7 +21,7 @@
 //
 // Thread-safety: every method may be called from any thread, concurrently.
 // Implementations serialise internally as they need. Only submit_mutation()
-// is asynchronous; the others block (reads are short; the administrative
+// and submit_write() are asynchronous; the others block (reads are short; the administrative
 // writes and enrollment wait for their own commit).
 #pragma once
 
@@ -37,6 +37,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/hlc.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/server/audit.hpp"
 #include "tandem/sync/protocol.hpp"
 
 namespace tandem::server {
@@ -118,18 +119,6 @@ struct RecordScope {
   bool operator==(const RecordScope&) const = default;
 };
 
-// The audit trail (docs/audit.md): who used which child-linked records.
-struct AuditRef {
-  std::string record;
-  std::string child;  // the child the record names (ids only)
-};
-struct AuditEntry {
-  std::int64_t at_ms = 0;
-  std::string school, person, device;  // person/device "" = the administration
-  std::string action;                  // "read" | "change" | "erase" | "export"
-  std::vector<AuditRef> records;       // batched: one entry per delivered page / per push
-};
-
 // A consent record as visibility needs it.
 struct ConsentRow {
   std::string id;
@@ -174,8 +163,9 @@ class PushTransaction {
   // (Change::to_json().dump(), made by the caller outside the transaction).
   // A purge also deletes the record's earlier rows from the sequence.
   virtual Result<AppliedChange> apply(const Change& change, std::string_view body) = 0;
-
-  // Appends to the school's audit trail inside the running transaction.
+  // Appends an entry to its school's audit chain (audit.hpp) in the running
+  // transaction: it commits, or rolls back, with what it records.
+  // kInvalidArgument / kTooLong: the entry breaks validate_audit_entry.
   virtual Status append_audit(const AuditEntry& entry) = 0;
 
   // ---- visibility bookkeeping (rules: access.hpp) ----
@@ -298,6 +288,15 @@ class ServerStorage {
   virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
                                std::string batch_digest, std::uint64_t cost, MutationFn fn,
                                MutationDone done) = 0;
+  // A write that is not a device mutation (a pull's audit entry, view
+  // bookkeeping): queued in the same commit queue as mutations (fair per
+  // school; `cost` as for submit_mutation), run in the next commit group on
+  // the commit thread in its own savepoint (an error from `fn` rolls back
+  // only what `fn` did, and is what `done` gets). Changes it applies have no
+  // device as their origin. `done` is called exactly once, as for
+  // submit_mutation: once the group is durable (or failed), on the commit
+  // thread; or at once, on the caller's thread, with kServer when draining.
+  virtual void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
   // `limit` (taken as 1 when 0) and at most `max_bytes` of bodies (but at
   // least one row), leaving out those pushed by the device `skip_origin` (rows
@@ -308,12 +307,6 @@ class ServerStorage {
   virtual Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
                                           std::size_t limit, std::size_t max_bytes,
                                           std::string_view skip_origin) = 0;
-  // Queues `fn` in the same commit queue as the mutations (schools take
-  // turns; `cost` as for submit_mutation), run in the next commit group;
-  // `done` is told once it is durable (or failed), on the commit thread, or at
-  // once with kServer when draining.
-  virtual void submit_write(std::string school, std::uint64_t cost, WriteFn fn,
-                            WriteDone done) = 0;
   // The device's view bookkeeping and its school's scope version.
   virtual Result<PullState> pull_state(std::string_view device, std::string_view school) = 0;
   // The scope rows of these records (those that have one).
@@ -326,6 +319,19 @@ class ServerStorage {
                                                  const std::vector<std::string>& records,
                                                  std::int64_t after_seq, std::int64_t upto_seq,
                                                  std::size_t limit, std::size_t max_bytes) = 0;
+  // ---- audit trail (audit.hpp) ----
+  // Checks every school's chain from one snapshot; a break is a result
+  // (AuditVerification::broken), an error only when the backend fails.
+  virtual Result<AuditVerification> verify_audit() = 0;
+  // The entries naming `child` (all schools), by time, each holding only
+  // the records that name it. kCorrupt: an entry does not decode.
+  virtual Result<std::vector<AuditEntryRow>> audit_entries_for_child(std::string_view child) = 0;
+  // Retention: deletes each school's oldest entries stamped before
+  // `before_ms` (up to its first entry at or after it) and keeps the chain
+  // verifiable (checkpoint). In steps of kAuditPruneBatch entries, each its
+  // own transaction. Returns the number of entries deleted.
+  virtual Result<std::int64_t> prune_audit(std::int64_t before_ms) = 0;
+
   // Devices not revoked and seen at or after since_ms.
   virtual Result<std::int64_t> count_active_devices(std::int64_t since_ms) = 0;
   // Cheap check that the backend answers (for /healthz).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <iterator>
 
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
@@ -181,6 +182,7 @@ Status derive_scope(const Record& rec, RecordScope& scope, PushTransaction& txn)
   scope.anchor_kind.clear();
   scope.child.clear();
   scope.assignee.clear();
+  scope.anchor_author.clear();
   const std::string& kind = rec.kind;
   if (kind == "course" || kind == "meeting") {
     scope.anchor = rec.id;
@@ -218,17 +220,23 @@ Status derive_scope(const Record& rec, RecordScope& scope, PushTransaction& txn)
     scope.parent = text_of(f, "child");
     scope.child = scope.parent;
   }
+  // Whoever made the course, meeting or action sees all that hangs under it.
+  if (scope.anchor == rec.id) {
+    scope.anchor_author = scope.author;
+  } else if (!scope.anchor.empty()) {
+    auto anchor = txn.scope(scope.anchor);
+    if (!anchor) return std::move(anchor).error();
+    if (*anchor) scope.anchor_author = (*anchor)->author;
+  }
   return {};
 }
 
-// The people of an anchor record (course, meeting, action of its own).
-std::vector<std::string> members_of(const Record& rec, const RecordScope& scope) {
+// The people of an anchor record (course, meeting, action of its own); its
+// author sees it through anchor_author.
+std::vector<std::string> members_of(const Record& rec) {
   std::vector<std::string> people = list_of(rec.fields, "participants");
-  for (const char* one : {"tovholder"}) {
-    const std::string p = text_of(rec.fields, one);
-    if (!p.empty()) people.push_back(p);
-  }
-  if (!scope.author.empty()) people.push_back(scope.author);
+  const std::string tovholder = text_of(rec.fields, "tovholder");
+  if (!tovholder.empty()) people.push_back(tovholder);
   std::sort(people.begin(), people.end());
   people.erase(std::unique(people.begin(), people.end()), people.end());
   return people;
@@ -248,9 +256,13 @@ Status move_children(const RecordScope& parent, PushTransaction& txn, int depth)
       anchor = s.record;
       anchor_kind = "action";
     }
-    if (s.anchor == anchor && s.anchor_kind == anchor_kind) continue;
+    const std::string anchor_author = s.kind == "action" && anchor == s.record ? s.author
+                                                                                : parent.anchor_author;
+    if (s.anchor == anchor && s.anchor_kind == anchor_kind && s.anchor_author == anchor_author)
+      continue;
     s.anchor = anchor;
     s.anchor_kind = anchor_kind;
+    s.anchor_author = anchor_author;
     TANDEM_TRY(txn.put_scope(s));
     TANDEM_TRY(move_children(s, txn, depth + 1));
   }
@@ -281,22 +293,41 @@ Status note_record(const std::string& id, std::int64_t seq, std::string_view aut
   if (r.purged.empty() && r.deleted.empty()) TANDEM_TRY(derive_scope(r, scope, txn));
   const bool changed = !*old || !(scope == **old);
   if (changed) TANDEM_TRY(txn.put_scope(scope));
-  bool views_move = false;
+  // Whose views this moves: the school's (a record moving, consents, people,
+  // children) or only some people's (memberships; a new record naming a
+  // child, for those who take part where it hangs).
+  bool school_moves = false;
+  std::vector<std::string> people_move;
   if (*old && changed &&
       (scope.anchor != (*old)->anchor || scope.child != (*old)->child ||
        scope.assignee != (*old)->assignee)) {
-    views_move = true;
+    school_moves = true;
     TANDEM_TRY(move_children(scope, txn, 0));
   }
-  if (!*old && !scope.child.empty()) views_move = true;  // a child's records widen views
   // A record whose row comes after rows that hang under it (pushed before
   // their parent reached the server): they move with it now.
   if (!*old && !scope.anchor.empty()) TANDEM_TRY(move_children(scope, txn, 0));
+  if (!*old && !scope.child.empty() && !scope.anchor.empty()) {
+    auto members = txn.members(scope.anchor);
+    if (!members) return std::move(members).error();
+    people_move = std::move(*members);
+    if (!scope.anchor_author.empty()) people_move.push_back(scope.anchor_author);
+    if (!scope.assignee.empty()) people_move.push_back(scope.assignee);
+  }
   if (scope.anchor == id && r.purged.empty()) {
-    auto members = members_of(r, scope);
-    TANDEM_TRY(txn.set_members(r.school, id, r.deleted.empty() ? members : std::vector<std::string>{}));
-    if (r.kind == "course") TANDEM_TRY(txn.set_links(r.school, id, list_of(r.fields, "children")));
-    views_move = true;
+    auto before = txn.members(id);
+    if (!before) return std::move(before).error();
+    const auto after = r.deleted.empty() ? members_of(r) : std::vector<std::string>{};
+    if (*before != after) {
+      TANDEM_TRY(txn.set_members(r.school, id, after));
+      std::set_symmetric_difference(before->begin(), before->end(), after.begin(), after.end(),
+                                    std::back_inserter(people_move));
+    }
+    if (r.kind == "course") {
+      auto links = list_of(r.fields, "children");
+      TANDEM_TRY(txn.set_links(r.school, id, links));
+      if (!links.empty()) people_move.insert(people_move.end(), after.begin(), after.end());
+    }
   }
   if (r.kind == "consent") {
     ConsentRow c{id,
@@ -307,10 +338,13 @@ Status note_record(const std::string& id, std::int64_t seq, std::string_view aut
                  text_of(r.fields, "withdrawn_on"),
                  r.live()};
     TANDEM_TRY(txn.put_consent(c));
-    views_move = true;
+    school_moves = true;
   }
-  if (r.kind == "person" || r.kind == "child") views_move = true;
-  if (views_move) TANDEM_TRY(txn.bump_scope_version(r.school));
+  if (r.kind == "person" || r.kind == "child") school_moves = true;
+  if (school_moves) TANDEM_TRY(txn.bump_scope_version(r.school));
+  std::sort(people_move.begin(), people_move.end());
+  people_move.erase(std::unique(people_move.begin(), people_move.end()), people_move.end());
+  for (const auto& person : people_move) TANDEM_TRY(txn.bump_scope_version(person));
   return {};
 }
 

@@ -105,7 +105,8 @@ constexpr const char* kSchemaV4 = R"sql(
 CREATE TABLE IF NOT EXISTS server_scope(
   record TEXT PRIMARY KEY, school TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
   anchor TEXT NOT NULL DEFAULT '', anchor_kind TEXT NOT NULL DEFAULT '', child TEXT NOT NULL DEFAULT '',
-  author TEXT NOT NULL DEFAULT '', assignee TEXT NOT NULL DEFAULT '', first_seq INTEGER NOT NULL DEFAULT 0
+  author TEXT NOT NULL DEFAULT '', assignee TEXT NOT NULL DEFAULT '', first_seq INTEGER NOT NULL DEFAULT 0,
+  anchor_author TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS server_scope_school ON server_scope(school);
 CREATE INDEX IF NOT EXISTS server_scope_parent ON server_scope(parent) WHERE parent<>'';
@@ -118,7 +119,7 @@ CREATE TABLE IF NOT EXISTS server_consents(id TEXT PRIMARY KEY, school TEXT NOT 
   scope TEXT NOT NULL, given_on TEXT NOT NULL, withdrawn_on TEXT NOT NULL DEFAULT '',
   live INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS server_consents_school ON server_consents(school);
-CREATE TABLE IF NOT EXISTS server_scope_versions(school TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_scope_versions(key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS server_device_views(device TEXT PRIMARY KEY, number INTEGER NOT NULL, view TEXT NOT NULL,
   acked_view TEXT NOT NULL, scope_version INTEGER NOT NULL, day TEXT NOT NULL, gone TEXT NOT NULL,
   backfill TEXT NOT NULL, backfill_upto INTEGER NOT NULL, rewind INTEGER NOT NULL) WITHOUT ROWID;
@@ -280,7 +281,8 @@ class SqliteStorage;
 
 // The columns of server_scope, in this order, for every query that reads one.
 constexpr const char* kScopeColumns =
-    "record, school, kind, parent, anchor, anchor_kind, child, author, assignee, first_seq";
+    "record, school, kind, parent, anchor, anchor_kind, child, author, assignee, first_seq, "
+    "anchor_author";
 
 RecordScope read_scope(const Stmt& st) {
   RecordScope r;
@@ -294,6 +296,7 @@ RecordScope read_scope(const Stmt& st) {
   r.author = st.text(7);
   r.assignee = st.text(8);
   r.first_seq = st.int64(9);
+  r.anchor_author = st.text(10);
   return r;
 }
 
@@ -352,7 +355,8 @@ class SqlitePushTransaction final : public PushTransaction {
       const std::vector<std::string>& anchors) override;
   Status put_consent(const ConsentRow& consent) override;
   Result<std::vector<ConsentRow>> consents(std::string_view school) override;
-  Result<std::int64_t> scope_version(std::string_view school) override;
+  Result<std::vector<std::string>> members(std::string_view anchor) override;
+  Result<std::int64_t> scope_version(std::string_view key) override;
   Status bump_scope_version(std::string_view school) override;
   Result<std::optional<DeviceView>> device_view(std::string_view device) override;
   Status put_device_view(std::string_view device, const DeviceView& view) override;
@@ -781,7 +785,8 @@ class SqliteStorage final : public ServerStorage {
     return page;
   }
 
-  Result<PullState> pull_state(std::string_view device, std::string_view school) override {
+  Result<PullState> pull_state(std::string_view device, std::string_view school,
+                               std::string_view person) override {
     auto reader = readers_.acquire();
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
@@ -795,9 +800,10 @@ class SqliteStorage final : public ServerStorage {
       state.view = std::move(*view);
     }
     {
-      auto st = reader.stmt("SELECT version FROM server_scope_versions WHERE school=?");
+      auto st = reader.stmt(
+          "SELECT coalesce(sum(version), 0) FROM server_scope_versions WHERE key IN (?, ?)");
       if (!st) return std::move(st).error();
-      (*st)->bind(1, school);
+      (*st)->bind(1, school).bind(2, person);
       auto row = (*st)->step();
       if (!row) return std::move(row).error();
       state.scope_version = *row ? (*st)->int64(0) : 0;
@@ -1522,7 +1528,7 @@ Result<std::optional<RecordScope>> SqlitePushTransaction::scope(std::string_view
 Status SqlitePushTransaction::put_scope(const RecordScope& r) {
   auto st = stmt(
       "INSERT OR REPLACE INTO server_scope(record, school, kind, parent, anchor, anchor_kind, "
-      "child, author, assignee, first_seq) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      "child, author, assignee, first_seq, anchor_author) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   if (!st) return std::move(st).error();
   return (*st)
       ->bind(1, r.record)
@@ -1535,7 +1541,15 @@ Status SqlitePushTransaction::put_scope(const RecordScope& r) {
       .bind(8, r.author)
       .bind(9, r.assignee)
       .bind(10, r.first_seq)
+      .bind(11, r.anchor_author)
       .run();
+}
+
+Result<std::vector<std::string>> SqlitePushTransaction::members(std::string_view anchor) {
+  auto st = stmt("SELECT person FROM server_members WHERE anchor=? ORDER BY person");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, anchor);
+  return read_texts(**st);
 }
 
 Result<std::vector<RecordScope>> SqlitePushTransaction::scopes_under(std::string_view parent) {
@@ -1641,7 +1655,7 @@ Result<std::vector<ConsentRow>> SqlitePushTransaction::consents(std::string_view
 }
 
 Result<std::int64_t> SqlitePushTransaction::scope_version(std::string_view school) {
-  auto st = stmt("SELECT version FROM server_scope_versions WHERE school=?");
+  auto st = stmt("SELECT version FROM server_scope_versions WHERE key=?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, school);
   auto row = (*st)->step();
@@ -1651,8 +1665,8 @@ Result<std::int64_t> SqlitePushTransaction::scope_version(std::string_view schoo
 
 Status SqlitePushTransaction::bump_scope_version(std::string_view school) {
   auto st = stmt(
-      "INSERT INTO server_scope_versions(school, version) VALUES(?, 1) "
-      "ON CONFLICT(school) DO UPDATE SET version=version+1");
+      "INSERT INTO server_scope_versions(key, version) VALUES(?, 1) "
+      "ON CONFLICT(key) DO UPDATE SET version=version+1");
   if (!st) return std::move(st).error();
   return (*st)->bind(1, school).run();
 }

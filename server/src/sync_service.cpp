@@ -299,7 +299,8 @@ void SyncService::pull(std::shared_ptr<SyncCall> call, std::string push_json, Re
     return;
   }
   std::string day = copenhagen_date(call->now);
-  auto state = storage_.pull_state(call->device.id, call->device.school);
+  auto state = storage_.pull_state(call->device.id, call->device.school,
+                                   call->device.person);
   if (!state) {
     done(R::fail(std::move(state).error()));
     return;

@@ -89,6 +89,7 @@ bool visible(const RecordScope& s, const View& v) {
   const bool own = !s.author.empty() && s.author == v.person;
   if (s.kind == "child" || s.kind == "consent") return own || v.children.count(s.child) > 0;
   const bool takes_part = (!s.anchor.empty() && v.anchors.count(s.anchor) > 0) ||
+                          (!s.anchor_author.empty() && s.anchor_author == v.person) ||
                           (!s.assignee.empty() && s.assignee == v.person);
   if (!own && !takes_part) return false;
   if (s.child.empty() || own) return true;
@@ -156,8 +157,11 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
   auto now = txn.device(device.id);
   if (!now) return std::move(now).error();
   const DeviceRecord& dev = *now ? **now : device;  // its person and school as stored now
-  auto version = txn.scope_version(dev.school);
-  if (!version) return std::move(version).error();
+  auto school_version = txn.scope_version(dev.school);
+  if (!school_version) return std::move(school_version).error();
+  auto person_version = txn.scope_version(dev.person);
+  if (!person_version) return std::move(person_version).error();
+  const std::int64_t version = *school_version + *person_version;
   const bool first = !*stored;
   DeviceView d = first ? DeviceView{} : **stored;
   if (!first && request.view == d.number) {
@@ -170,7 +174,7 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
     d.rewind = false;
     if (!d.backfill.empty() && request.cursor >= d.backfill_upto) d.backfill.clear();
   }
-  if (first || d.scope_version != *version || d.day != day) {
+  if (first || d.scope_version != version || d.day != day) {
     auto fresh = compute_view(dev, day, txn);
     if (!fresh) return std::move(fresh).error();
     const View old = first ? (request.cursor > 0 ? everything() : nothing()) : View::from_json(Json::parse(d.view, nullptr, false));
@@ -210,7 +214,7 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
       if (first) d.acked_view = text;
       ++d.number;
     }
-    d.scope_version = *version;
+    d.scope_version = version;
     d.day = std::string(day);
   }
   TANDEM_TRY(txn.put_device_view(device.id, d));

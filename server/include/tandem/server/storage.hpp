@@ -114,6 +114,7 @@ struct RecordScope {
   std::string anchor_kind;  // "course", "meeting", "action" ("" with no anchor)
   std::string child;        // the child it names ("" none)
   std::string author;       // the person whose device created it ("" the administration)
+  std::string anchor_author;  // the author of its anchor (who sees all that hangs under it)
   std::string assignee;     // an action's tovholder ("" none)
   std::int64_t first_seq = 0;  // its first row in the school's sequence
   bool operator==(const RecordScope&) const = default;
@@ -136,7 +137,7 @@ struct DeviceView {
   std::int64_t number = 0;         // the view number last issued to the device
   std::string view;                // the view issued with `number`
   std::string acked_view;          // the view the device acknowledged (writes are checked on it)
-  std::int64_t scope_version = 0;  // the school's scope version `view` was computed at
+  std::int64_t scope_version = 0;  // the school's + the person's scope versions `view` was computed at
   std::string day;                 // the Copenhagen date `view` was computed on
   std::vector<std::string> gone;   // records to erase, issued with `number`, not acknowledged
   std::vector<std::string> backfill;  // records whose rows up to backfill_upto go again
@@ -191,10 +192,13 @@ class PushTransaction {
       const std::vector<std::string>& anchors) = 0;
   virtual Status put_consent(const ConsentRow& consent) = 0;
   virtual Result<std::vector<ConsentRow>> consents(std::string_view school) = 0;
-  // A counter per school that moves whenever anything a view depends on
-  // changed (memberships, consents, roles, a record moving).
-  virtual Result<std::int64_t> scope_version(std::string_view school) = 0;
-  virtual Status bump_scope_version(std::string_view school) = 0;
+  // The people of an anchor (as set_members left them).
+  virtual Result<std::vector<std::string>> members(std::string_view anchor) = 0;
+  // Counters that move whenever anything a view depends on changed: one per
+  // school (consents, roles, records moving) and one per person (their
+  // memberships, what they may now see). `key`: a school or a person id.
+  virtual Result<std::int64_t> scope_version(std::string_view key) = 0;
+  virtual Status bump_scope_version(std::string_view key) = 0;
   virtual Result<std::optional<DeviceView>> device_view(std::string_view device) = 0;
   virtual Status put_device_view(std::string_view device, const DeviceView& view) = 0;
   // The device (person, school) as stored now.
@@ -308,7 +312,9 @@ class ServerStorage {
                                           std::size_t limit, std::size_t max_bytes,
                                           std::string_view skip_origin) = 0;
   // The device's view bookkeeping and its school's scope version.
-  virtual Result<PullState> pull_state(std::string_view device, std::string_view school) = 0;
+  // scope_version: the school's plus the person's.
+  virtual Result<PullState> pull_state(std::string_view device, std::string_view school,
+                                       std::string_view person) = 0;
   // The scope rows of these records (those that have one).
   virtual Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) = 0;
   // Rows of `school`'s sequence with after_seq < seq <= upto_seq whose record

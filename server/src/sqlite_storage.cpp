@@ -787,6 +787,26 @@ class SqliteStorage final : public ServerStorage {
 
   Result<PullState> pull_state(std::string_view device, std::string_view school,
                                std::string_view person) override {
+    const std::string key(device);
+    std::uint64_t epoch = 0, generation = 0;
+    {
+      std::lock_guard lock(cache_mu_);
+      epoch = refresh_caches_locked();
+      if (auto it = views_.find(key); it != views_.end()) return it->second;
+      generation = view_generation_;
+    }
+    auto state = read_pull_state(device, school, person);
+    if (!state) return state;
+    std::lock_guard lock(cache_mu_);
+    if (refresh_caches_locked() == epoch && view_generation_ == generation) {
+      if (views_.size() >= kMaxCachedViews) views_.clear();
+      views_.insert_or_assign(key, *state);
+    }
+    return state;
+  }
+
+  Result<PullState> read_pull_state(std::string_view device, std::string_view school,
+                                    std::string_view person) {
     auto reader = readers_.acquire();
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
@@ -1161,6 +1181,7 @@ class SqliteStorage final : public ServerStorage {
     if (now != cache_epoch_) {
       tokens_.clear();
       tails_.clear();
+      views_.clear();
       ++tail_generation_;
       cache_epoch_ = now;
     }
@@ -1216,6 +1237,16 @@ class SqliteStorage final : public ServerStorage {
   // Gives the loaded tails the rows of the transaction just committed. A row that
   // does not follow its tail's last seq means the tail missed rows: dropped,
   // loaded again by the next pull. REQUIRES: mu_ held.
+  // Drops the cached views once a transaction wrote one (or a version).
+  // REQUIRES: mu_ held.
+  void apply_view_updates() {
+    if (!views_dirty_) return;
+    views_dirty_ = false;
+    std::lock_guard lock(cache_mu_);
+    ++view_generation_;
+    views_.clear();
+  }
+
   void apply_tail_updates() {
     if (tail_updates_.empty()) return;
     std::lock_guard lock(cache_mu_);
@@ -1283,6 +1314,7 @@ class SqliteStorage final : public ServerStorage {
       tail_updates_.clear();
     }
     apply_tail_updates();
+    apply_view_updates();
     return s;
   }
 
@@ -1478,6 +1510,12 @@ class SqliteStorage final : public ServerStorage {
   std::unordered_map<std::string, DeviceRecord> tokens_;  // by token hash; live devices
   std::unordered_map<std::string, SchoolTail> tails_;     // by school
   std::uint64_t tail_generation_ = 0;                     // moves with every change to the tails
+  // Each device's PullState, valid until a commit writes a view or moves a
+  // scope version (views_dirty_, under mu_), then all dropped.
+  static constexpr std::size_t kMaxCachedViews = 65536;
+  std::unordered_map<std::string, PullState> views_;  // by device
+  std::uint64_t view_generation_ = 0;
+  bool views_dirty_ = false;  // under mu_
   std::atomic<std::uint64_t> tokens_from_memory_{0};
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_memory_{0};
@@ -1664,6 +1702,7 @@ Result<std::int64_t> SqlitePushTransaction::scope_version(std::string_view schoo
 }
 
 Status SqlitePushTransaction::bump_scope_version(std::string_view school) {
+  s_.views_dirty_ = true;
   auto st = stmt(
       "INSERT INTO server_scope_versions(key, version) VALUES(?, 1) "
       "ON CONFLICT(key) DO UPDATE SET version=version+1");
@@ -1678,6 +1717,7 @@ Result<std::optional<DeviceView>> SqlitePushTransaction::device_view(std::string
 }
 
 Status SqlitePushTransaction::put_device_view(std::string_view device, const DeviceView& v) {
+  s_.views_dirty_ = true;
   auto st = stmt(
       "INSERT OR REPLACE INTO server_device_views(device, number, view, acked_view, "
       "scope_version, day, gone, backfill, backfill_upto, rewind) VALUES(?,?,?,?,?,?,?,?,?,?)");

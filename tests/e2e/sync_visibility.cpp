@@ -161,7 +161,7 @@ struct World {
 
 }  // namespace
 
-TEST_CASE("a record that leaves the device's scope is erased from its files; the view is echoed",
+TEST_CASE("a record that leaves the device's scope is erased from its files and the view echoed",
           "[e2e][sync][visibility]") {
   World w;
   auto first = w.sync();

@@ -102,6 +102,7 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kInternal:
     case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
     case ErrorCode::kBadResponse:
+    case ErrorCode::kErasurePending:
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

@@ -169,7 +169,7 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
     d.acked_view = d.view;
     d.gone.erase(d.gone.begin(),
                  d.gone.begin() + static_cast<std::ptrdiff_t>(
-                                      std::min(d.gone.size(), kMaxGonePerAnswer)));
+                                      std::min(d.gone.size(), kMaxGonePerPage)));
     if (!d.gone.empty()) ++d.number;  // the next ones go with a new number
     d.rewind = false;
     if (!d.backfill.empty() && request.cursor >= d.backfill_upto) d.backfill.clear();
@@ -261,7 +261,7 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
   if (!acked) {
     page.gone.assign(state.gone.begin(),
                      state.gone.begin() + static_cast<std::ptrdiff_t>(
-                                              std::min(state.gone.size(), kMaxGonePerAnswer)));
+                                              std::min(state.gone.size(), kMaxGonePerPage)));
     if (state.rewind) {
       page.rewind = true;
       page.cursor = 0;

@@ -81,6 +81,11 @@ Json SyncSummary::to_json() const {
               {"clock_wrong", clock_wrong},
               {"clock_refused", clock_refused},
               {"restamped", restamped},
+              {"erased", erased},
+              {"erasure_waits", erasure_waits},
+              {"rewinds", rewinds},
+              {"view", view},
+              {"checkpoint_pending", checkpoint_pending},
               {"rejected_changes", rejected_list}};
 }
 
@@ -363,47 +368,6 @@ Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
   return {};
 }
 
-Status SyncEngine::handle_pull(const PullResponse& page) {
-  // The server checked every stamp against its own clock when it accepted the
-  // change; refusing here (device clock behind) would stall the pull forever.
-  HybridClock& hybrid = store_.clock();
-  const std::int64_t max_ahead = hybrid.max_ahead_ms();
-  hybrid.set_max_ahead_ms(std::numeric_limits<std::int64_t>::max() / 4);
-  std::int64_t applied = 0;
-  std::int64_t refused = 0;
-  Status done = store_.transaction([&]() -> Status {
-    refused = 0;
-    for (const PulledChange& pc : page.changes) {
-      TANDEM_TRY(note_server_stamp(pc.change.id()));
-      auto r = store_.apply(pc.change);
-      if (!r && r.error().code == ErrorCode::kTextTooLarge) {
-        // Over the text cost limits (text/limits.hpp): no server of ours
-        // serves one, so it is forged or from a server without the limits.
-        // Merging it could stall this device; refusing the whole page would
-        // stall its sync for good. Left out, and counted.
-        ++refused;
-        continue;
-      }
-      if (!r) {
-        return make_error(r.error().code, "cannot apply change " + std::to_string(pc.seq) +
-                                              " from the server: " + r.error().message);
-      }
-      if (*r == ApplyOutcome::kApplied) ++applied;
-    }
-    if (!server_stamp_.empty()) TANDEM_TRY(store_.set_meta(kMetaServerStamp, server_stamp_));
-    return store_.set_meta(kMetaCursor, std::to_string(page.cursor));
-  }, Durability::kDeferred);  // lost with its cursor: the page is pulled again
-  hybrid.set_max_ahead_ms(max_ahead);
-  TANDEM_TRY(done);
-  cursor_ = page.cursor;
-  more_ = page.more;
-  summary_.pulled += static_cast<std::int64_t>(page.changes.size());
-  summary_.applied += applied;
-  summary_.pulled_refused += refused;
-  summary_.cursor = cursor_;
-  return {};
-}
-
 Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   summary_ = SyncSummary{};
   deadline_.reset();
@@ -418,7 +382,16 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   if (!cursor) return std::move(cursor).error();
   cursor_ = *cursor;
   summary_.cursor = cursor_;
+  auto view = meta_int(store_, kMetaView);
+  if (!view) return std::move(view).error();
+  view_ = *view;
+  summary_.view = view_;
   more_ = false;
+  erasure_waits_ = 0;
+  stalled_pages_ = 0;
+  // An erasure committed before a crash (or while another connection held
+  // the WAL) still has its bytes in the -wal file.
+  TANDEM_TRY(checkpoint_if_due());
   batch_size_ = std::clamp<std::size_t>(options_.push_batch, 1, kMaxChangesPerPush);
   const std::size_t pull_limit = std::clamp<std::size_t>(options_.pull_limit, 1, kMaxPullLimit);
   summary_.clock_correction_ms = clock_.offset_ms();
@@ -487,7 +460,7 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
 
     SyncRequest request;
     if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
-    if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit};
+    if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit, view_};
     const std::string body = request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
@@ -539,9 +512,10 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     // Before any of it is used: an answer that breaks the protocol changes nothing here.
     TANDEM_TRY(check_sync_response(request, *answer));
     TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
+    const std::int64_t pushed_before = summary_.pushed;
     if (batch) TANDEM_TRY(handle_push(*batch, *answer->push));
     if (answer->pull) {
-      TANDEM_TRY(handle_pull(*answer->pull));
+      TANDEM_TRY(handle_pull(*answer->pull, summary_.pushed > pushed_before));
     } else {
       more_ = false;
     }

@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "tandem/core/excerpt.hpp"
+#include "tandem/core/schema.hpp"
 
 namespace tandem::sync {
 namespace {
@@ -109,6 +110,26 @@ Status decode_error_object(const Json& j, std::string_view where, Error& out) {
 Json encode_error_object(const Error& e) {
   return Json{{"code", std::string(error_code_name(e.code))},
               {"message", bounded_message(e.message)}};
+}
+
+// pull.gone: at most kMaxGonePerPage ids, each a valid record id. One rule
+// for the decoder and for check_sync_response (answers built in code).
+Status check_gone_count(std::size_t n) {
+  if (n <= kMaxGonePerPage) return {};
+  return make_error(ErrorCode::kTooLong, "pull.gone names " + std::to_string(n) +
+                                             " records; at most " +
+                                             std::to_string(kMaxGonePerPage) + " per answer");
+}
+
+Status check_gone(const std::vector<std::string>& gone) {
+  TANDEM_TRY(check_gone_count(gone.size()));
+  for (std::size_t i = 0; i < gone.size(); ++i) {
+    if (!is_valid_id(gone[i])) {
+      return make_error(ErrorCode::kInvalidValue,
+                        "pull.gone[" + std::to_string(i) + "] is not a record id");
+    }
+  }
+  return {};
 }
 
 constexpr std::array<std::string_view, 3> kStatusNames = {"accepted", "duplicate", "rejected"};
@@ -225,7 +246,10 @@ Json SyncRequest::to_json() const {
     for (const auto& c : push->changes) changes.push_back(c.to_json());
     j["push"] = Json{{"mutation_id", push->mutation_id}, {"changes", std::move(changes)}};
   }
-  if (pull) j["pull"] = Json{{"cursor", pull->cursor}, {"limit", pull->limit}};
+  if (pull) {
+    j["pull"] = Json{{"cursor", pull->cursor}, {"limit", pull->limit}};
+    if (pull->view > 0) j["pull"]["view"] = pull->view;
+  }
   return j;
 }
 
@@ -258,7 +282,7 @@ Result<SyncRequest> SyncRequest::from_json(const Json& j) {
     r.push = std::move(push);
   }
   if (const Json* p = member(j, "pull")) {
-    TANDEM_TRY(only_members(*p, "pull", {"cursor", "limit"}));
+    TANDEM_TRY(only_members(*p, "pull", {"cursor", "limit", "view"}));
     PullRequest pull;
     auto cursor = get_int(*p, "cursor", "pull", false, 0, 0);
     if (!cursor) return std::move(cursor).error();
@@ -267,6 +291,9 @@ Result<SyncRequest> SyncRequest::from_json(const Json& j) {
         get_int(*p, "limit", "pull", false, static_cast<std::int64_t>(kDefaultPullLimit), 1);
     if (!limit) return std::move(limit).error();
     pull.limit = static_cast<std::size_t>(*limit);
+    auto view = get_int(*p, "view", "pull", false, 0, 0);
+    if (!view) return std::move(view).error();
+    pull.view = *view;
     r.pull = pull;
   }
   return r;
@@ -347,11 +374,15 @@ Json PullResponse::to_json() const {
   Json list = Json::array();
   for (const auto& c : changes)
     list.push_back(Json{{"seq", c.seq}, {"change", c.change.to_json()}});
-  return Json{{"changes", std::move(list)}, {"cursor", cursor}, {"more", more}};
+  Json j{{"changes", std::move(list)}, {"cursor", cursor}, {"more", more}};
+  if (view) j["view"] = *view;
+  if (!gone.empty()) j["gone"] = gone;
+  if (rewind) j["rewind"] = true;
+  return j;
 }
 
 Result<PullResponse> PullResponse::from_json(const Json& j) {
-  TANDEM_TRY(only_members(j, "pull", {"changes", "cursor", "more"}));
+  TANDEM_TRY(only_members(j, "pull", {"changes", "cursor", "more", "view", "gone", "rewind"}));
   PullResponse r;
   auto list = get_array(j, "changes", "pull");
   if (!list) return std::move(list).error();
@@ -373,6 +404,29 @@ Result<PullResponse> PullResponse::from_json(const Json& j) {
   auto more = get_bool(j, "more", "pull", false);
   if (!more) return std::move(more).error();
   r.more = *more;
+  if (member(j, "view")) {
+    auto view = get_int(j, "view", "pull", true, 0, 1);
+    if (!view) return std::move(view).error();
+    r.view = *view;
+  }
+  if (member(j, "gone")) {
+    auto gone = get_array(j, "gone", "pull");
+    if (!gone) return std::move(gone).error();
+    // Counted before anything is copied.
+    TANDEM_TRY(check_gone_count((*gone)->size()));
+    r.gone.reserve((*gone)->size());
+    for (const auto& id : **gone) {
+      if (!id.is_string()) {
+        return make_error(ErrorCode::kWrongType,
+                          "pull.gone[" + std::to_string(r.gone.size()) + "] must be a string");
+      }
+      r.gone.push_back(id.get<std::string>());
+    }
+    TANDEM_TRY(check_gone(r.gone));
+  }
+  auto rewind = get_bool(j, "rewind", "pull", false);
+  if (!rewind) return std::move(rewind).error();
+  r.rewind = *rewind;
   return r;
 }
 
@@ -441,10 +495,20 @@ Status check_sync_response(const SyncRequest& request, const SyncResponse& answe
   if (answer.pull) {
     const PullRequest& asked = *request.pull;
     const PullResponse& page = *answer.pull;
-    if (page.cursor < asked.cursor) {
+    if (page.rewind) {
+      // Records entered the scope: the device pulls on from an earlier
+      // cursor, so this answer has nothing to apply and must ask for more.
+      if (!page.changes.empty()) return bad("pull.rewind with changes");
+      if (!page.more) return bad("pull.rewind without more");
+      if (page.cursor > asked.cursor) {
+        return bad("pull.rewind to cursor " + std::to_string(page.cursor) +
+                   ", ahead of the request's " + std::to_string(asked.cursor));
+      }
+    } else if (page.cursor < asked.cursor) {
       return bad("pull.cursor " + std::to_string(page.cursor) + " is behind the request's " +
                  std::to_string(asked.cursor));
     }
+    if (Status gone = check_gone(page.gone); !gone) return bad(gone.error().message);
     if (page.changes.size() > std::min(asked.limit, kMaxPullLimit)) {
       return bad("pull.changes holds " + std::to_string(page.changes.size()) + " changes; " +
                  std::to_string(std::min(asked.limit, kMaxPullLimit)) + " were asked for");
@@ -458,7 +522,8 @@ Status check_sync_response(const SyncRequest& request, const SyncResponse& answe
       last = c.seq;
     }
     // "Ask again" with nothing examined would ask the same forever.
-    if (page.more && page.cursor == asked.cursor) return bad("pull.more without progress");
+    if (page.more && page.cursor == asked.cursor && !page.rewind && page.gone.empty())
+      return bad("pull.more without progress");
   }
   return {};
 }
@@ -470,6 +535,7 @@ std::string encode_sync_response(std::int64_t server_time_ms, std::string_view p
   std::size_t size = 64 + push_json.size();
   if (pull) {
     for (const auto& c : pull->changes) size += c.json.size() + 40;
+    for (const auto& id : pull->gone) size += id.size() + 3;
   }
   std::string out;
   out.reserve(size);
@@ -488,8 +554,21 @@ std::string encode_sync_response(std::int64_t server_time_ms, std::string_view p
     }
     out += R"(],"cursor":)";
     out += std::to_string(pull->cursor);
+    if (!pull->gone.empty()) {
+      out += R"(,"gone":[)";
+      for (std::size_t i = 0; i < pull->gone.size(); ++i) {
+        if (i > 0) out += ',';
+        out += Json(pull->gone[i]).dump();
+      }
+      out += ']';
+    }
     out += R"(,"more":)";
     out += pull->more ? "true" : "false";
+    if (pull->rewind) out += R"(,"rewind":true)";
+    if (pull->view > 0) {
+      out += R"(,"view":)";
+      out += std::to_string(pull->view);
+    }
     out += "},";
   }
   if (!push_json.empty()) {

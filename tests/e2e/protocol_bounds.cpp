@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "protocol_helpers.hpp"
 #include "tandem/sync/client.hpp"
 #include "tandem/sync/protocol.hpp"
 
@@ -20,25 +21,8 @@ const std::string k53 = "9007199254740992";
 const std::string k53Plus1 = "9007199254740993";
 const std::string kInt64Max = "9223372036854775807";
 
-template <typename T>
-ErrorCode decode_as(const std::string& text) {
-  auto j = parse_json(text);
-  if (!j) return j.error().code;
-  auto r = T::from_json(*j);
-  return r ? ErrorCode::kOk : r.error().code;
-}
-
-Change change_at(std::int64_t ms) {
-  Change c;
-  c.hlc = Hlc{ms, 0, "0123456789abcdef"};
-  c.record = "course_1";
-  c.kind = "course";
-  c.school = "school_1";
-  c.op = Op::kSet;
-  c.field = "title";
-  c.value = "Dansk";
-  return c;
-}
+using test::change_at;
+using test::decode_as;
 
 }  // namespace
 

@@ -58,6 +58,9 @@ enum class ErrorCode : std::int32_t {
   kRateLimited = 34,       // "rate_limited": too many failed attempts; retry later
   // Either side: text ops over a change's cost limits (text/limits.hpp).
   kTextTooLarge = 35,      // "text_too_large"
+  // Client side: records left the device's scope while it holds unsent
+  // edits of them that could not be pushed; nothing erased, all kept.
+  kErasurePending = 36,    // "erasure_pending"
 };
 
 // Stable text form of a code ("not_found", ...).

@@ -183,6 +183,30 @@ class Store {
   // Oldest first.
   Result<std::vector<RejectedChange>> rejected() const;
 
+  // ---- local erasure (records that left this device's scope) ----
+  // Removes every trace of the records `ids` from this file: the record row,
+  // field values and conflicts, set elements, text state, every change-log
+  // row, outbox row and refused-change row of them, and the decoded text
+  // kept in memory. Unlike purge() this is not a change: no tombstone is
+  // kept and nothing is logged or pushed, so a later re-delivery of the
+  // records' changes (apply) restores them as if they were new here. Ids
+  // this file does not hold, and shipped (read-only) records, are skipped.
+  // Joins an open transaction, deferred ones included (the sync engine
+  // erases in the transaction of a pulled page); otherwise one durable
+  // transaction. Erased bytes are overwritten in the database file
+  // (secure_delete); the -wal file keeps them until checkpoint_truncate().
+  // On error nothing changed.
+  Status forget(const std::vector<std::string>& ids);
+  // Whether the outbox holds a change to any of `records` (local edits that
+  // must reach the server before those records are forgotten).
+  Result<bool> outbox_holds_any(const std::vector<std::string>& records) const;
+  // Copies the WAL into the database file and truncates the -wal file to
+  // zero bytes (PRAGMA wal_checkpoint(TRUNCATE)), so that no byte of erased
+  // content stays in it. Errors: kBusy when another connection reading the
+  // file keeps the WAL in use (retry later; nothing is lost),
+  // kInvalidArgument inside a transaction, SQLite's I/O errors.
+  Status checkpoint_truncate();
+
   // ---- local metadata (cursors, tokens); not part of the dump ----
   Result<std::optional<std::string>> meta(std::string_view key) const;
   Status set_meta(std::string_view key, std::string_view value);

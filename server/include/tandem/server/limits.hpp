@@ -17,6 +17,7 @@ using sync::kMaxChangesPerPush;  // 1000: more gets 413 too_many_changes
 using sync::kMaxJsonDepth;       // 64: deeper gets 400 invalid_json
 using sync::kMaxPullLimit;       // 1000 changes per pull page
 using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one change)
+using sync::kMaxGonePerPage;     // 1000 record ids that left a view, per answer
 
 // ---- text work in one push (the per-change limits are the core's:
 // tandem/core/text/limits.hpp, refused per change with text_too_large) ----
@@ -32,8 +33,6 @@ using sync::kMaxPullPageBytes;   // 1 MiB of changes per pull page (at least one
 // rows it may not see until its page fills, at most this many rows per
 // request (the cursor still moves past them, so the next request goes on).
 inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
-// Record ids that left a device's view, per answer (the rest in the next ones).
-inline constexpr std::size_t kMaxGonePerAnswer = 1000;
 // The cost in the commit queue of a pull's bookkeeping (its view, its audit entry).
 inline constexpr std::uint64_t kPullWriteCost = 4;
 

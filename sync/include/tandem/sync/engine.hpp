@@ -51,6 +51,18 @@
 // backup) re-batches under an id above the server's last one; the server
 // answers already-known changes as duplicates. 413 halves the batch size.
 //
+// Visibility (docs/protocol.md): every pull carries the view number the
+// device last stored (kMetaView). Records the server names in pull.gone
+// left this device's scope: they are erased (Store::forget: every field,
+// text, log, outbox and refused-change row, no tombstone, nothing pushed) in
+// the page's transaction, with its cursor and view, and the WAL is then
+// checkpointed (TRUNCATE) so that no byte of them stays in -wal. If the
+// outbox still holds an edit to one of them, nothing of that pull answer
+// is applied: the outbox is pushed and the pull asked again (bounded:
+// kErasurePending when it cannot be pushed, everything kept). pull.rewind
+// (records entered the scope) moves the cursor back; the pull goes on from
+// there.
+//
 // Clock: every answer carries server_time_ms. The engine measures the offset
 // (server - device, at the middle of the round trip) and feeds it to
 // update_clock_offset (skew_clock.hpp): a new correction needs two agreeing
@@ -91,6 +103,9 @@ inline constexpr std::string_view kMetaCursor = "sync.cursor";
 inline constexpr std::string_view kMetaMutationId = "sync.mutation_id";  // last id used
 inline constexpr std::string_view kMetaInflight = "sync.inflight";       // {"mutation_id":N,"hlcs":[...]} or ""
 inline constexpr std::string_view kMetaLastSync = "sync.last_sync_ms";
+inline constexpr std::string_view kMetaView = "sync.view";  // last pull.view the server sent
+// "1" from the commit of an erasure until the WAL has been checkpointed.
+inline constexpr std::string_view kMetaCheckpointDue = "sync.checkpoint_due";
 
 struct RetryPolicy {
   int max_attempts = 8;  // per request, first try included
@@ -155,6 +170,15 @@ struct SyncSummary {
   std::optional<std::int64_t> clock_offset_pending_ms;
   std::int64_t clock_refused = 0;  // changes the server refused for their clock (kept, re-stamped)
   std::int64_t restamped = 0;      // local changes given new stamps (withdrawn refused stamps)
+  // Visibility (see the file comment): records the server said left this
+  // device's scope, erased here (those this device did not hold included);
+  // pulls whose erasure waited for local edits to be pushed first; rewinds
+  // (records entered the scope, pulled again from an earlier cursor).
+  std::int64_t erased = 0;
+  std::int64_t erasure_waits = 0;
+  std::int64_t rewinds = 0;
+  std::int64_t view = 0;            // the view number the device now holds
+  bool checkpoint_pending = false;  // erased bytes still in -wal (file busy): next sync
   // Whether the device's clock is off by more than the tolerance (then
   // clock_offset_ms says by how much): the user should fix it.
   bool clock_wrong = false;
@@ -205,7 +229,11 @@ class SyncEngine {
   // Withdraws the refused stamps (see the file comment).
   Status withdraw_stamps();
   Status handle_push(const Batch& batch, const PushResponse& answer);
-  Status handle_pull(const PullResponse& page);
+  // Applies a pull page (engine_pull.cpp); pushed_now: the same request's
+  // push had changes acknowledged.
+  Status handle_pull(const PullResponse& page, bool pushed_now);
+  // Empties the -wal file when an erasure left bytes in it.
+  Status checkpoint_if_due();
   Status note_server_stamp(const std::string& hlc);
   Status record_rejected(const Change& change, const Error& error, std::int64_t mutation_id);
   void report(const ProgressFn& progress, SyncProgress::Phase phase);
@@ -218,7 +246,10 @@ class SyncEngine {
   EngineOptions options_;
   std::size_t batch_size_ = 0;
   std::int64_t cursor_ = 0;
+  std::int64_t view_ = 0;  // kMetaView
   bool more_ = false;
+  int erasure_waits_ = 0;  // erasures deferred with no push in between, this sync()
+  int stalled_pages_ = 0;  // answers asking for more without moving forward, this sync()
   // Clock state of the running sync().
   bool clock_refused_ = false;         // the last push answer refused stamps
   bool candidate_this_sync_ = false;   // the pending offset came from this sync()

@@ -32,6 +32,9 @@ namespace tandem::sync {
 inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr std::size_t kMaxPullLimit = 1000;  // larger requests are clamped
 inline constexpr std::size_t kDefaultPullLimit = 500;
+// pull.gone names at most this many records per answer (the server spreads
+// a larger narrowing over several answers).
+inline constexpr std::size_t kMaxGonePerPage = 1000;
 // A pull page ends before its changes' JSON text passes this many bytes (it
 // always holds at least one change, however large: a single change is
 // bounded by kMaxBodyBytes). 1 MiB keeps an answer far below any client's
@@ -124,7 +127,9 @@ struct PushRequest {
 struct PullRequest {
   std::int64_t cursor = 0;                // last seq the device has applied (0 = nothing yet)
   std::size_t limit = kDefaultPullLimit;  // 1.. ; the server clamps to kMaxPullLimit
-  std::int64_t view = 0;                  // the last view number the device stored
+  // The last view number the device stored from a pull answer (0: none yet;
+  // on the wire only when > 0, so an old client's request is unchanged).
+  std::int64_t view = 0;
 };
 
 struct SyncRequest {
@@ -169,10 +174,23 @@ struct PulledChange {
   Change change;
 };
 
+// Replication follows visibility (docs/protocol.md, "Visibility"):
+//  - `view`: the server's view number for this device (1..2^53, absent when
+//    0). Stored with the page's cursor and sent back as pull.view.
+//  - `gone`: records that left the device's scope (valid ids, at most
+//    kMaxGonePerPage). The device erases them locally (Store::forget) in
+//    the page's transaction, unless its outbox still holds a change to one
+//    of them: then it applies nothing of the pull part, pushes, and pulls
+//    again (the server repeats `gone` until a pull carries its view).
+//  - `rewind`: records entered the scope; `cursor` (<= the request's)
+//    replaces the device's, which pulls on from there. No changes, more=true.
 struct PullResponse {
   std::vector<PulledChange> changes;  // seq ascending, all > request cursor
   std::int64_t cursor = 0;            // store this with the applied page
   bool more = false;                  // ask again with the new cursor
+  std::optional<std::int64_t> view{};
+  std::vector<std::string> gone{};
+  bool rewind = false;
 
   Json to_json() const;
   static Result<PullResponse> from_json(const Json& j);
@@ -190,10 +208,13 @@ struct SyncResponse {
 // Checks a decoded answer against the request it answers: what no single
 // member can show. The push part answers this push (same mutation_id, at most
 // one result per pushed change, each for a change that was pushed); the pull
-// page moves forward (cursor not below the request's; seqs ascending, above
-// the request's cursor and not beyond the page's; no more changes than the
-// limit asked; `more` only with progress); each part is there exactly when
-// asked for. from_json has already bounded every number.
+// page moves forward (cursor not below the request's unless `rewind`; seqs
+// ascending, above the request's cursor and not beyond the page's; no more
+// changes than the limit asked; `more` only with progress: a cursor moved,
+// records gone or a rewind); a rewind carries no changes, asks for more and
+// does not move the cursor forward; `gone` holds at most kMaxGonePerPage
+// valid ids; each part is there exactly when asked for. from_json has
+// already bounded every number.
 // Errors: kBadResponse, naming the member; an answer refused here must not
 // change anything on the device.
 Status check_sync_response(const SyncRequest& request, const SyncResponse& answer);
@@ -211,9 +232,9 @@ struct EncodedPullPage {
   std::vector<EncodedChange> changes;  // seq ascending, all > request cursor
   std::int64_t cursor = 0;
   bool more = false;
-  std::int64_t view = 0;
-  std::vector<std::string> gone;
-  bool rewind = false;
+  std::int64_t view = 0;          // written only when > 0
+  std::vector<std::string> gone;  // written only when non-empty; valid ids
+  bool rewind = false;            // written only when true
 };
 
 // Exactly the text of SyncResponse::to_json().dump() for the same answer,

@@ -4,6 +4,7 @@
 // clock skew, revoked devices.
 #include <catch2/catch.hpp>
 #include <random>
+#include <set>
 
 #include "sync_fixture.hpp"
 #include "test_util.hpp"
@@ -265,6 +266,63 @@ TEST_CASE("thousands of changes page through and a stopped sync resumes at its c
   CHECK(rest->cursor > cursor);
   REQUIRE(a.sync(world.base_url())->complete);
   CHECK(a.dump() == b.dump());
+}
+
+TEST_CASE("a teacher's tablet pages through a mixed school: its courses only, resumable, idempotent",
+          "[e2e][sync][pagination][visibility]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet a(dir.file("a.db"));
+  Tablet c(dir.file("c.db"));
+  world.enroll(a);
+  const std::string teacher = world.add_person("Dorte Lærer", "teacher");
+  c.enroll(world.base_url(), world.code_for(teacher));
+  REQUIRE(a.sync(world.base_url())->complete);  // a learns of her
+  std::set<std::string> hers;
+  REQUIRE(a.store()
+              .transaction([&]() -> Status {
+                for (int i = 0; i < 300; ++i) {
+                  Json fields{{"kind", "observation"}, {"title", "forløb " + std::to_string(i)}};
+                  if (i % 10 == 3) fields["participants"] = Json::array({teacher});
+                  auto id = a.store().create("course", fields);
+                  if (!id) return id.error();
+                  if (i % 10 == 3) hers.insert(*id);
+                  for (int k = 0; k < 3; ++k)
+                    TANDEM_TRY(a.store().set(*id, "title", "forløb " + std::to_string(i) + "." + std::to_string(k)));
+                }
+                return {};
+              })
+              .ok());
+  REQUIRE(a.sync(world.base_url())->complete);
+
+  sync::EngineOptions pull = Tablet::fast_options();
+  pull.pull_limit = 7;
+  pull.max_requests = 3;
+  auto part = c.sync(world.base_url(), pull);
+  REQUIRE(part.ok());
+  CHECK_FALSE(part->complete);
+  c.reopen();
+  pull.max_requests = 0;
+  auto rest = c.sync(world.base_url(), pull);
+  REQUIRE(rest.ok());
+  CHECK(rest->complete);
+  // Hers with their last titles; none of the others, in any form.
+  auto courses = c.store().list("course");
+  REQUIRE(courses.ok());
+  std::set<std::string> held;
+  for (const auto& r : *courses) {
+    held.insert(r.id);
+    auto mine = a.store().get(r.id);
+    REQUIRE(mine.ok());
+    CHECK(r.fields["title"] == mine->fields["title"]);
+  }
+  CHECK(held == hers);
+  CHECK(part->pulled + rest->pulled == static_cast<std::int64_t>(hers.size()) * 4);
+  // Again: nothing new, nothing lost.
+  auto again = c.sync(world.base_url(), pull);
+  REQUIRE(again.ok());
+  CHECK(again->pulled == 0);
+  CHECK(c.store().list("course")->size() == hers.size());
 }
 
 TEST_CASE("a tablet whose clock is hours behind still pulls, and stamps follow server time",

@@ -1,0 +1,152 @@
+// The consent scenario of issue 12, end to end with the real server and real
+// tablets: a child's agenda item reaches the external psychologist of the
+// resource-team meeting only while the parents' consent is in force, and
+// leaves every byte of her files when it is withdrawn.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "sync_fixture.hpp"
+#include "tandem/core/schema.hpp"
+#include "test_util.hpp"
+
+using namespace tandem;
+using namespace tandem::test;
+
+namespace {
+
+constexpr const char* kPseudonym = "CANARY-pseudonym-K";
+constexpr const char* kItemNotes = "CANARY-item-notes-K";
+
+// Occurrences of `needle` in the tablet's database files.
+std::size_t bytes_of(const Tablet& t, const std::string& needle) {
+  std::size_t n = 0;
+  for (const char* suffix : {"", "-wal", "-journal"}) {
+    std::ifstream in(t.path() + suffix, std::ios::binary);
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string bytes = ss.str();
+    for (auto at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) ++n;
+  }
+  return n;
+}
+
+std::string today() {
+  return copenhagen_date(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+}
+
+}  // namespace
+
+TEST_CASE("consent: the psychologist gets the child's agenda item while consent is in force, "
+          "and loses every byte of it when it is withdrawn",
+          "[e2e][sync][visibility][consent]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));  // the resource person
+  Tablet psy(dir.file("psy.db"));
+  Tablet lone(dir.file("lone.db"));  // a teacher who takes part in nothing
+  world.enroll(rc);
+  const std::string psychologist = world.add_person("Pia PPR", "external");
+  const std::string teacher = world.add_person("Lone Lærer", "teacher");
+  psy.enroll(world.base_url(), world.code_for(psychologist));
+  lone.enroll(world.base_url(), world.code_for(teacher));
+  REQUIRE(rc.sync(world.base_url())->complete);
+
+  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
+  REQUIRE(child.ok());
+  auto meeting = rc.store().create(
+      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
+  REQUIRE(meeting.ok());
+  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting},
+                                                     {"need", "child_intervention"},
+                                                     {"child", *child}});
+  REQUIRE(item.ok());
+  REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
+  auto course = rc.store().create("course", Json{{"kind", "observation"}, {"title", "Trivsel 4.b"},
+                                                 {"children", Json::array({*child})}});
+  REQUIRE(course.ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+
+  // No consent: the meeting, not the item, not the child.
+  REQUIRE(psy.sync(world.base_url())->complete);
+  REQUIRE(lone.sync(world.base_url())->complete);
+  CHECK(psy.store().get(*meeting).ok());
+  CHECK_FALSE(psy.store().get(*item).ok());
+  CHECK(bytes_of(psy, kItemNotes) == 0);
+  CHECK(bytes_of(psy, kPseudonym) == 0);
+
+  // Consent for the resource team: her next sync brings the item as it is now.
+  auto consent = rc.store().create("consent", Json{{"child", *child},
+                                                   {"given_on", today()},
+                                                   {"scope", "resource_team"},
+                                                   {"recorded_by", world.school.person}});
+  REQUIRE(consent.ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  auto widened = psy.sync(world.base_url());
+  REQUIRE(widened.ok());
+  CHECK(widened->complete);
+  auto got = psy.store().get(*item);
+  REQUIRE(got.ok());
+  CHECK(got->fields["notes"] == kItemNotes);
+  CHECK(psy.store().get(*child).ok());  // the child the item names, under consent
+  CHECK(bytes_of(psy, kItemNotes) > 0);
+
+  // Withdrawn today (in force through yesterday): gone from her files.
+  REQUIRE(rc.store().set(*consent, "withdrawn_on", today()).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  auto narrowed = psy.sync(world.base_url());
+  REQUIRE(narrowed.ok());
+  CHECK(narrowed->complete);
+  CHECK_FALSE(psy.store().get(*item).ok());
+  CHECK_FALSE(psy.store().get(*child).ok());
+  CHECK(psy.store().get(*meeting).ok());  // the meeting itself stays hers
+  CHECK(bytes_of(psy, kItemNotes) == 0);
+  CHECK(bytes_of(psy, kPseudonym) == 0);
+  // Still gone after another sync (acknowledged, nothing sent back).
+  REQUIRE(psy.sync(world.base_url())->complete);
+  CHECK_FALSE(psy.store().get(*item).ok());
+
+  // The teacher who takes part in nothing never held the course, the item or
+  // the child.
+  REQUIRE(lone.sync(world.base_url())->complete);
+  CHECK_FALSE(lone.store().get(*course).ok());
+  CHECK(bytes_of(lone, kPseudonym) == 0);
+  CHECK(bytes_of(lone, kItemNotes) == 0);
+  CHECK(bytes_of(lone, "Trivsel 4.b") == 0);
+
+  // The resource person kept everything.
+  CHECK(rc.store().get(*item).ok());
+}
+
+TEST_CASE("a device that sets its own role is refused and sees no more than before",
+          "[e2e][sync][visibility]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));
+  Tablet t(dir.file("t.db"));
+  world.enroll(rc);
+  const std::string teacher = world.add_person("Tove Lærer", "teacher");
+  t.enroll(world.base_url(), world.code_for(teacher));
+  auto course = rc.store().create("course", Json{{"kind", "guidance"}, {"title", "CANARY-not-hers"}});
+  REQUIRE(course.ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(t.sync(world.base_url())->complete);
+  REQUIRE(t.store().set(teacher, "role", "leader").ok());
+  auto r = t.sync(world.base_url());
+  REQUIRE(r.ok());
+  CHECK(r->rejected == 1);
+  auto refused = t.store().rejected();
+  REQUIRE(refused.ok());
+  REQUIRE(refused->size() == 1);
+  CHECK(refused->front().error.code == ErrorCode::kForbidden);
+  REQUIRE(t.sync(world.base_url())->complete);
+  CHECK_FALSE(t.store().get(*course).ok());
+  CHECK(bytes_of(t, "CANARY-not-hers") == 0);
+  // The school still has her as a teacher.
+  REQUIRE(rc.sync(world.base_url())->complete);
+  CHECK(rc.store().get(teacher)->fields["role"] == "teacher");
+}

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "cli_json.hpp"
 #include "cli_runner.hpp"
 #include "tandem/core/schema.hpp"
 
@@ -21,12 +22,7 @@ constexpr const char* kWithdrawnOn = "2001-01-01";
 constexpr const char* kFarAhead = "2999-01-01";
 
 Json ok_json(const CliDb& db, const std::vector<std::string>& args) {
-  const ProcessResult r = db.run_json(args);
-  INFO("args: " << Json(args).dump() << "\nstdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  const Json j = Json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
+  return tandem::test::cli_ok_json(db, args);
 }
 
 std::string today() {

@@ -62,6 +62,15 @@ int CliContext::usage(std::string message) {
   return report(make_error(ErrorCode::kInvalidArgument, std::move(message)), kExitUsage);
 }
 
+void CliContext::notice(std::string_view text) {
+  if (json || text.empty()) return;
+  std::cerr << text;
+  if (text.back() != '\n') std::cerr << '\n';
+  std::cerr.flush();
+}
+
+std::int64_t CliContext::now_ms() { return synced_.clock->now_ms(); }
+
 void CliContext::write_raw(std::string_view text) {
   std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
   std::cout.flush();

@@ -5,6 +5,10 @@
 //   * default: human-readable text on stdout (Danish labels), errors on stderr;
 //   * --json: machine-readable JSON ONLY on stdout (one document, one line);
 //     an error is {"error":{"code":"<error_code_name>","message":"..."}}.
+//   * a command that succeeded but has something the user must know (a note
+//     about a child no consent lets its forum see) prints it on stderr, or
+//     with --json as a "notice" member {"code": ..., "message": ...} of its
+//     document; the exit code stays kExitOk.
 //   * exit codes: kExitOk (0), kExitFailure (1: the store or validation said
 //     no), kExitUsage (2: the command line itself is wrong).
 // Nothing here logs record contents: the CLI prints only what the user asked
@@ -13,6 +17,7 @@
 // Thread-safety: single-threaded, like the CLI.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +64,15 @@ class CliContext {
 
   // Prints raw text to stdout exactly as given (dump).
   void write_raw(std::string_view text);
+
+  // A notice the user should read although the command succeeded (e.g. a
+  // note that stays with its author for want of consent): printed on stderr
+  // without --json; with --json the command puts it in its document instead.
+  void notice(std::string_view text);
+
+  // Now on the clock local stamps use (corrected by the offset learned from
+  // the server), Unix ms. REQUIRES: store() succeeded.
+  std::int64_t now_ms();
 
  private:
   // The store on a clock corrected by the offset learned from the server.

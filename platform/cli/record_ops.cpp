@@ -1,5 +1,6 @@
 #include "record_ops.hpp"
 
+#include "consent_view.hpp"
 #include "format.hpp"
 #include "value_parse.hpp"
 
@@ -29,6 +30,16 @@ int fail_parse(CliContext& ctx, const Error& error) {
   return ctx.fail(error);
 }
 
+// A write that leaves a note about a child outside its forum is kept (it
+// stays with its author and the resource centre); the user is told so.
+void note_consent(CliContext& ctx, const Store& store, std::string_view kind, const Json& fields,
+                  Json& doc) {
+  auto notice = consent_notice(ctx, store, kind, fields);
+  if (!notice) return;
+  doc["notice"] = std::move(notice->json);
+  ctx.notice(notice->text);
+}
+
 }  // namespace
 
 Result<Record> fetch_record(Store& store, std::string_view id, std::string_view kind) {
@@ -51,7 +62,9 @@ int create_record(CliContext& ctx, std::string_view kind_name, const Assignments
   if (!store.ok()) return ctx.fail(store.error());
   auto created = (*store)->create(kind_name, *values, id);
   if (!created.ok()) return ctx.fail(created.error());
-  return ctx.ok(Json{{"id", *created}}, *created);
+  Json doc = {{"id", *created}};
+  note_consent(ctx, **store, kind_name, *values, doc);
+  return ctx.ok(doc, *created);
 }
 
 int update_record(CliContext& ctx, std::string_view id, std::string_view kind_name,
@@ -72,7 +85,13 @@ int update_record(CliContext& ctx, std::string_view id, std::string_view kind_na
     return {};
   });
   if (!written.ok()) return ctx.fail(written.error());
-  return ctx.ok(Json{{"id", record->id}}, "Opdateret " + record->id);
+  Json doc = {{"id", record->id}};
+  // Moving a note to another child or forum is judged like a new one.
+  if (values->contains("child") || values->contains("session") || values->contains("meeting")) {
+    auto updated = (*store)->get(record->id);
+    if (updated.ok()) note_consent(ctx, **store, updated->kind, updated->fields, doc);
+  }
+  return ctx.ok(doc, "Opdateret " + record->id);
 }
 
 int change_set_element(CliContext& ctx, std::string_view id, std::string_view field_name,
@@ -99,7 +118,11 @@ int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
   if (!store.ok()) return ctx.fail(store.error());
   auto record = fetch_record(**store, id, kind);
   if (!record.ok()) return ctx.fail(record.error());
-  return ctx.ok(record->to_json(), format_record(*record));
+  Json doc = record->to_json();
+  std::string human = format_record(*record);
+  Status consent = describe_consent(**store, *record, consent_day(ctx), doc, human, false);
+  if (!consent.ok()) return ctx.fail(consent.error());
+  return ctx.ok(doc, human);
 }
 
 int delete_record(CliContext& ctx, std::string_view id, std::string_view kind) {
@@ -135,9 +158,14 @@ int list_records(CliContext& ctx, std::string_view kind_name, bool include_delet
   if (!records.ok()) return ctx.fail(records.error());
   Json doc = Json::array();
   std::string human;
+  const std::string day = consent_day(ctx);
   for (const Record& r : *records) {
-    doc.push_back(r.to_json());
-    human += format_record_line(r) + "\n";
+    Json item = r.to_json();
+    std::string line = format_record_line(r);
+    Status consent = describe_consent(**store, r, day, item, line, true);
+    if (!consent.ok()) return ctx.fail(consent.error());
+    doc.push_back(std::move(item));
+    human += line + "\n";
   }
   if (records->empty()) human = "Ingen " + std::string(kind_name) + "-poster.";
   return ctx.ok(doc, human);

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "tandem/core/consent.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/server/access.hpp"
 #include "tandem/server/limits.hpp"
@@ -34,11 +35,9 @@ std::set<std::string> json_set(const Json& j, const char* name) {
   return out;
 }
 
-// In force from given_on through the day before withdrawn_on (dates compare
-// as text: YYYY-MM-DD).
+// The rule itself is core's (consent.hpp), shared with the devices.
 bool in_force(const ConsentRow& c, std::string_view day) {
-  return c.live && !c.given_on.empty() && c.given_on <= day &&
-         (c.withdrawn_on.empty() || day < c.withdrawn_on);
+  return c.live && consent_in_force(c.given_on, c.withdrawn_on, day);
 }
 
 // A view that holds everything / nothing: what a device that predates
@@ -75,11 +74,6 @@ View View::from_json(const Json& j) {
   v.consents = json_set(j, "consents");
   v.children = json_set(j, "children");
   return v;
-}
-
-std::string_view consent_scope_for(std::string_view anchor_kind, std::string_view role) {
-  if (anchor_kind == "meeting") return "resource_team";
-  return role == "external" ? "external_professionals" : "observation_notes";
 }
 
 bool visible(const RecordScope& s, const View& v) {

@@ -41,8 +41,8 @@ struct View {
 bool visible(const RecordScope& scope, const View& view);
 
 // The consent scope that lets a record under `anchor_kind` reach a person of
-// `role` beyond its author and the resource centre.
-std::string_view consent_scope_for(std::string_view anchor_kind, std::string_view role);
+// `role` beyond its author and the resource centre: core's consent_scope_for
+// (tandem/core/consent.hpp), shared with the devices.
 
 // Whether `device` may push `change`, judged on the view it acknowledged
 // (offline work done in scope is taken even if the record left the scope

@@ -77,7 +77,7 @@ void check_saved(const CliDb& db, const std::string& id, const std::string& chil
 
 }  // namespace
 
-TEST_CASE("consent records show their state in show and list; a child shows its consents",
+TEST_CASE("consent records show their state in show and list and a child shows its consents",
           "[cli][consent]") {
   School s;
   const std::string in_force = s.consent("observation_notes", kLongAgo);
@@ -137,7 +137,7 @@ TEST_CASE("consent records show their state in show and list; a child shows its 
   CHECK(s.db.run({"list", "child"}).out.find("samtykke: intet") != std::string::npos);
 }
 
-TEST_CASE("a consent given today is in force; one withdrawn today is not", "[cli][consent]") {
+TEST_CASE("a consent given today is in force and one withdrawn today is not", "[cli][consent]") {
   School s;
   const std::string day = today();
   const std::string given = s.consent("observation_notes", day);

@@ -91,6 +91,16 @@ void MatrixWorld::record_school() {
         {"need", "staff_learning"},
         {"title", canary("A0", "title")},
         {"notes", canary("A0", "notes")}});
+  // More changes to the child-linked records than a page of 3 holds: a
+  // record entering a view comes back over several pages.
+  for (const char* key : {"EK", "AK"}) {
+    const std::string field = std::string(key) == "EK" ? "text" : "notes";
+    auto record = s.get(id(key));
+    REQUIRE(record.ok());
+    const std::size_t end = utf8_length(record->fields[field].get<std::string>());
+    REQUIRE(s.text_insert(id(key), field, end, canary(key, field + "2")).ok());
+    REQUIRE(s.set(id(key), std::string(key) == "EK" ? "code" : "title", canary(key, "set")).ok());
+  }
   make("AC1", "action", {{"text", canary("AC1", "text")}, {"source", id("C1")}});
   make("AM", "action", {{"text", canary("AM", "text")}, {"source", id("M")}});
 }

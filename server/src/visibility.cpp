@@ -1,6 +1,7 @@
 // Visibility: what a device sees, how its view moves, and the pages it
 // receives (access.hpp; the table is docs/visibility.md).
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -247,7 +248,13 @@ Status filter_rows(ServerStorage& storage, const View& view, std::vector<StoredC
 Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecord& device,
                                        const sync::PullRequest& request, const DeviceView& state) {
   const std::size_t limit = std::clamp<std::size_t>(request.limit, 1, kMaxPullLimit);
-  const View view = View::from_json(Json::parse(state.view, nullptr, false));
+  // Parsed only when a page has rows to judge: an up-to-date device's
+  // check-in (nearly every sync) reads nothing but memory.
+  std::optional<View> parsed;
+  auto view = [&]() -> const View& {
+    if (!parsed) parsed = View::from_json(Json::parse(state.view, nullptr, false));
+    return *parsed;
+  };
   VisiblePage out;
   sync::EncodedPullPage& page = out.page;
   page.view = state.number;
@@ -270,7 +277,7 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
     auto rows = storage.read_record_changes(device.school, state.backfill, cursor,
                                             state.backfill_upto, limit, kMaxPullPageBytes);
     if (!rows) return std::move(rows).error();
-    TANDEM_TRY(filter_rows(storage, view, rows->rows, out.delivered));
+    TANDEM_TRY(filter_rows(storage, view(), rows->rows, out.delivered));
     for (auto& row : rows->rows) page.changes.push_back({row.seq, std::move(row.body)});
     page.cursor = rows->cursor;
     page.more = true;  // the rows after backfill_upto follow
@@ -283,7 +290,7 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
                                      device.id);
     if (!rows) return std::move(rows).error();
     scanned += rows->rows.size();
-    TANDEM_TRY(filter_rows(storage, view, rows->rows, out.delivered));
+    if (!rows->rows.empty()) TANDEM_TRY(filter_rows(storage, view(), rows->rows, out.delivered));
     for (auto& row : rows->rows) {
       bytes += row.body.size();
       page.changes.push_back({row.seq, std::move(row.body)});
@@ -293,7 +300,7 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
     // Stop when the page is full, the school has no more, or this request
     // has read its share (the cursor moved: the next one goes on).
     if (!rows->more || page.changes.size() >= limit || bytes >= kMaxPullPageBytes ||
-        scanned >= kMaxScannedRowsPerPull || view.all) {
+        scanned >= kMaxScannedRowsPerPull || (parsed && parsed->all)) {
       break;
     }
   }

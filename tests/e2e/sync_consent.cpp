@@ -4,6 +4,8 @@
 // leaves every byte of her files when it is withdrawn.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -149,4 +151,44 @@ TEST_CASE("a device that sets its own role is refused and sees no more than befo
   // The school still has her as a teacher.
   REQUIRE(rc.sync(world.base_url())->complete);
   CHECK(rc.store().get(teacher)->fields["role"] == "teacher");
+}
+
+TEST_CASE("widening: a teacher added to a course of 1000 records gets all of it at her next sync",
+          "[e2e][sync][visibility][widening]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));
+  Tablet t(dir.file("t.db"));
+  world.enroll(rc);
+  const std::string teacher = world.add_person("Vibe Lærer", "teacher");
+  t.enroll(world.base_url(), world.code_for(teacher));
+  REQUIRE(rc.sync(world.base_url())->complete);
+  std::string course;
+  REQUIRE(rc.store()
+              .transaction([&]() -> Status {
+                auto id = rc.store().create("course", Json{{"kind", "co_teaching"}, {"title", "Stort forløb"}});
+                if (!id) return id.error();
+                course = *id;
+                for (int i = 0; i < 999; ++i) {
+                  auto s = rc.store().create("session", Json{{"course", course}, {"focus", "lektion " + std::to_string(i)}});
+                  if (!s) return s.error();
+                }
+                return {};
+              })
+              .ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(t.sync(world.base_url())->complete);
+  CHECK(t.store().list("session")->empty());
+  REQUIRE(rc.store().add(course, "participants", teacher).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  const auto started = std::chrono::steady_clock::now();
+  auto widened = t.sync(world.base_url());
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  REQUIRE(widened.ok());
+  CHECK(widened->complete);
+  CHECK(t.store().list("session")->size() == 999);
+  CHECK(t.store().get(course).ok());
+  std::printf("widening backfill: 1000 records (course + 999 sessions) in %.0f ms, %lld requests, "
+              "%lld changes pulled\n",
+              ms, static_cast<long long>(widened->requests), static_cast<long long>(widened->pulled));
 }

@@ -22,10 +22,6 @@ Error administration_only(const char* what) {
                     std::string(what) + " are set by the school's administration, not by a device");
 }
 
-bool is_reference_kind(std::string_view kind) {
-  return kind == "school" || kind == "person" || kind == "group" || kind == "template";
-}
-
 // The field naming the record a kind hangs under ("" none).
 const char* parent_field(std::string_view kind) {
   if (kind == "session") return "course";

@@ -224,7 +224,12 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
       if (applied->outcome == ApplyOutcome::kApplied) {
         if (affects_scope(change))
           TANDEM_TRY(note_change(change, applied->seq.value_or(0), call.device.person, txn));
-        auto scope = txn.scope(change.record);
+        // Only these kinds name a child (access.cpp derive_scope): no scope
+        // read for the rest of a push.
+        const bool may_name_child = change.kind == "entry" || change.kind == "agenda_item" ||
+                                    change.kind == "child" || change.kind == "consent";
+        auto scope = may_name_child ? txn.scope(change.record)
+                                    : Result<std::optional<RecordScope>>(std::nullopt);
         if (!scope) return std::move(scope).error();
         if (*scope && !(*scope)->child.empty()) {
           (change.op == Op::kPurge ? erased : changed)

@@ -13,10 +13,6 @@
 namespace tandem::server {
 namespace {
 
-bool is_reference_kind(std::string_view kind) {
-  return kind == "school" || kind == "person" || kind == "group" || kind == "template";
-}
-
 std::string consent_key(std::string_view child, std::string_view scope) {
   std::string k(child);
   k += ' ';
@@ -56,6 +52,10 @@ View nothing() {
 }
 
 }  // namespace
+
+bool is_reference_kind(std::string_view kind) {
+  return kind == "school" || kind == "person" || kind == "group" || kind == "template";
+}
 
 Json View::to_json() const {
   return Json{{"person", person},           {"role", role},

@@ -37,6 +37,9 @@ struct View {
   std::string text() const { return to_json().dump(); }
 };
 
+// Reference data (school, people, groups, templates): every view sees it.
+bool is_reference_kind(std::string_view kind);
+
 // THE visibility rule for one record.
 bool visible(const RecordScope& scope, const View& view);
 

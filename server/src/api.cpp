@@ -126,7 +126,9 @@ Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post of
       metrics_(metrics),
       offload_(std::move(offload)),
       enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
-      auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}) {}
+      auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}),
+      reports_(make_empty_report_source(storage, [&service] { return service.now_ms(); })),
+      web_(storage, *reports_, [&service] { return service.now_ms(); }) {}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;
@@ -170,6 +172,19 @@ void Api::handle(const Request& request, const ClientInfo& client, RequestLog& l
     const RouteSpec* match = nullptr;
     for (const auto& r : kRoutes) {
       if (r.path == path) match = &r;
+    }
+    if (!match && Web::route(path)) {
+      // A leader's page: on the blocking pool (a report reads, a login commits).
+      log.route = *Web::route(path);
+      if (client.overflow)
+        return respond(error(ErrorCode::kBusy, "too many connections; retry shortly",
+                             request.version(), false));
+      return offload_([this, &request, &client, resume, respond]() mutable {
+        Response res = web_.handle(request, client.throttle_key);
+        resume([respond = std::move(respond), res = std::move(res)]() mutable {
+          respond(std::move(res));
+        });
+      });
     }
     if (!match) {
       return respond(error(ErrorCode::kNotFound, "no such endpoint", request.version(),

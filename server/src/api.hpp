@@ -24,6 +24,7 @@
 #include "tandem/server/sync_service.hpp"
 #include "tandem/server/throttle.hpp"
 #include "tandem/sync/protocol.hpp"
+#include "web.hpp"
 
 namespace tandem::server {
 
@@ -90,6 +91,8 @@ class Api {
   Post offload_;
   FailureThrottle enroll_failures_;
   FailureThrottle auth_failures_;
+  std::unique_ptr<ReportSource> reports_;  // the leaders' pages' figures
+  Web web_;                                // the leaders' pages
 };
 
 }  // namespace tandem::server

@@ -127,8 +127,8 @@ Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post of
       offload_(std::move(offload)),
       enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
       auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}),
-      reports_(make_empty_report_source(storage, [&service] { return service.now_ms(); })),
-      web_(storage, *reports_, [&service] { return service.now_ms(); }) {}
+      reports_(storage, [&service] { return service.now_ms(); }),
+      web_(storage, reports_, [&service] { return service.now_ms(); }) {}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;

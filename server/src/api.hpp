@@ -20,6 +20,7 @@
 
 #include "http_types.hpp"
 #include "tandem/server/metrics.hpp"
+#include "tandem/server/reports.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/sync_service.hpp"
 #include "tandem/server/throttle.hpp"
@@ -91,8 +92,8 @@ class Api {
   Post offload_;
   FailureThrottle enroll_failures_;
   FailureThrottle auth_failures_;
-  std::unique_ptr<ReportSource> reports_;  // the leaders' pages' figures
-  Web web_;                                // the leaders' pages
+  Reports reports_;  // the school's view
+  Web web_;          // the leaders' pages
 };
 
 }  // namespace tandem::server

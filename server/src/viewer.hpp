@@ -1,5 +1,5 @@
-// Who asks for a report: a leader's browser session, a leader's device, or
-// the administration (admin CLI). Read afresh at each request.
+// Who is looking at the school's view: a leader's browser session, a
+// leader's device (bearer token), or the administration (admin CLI).
 #pragma once
 
 #include <string>
@@ -7,11 +7,10 @@
 namespace tandem::server {
 
 struct Viewer {
-  std::string person;   // "" = the administration (admin CLI)
-  std::string school;   // the person's school
-  std::string role;     // the person's role now (read from the person record at each request)
+  std::string person;   // "" = the administration (admin CLI): a leader's view, audited as such
+  std::string school;   // the person's school ("" for the administration)
   std::string device;   // the device when authenticated by a bearer token, "" otherwise
-  std::string session;  // the session id (not the token) when authenticated by cookie
+  std::string session;  // the browser session's id (never its token), "" otherwise
 };
 
 }  // namespace tandem::server

@@ -96,7 +96,7 @@ std::string_view message_key_of(ErrorCode code) {
   }
 }
 
-Web::Web(ServerStorage& storage, ReportSource& reports, Now now, WebOptions options)
+Web::Web(ServerStorage& storage, Reports& reports, Now now, WebOptions options)
     : storage_(storage),
       reports_(reports),
       now_(std::move(now)),

@@ -28,6 +28,7 @@
 
 #include "http_types.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/server/reports.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/throttle.hpp"
 #include "tandem/server/web.hpp"
@@ -41,19 +42,6 @@ struct WebOptions {
   bool secure_cookies = false;
 };
 
-// Where the pages' figures come from (the report engine). Each call checks
-// that the viewer may see the school's reports and audits what it shows.
-class ReportSource {
- public:
-  virtual ~ReportSource() = default;
-  // The overview JSON for [from, to] ("" each: the school year of today).
-  virtual Result<Json> overview(const Viewer& viewer, std::string_view school,
-                                const std::string& from, const std::string& to) = 0;
-  // One course's JSON. kNotFound: no such course in the school.
-  virtual Result<Json> course(const Viewer& viewer, std::string_view school,
-                              std::string_view course) = 0;
-};
-
 // One request as the page handlers see it (web.cpp).
 struct WebCall;
 
@@ -62,7 +50,7 @@ class Web {
   using Now = std::function<std::int64_t()>;
 
   // REQUIRES: storage and reports outlive the Web.
-  Web(ServerStorage& storage, ReportSource& reports, Now now, WebOptions options = {});
+  Web(ServerStorage& storage, Reports& reports, Now now, WebOptions options = {});
 
   // The access log's name of the route when `path` is one of the pages
   // (never the raw path); nullopt: not a page of ours.
@@ -83,14 +71,10 @@ class Web {
   std::optional<Response> sign_in_required(WebCall& call);
 
   ServerStorage& storage_;
-  ReportSource& reports_;
+  Reports& reports_;  // checks who may see what, and audits what it shows
   Now now_;
   WebOptions options_;
   FailureThrottle login_failures_;
 };
-
-// Until the report engine is wired in: the school's name and the range,
-// and no figures (every count zero); no course is found.
-std::unique_ptr<ReportSource> make_empty_report_source(ServerStorage& storage, Web::Now now);
 
 }  // namespace tandem::server

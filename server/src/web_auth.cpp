@@ -1,21 +1,11 @@
 #include "web_auth.hpp"
 
+#include "tandem/server/access.hpp"
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/limits.hpp"
 
 namespace tandem::server {
 namespace {
-
-std::string text_field(const Record& r, const char* name) {
-  auto it = r.fields.find(name);
-  return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// Who may view a school's reports: its leaders.
-Status may_view(const Viewer& viewer) {
-  if (viewer.role == "leader") return {};
-  return make_error(ErrorCode::kForbidden, "only the school's leaders may view its reports");
-}
 
 std::string hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -42,11 +32,13 @@ Result<Viewer> report_viewer(ServerStorage& storage, std::string_view person) {
   if (!record) return std::move(record).error();
   if (!*record || (*record)->kind != "person" || !(*record)->live())
     return make_error(ErrorCode::kUnauthorized, "no such person");
+  const std::string& school = (*record)->school;
+  auto allowed = storage.setting(reports_setting_key(school));
+  if (!allowed) return std::move(allowed).error();
+  TANDEM_TRY(may_view_reports(person, &**record, school, allowed->value_or("no") == "yes"));
   Viewer v;
   v.person = std::string(person);
-  v.school = (*record)->school;
-  v.role = text_field(**record, "role");
-  TANDEM_TRY(may_view(v));
+  v.school = school;
   return v;
 }
 

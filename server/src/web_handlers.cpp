@@ -18,8 +18,6 @@ std::int64_t steady_ms() {
       .count();
 }
 
-bool valid_range_date(const std::string& d) { return d.empty() || is_valid_date(d); }
-
 }  // namespace
 
 Response Web::login(WebCall& c) {
@@ -74,12 +72,12 @@ Response Web::logout(WebCall& c) {
 Response Web::report_page(WebCall& c, std::string_view which) {
   const std::string from = c.param("from");
   const std::string to = c.param("to");
-  if (!valid_range_date(from) || !valid_range_date(to) ||
-      (!from.empty() && !to.empty() && to < from))
-    return message(c, http::status::bad_request, "error.bad_range");
+  auto range = parse_range(from, to, reports_.today());
+  if (!range) return message(c, http::status::bad_request, "error.bad_range");
+  // Links and forms keep what the leader chose (the default stays "this year").
   c.ctx.from = from;
   c.ctx.to = to;
-  auto overview = reports_.overview(c.viewer, c.viewer.school, from, to);
+  auto overview = reports_.overview(c.viewer, c.viewer.school, *range);
   if (!overview || !overview->is_object()) {
     const ErrorCode e = overview ? ErrorCode::kInternal : overview.error().code;
     return message(c, status_of(e), message_key_of(e));
@@ -97,52 +95,6 @@ Response Web::course_page(WebCall& c, std::string_view course) {
     return message(c, status_of(e), message_key_of(e));
   }
   return html(c, http::status::ok, web::render_course(*detail, c.ctx));
-}
-
-namespace {
-
-// The school's name and the school year of today; no figures.
-class EmptyReports final : public ReportSource {
- public:
-  EmptyReports(ServerStorage& storage, Web::Now now) : storage_(storage), now_(std::move(now)) {}
-
-  Result<Json> overview(const Viewer&, std::string_view school, const std::string& from,
-                        const std::string& to) override {
-    auto record = storage_.read_record(school);
-    if (!record) return std::move(record).error();
-    if (!*record) return make_error(ErrorCode::kNotFound, "no such school");
-    const auto name = (*record)->fields.find("name");
-    const std::string today = copenhagen_date(now_());
-    const int year = std::stoi(today.substr(0, 4));
-    const bool autumn = today.substr(5, 2) >= "08";
-    const int first = autumn ? year : year - 1;
-    return Json{
-        {"school",
-         {{"id", school},
-          {"name", name != (*record)->fields.end() && name->is_string() ? *name : Json("")}}},
-        {"range",
-         {{"from", from.empty() ? std::to_string(first) + "-08-01" : from},
-          {"to", to.empty() ? std::to_string(first + 1) + "-07-31" : to}}},
-        {"today", today},
-        {"courses_total", 0},
-        {"sessions_total", 0},
-        {"actions", Json::object()},
-        {"meetings", Json::object()}};
-  }
-
-  Result<Json> course(const Viewer&, std::string_view, std::string_view) override {
-    return make_error(ErrorCode::kNotFound, "no such course");
-  }
-
- private:
-  ServerStorage& storage_;
-  Web::Now now_;
-};
-
-}  // namespace
-
-std::unique_ptr<ReportSource> make_empty_report_source(ServerStorage& storage, Web::Now now) {
-  return std::make_unique<EmptyReports>(storage, std::move(now));
 }
 
 }  // namespace tandem::server

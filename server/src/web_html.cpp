@@ -20,10 +20,14 @@ std::string t(const PageContext& ctx, std::string_view key) {
   return html_escape(tr(ctx.lang, key));
 }
 
-std::string label(const PageContext& ctx, std::string_view value) {
+std::string word(const PageContext& ctx, std::string_view value) {
   const std::string key = "v." + std::string(value);
-  const std::string_view word = tr(ctx.lang, key);
-  return html_escape(word == key ? value : word);
+  const std::string_view found = tr(ctx.lang, key);
+  return std::string(found == key ? value : found);
+}
+
+std::string label(const PageContext& ctx, std::string_view value) {
+  return html_escape(word(ctx, value));
 }
 
 std::string number(const PageContext& ctx, double v) {
@@ -108,13 +112,7 @@ Bars bars_of(const PageContext& ctx, const Json& counts, bool translate, bool by
   if (!counts.is_object()) return out;
   for (auto it = counts.begin(); it != counts.end(); ++it) {
     if (!it.value().is_number()) continue;
-    std::string name = it.key();
-    if (translate) {
-      const std::string key = "v." + name;
-      const std::string_view word = tr(ctx.lang, key);
-      if (word != key) name = std::string(word);
-    }
-    out.emplace_back(std::move(name), it.value().get<double>());
+    out.emplace_back(translate ? word(ctx, it.key()) : it.key(), it.value().get<double>());
   }
   if (!by_value) return out;
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

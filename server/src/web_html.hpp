@@ -25,7 +25,10 @@ std::string range_query(const PageContext& ctx, std::string_view extra = {});
 
 // A word of the dictionary, escaped.
 std::string t(const PageContext& ctx, std::string_view key);
-// A value of the data's enumerations (dictionary "v.<value>", else itself), escaped.
+// A value of the data's enumerations or a built-in focus area: its word
+// (dictionary "v.<value>"), else the value itself (a school's own areas,
+// names). word() is plain text, label() escaped.
+std::string word(const PageContext& ctx, std::string_view value);
 std::string label(const PageContext& ctx, std::string_view value);
 // Text of a JSON value (string, number, bool; "–" for null), escaped.
 std::string text(const PageContext& ctx, const Json& v);

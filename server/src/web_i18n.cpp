@@ -212,6 +212,17 @@ constexpr DictEntry kEntries[] = {
     {"v.external", "Ekstern", "External"},
     {"v.admin", "Administration", "Administration"},
     {"v.course", "Forløb", "Course"},
+    // The built-in focus areas (core: builtin_focus_areas()).
+    {"v.systemic", "Systemisk perspektiv", "Systemic perspective"},
+    {"v.relations", "Relationer", "Relations"},
+    {"v.classroom_management", "Klasseledelse", "Classroom management"},
+    {"v.inclusion_plan", "Inklusionsplan", "Inclusion plan"},
+    {"v.reading", "Læsning", "Reading"},
+    {"v.differentiation", "Undervisningsdifferentiering", "Differentiation"},
+    {"v.language", "Sprog", "Language"},
+    {"v.transitions", "Overgange", "Transitions"},
+    {"v.wellbeing", "Trivsel", "Wellbeing"},
+    {"v.mathematics", "Matematik", "Mathematics"},
     {"v.meeting", "Møde", "Meeting"},
     {"v.session", "Session", "Session"},
 };

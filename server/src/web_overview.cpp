@@ -28,12 +28,12 @@ Bars focus_bars(const PageContext& ctx, const Json& o) {
   if (o.contains("focus_areas") && o["focus_areas"].is_array()) {
     for (const auto& a : o["focus_areas"]) {
       if (!a.is_string() || !seen.insert(a.get<std::string>()).second) continue;
-      out.emplace_back(a.get<std::string>(),
+      out.emplace_back(html::word(ctx, a.get<std::string>()),
                        static_cast<double>(count(counts, a.get<std::string>())));
     }
   }
   for (const auto& [name, value] : html::bars_of(ctx, counts, false)) {
-    if (!seen.count(name)) out.emplace_back(name, value);
+    if (!seen.count(name)) out.emplace_back(html::word(ctx, name), value);
   }
   return out;
 }

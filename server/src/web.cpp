@@ -1,5 +1,6 @@
 #include "web.hpp"
 
+#include "api.hpp"  // path_of
 #include "tandem/core/schema.hpp"
 #include "tandem/server/limits.hpp"
 #include "web_auth.hpp"
@@ -112,14 +113,21 @@ std::optional<std::string_view> Web::route(std::string_view path) {
   return std::nullopt;
 }
 
+Result<Viewer> Web::viewer_of(const Request& request) {
+  const auto cookie = request[http::field::cookie];
+  return session_viewer(
+      storage_,
+      web::cookie_value(std::string_view(cookie.data(), cookie.size()), web::kSessionCookie),
+      now_());
+}
+
 Response Web::handle(const Request& request, std::string_view throttle_key) noexcept {
   try {
     const std::string_view target(request.target().data(), request.target().size());
-    const auto q = target.find('?');
     WebCall call{request,
                  throttle_key,
-                 target.substr(0, q),
-                 q == std::string_view::npos ? std::string_view() : target.substr(q + 1),
+                 path_of(target),
+                 query_of(target),
                  web::cookie_value(std::string_view(request[http::field::cookie].data(),
                                                     request[http::field::cookie].size()),
                                    web::kSessionCookie),

@@ -56,6 +56,11 @@ class Web {
   // (never the raw path); nullopt: not a page of ours.
   static std::optional<std::string_view> route(std::string_view path);
 
+  // The viewer of a request's session cookie (for /v1/schools/..., whose
+  // downloads the pages link to). kUnauthorized: no live session;
+  // kForbidden: its person may no longer view reports.
+  Result<Viewer> viewer_of(const Request& request);
+
   // Answers a request for one of the pages. `throttle_key`: the client's
   // address key (ClientInfo). Never throws (an error page instead).
   Response handle(const Request& request, std::string_view throttle_key) noexcept;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "http_query.hpp"
 #include "http_types.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/server/web.hpp"
@@ -24,7 +25,7 @@ struct WebCall {
 
   // A query parameter ("" when absent).
   std::string param(std::string_view name) const {
-    return web::form_value(query, name).value_or(std::string());
+    return form_value(query, name).value_or(std::string());
   }
   std::string_view header(http::field f) const {
     const auto v = request[f];

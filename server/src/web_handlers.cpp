@@ -33,7 +33,7 @@ Response Web::login(WebCall& c) {
   }
   const std::string& body = c.request.body();
   const std::string code = body.size() <= kMaxWebFormBytes
-                               ? web::form_value(body, "code").value_or(std::string())
+                               ? form_value(body, "code").value_or(std::string())
                                : std::string();
   auto session = start_session(storage_, code, now_());
   if (!session) {
@@ -55,11 +55,11 @@ Response Web::login(WebCall& c) {
 Response Web::logout(WebCall& c) {
   // SameSite=Strict keeps the cookie off other sites' posts; the Origin
   // check and the form's token hold even where a browser ignores it.
-  const std::string csrf = web::form_value(c.request.body().size() <= kMaxWebFormBytes
-                                               ? std::string_view(c.request.body())
-                                               : std::string_view(),
-                                           "csrf")
-                               .value_or(std::string());
+  const std::string csrf =
+      form_value(c.request.body().size() <= kMaxWebFormBytes ? std::string_view(c.request.body())
+                                                             : std::string_view(),
+                 "csrf")
+          .value_or(std::string());
   if (!c.token.empty() && (!from_this_site(c) || csrf != csrf_token(c.token)))
     return message(c, http::status::forbidden, "login.foreign");
   if (Status ended = end_session(storage_, c.token); !ended)

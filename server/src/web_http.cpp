@@ -1,37 +1,10 @@
-// The HTTP details of a browser (web.hpp): escaping, cookies, forms, origins.
+// The HTTP details of a browser (web.hpp): escaping, cookies, origins.
 #include <cctype>
 
 #include "tandem/server/web.hpp"
 
 namespace tandem::server::web {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -103,20 +76,6 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     return std::string(value);
   }
   return {};
-}
-
-std::optional<std::string> form_value(std::string_view form, std::string_view name) {
-  while (!form.empty()) {
-    const auto amp = form.find('&');
-    std::string_view pair = form.substr(0, amp);
-    form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
-    const auto eq = pair.find('=');
-    auto key = form_decode(pair.substr(0, eq));
-    if (!key || *key != name) continue;
-    if (eq == std::string_view::npos) return std::string();
-    return form_decode(pair.substr(eq + 1));
-  }
-  return std::nullopt;
 }
 
 bool same_origin(std::string_view origin, std::string_view host) {

@@ -101,6 +101,17 @@ TEST_CASE("web pages: a leader sees the school's figures and opens a course",
   CHECK(get_page(w, "/courses/course_00000000000000ff", token).status == 404);
   CHECK(get_page(w, "/courses/..%2Fetc", token).status == 404);
 
+  // The page's download links work with the session cookie alone.
+  r = get_page(w,
+               "/v1/schools/" + w.school.id +
+                   "/tables/courses?format=csv&sep=semicolon&bom=1&from=2020-01-01&to=2020-12-31",
+               token);
+  CHECK(r.status == 200);
+  CHECK(r.body.rfind("\xEF\xBB\xBF", 0) == 0);
+  CHECK(has(r.body, "Læsebånd <4.A>"));
+  CHECK(w.http.get(w.server->url("/v1/schools/" + w.school.id + "/tables/courses?format=csv"))
+            .status == 401);
+
   r = get_page(w, "/print?from=2020-01-01&to=2020-12-31", token);
   REQUIRE(r.status == 200);
   CHECK(has(r.body, "<h1>Årsplan og evaluering – Skovskolen</h1>"));

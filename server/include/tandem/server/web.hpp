@@ -36,9 +36,6 @@ std::string url_encode(std::string_view text);
 
 // The value of cookie `name` in a Cookie header ("" when absent).
 std::string cookie_value(std::string_view cookie_header, std::string_view name);
-// Field `name` of an application/x-www-form-urlencoded body or a query
-// string, decoded ('+' and %XX). nullopt: absent, or not decodable.
-std::optional<std::string> form_value(std::string_view form, std::string_view name);
 // Whether an Origin header (or a Referer URL) names the site at `host` (the
 // request's Host header): scheme http or https, the same host and port.
 // "null" and anything unparsable are foreign.

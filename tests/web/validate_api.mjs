@@ -17,7 +17,7 @@ let checked = 0;
 const PENDING = new Set([
   'GET /v1/schools/{school}/overview', 'GET /v1/schools/{school}/courses/{course}',
   'GET /v1/schools/{school}/tables/{name}', 'GET /v1/schools/{school}/archive',
-  'GET /login', 'POST /login', 'POST /logout', 'GET /overview',
+  'GET /login', 'POST /login', 'POST /logout', 'GET /overview', 'GET /print', 'GET /courses/{course}',
 ]);
 const missingRoutes = new Set();
 
@@ -165,21 +165,29 @@ try {
   if (!missingRoutes.has('GET /login')) {
     await exchange('overview page, no session', 'GET', '/overview', u('/overview'), {}, 303);
     await exchange('login, wrong code', 'POST', '/login', u('/login'), form({ code: 'AAAA-BBBB-CCCC' }), 401);
-    await exchange('login, no code', 'POST', '/login', u('/login'), form({}), 400);
+    await exchange('login, no code', 'POST', '/login', u('/login'), form({}), 401);
+    await exchange('login page, wrong method', 'PUT', '/login', u('/login'), form({}), 405);
     const leaCode = server.admin(['login-code', '--person', lea], { json: false });
     await exchange('login, cross-site', 'POST', '/login', u('/login'),
-                   form({ code: leaCode }, { origin: 'http://evil.example' }), [400, 403]);
+                   form({ code: leaCode }, { origin: 'http://evil.example' }), 403);
     const ok = await exchange('login', 'POST', '/login', u('/login'), form({ code: leaCode }, { origin: server.url }), 303);
     const cookie = (ok.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
     if (!/tandem_session=/.test(cookie)) failures.push(`login: no session cookie: ${JSON.stringify(ok.headers)}`);
     const page = await exchange('overview page', 'GET', '/overview', u('/overview'), { headers: { cookie } }, 200);
     await exchange('overview by cookie', 'GET', '/v1/schools/{school}/overview', u(`${reports}/overview`),
                    { headers: { cookie } }, 200);
+    await exchange('overview page, bad range', 'GET', '/overview', u('/overview?from=2026-02-30'), { headers: { cookie } }, 400);
+    await exchange('print page', 'GET', '/print', u('/print?lang=en'), { headers: { cookie } }, 200);
+    await exchange('course page', 'GET', '/courses/{course}', u(`/courses/${course.record}`), { headers: { cookie } }, 200);
+    await exchange('course page, unknown', 'GET', '/courses/{course}', u('/courses/course_0000000000000000'),
+                   { headers: { cookie } }, 404);
+    await exchange('course page, no session', 'GET', '/courses/{course}', u(`/courses/${course.record}`), {}, 303);
+    await exchange('logout, no form token', 'POST', '/logout', u('/logout'), form({}, { cookie, origin: server.url }), 403);
     const csrf = /name="csrf" value="([^"]*)"/.exec(page.body)?.[1] ?? '';
     await exchange('logout', 'POST', '/logout', u('/logout'), form({ csrf }, { cookie, origin: server.url }), 303);
     await exchange('overview page after logout', 'GET', '/overview', u('/overview'), { headers: { cookie } }, 303);
   } else {
-    for (const op of ['POST /login', 'POST /logout', 'GET /overview']) missingRoutes.add(op);
+    for (const op of ['POST /login', 'POST /logout', 'GET /overview', 'GET /print', 'GET /courses/{course}']) missingRoutes.add(op);
   }
 
   // ---- throttles last: they lock this address out for a while

@@ -52,6 +52,7 @@ Result<Record> Store::Impl::load(std::string_view id) const {
         r.fields[name] = doc.text();
       } else {
         r.fields[name] = std::move(v);
+        r.stamps[name] = r.created;
       }
     }
   } else {
@@ -69,6 +70,7 @@ Result<Record> Store::Impl::load(std::string_view id) const {
       Json value = Json::parse((*st)->text(2), nullptr, false);
       if (field != last_field) {
         r.fields[field] = std::move(value);
+        r.stamps[field] = (*st)->text(1);
         last_field = field;
       } else {
         r.conflicts.push_back(Conflict{field, std::move(value), (*st)->text(1)});

@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "record_ops.hpp"
 #include "tandem/core/schema.hpp"
+#include "tandem/core/session_summary.hpp"
 #include "tandem/core/summary.hpp"
 #include "tandem/core/templates.hpp"
 
@@ -27,136 +28,21 @@ struct SummaryOptions {
   std::string course;
 };
 
-struct SessionSummary {
-  std::string session;
-  std::int64_t entries = 0;
-  std::int64_t notes = 0;
-  bool started_at_assumed = false;
-  std::optional<summary::IntervalSummary> intervals;  // when the session is interval-coded
-  std::string intervals_missing;                      // why not, for display
-  summary::TallyRatingSummary tallies;
-
-  Json to_json() const {
-    Json j = {{"session", session},
-              {"entries", entries},
-              {"notes", notes},
-              {"started_at_assumed", started_at_assumed},
-              {"intervals", intervals ? intervals->to_json() : Json(nullptr)},
-              {"tallies_ratings", tallies.to_json()}};
-    if (!intervals) j["intervals_missing"] = intervals_missing;
-    return j;
-  }
-};
-
-std::optional<std::int64_t> time_field(const Json& fields, const char* name) {
-  const auto it = fields.find(name);
-  if (it == fields.end() || !it->is_string()) return std::nullopt;
-  auto ms = parse_datetime_ms(it->get<std::string>());
-  if (!ms.ok()) return std::nullopt;
-  return *ms;
-}
-
-std::int64_t int_field(const Json& fields, const char* name, std::int64_t fallback) {
-  const auto it = fields.find(name);
-  return it != fields.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-std::string string_field(const Json& fields, const char* name) {
-  const auto it = fields.find(name);
-  return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// The template a session names: a template record here, else a shipped one.
-struct TemplateInfo {
-  Json definition = Json::object();
-  std::string kind;  // "interval" | "event" | "focus" | "reflection" | ""
-  std::int64_t interval_seconds = 0;
-};
-
+// The session's template: a template record here, else a shipped one.
 TemplateInfo find_template(Store& store, const std::string& id) {
-  TemplateInfo info;
-  if (id.empty()) return info;
-  if (auto record = store.get(id); record.ok() && record->kind == "template" && record->live()) {
-    const auto def = record->fields.find("definition");
-    if (def != record->fields.end() && def->is_object()) info.definition = *def;
-    info.interval_seconds = int_field(record->fields, "interval_seconds", 0);
-    info.kind = string_field(record->fields, "kind");
-  } else if (const TemplateDef* builtin = find_builtin_template(id)) {
-    info.definition = builtin->definition;
-    info.kind = builtin->kind;
-    info.interval_seconds = builtin->interval_seconds;
-  }
-  return info;
+  if (id.empty()) return {};
+  auto record = store.get(id);
+  return template_info(record.ok() ? &*record : nullptr, id);
 }
 
-Result<SessionSummary> summarize_session(Store& store, const Record& session,
-                                         const std::vector<Record>& all_entries) {
-  SessionSummary out;
-  out.session = session.id;
-  const TemplateInfo tmpl = find_template(store, string_field(session.fields, "template"));
-  auto scheme = parse_coding_scheme(tmpl.definition);
-  if (!scheme.ok()) return std::move(scheme).error();
-  auto rating_items = parse_rating_items(tmpl.definition);
-  if (!rating_items.ok()) return std::move(rating_items).error();
-
-  summary::Observation obs;
-  obs.interval_seconds = int_field(session.fields, "interval_seconds", tmpl.interval_seconds);
-  obs.ended_at = time_field(session.fields, "ended_at");
-  std::optional<std::int64_t> start = time_field(session.fields, "started_at");
-  std::optional<std::int64_t> first_at;
-  std::vector<summary::TallyEntry> tallies;
-  std::vector<summary::RatingEntry> ratings;
-  bool interval_coded = false;
+Result<SessionSummary> summarize(Store& store, const Record& session,
+                                 const std::vector<Record>& all_entries) {
+  std::vector<const Record*> entries;
   for (const Record& e : all_entries) {
-    if (string_field(e.fields, "session") != session.id) continue;
-    ++out.entries;
-    const std::string type = string_field(e.fields, "type");
-    const std::string code = string_field(e.fields, "code");
-    const std::optional<std::int64_t> at = time_field(e.fields, "at");
-    if (at && (!first_at || *at < *first_at)) first_at = at;
-    if (type == "note") {
-      ++out.notes;
-    } else if (type == "tick") {
-      interval_coded = true;
-      obs.entries.push_back(summary::Entry::tick(int_field(e.fields, "interval", -1), code));
-    } else if (type == "code") {
-      interval_coded = true;
-      if (!at) continue;  // an event without a time cannot be placed
-      const std::optional<std::int64_t> end = time_field(e.fields, "end");
-      obs.entries.push_back(end ? summary::Entry::span(code, *at, *end)
-                                : summary::Entry::event(code, *at));
-    } else if (type == "tally") {
-      tallies.push_back({code, int_field(e.fields, "count", 1)});
-    } else if (type == "rating") {
-      const auto v = e.fields.find("value");
-      if (v != e.fields.end() && v->is_number()) ratings.push_back({code, v->get<double>()});
-    }
+    if (string_field(e.fields, "session") == session.id) entries.push_back(&e);
   }
-
-  // An interval template's codes are ticked, not counted: only other
-  // templates list their codes (with zeros) among the tallies.
-  std::vector<std::string> code_order;
-  if (tmpl.kind != "interval") {
-    for (const auto& c : scheme->codes) code_order.push_back(c.code);
-  }
-  std::vector<std::string> item_order;
-  for (const auto& r : *rating_items) item_order.push_back(r.item);
-  out.tallies = summary::summarize_tallies_and_ratings(tallies, ratings, code_order, item_order);
-
-  if (!interval_coded) {
-    out.intervals_missing = "no ticks or codes recorded";
-  } else if (obs.interval_seconds <= 0) {
-    out.intervals_missing = "no interval length (session or template interval_seconds)";
-  } else if (!start && !first_at) {
-    out.intervals_missing = "no started_at and no timed entries";
-  } else {
-    out.started_at_assumed = !start.has_value();
-    obs.started_at = start ? *start : *first_at;
-    auto s = summary::summarize_intervals(obs, *scheme);
-    if (!s.ok()) return std::move(s).error();
-    out.intervals = std::move(s).value();
-  }
-  return out;
+  return summarize_session(session, entries,
+                           find_template(store, string_field(session.fields, "template")));
 }
 
 std::string pct(double v) {
@@ -225,7 +111,7 @@ int run_summary(CliContext& ctx, const SummaryOptions& o) {
   if (!o.session.empty()) {
     auto session = fetch_record(st, o.session, "session");
     if (!session.ok()) return ctx.fail(session.error());
-    auto s = summarize_session(st, *session, *entries);
+    auto s = summarize(st, *session, *entries);
     if (!s.ok()) return ctx.fail(s.error());
     return ctx.ok(s->to_json(), human(*s));
   }
@@ -239,7 +125,7 @@ int run_summary(CliContext& ctx, const SummaryOptions& o) {
   std::string text = "Forløb " + course->id + "\n";
   for (const Record& session : *sessions) {
     if (string_field(session.fields, "course") != course->id) continue;
-    auto s = summarize_session(st, session, *entries);
+    auto s = summarize(st, session, *entries);
     if (!s.ok()) return ctx.fail(s.error());
     per_session.push_back(s->to_json());
     if (s->intervals) interval_summaries.push_back(*s->intervals);

@@ -381,4 +381,21 @@ Status prepare_visibility(ServerStorage& storage) {
   return done.get();
 }
 
+Status may_view_reports(std::string_view person_id, const Record* person, std::string_view school,
+                        bool resource_persons_allowed) {
+  if (person_id.empty()) return {};
+  if (!person || person->kind != "person" || !person->live() || person->school != school)
+    return make_error(ErrorCode::kNotFound, "no such school");
+  const auto role = person->fields.value("role", std::string());
+  if (role == "leader" || (role == "resource_person" && resource_persons_allowed)) return {};
+  return make_error(ErrorCode::kForbidden,
+                    role == "resource_person"
+                        ? "this school lets only its leaders see its reports"
+                        : "only the school's leaders see its reports");
+}
+
+std::string reports_setting_key(std::string_view school) {
+  return "reports_for_resource_persons:" + std::string(school);
+}
+
 }  // namespace tandem::server

@@ -97,6 +97,43 @@ int main(int argc, char** argv) {
   std::string school_name;
   school_create->add_option("--name", school_name, "School name")->required();
 
+  auto* school_set = school->add_subcommand("set", "Change a school's settings");
+  std::string set_school_id, set_rp_reports;
+  school_set->add_option("--school", set_school_id, "School id")->required();
+  school_set
+      ->add_option("--reports-for-resource-persons", set_rp_reports,
+                   "Whether the school's resource persons see its reports (leaders always do)")
+      ->required()
+      ->check(CLI::IsMember({"yes", "no"}));
+
+  auto* report = app.add_subcommand("report", "The school's view, as its administration sees it")
+                     ->require_subcommand(1);
+  auto* report_overview = report->add_subcommand("overview", "The school's overview (--json: all of it)");
+  ReportCommand report_cmd;
+  report_overview->add_option("--school", report_cmd.school, "School id")->required();
+  report_overview->add_option("--from", report_cmd.from, "First day, YYYY-MM-DD (default: 1 August)");
+  report_overview->add_option("--to", report_cmd.to, "Last day, YYYY-MM-DD (default: 31 July)");
+  auto* report_course = report->add_subcommand("course", "One course with what hangs under it (JSON)");
+  report_course->add_option("--school", report_cmd.school, "School id")->required();
+  report_course->add_option("--course", report_cmd.course, "Course id")->required();
+
+  auto* export_cmd = app.add_subcommand("export", "Export a table of the school's view, or the whole school");
+  ExportCommand export_opts;
+  export_cmd->add_option("--school", export_opts.school, "School id")->required();
+  auto* export_table = export_cmd->add_option("--table", export_opts.table,
+                                              "courses, sessions, actions, meetings, agenda_items, "
+                                              "observations or workload");
+  auto* export_archive =
+      export_cmd->add_flag("--archive", export_opts.archive, "Every record of the school, as JSON");
+  export_table->excludes(export_archive);
+  export_cmd->add_option("--format", export_opts.format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  export_cmd->add_flag("--bom", export_opts.bom, "CSV: start with a UTF-8 byte order mark (Excel)");
+  export_cmd->add_flag("--semicolon", export_opts.semicolon,
+                       "CSV: ';' between fields and decimal commas (Danish Excel)");
+  export_cmd->add_option("--from", export_opts.from, "First day, YYYY-MM-DD (default: 1 August)");
+  export_cmd->add_option("--to", export_opts.to, "Last day, YYYY-MM-DD (default: 31 July)");
+  export_cmd->add_option("--output", export_opts.output, "Write to FILE instead of standard output");
+
   auto* person = app.add_subcommand("person", "People")->require_subcommand(1);
   auto* person_add = person->add_subcommand("add", "Add a person to a school (prints the id)");
   std::string person_school, person_name, person_role, person_profession;
@@ -197,6 +234,15 @@ int main(int argc, char** argv) {
   }
   ServerStorage& s = **storage;
   if (*school_create) return admin_school_create(s, school_name, io);
+  if (*school_set) return admin_school_set(s, set_school_id, set_rp_reports, io);
+  if (*report_overview || *report_course) return admin_report(s, clock, report_cmd, io);
+  if (*export_cmd) {
+    if (export_opts.table.empty() && !export_opts.archive) {
+      std::cerr << "tandem-server: export needs --table NAME or --archive\n";
+      return 2;
+    }
+    return admin_export(s, clock, export_opts, io);
+  }
   if (*person_add)
     return admin_person_add(s, person_school, person_name, person_role, person_profession, io);
   if (*person_set) return admin_person_set(s, set_person_id, set_role, set_profession, io);

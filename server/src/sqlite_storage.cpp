@@ -28,11 +28,13 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "sqlite_audit.hpp"
+#include "sqlite_school_reader.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
@@ -400,6 +402,7 @@ class SqliteStorage final : public ServerStorage {
   // REQUIRES: migrate() done (the readers need the tables).
   Status open_readers(const std::string& path, const std::string& vfs) {
     TANDEM_TRY(epoch_.open(path));
+    school_reader_.emplace(path, vfs);
     return readers_.open(path, vfs);
   }
 
@@ -485,6 +488,23 @@ class SqliteStorage final : public ServerStorage {
     }));
     epoch_.bump();
     return {};
+  }
+
+  Result<SchoolSnapshot> school_records(std::string_view school, std::int64_t after_seq) override {
+    return school_reader_->read(school, after_seq);
+  }
+
+  Result<std::optional<std::string>> setting(std::string_view key) override {
+    return school_reader_->meta(key);
+  }
+
+  Status set_setting(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(mu_);
+    return store_->transaction([&]() -> Status {
+      auto st = stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?,?)");
+      if (!st) return std::move(st).error();
+      return (*st)->bind(1, key).bind(2, value).run();
+    });
   }
 
   Result<std::string> add_enrollment_code(std::string_view code_hash, std::string_view person,
@@ -1493,6 +1513,7 @@ class SqliteStorage final : public ServerStorage {
   }
 
   ReaderPool readers_;
+  std::optional<SqliteSchoolReader> school_reader_;
   std::mutex mu_;  // the writer connection, the Store and stmts_
   std::unique_ptr<Store> store_;
   sqlite3* db_;

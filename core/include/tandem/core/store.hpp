@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ struct Record {
   std::string created;  // hlc of the create ("" if only later changes arrived)
   std::string deleted;  // hlc of the delete tombstone, "" if live
   std::string purged;   // hlc of the purge, "" if not purged (then fields is empty)
+  // Scalar field -> hlc of the write its value comes from (the create's for
+  // values it still has from the create). Not part of to_json().
+  std::map<std::string, std::string> stamps;
   bool live() const { return deleted.empty() && purged.empty(); }
   Json to_json() const;
 };

@@ -62,6 +62,19 @@ bool visible(const RecordScope& scope, const View& view);
 Status check_write_access(const DeviceRecord& device, const View& view, const Change& change,
                           PushTransaction& txn);
 
+// Whether a person may see the school's view (reports.hpp) of `school`:
+// its leaders, and its resource persons when the school allows it
+// (setting kReportsForResourcePersons). `person_id` "" is the
+// administration (admin CLI): always. `person`: the person's record as
+// merged now (nullptr: unknown). kNotFound: not a live person of `school`
+// (one answer for another school's reports and for a school that does not
+// exist); kForbidden: any other role.
+Status may_view_reports(std::string_view person_id, const Record* person, std::string_view school,
+                        bool resource_persons_allowed);
+// The setting key that lets a school's resource persons see its reports
+// ("yes" / "no").
+std::string reports_setting_key(std::string_view school);
+
 // Keeps the scope rows, memberships, links and consents in step with a
 // change just merged (`seq`: its place in the sequence, 0 if none). `author`:
 // the person whose device pushed it ("" the administration).

@@ -57,4 +57,24 @@ int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo
 // before now (retention; the chain stays verifiable). Prints how many.
 int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, AdminIo io);
 
+// report overview --school ID [--from D --to D] [--course C]: the school's
+// overview (or one course) as the administration sees it (a leader's view).
+struct ReportCommand {
+  std::string school, from, to, course;
+};
+int admin_report(ServerStorage& storage, Clock& clock, const ReportCommand& cmd, AdminIo io);
+
+// export --school ID (--table NAME [--format csv|json] [--bom] [--semicolon]
+// | --archive) [--from D --to D] [--output FILE]: a table of the school's
+// view, or the full-school JSON archive; audited as the administration.
+struct ExportCommand {
+  std::string school, table, format = "csv", from, to, output;
+  bool bom = false, semicolon = false, archive = false;
+};
+int admin_export(ServerStorage& storage, Clock& clock, const ExportCommand& cmd, AdminIo io);
+
+// school set --school ID --reports-for-resource-persons yes|no
+int admin_school_set(ServerStorage& storage, const std::string& school, const std::string& rp_reports,
+                     AdminIo io);
+
 }  // namespace tandem::server

@@ -33,6 +33,18 @@ using sync::kMaxGonePerPage;     // 1000 record ids that left a view, per answer
 // rows it may not see until its page fills, at most this many rows per
 // request (the cursor still moves past them, so the next request goes on).
 inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
+// The school's view (reports.hpp): a report reads at most this many records
+// of one school (a school year is about 25,000; a school past this limit gets
+// kTooLong, never a server that runs out of memory), keeps at most this many
+// schools' records in memory between reports (least recently used go), and
+// lists at most this many rows in one overview list (overdue actions).
+inline constexpr std::size_t kMaxReportRecords = 400'000;
+inline constexpr std::size_t kMaxCachedReportSchools = 8;
+inline constexpr std::size_t kMaxReportListRows = 500;
+// Reports run on a small pool of their own, so that a slow report never holds
+// up syncs; at most this many wait (beyond: 503 busy).
+inline constexpr std::size_t kReportThreads = 1;
+inline constexpr std::size_t kMaxQueuedReports = 16;
 // The cost in the commit queue of a pull's bookkeeping (its view, its audit entry).
 inline constexpr std::uint64_t kPullWriteCost = 4;
 

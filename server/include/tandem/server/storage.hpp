@@ -145,6 +145,12 @@ struct DeviceView {
   bool rewind = false;  // the answer carrying `number` rewinds the cursor to 0
 };
 
+// A school's records as merged at one instant (the school's view, reports.hpp).
+struct SchoolSnapshot {
+  std::int64_t seq = 0;         // the school's last sequence number at that instant
+  std::vector<Record> records;  // (deleted and purged ones too, when they changed after after_seq)
+};
+
 // The result of merging one pushed change inside a mutation.
 struct AppliedChange {
   ApplyOutcome outcome = ApplyOutcome::kApplied;
@@ -325,6 +331,16 @@ class ServerStorage {
                                                  const std::vector<std::string>& records,
                                                  std::int64_t after_seq, std::int64_t upto_seq,
                                                  std::size_t limit, std::size_t max_bytes) = 0;
+  // ---- the school's view (reports.hpp) ----
+  // From one snapshot, without holding up commits: after_seq 0, every record
+  // of `school` as merged now; else those changed after that sequence number
+  // (to refresh a copy taken at it). kTooLong: more than kMaxReportRecords.
+  virtual Result<SchoolSnapshot> school_records(std::string_view school, std::int64_t after_seq) = 0;
+  // A server setting (meta) as committed now; nullopt when unset.
+  virtual Result<std::optional<std::string>> setting(std::string_view key) = 0;
+  // Sets a setting (administration), in its own transaction.
+  virtual Status set_setting(std::string_view key, std::string_view value) = 0;
+
   // ---- audit trail (audit.hpp) ----
   // Checks every school's chain from one snapshot; a break is a result
   // (AuditVerification::broken), an error only when the backend fails.

@@ -20,6 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const OUT = process.env.TANDEM_WEB_OUT || path.resolve(here, '../../build/ci/tests/web');
 const FIRST_RENDER_BOUND_MS = 1000;
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-quic', '--disable-sync', '--no-first-run'];
 
@@ -52,7 +53,9 @@ async function readPage(page) {
 }
 
 async function axeCheck(page, label) {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  // Evaluated over the DevTools protocol: the pages' Content-Security-Policy
+  // (no inline script) stays in force, as a leader's browser has it.
+  await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   for (const v of bad) {
@@ -124,11 +127,17 @@ try {
   const t1 = Date.now();
   const res = await page.goto(`${server.url}/overview?${rangeQuery}`);
   const wall = Date.now() - t1;
-  const timing = await page.evaluate(() => {
+  // First contentful paint, from the navigation's start (the paint entry
+  // may be reported a moment after load).
+  const timing = await page.evaluate(() => new Promise((resolve) => {
     const nav = performance.getEntriesByType('navigation')[0];
-    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    return { fcp: fcp?.startTime, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, ttfb: nav.responseStart };
-  });
+    const done = (fcp) => resolve({ fcp, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, ttfb: nav.responseStart });
+    new PerformanceObserver((list) => {
+      const e = list.getEntriesByName('first-contentful-paint')[0];
+      if (e) done(e.startTime);
+    }).observe({ type: 'paint', buffered: true });
+    setTimeout(() => done(undefined), 5000);
+  }));
   console.log(`first render of /overview: first contentful paint ${timing.fcp?.toFixed(0)} ms, ` +
               `server answer ${timing.ttfb.toFixed(0)} ms, DOMContentLoaded ${timing.dcl.toFixed(0)} ms, ` +
               `load ${timing.load.toFixed(0)} ms, navigation ${wall} ms (bound ${FIRST_RENDER_BOUND_MS} ms)`);

@@ -73,9 +73,12 @@ export class ApiSchema {
         continue;
       }
       if (!h.schema) continue;
-      const typed = ['integer', 'number'].includes(h.schema.type) && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
-      const v = this.validator(h.schema);
-      if (!v(typed)) problems.push(`${where}: header ${name}: ${value}: ${this.ajv.errorsText(v.errors)}`);
+      // node gives a repeated header (Set-Cookie) as an array: each value is checked.
+      for (const one of [].concat(value)) {
+        const typed = ['integer', 'number'].includes(h.schema.type) && /^-?\d+(\.\d+)?$/.test(one) ? Number(one) : one;
+        const v = this.validator(h.schema);
+        if (!v(typed)) problems.push(`${where}: header ${name}: ${one}: ${this.ajv.errorsText(v.errors)}`);
+      }
     }
     const content = doc.content ?? {};
     const types = Object.keys(content);

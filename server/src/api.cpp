@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kJsonType = "application/json";
 constexpr const char* kServerName = "tandem-server";
 
-enum class Route { kHealthz, kMetrics, kEnroll, kSync, kUnknown };
+enum class Route { kHealthz, kMetrics, kEnroll, kSync, kSchoolView, kUnknown };
 
 struct RouteSpec {
   std::string_view path;
@@ -25,6 +25,12 @@ constexpr RouteSpec kRoutes[] = {
     {"/v1/enroll", http::verb::post, Route::kEnroll},
     {"/v1/sync", http::verb::post, Route::kSync},
 };
+// Routes under a prefix (the rest of the path is the handler's).
+constexpr RouteSpec kPrefixRoutes[] = {
+    {"/v1/schools/", http::verb::get, Route::kSchoolView},
+};
+
+}  // namespace
 
 // Milliseconds on a clock that never jumps (the throttles' time).
 std::int64_t steady_ms() {
@@ -49,8 +55,6 @@ void common_headers(Response& res, std::int64_t now_ms) {
   res.set(http::field::cache_control, "no-store");
   res.set(std::string(sync::kServerTimeHeader), std::to_string(now_ms));
 }
-
-}  // namespace
 
 http::status http_status_for(ErrorCode code) noexcept {
   switch (code) {
@@ -126,7 +130,8 @@ Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post of
       metrics_(metrics),
       offload_(std::move(offload)),
       enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
-      auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}) {}
+      auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}),
+      reports_(storage, [&service] { return service.now_ms(); }) {}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;
@@ -171,6 +176,9 @@ void Api::handle(const Request& request, const ClientInfo& client, RequestLog& l
     for (const auto& r : kRoutes) {
       if (r.path == path) match = &r;
     }
+    for (const auto& r : kPrefixRoutes) {
+      if (!match && path.starts_with(r.path)) match = &r;
+    }
     if (!match) {
       return respond(error(ErrorCode::kNotFound, "no such endpoint", request.version(),
                            request.keep_alive()));
@@ -210,6 +218,8 @@ void Api::handle(const Request& request, const ClientInfo& client, RequestLog& l
         });
       case Route::kSync:
         return sync(request, client, log, std::move(resume), std::move(respond));
+      case Route::kSchoolView:
+        return school_view(request, client, log, std::move(resume), std::move(respond));
       case Route::kUnknown:
         break;
     }

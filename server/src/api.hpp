@@ -13,12 +13,15 @@
 // Thread-safety: handle() may run on several threads at once.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "http_types.hpp"
+#include "viewer.hpp"
+#include "tandem/server/reports.hpp"
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/sync_service.hpp"
@@ -40,6 +43,15 @@ struct RequestLog {
   std::string_view route = "other";  // a fixed route name, never the raw path
   std::string device_id;             // after authentication
 };
+
+// Milliseconds on a clock that never jumps (the throttles' time).
+std::int64_t steady_ms();
+// Failures the throttles count: a wrong or used code, a bad token.
+bool is_credential_failure(ErrorCode code);
+// The path of a request target (without its query).
+std::string_view path_of(std::string_view target);
+// Server, Cache-Control: no-store and the server time, on every answer.
+void common_headers(Response& res, std::int64_t now_ms);
 
 // THE mapping from error codes to HTTP statuses.
 http::status http_status_for(ErrorCode code) noexcept;
@@ -65,6 +77,15 @@ class Api {
   void handle(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
               Respond respond) noexcept;
 
+  // The school's view (reports.hpp), shared by /v1/schools/... and the web pages.
+  Reports& reports() { return reports_; }
+  // Who a request without a bearer token is (the leaders' web session); set
+  // by the web pages. kUnauthorized when it has no valid session.
+  using SessionLookup = std::function<Result<Viewer>(const Request&)>;
+  void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
+  // The viewer of a request: a bearer token's device, else the session.
+  Result<Viewer> viewer_of(const Request& request);
+
   // An error answer for failures found before routing (framing, limits).
   Response error(ErrorCode code, std::string message, unsigned version, bool keep_alive);
 
@@ -74,6 +95,10 @@ class Api {
   Response enroll(const Request& request, const ClientInfo& client);
   void sync(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
             Respond respond);
+  // GET /v1/schools/{school}/(overview|courses/{id}|tables/{name}|archive)
+  void school_view(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
+                   Respond respond);
+  Response school_view_answer(const Request& request, const Viewer& viewer);
   // 429 rate_limited with Retry-After when `client` has failed too often
   // at `throttle`; nullopt when it may go ahead.
   std::optional<Response> throttled(FailureThrottle& throttle, const ClientInfo& client,
@@ -90,6 +115,9 @@ class Api {
   Post offload_;
   FailureThrottle enroll_failures_;
   FailureThrottle auth_failures_;
+  Reports reports_;
+  SessionLookup session_lookup_;
+  std::atomic<std::size_t> reports_in_flight_{0};
 };
 
 }  // namespace tandem::server

@@ -159,6 +159,12 @@ try {
   expectEq('approaches', sorted(da.tables['Sessioner pr. co-teaching-form'] ?? {}),
            { 'Parallelundervisning': '1', 'Stationsundervisning': '2' });
   expectEq('groups', da.tables['Klasse/gruppe'], { '4.b': '2' });
+  expectEq('meeting themes', sorted(da.tables['Temaer'] ?? {}), asText(sorted(e.meetings.themes)));
+  expectEq('agenda items per need', sorted(da.tables['Dagsordenspunkter pr. behov'] ?? {}),
+           { 'Indsats for et barn': '2', 'Indsats i en gruppe': '1', 'Pædagogisk udvikling': '1' });
+  expectEq('follow-up', da.tables['Opfølgning'], { 'Handlinger fra møder': '1', 'Åbne': '1', 'Over tid': '1', 'Udført': '0' });
+  const byProfession = da.tables['Deltagelse pr. faggruppe'] ?? {};
+  expectEq('participation per profession', [byProfession['Ressourceperson'], byProfession['Leder']], ['3', '1']);
   // Overdue actions, oldest first, with their tovholder.
   const overdue = await page.locator('section[aria-labelledby=overdue] tbody tr').evaluateAll((trs) =>
     trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
@@ -169,6 +175,29 @@ try {
   if (overflow > 0) failures.push(`overview scrolls sideways by ${overflow} px on a 768 px tablet screen`);
   await page.screenshot({ path: path.join(OUT, 'leader-overview.png'), fullPage: true });
   console.log(`screenshot: ${path.join(OUT, 'leader-overview.png')}`);
+
+  // The same session reads the JSON the page is drawn from: every seeded
+  // figure, workload per person included.
+  const api = await (await context.request.get(`${server.url}/v1/schools/${seed.school}/overview?${rangeQuery}`)).json();
+  for (const key of ['courses_total', 'courses_by_kind', 'courses_by_focus_area', 'courses_by_month', 'courses_by_status',
+                     'courses_by_group', 'courses_by_evaluation', 'sessions_total', 'sessions_by_approach',
+                     'agenda_items_by_need']) {
+    expectEq(`API ${key}`, typeof api[key] === 'object' ? sorted(api[key]) : api[key],
+             typeof e[key] === 'object' ? sorted(e[key]) : e[key]);
+  }
+  const { overdue_list: overdueList, ...actionCounts } = api.actions ?? {};
+  expectEq('API actions', sorted(actionCounts), sorted(e.actions));
+  expectEq('API overdue list', (overdueList ?? []).map((a) => ({ id: a.id, tovholder_name: a.tovholder_name, source: a.source })), e.overdue);
+  expectEq('API meetings', [api.meetings?.total, sorted(api.meetings?.themes ?? {}), sorted(api.meetings?.by_profession ?? {}), sorted(api.meetings?.follow_up ?? {})],
+           [e.meetings.total, sorted(e.meetings.themes), sorted(e.meetings.by_profession), sorted(e.meetings.follow_up)]);
+  for (const [id, w] of Object.entries(e.workload)) {
+    const got = api.workload_by_person?.[id] ?? {};
+    expectEq(`API workload of ${got.name}`, Object.fromEntries(Object.keys(w).map((k) => [k, got[k]])), w);
+  }
+  const profile = api.observation_profiles?.[0] ?? {};
+  const mean = (code) => profile.codes?.find((c) => c.code === code)?.mean_percent;
+  expectEq('API COPUS profile', [profile.template_name, profile.sessions, mean('I-Lec'), mean('S-WG')],
+           [e.copus.template_name, e.copus.sessions, e.copus['I-Lec'], e.copus['S-WG']]);
 
   // ---- the tables download as CSV (RFC 4180; the Excel variant: BOM and ;)
   const downloads = page.locator('section[aria-labelledby=downloads] li').filter({ hasText: 'Forløb' }).first();

@@ -10,6 +10,7 @@ PACKAGES=(build-essential cmake ninja-build pkg-config libsqlite3-dev nlohmann-j
 if [ "${1:-}" = --test ]; then
   shift
   PACKAGES+=(faketime   # the clock suite (tests/fault/clock_suite.cpp)
+             python3    # the CSV tests read exports back with Python's csv module
              # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
              # llvm-symbolizer for readable sanitizer stack traces.
              clang libclang-rt-dev llvm

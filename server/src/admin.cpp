@@ -5,6 +5,7 @@
 #include "tandem/server/audit.hpp"
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/limits.hpp"
+#include "web_auth.hpp"
 
 namespace tandem::server {
 namespace {
@@ -109,6 +110,25 @@ int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& p
         Json{{"code", *code}, {"person", person}, {"school", *school}, {"expires_ms", expires}});
   } else {
     io.out << shown(*code) << "\n";
+  }
+  return 0;
+}
+
+int admin_login_code(ServerStorage& storage, Clock& clock, const std::string& person,
+                     std::int64_t ttl_ms, AdminIo io) {
+  auto code = issue_login_code(storage, person, clock.now_ms(), ttl_ms);
+  if (!code) return fail(code.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"code", code->code},
+                        {"person", code->person},
+                        {"school", code->school},
+                        {"expires_ms", code->expires_ms},
+                        {"expires_at", format_datetime_ms(code->expires_ms)}});
+  } else {
+    // The code alone on stdout (scripts take it from there); its terms beside.
+    io.out << shown(code->code) << "\n";
+    io.err << "single use, valid until " << format_datetime_ms(code->expires_ms)
+           << "; type it at /login\n";
   }
   return 0;
 }

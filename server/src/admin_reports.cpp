@@ -1,5 +1,6 @@
 // Admin CLI: the school's view as the school's administration sees it (a
 // leader's view, audited with no person: reports.hpp).
+#include <cstdio>
 #include <fstream>
 
 #include "tandem/core/excerpt.hpp"
@@ -53,6 +54,26 @@ void print_overview(const Json& o, std::ostream& out) {
   }
   out << "Meetings: " << o.at("meetings").at("total").get<std::int64_t>()
       << "; agenda items by need: " << count_line(o.at("agenda_items_by_need")) << "\n";
+  for (const auto& p : o.at("observation_profiles")) {
+    out << "Observations with " << escape_controls(p.at("template_name").get<std::string>()) << " ("
+        << p.at("sessions").get<std::int64_t>() << " sessions), mean % of intervals:";
+    std::size_t shown = 0;
+    for (const auto& c : p.at("codes")) {
+      const double pct = c.at("mean_percent").get<double>();
+      if (pct <= 0.0) continue;
+      if (shown++ == 8) break;
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " %.0f %%", pct);
+      out << " " << escape_controls(c.at("code").get<std::string>()) << buf;
+    }
+    out << "\n";
+  }
+  out << "Workload (courses, sessions, observations, meetings):\n";
+  for (const auto& [id, w] : o.at("workload_by_person").items()) {
+    out << "  " << escape_controls(w.at("name").get<std::string>()) << ": " << w.at("courses").get<std::int64_t>()
+        << ", " << w.at("sessions").get<std::int64_t>() << ", " << w.at("observations").get<std::int64_t>() << ", "
+        << w.at("meetings").get<std::int64_t>() << "\n";
+  }
 }
 
 }  // namespace

@@ -131,7 +131,10 @@ Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post of
       offload_(std::move(offload)),
       enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
       auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}),
-      reports_(storage, [&service] { return service.now_ms(); }) {}
+      reports_(storage, [&service] { return service.now_ms(); }),
+      web_(storage, reports_, [&service] { return service.now_ms(); }) {
+  session_lookup_ = [this](const Request& request) { return web_.viewer_of(request); };
+}
 
 Response Api::error(ErrorCode code, std::string message, unsigned version, bool keep_alive) {
   sync::ErrorResponse e;
@@ -178,6 +181,23 @@ void Api::handle(const Request& request, const ClientInfo& client, RequestLog& l
     }
     for (const auto& r : kPrefixRoutes) {
       if (!match && path.starts_with(r.path)) match = &r;
+    }
+    if (!match && Web::route(path)) {
+      // A leader's page: off the network threads (a report reads a whole
+      // school, a login commits), as boundedly as the school view's JSON.
+      log.route = *Web::route(path);
+      if (client.overflow || reports_in_flight_.fetch_add(1) >= kMaxQueuedReports) {
+        if (!client.overflow) reports_in_flight_.fetch_sub(1);
+        return respond(
+            error(ErrorCode::kBusy, "too busy; retry shortly", request.version(), false));
+      }
+      return offload_([this, &request, &client, resume, respond]() mutable {
+        Response res = web_.handle(request, client.throttle_key);
+        reports_in_flight_.fetch_sub(1);
+        resume([respond = std::move(respond), res = std::move(res)]() mutable {
+          respond(std::move(res));
+        });
+      });
     }
     if (!match) {
       return respond(error(ErrorCode::kNotFound, "no such endpoint", request.version(),

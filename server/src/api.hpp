@@ -20,13 +20,13 @@
 #include <string_view>
 
 #include "http_types.hpp"
-#include "viewer.hpp"
-#include "tandem/server/reports.hpp"
 #include "tandem/server/metrics.hpp"
+#include "tandem/server/reports.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/sync_service.hpp"
 #include "tandem/server/throttle.hpp"
 #include "tandem/sync/protocol.hpp"
+#include "web.hpp"
 
 namespace tandem::server {
 
@@ -117,7 +117,8 @@ class Api {
   FailureThrottle auth_failures_;
   Reports reports_;
   SessionLookup session_lookup_;
-  std::atomic<std::size_t> reports_in_flight_{0};
+  std::atomic<std::size_t> reports_in_flight_{0};  // school views and leaders' pages
+  Web web_;                                        // the leaders' pages
 };
 
 }  // namespace tandem::server

@@ -4,6 +4,7 @@
 //   tandem-server --data DIR school create --name NAME
 //   tandem-server --data DIR person add --school ID --name NAME --role ROLE [--profession P]
 //   tandem-server --data DIR enroll-code --person ID [--ttl-minutes 15]
+//   tandem-server --data DIR login-code --person ID [--ttl-minutes 10]
 //   tandem-server --data DIR device list --school ID
 //   tandem-server --data DIR device revoke DEVICE_ID
 //   tandem-server --data DIR audit verify
@@ -163,6 +164,14 @@ int main(int argc, char** argv) {
                    "Seconds the code stays valid (overrides --ttl-minutes)")
       ->check(CLI::PositiveNumber);
 
+  auto* login = app.add_subcommand(
+      "login-code", "Issue a one-time login code for a leader's browser (the web page's /login)");
+  std::string login_person;
+  std::int64_t login_ttl_minutes = kDefaultLoginCodeTtlMs / 60'000;
+  login->add_option("--person", login_person, "Person id")->required();
+  login->add_option("--ttl-minutes", login_ttl_minutes, "Minutes the code stays valid")
+      ->check(CLI::PositiveNumber);
+
   auto* device = app.add_subcommand("device", "Devices")->require_subcommand(1);
   auto* device_list = device->add_subcommand("list", "List a school's devices");
   std::string device_school;
@@ -250,6 +259,7 @@ int main(int argc, char** argv) {
     const std::int64_t ttl_ms = ttl_seconds > 0 ? ttl_seconds * 1000 : ttl_minutes * 60 * 1000;
     return admin_enroll_code(s, clock, enroll_person, ttl_ms, io);
   }
+  if (*login) return admin_login_code(s, clock, login_person, login_ttl_minutes * 60'000, io);
   if (*device_list) return admin_device_list(s, device_school, io);
   if (*device_revoke) return admin_device_revoke(s, clock, device_id, io);
   if (*audit_verify) return admin_audit_verify(s, io);

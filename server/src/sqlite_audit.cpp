@@ -24,9 +24,6 @@ CREATE TRIGGER IF NOT EXISTS server_audit_append_only BEFORE UPDATE ON server_au
   BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 )sql";
 
-constexpr const char* kVersionSql =
-    "SELECT value FROM server_meta WHERE key='audit_schema_version'";
-
 std::string encode_records(const std::vector<AuditRef>& refs) {
   Json list = Json::array();
   for (const auto& r : refs) list.push_back(Json::array({r.record, r.child}));
@@ -112,17 +109,22 @@ Result<std::optional<AuditBreak>> verify_school(const StmtSource& stmts,
 
 }  // namespace
 
-bool is_current(sqlite3* db) {
+bool meta_version_is(sqlite3* db, const char* key, int version) {
   sqlite3_stmt* raw = nullptr;
-  // Not cached: before migrate() the table may lack the row (or not exist).
-  if (sqlite3_prepare_v2(db, kVersionSql, -1, &raw, nullptr) != SQLITE_OK) {
+  // Not cached: before a migration the table may lack the row (or not exist).
+  if (sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key=?", -1, &raw, nullptr) !=
+      SQLITE_OK) {
     sqlite3_finalize(raw);
     return false;
   }
-  const bool current =
-      sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) == kAuditSchemaVersion;
+  sqlite3_bind_text(raw, 1, key, -1, SQLITE_STATIC);
+  const bool current = sqlite3_step(raw) == SQLITE_ROW && sqlite3_column_int(raw, 0) == version;
   sqlite3_finalize(raw);
   return current;
+}
+
+bool is_current(sqlite3* db) {
+  return meta_version_is(db, "audit_schema_version", kAuditSchemaVersion);
 }
 
 Status migrate(sqlite3* db) {

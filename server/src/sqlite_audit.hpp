@@ -32,6 +32,10 @@ namespace tandem::server::sqlite_audit {
 // Prepared statements by SQL text (with static storage) on one connection.
 using StmtSource = std::function<Result<sqlite::StmtLease>(const char* sql)>;
 
+// Whether server_meta holds `version` under `key` (false when the row or the
+// table is missing): for the tables that keep a version of their own.
+bool meta_version_is(sqlite3* db, const char* key, int version);
+
 // Whether the audit tables are at this version (false: migrate() must run).
 bool is_current(sqlite3* db);
 // Creates or upgrades the audit tables.

@@ -35,6 +35,7 @@
 
 #include "sqlite_audit.hpp"
 #include "sqlite_school_reader.hpp"
+#include "sqlite_web.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
@@ -411,7 +412,9 @@ class SqliteStorage final : public ServerStorage {
   Status migrate() {
     std::lock_guard lock(mu_);
     auto version = schema_version();
-    if (version && *version == kServerSchemaVersion && sqlite_audit::is_current(db_)) return {};
+    if (version && *version == kServerSchemaVersion && sqlite_audit::is_current(db_) &&
+        sqlite_web::is_current(db_))
+      return {};
     return store_->transaction([&]() -> Status {
       TANDEM_TRY(exec(db_, kSchemaV1));
       auto found = schema_version();
@@ -425,6 +428,7 @@ class SqliteStorage final : public ServerStorage {
       if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
       if (*found < 4) TANDEM_TRY(exec(db_, kSchemaV4));
       TANDEM_TRY(sqlite_audit::migrate(db_));  // versioned on its own
+      TANDEM_TRY(sqlite_web::migrate(db_));    // so are the web sessions
       auto set =
           stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
       if (!set) return std::move(set).error();
@@ -509,16 +513,7 @@ class SqliteStorage final : public ServerStorage {
 
   Result<std::string> add_enrollment_code(std::string_view code_hash, std::string_view person,
                                           std::int64_t now_ms, std::int64_t expires_ms) override {
-    std::lock_guard lock(mu_);
-    std::string school;
-    TANDEM_TRY(store_->transaction([&]() -> Status {
-      auto p = store_->get(person);
-      if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
-      if (!p || p->kind != "person" || !p->live()) {
-        return make_error(ErrorCode::kNotFound,
-                          "no person '" + std::string(person.substr(0, 64)) + "'");
-      }
-      school = p->school;
+    return add_person_code(person, [&](const std::string& school) -> Status {
       auto st = stmts_.get(
           "INSERT INTO server_enrollment_codes(code_hash, person, school, created_ms, expires_ms) "
           "VALUES(?,?,?,?,?)");
@@ -530,8 +525,59 @@ class SqliteStorage final : public ServerStorage {
           .bind(4, now_ms)
           .bind(5, expires_ms)
           .run();
+    });
+  }
+
+  Result<std::optional<Record>> read_record(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    auto r = store_->get(id);
+    if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<Record>();
+    if (!r) return std::move(r).error();
+    return std::optional<Record>(std::move(*r));
+  }
+
+  // ---- leaders' browser sessions (the tables: sqlite_web.cpp) ----
+
+  Result<std::string> add_login_code(std::string_view code_hash, std::string_view person,
+                                     std::int64_t now_ms, std::int64_t expires_ms) override {
+    return add_person_code(person, [&](const std::string& school) {
+      return sqlite_web::add_login_code(writer_stmts(), code_hash, person, school, now_ms,
+                                        expires_ms);
+    });
+  }
+
+  Result<std::string> use_login_code(std::string_view code_hash, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    std::string person;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      auto used = sqlite_web::use_login_code(writer_stmts(), code_hash, now_ms);
+      if (!used) return std::move(used).error();
+      person = std::move(*used);
+      return {};
     }));
-    return school;
+    return person;
+  }
+
+  Status add_web_session(const WebSessionRow& session, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    return store_->transaction(
+        [&]() -> Status { return sqlite_web::add_session(writer_stmts(), session, now_ms); });
+  }
+
+  Result<WebSessionRow> web_session(std::string_view token_hash, std::int64_t now_ms) override {
+    auto reader = readers_.acquire();
+    auto found =
+        sqlite_web::session([&reader](const char* sql) { return reader.stmt(sql); }, token_hash);
+    if (!found) return std::move(found).error();
+    if (!*found || (*found)->expires_ms <= now_ms)
+      return make_error(ErrorCode::kUnauthorized, "unknown or expired session");
+    return std::move(**found);
+  }
+
+  Status delete_web_session(std::string_view token_hash) override {
+    std::lock_guard lock(mu_);
+    return store_->transaction(
+        [&]() -> Status { return sqlite_web::delete_session(writer_stmts(), token_hash); });
   }
 
   Result<std::vector<DeviceRecord>> list_devices(std::string_view school) override {
@@ -967,6 +1013,26 @@ class SqliteStorage final : public ServerStorage {
   }
 
  private:
+  // Stores a one-time code for a live person with `insert` (given the
+  // person's school), in one transaction; returns the school. kNotFound: no
+  // such live person.
+  template <typename Insert>
+  Result<std::string> add_person_code(std::string_view person, Insert&& insert) {
+    std::lock_guard lock(mu_);
+    std::string school;
+    TANDEM_TRY(store_->transaction([&]() -> Status {
+      auto p = store_->get(person);
+      if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
+      if (!p || p->kind != "person" || !p->live()) {
+        return make_error(ErrorCode::kNotFound,
+                          "no person '" + std::string(person.substr(0, 64)) + "'");
+      }
+      school = p->school;
+      return insert(school);
+    }));
+    return school;
+  }
+
   // `read` on a reader, inside one read transaction (one snapshot).
   template <typename T, typename Read>
   Result<T> read_snapshot(Read&& read) {

@@ -164,6 +164,24 @@ TEST_CASE("School view: a course in full, and the view of a named child's note i
   REQUIRE(c.at("actions").size() == 1);
   CHECK(c.at("actions")[0].at("overdue") == true);
 
+  // The actions table: a done action is never overdue, whatever its due date.
+  auto table = get_as(w, "/v1/schools/" + w.school.id + "/tables/actions" + w.range_query(), w.leader_device.token);
+  REQUIRE(table.status == 200);
+  const Json rows = table.json().at("rows");
+  CHECK(rows.size() == 6);
+  int done_late = 0;
+  for (const auto& r : rows) {
+    if (r.at("text") == "Feedback efter observation") {
+      ++done_late;
+      CHECK(r.at("done") == true);
+      CHECK(r.at("overdue") == false);
+      CHECK(r.at("done_on").get<std::string>() > "2025-12-01");
+      CHECK(r.at("source_kind") == "session");
+      CHECK(r.at("source_title") == "Klasseledelse 6.a");
+    }
+  }
+  CHECK(done_late == 1);
+
   auto trail = server_admin(w.dir.path(), {"audit", "export", "--child", w.child, "--json"});
   REQUIRE(trail.exit_code == 0);
   bool leader_read = false;

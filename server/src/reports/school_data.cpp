@@ -8,17 +8,84 @@
 
 namespace tandem::server {
 
-void SchoolData::apply(SchoolSnapshot&& snapshot) {
-  for (auto& r : snapshot.records) {
-    if (r.live()) {
-      std::string id = r.id;
-      records.insert_or_assign(std::move(id), std::move(r));
+namespace {
+
+// A refresh with at most this many changed records updates the indexes in
+// place (O(changes)); more rebuild them (O(records)).
+constexpr std::size_t kIncrementalLimit = 2000;
+
+}  // namespace
+
+std::vector<const Record*>* SchoolData::list_of(std::string_view kind) {
+  if (kind == "course") return &courses;
+  if (kind == "session") return &sessions;
+  if (kind == "entry") return &entries;
+  if (kind == "reflection") return &reflections;
+  if (kind == "action") return &actions;
+  if (kind == "meeting") return &meetings;
+  if (kind == "agenda_item") return &items;
+  if (kind == "person") return &persons;
+  if (kind == "group") return &groups;
+  if (kind == "template") return &templates;
+  return nullptr;
+}
+
+// The index a record is listed in under its parent, and the parent's field.
+std::pair<std::unordered_map<std::string, std::vector<const Record*>>*, const char*> SchoolData::parent_index(
+    std::string_view kind) {
+  if (kind == "session") return {&sessions_of_course, "course"};
+  if (kind == "entry") return {&entries_of_session, "session"};
+  if (kind == "reflection") return {&reflections_of_session, "session"};
+  if (kind == "agenda_item") return {&items_of_meeting, "meeting"};
+  if (kind == "action") return {&actions_of_source, "source"};
+  return {nullptr, nullptr};
+}
+
+void SchoolData::index_one(const Record* r, bool keep_sorted) {
+  if (auto* list = list_of(r->kind)) {
+    if (keep_sorted) {
+      list->insert(std::lower_bound(list->begin(), list->end(), r,
+                                    [](const Record* a, const Record* b) { return a->id < b->id; }),
+                   r);
     } else {
-      records.erase(r.id);
+      list->push_back(r);
     }
   }
+  if (auto [map, field] = parent_index(r->kind); map) (*map)[str(*r, field)].push_back(r);
+}
+
+void SchoolData::unindex_one(const Record* r) {
+  if (auto* list = list_of(r->kind)) list->erase(std::remove(list->begin(), list->end(), r), list->end());
+  if (auto [map, field] = parent_index(r->kind); map) {
+    if (auto it = map->find(str(*r, field)); it != map->end()) {
+      auto& v = it->second;
+      v.erase(std::remove(v.begin(), v.end(), r), v.end());
+      if (v.empty()) map->erase(it);
+    }
+  }
+}
+
+void SchoolData::apply(SchoolSnapshot&& snapshot) {
   seq = std::max(seq, snapshot.seq);
-  index();
+  const bool incremental = indexed_ && snapshot.records.size() <= kIncrementalLimit;
+  for (auto& r : snapshot.records) {
+    auto it = records.find(r.id);
+    // A record's node (and so its address) stays while it is live: its old
+    // entries are taken out of the indexes before its fields change.
+    if (incremental && it != records.end()) unindex_one(&it->second);
+    if (!r.live()) {
+      if (it != records.end()) records.erase(it);
+      continue;
+    }
+    if (it != records.end()) {
+      it->second = std::move(r);
+    } else {
+      std::string id = r.id;
+      it = records.emplace(std::move(id), std::move(r)).first;
+    }
+    if (incremental) index_one(&it->second, true);
+  }
+  if (!incremental) index();
 }
 
 void SchoolData::index() {
@@ -28,39 +95,12 @@ void SchoolData::index() {
   for (auto* m : {&sessions_of_course, &entries_of_session, &reflections_of_session, &items_of_meeting,
                   &actions_of_source})
     m->clear();
-  for (const auto& [id, r] : records) {
-    const std::string& k = r.kind;
-    if (k == "course") {
-      courses.push_back(&r);
-    } else if (k == "session") {
-      sessions.push_back(&r);
-    } else if (k == "entry") {
-      entries.push_back(&r);
-    } else if (k == "reflection") {
-      reflections.push_back(&r);
-    } else if (k == "action") {
-      actions.push_back(&r);
-    } else if (k == "meeting") {
-      meetings.push_back(&r);
-    } else if (k == "agenda_item") {
-      items.push_back(&r);
-    } else if (k == "person") {
-      persons.push_back(&r);
-    } else if (k == "group") {
-      groups.push_back(&r);
-    } else if (k == "template") {
-      templates.push_back(&r);
-    }
-  }
+  for (const auto& [id, r] : records) index_one(&r, false);
   const auto by_id = [](const Record* a, const Record* b) { return a->id < b->id; };
   for (auto* v : {&courses, &sessions, &entries, &reflections, &actions, &meetings, &items, &persons, &groups,
                   &templates})
     std::sort(v->begin(), v->end(), by_id);
-  for (const Record* s : sessions) sessions_of_course[str(*s, "course")].push_back(s);
-  for (const Record* e : entries) entries_of_session[str(*e, "session")].push_back(e);
-  for (const Record* r : reflections) reflections_of_session[str(*r, "session")].push_back(r);
-  for (const Record* i : items) items_of_meeting[str(*i, "meeting")].push_back(i);
-  for (const Record* a : actions) actions_of_source[str(*a, "source")].push_back(a);
+  indexed_ = true;
 }
 
 const Record* SchoolData::get(std::string_view id, std::string_view kind) const {

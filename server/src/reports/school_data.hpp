@@ -25,13 +25,22 @@ struct SchoolData {
   std::unordered_map<std::string, std::vector<const Record*>> sessions_of_course, entries_of_session,
       reflections_of_session, items_of_meeting, actions_of_source;
 
-  // Applies a snapshot (all records, or those changed since `seq`).
+  // Applies a snapshot (all records, or those changed since `seq`): a few
+  // changes update the indexes in place, many rebuild them.
   void apply(SchoolSnapshot&& snapshot);
   void index();
   // The live record `id` of `kind` ("" any), nullptr when none.
   const Record* get(std::string_view id, std::string_view kind = "") const;
   // A person's (or group's, template's) name, "" when unknown.
   std::string name_of(std::string_view id) const;
+
+ private:
+  std::vector<const Record*>* list_of(std::string_view kind);
+  std::pair<std::unordered_map<std::string, std::vector<const Record*>>*, const char*> parent_index(
+      std::string_view kind);
+  void index_one(const Record* r, bool keep_sorted);
+  void unindex_one(const Record* r);
+  bool indexed_ = false;
 };
 
 // ---- reading merged fields (absent or of another type: empty) ----

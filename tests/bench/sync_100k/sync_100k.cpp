@@ -4,6 +4,12 @@
 //   tandem-bench-sync enroll --db FILE --server URL --code CODE
 //   tandem-bench-sync write  --db FILE --changes N      N local field changes, one transaction
 //   tandem-bench-sync sync   --db FILE [--batch N] [--page N] [--push-only]
+//   tandem-bench-sync write-action --db FILE --text TEXT   one new action
+//   tandem-bench-sync school-year --db FILE --people ID,ID,... [--scale X]
+//       a school year's records (tests/bench/school_view/run.sh): 300
+//       courses, 2,000 sessions, 20,000 entries, 200 meetings, 1,000
+//       actions (times X), about the people given (the first is the
+//       resource person whose tablet this is), one transaction
 //
 // Each prints one JSON line on stdout: what it did, wall seconds, bytes on
 // the wire (as libcurl counts them: request + response, headers included)
@@ -21,6 +27,9 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
+#include <algorithm>
+#include <cstdio>
 
 #include "tandem/sync/curl_transport.hpp"
 #include "tandem/sync/engine.hpp"
@@ -53,6 +62,131 @@ double cpu_seconds() {
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// A school year 2025-08-01..2026-07-31, deterministic (seed 13).
+int write_school_year(tandem::Store& store, const std::string& people_arg, const std::string& scale_arg) {
+  std::vector<std::string> people;
+  for (std::size_t at = 0; at <= people_arg.size();) {
+    const auto comma = people_arg.find(',', at);
+    const std::string id = people_arg.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (!id.empty()) people.push_back(id);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  if (people.size() < 2) {
+    std::cerr << "tandem-bench-sync: school-year needs --people with two ids at least\n";
+    return 2;
+  }
+  const double scale = scale_arg.empty() ? 1.0 : std::strtod(scale_arg.c_str(), nullptr);
+  const auto n = [&](int base) { return std::max(1, static_cast<int>(base * scale)); };
+  std::mt19937_64 rng(13);
+  const auto pick = [&](const auto& v) -> const auto& { return v[rng() % v.size()]; };
+  const std::vector<std::string> kinds = {"co_teaching", "observation", "guidance", "action_learning",
+                                          "supervision", "uiu"};
+  const std::vector<std::string> areas = {"systemic", "relations", "classroom_management", "inclusion_plan",
+                                          "reading", "language"};
+  const std::vector<std::string> approaches = {"one_teach_one_observe", "one_teach_one_assist", "station",
+                                               "parallel", "alternative", "team"};
+  const std::vector<std::string> statuses = {"planned", "active", "completed", "evaluated"};
+  const std::vector<std::string> needs = {"pedagogical_development", "staff_learning", "parent_collaboration",
+                                          "group_intervention", "child_intervention"};
+  const std::vector<std::string> codes = {"I-Lec", "I-RtW", "I-FUp", "I-PQ", "I-MG", "I-1o1",
+                                          "S-L",   "S-Ind", "S-CG",  "S-WG", "S-AnQ", "S-SQ"};
+  const auto day = [&](int offset) {  // days after 2025-08-01, within the year
+    static const int kMonthDays[] = {31, 30, 31, 30, 31, 31, 28, 31, 30, 31, 30, 31};  // Aug..Jul
+    int d = offset % 365, m = 0;
+    while (d >= kMonthDays[m]) d -= kMonthDays[m++];
+    const int month = (m + 7) % 12 + 1, year = m < 5 ? 2025 : 2026;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, d + 1);
+    return std::string(buf);
+  };
+  const auto t0 = Clock::now();
+  long records = 0;
+  tandem::Status done = store.transaction([&]() -> tandem::Status {
+    auto make = [&](const char* kind, const Json& fields) -> tandem::Result<std::string> {
+      ++records;
+      return store.create(kind, fields);
+    };
+    std::vector<std::string> groups;
+    for (int g = 0; g < 20; ++g) {
+      auto id = make("group", Json{{"name", std::to_string(g / 2) + (g % 2 ? ".b" : ".a")}, {"type", "class"}});
+      if (!id) return id.error();
+      groups.push_back(*id);
+    }
+    std::vector<std::string> courses, observation_courses;
+    for (int c = 0; c < n(300); ++c) {
+      const std::string kind = pick(kinds);
+      Json f = {{"kind", kind},
+                {"title", "Forløb " + std::to_string(c)},
+                {"target", "group"},
+                {"horizon", rng() % 2 ? "short" : "long"},
+                {"character", rng() % 2 ? "preventive" : "intervening"},
+                {"focus_areas", Json::array({pick(areas)})},
+                {"status", pick(statuses)},
+                {"start_date", day(static_cast<int>(rng() % 330))},
+                {"tovholder", people[rng() % people.size()]},
+                {"participants", Json::array({people[rng() % people.size()], people[rng() % people.size()]})},
+                {"groups", Json::array({pick(groups)})},
+                {"goals", "Mål for forløbet " + std::to_string(c)}};
+      auto id = make("course", f);
+      if (!id) return id.error();
+      courses.push_back(*id);
+      if (kind == "observation") observation_courses.push_back(*id);
+    }
+    if (observation_courses.empty()) observation_courses.push_back(courses.front());
+    int entries_left = n(20000);
+    const int sessions = n(2000);
+    for (int s = 0; s < sessions; ++s) {
+      const bool observed = s % 2 == 1;
+      const std::string start = day(static_cast<int>(rng() % 330)) + "T09:00:00Z";
+      Json f = {{"course", observed ? pick(observation_courses) : pick(courses)}, {"started_at", start}};
+      if (observed) {
+        f["template"] = "template_copus";
+        f["observer"] = people[0];
+        f["ended_at"] = start.substr(0, 11) + "09:40:00Z";
+      } else {
+        f["approach"] = pick(approaches);
+        f["log"] = "Lektion " + std::to_string(s) + ": stationerne virkede.";
+      }
+      auto id = make("session", f);
+      if (!id) return id.error();
+      if (!observed) continue;
+      const int here = std::min(entries_left, 20);  // ~20 ticks per observed session
+      for (int e = 0; e < here; ++e) {
+        auto tick = make("entry", Json{{"session", *id}, {"type", "tick"}, {"interval", e % 20},
+                                       {"code", pick(codes)}, {"author", people[0]}});
+        if (!tick) return tick.error();
+      }
+      entries_left -= here;
+    }
+    std::vector<std::string> items;
+    for (int m = 0; m < n(200); ++m) {
+      auto id = make("meeting", Json{{"date", day(static_cast<int>(rng() % 330))},
+                                     {"title", "Ressourceteam " + std::to_string(m)},
+                                     {"participants", Json::array({people[0], people[1], pick(people)})},
+                                     {"themes", Json::array({pick(areas)})}});
+      if (!id) return id.error();
+      for (int i = 0; i < 3; ++i) {
+        auto item = make("agenda_item", Json{{"meeting", *id}, {"need", pick(needs)}, {"position", i}});
+        if (!item) return item.error();
+        items.push_back(*item);
+      }
+    }
+    for (int a = 0; a < n(1000); ++a) {
+      auto id = make("action", Json{{"text", "Aftale " + std::to_string(a)},
+                                    {"tovholder", pick(people)},
+                                    {"due", day(static_cast<int>(rng() % 365))},
+                                    {"done", rng() % 2 == 0},
+                                    {"source", a % 2 ? pick(items) : pick(courses)}});
+      if (!id) return id.error();
+    }
+    return {};
+  });
+  if (!done) return fail("school-year", done.error());
+  std::cout << Json{{"step", "school-year"}, {"records", records}, {"seconds", seconds_since(t0)}}.dump() << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -132,6 +266,14 @@ int main(int argc, char** argv) {
               << "\n";
     return 0;
   }
+
+  if (mode == "write-action") {
+    auto id = store.create("action", Json{{"text", opt["--text"]}});
+    if (!id) return fail("write-action", id.error());
+    std::cout << Json{{"step", "write-action"}, {"id", *id}}.dump() << "\n";
+    return 0;
+  }
+  if (mode == "school-year") return write_school_year(store, opt["--people"], opt["--scale"]);
 
   if (mode == "sync") {
     auto url = store.meta(tandem::sync::kMetaServerUrl);

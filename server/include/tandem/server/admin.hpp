@@ -37,6 +37,11 @@ int admin_person_set(ServerStorage& storage, const std::string& person, const st
 // once; only its hash is stored).
 int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,
                       std::int64_t ttl_ms, AdminIo io);
+// login-code --person ID [--ttl-minutes 10]: prints a one-time code for the
+// leaders' web page (/login), and when it expires. Refused for a person who
+// may not view the school's reports (web_auth.hpp).
+int admin_login_code(ServerStorage& storage, Clock& clock, const std::string& person,
+                     std::int64_t ttl_ms, AdminIo io);
 // device list --school ID
 int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo io);
 // device revoke DEVICE_ID: the device's token stops working at once.

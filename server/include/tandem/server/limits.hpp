@@ -164,6 +164,21 @@ inline constexpr std::int64_t kDefaultEnrollmentTtlMs = 15LL * 60 * 1000;
 // Device tokens: random bytes (256 bits, >= 128 required).
 inline constexpr std::size_t kTokenBytes = 32;
 
+// ---- leaders' web pages (web.hpp) ----
+// A login code lives this long unless the administration says otherwise
+// (typed at once from the administration's message, and single use).
+inline constexpr std::int64_t kDefaultLoginCodeTtlMs = 10LL * 60 * 1000;
+// A browser session lasts a working day (Max-Age of the cookie and expiry
+// of its row), then the leader asks for a new code.
+inline constexpr std::int64_t kWebSessionSeconds = 8LL * 60 * 60;
+// Wrong login codes per client address (a guess at a code, as for
+// enrollment; a school's leaders share their NAT's address, so some room).
+inline constexpr double kLoginFailureBurst = 20;
+inline constexpr double kLoginFailuresPerSecond = 0.5;
+// A login or logout form body (one short field and a token): anything larger
+// is not a form of ours and is refused before it is decoded.
+inline constexpr std::size_t kMaxWebFormBytes = 4 * 1024;
+
 // ---- the audit trail (audit.hpp) ----
 // Records one entry may list: a delivered page or a push holds at most 1000
 // changes (kMaxPullLimit, kMaxChangesPerPush); the rest is room for a

@@ -145,6 +145,17 @@ struct DeviceView {
   bool rewind = false;  // the answer carrying `number` rewinds the cursor to 0
 };
 
+// A leader's browser session (web.hpp). The cookie's token is never stored,
+// only its hash; `id` names the session in logs and audit entries.
+struct WebSessionRow {
+  std::string id;  // "ws_<hex>"
+  std::string token_hash;
+  std::string person;
+  std::string school;
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;
+};
+
 // A school's records as merged at one instant (the school's view, reports.hpp).
 struct SchoolSnapshot {
   std::int64_t seq = 0;         // the school's last sequence number at that instant
@@ -271,6 +282,27 @@ class ServerStorage {
   virtual Result<std::vector<DeviceRecord>> list_devices(std::string_view school) = 0;
   // kNotFound: no such device. Revoking twice keeps the first time.
   virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms) = 0;
+
+  // The merged record `id` as stored now (nullopt: no such record). Who a
+  // browser session's person is (role, school) is read here at each request.
+  virtual Result<std::optional<Record>> read_record(std::string_view id) = 0;
+
+  // ---- leaders' browser sessions (web.hpp decides who may have one) ----
+  // Stores a one-time login code (only its hash) for a person; returns the
+  // person's school. kNotFound: no such (live) person.
+  virtual Result<std::string> add_login_code(std::string_view code_hash, std::string_view person,
+                                             std::int64_t now_ms, std::int64_t expires_ms) = 0;
+  // Consumes a login code (single use, even when its person is then
+  // refused) and returns its person. kUnauthorized: unknown or used;
+  // kExpired: too late.
+  virtual Result<std::string> use_login_code(std::string_view code_hash, std::int64_t now_ms) = 0;
+  // Stores a session (and forgets the sessions and codes expired at now_ms).
+  virtual Status add_web_session(const WebSessionRow& session, std::int64_t now_ms) = 0;
+  // The session whose cookie hashes to `token_hash`. kUnauthorized: none,
+  // or expired at now_ms.
+  virtual Result<WebSessionRow> web_session(std::string_view token_hash, std::int64_t now_ms) = 0;
+  // Logout: the session is gone (no error when it was already).
+  virtual Status delete_web_session(std::string_view token_hash) = 0;
 
   // ---- protocol ----
   // Consumes an enrollment code (single use) and registers the device, in one

@@ -12,8 +12,9 @@
 # loopback: the first overview (records loaded from the store), REQUESTS
 # more (default 200; round trip on loopback, an upper bound of the
 # server-side time), the same after one new change each time (the cache
-# brought up to date from the sequence), and the archive export. Prints one
-# JSON line. A benchmark measures; it asserts nothing, so it is no ctest.
+# brought up to date from the sequence), the archive export, and the
+# leader page's first render in headless Chromium (tests/web/page_timing.mjs).
+# Prints one JSON line. A benchmark measures; it asserts nothing, so it is no ctest.
 set -euo pipefail
 
 [[ $# -ge 1 ]] || { echo "usage: $0 BUILD_DIR [REQUESTS] [SCALE]" >&2; exit 2; }
@@ -80,13 +81,22 @@ ARCHIVE_S=$(get "/v1/schools/$SCHOOL/archive" "$WORK/archive.json")
 ARCHIVE_BYTES=$(stat -c %s "$WORK/archive.json")
 CSV_S=$(get "/v1/schools/$SCHOOL/tables/sessions?format=csv" "$WORK/sessions.csv")
 RECORDS=$(jq '.records | length' "$WORK/archive.json")
+# The leader page in headless Chromium (when tests/web's packages and Debian's
+# chromium are installed: scripts/deps.sh --test).
+PAGE=null
+WEB=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../web" && pwd)
+if [[ -d $WEB/node_modules/playwright-core && -x /usr/bin/chromium ]]; then
+  PAGE=$(node "$WEB/page_timing.mjs" "$URL" "$(admin login-code --person "$LEADER" | jq -r .code)" \
+    "from=2025-08-01&to=2026-07-31" 5)
+fi
 T0=$(date +%s.%N)
 admin report overview --school "$SCHOOL" >/dev/null
 CLI_S=$(echo "$(date +%s.%N) - $T0" | bc)
 jq -cn --argjson seed "$SEED" --argjson push "$PUSH" --argjson cold "$COLD" --argjson warm "$(stats "$WORK/warm")" \
   --argjson changed "$(stats "$WORK/changed")" --argjson archive_s "$ARCHIVE_S" --argjson archive_bytes "$ARCHIVE_BYTES" \
-  --argjson records "$RECORDS" --argjson csv_s "$CSV_S" --argjson cli_s "$CLI_S" --arg cpu "$(nproc) cores" '
+  --argjson records "$RECORDS" --argjson csv_s "$CSV_S" --argjson cli_s "$CLI_S" --arg cpu "$(nproc) cores" \
+  --argjson page "$PAGE" '
   {records: $records, seed_s: $seed.seconds, push_s: $push.seconds,
    overview_first_ms: ($cold * 1000), overview_warm: $warm, overview_after_a_change: $changed,
    archive_ms: ($archive_s * 1000), archive_bytes: $archive_bytes, sessions_csv_ms: ($csv_s * 1000),
-   admin_cli_overview_s: $cli_s, machine: $cpu}'
+   admin_cli_overview_s: $cli_s, leader_page: $page, machine: $cpu}'

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tandem end to end, in one go: a school server, three tablets, a co-teaching
 # course and an observation recorded OFFLINE (with concurrent edits of the
-# same records), one sync, and the school's consolidated view — identical on
-# all three tablets.
+# same records) and a resource-team meeting, one sync, each tablet holding what
+# its person may see, and the school's consolidated view from the server (its
+# overview for the leadership, and the leaders' web page with a login code).
 #
 #   scripts/demo.sh [BUILD_DIR]      (default: build/demo, built if needed)
 #
@@ -82,9 +83,10 @@ SCHOOL=$(admin --json school create --name "Skovbakkeskolen" | id_of)
 ANNA=$(admin --json person add --school "$SCHOOL" --name "Anna Holm" --role resource_person | id_of)
 MIKKEL=$(admin --json person add --school "$SCHOOL" --name "Mikkel Dahl" --role resource_person | id_of)
 BO=$(admin --json person add --school "$SCHOOL" --name "Bo Jensen" --role teacher | id_of)
+LENE=$(admin --json person add --school "$SCHOOL" --name "Lene Berg" --role leader | id_of)
 start_server || die "cannot start tandem-server"
 echo "tandem-server on $URL (data in $DATA)"
-echo "school $SCHOOL: Anna Holm and Mikkel Dahl (resource persons), Bo Jensen (teacher)"
+echo "school $SCHOOL: Anna Holm and Mikkel Dahl (resource persons), Bo Jensen (teacher), Lene Berg (leader)"
 
 say "Enrolling three tablets with one-time codes"
 for who in anna mikkel bo; do
@@ -148,6 +150,12 @@ tick 3 I-MG S-WG
 tick 4 I-MG I-1o1 S-WG S-SQ
 tick 5 I-FUp S-WC
 t mikkel record "$OS" --note "Overgangen fra oplæg til gruppearbejde tog 4 minutter." >/dev/null
+# The resource team met (Anna's tablet): a theme, two need situations, a follow-up.
+MEETING=$(tj anna meeting create --date "$(day -5)" --title "Ressourceteam" --participants "$ANNA,$MIKKEL,$LENE" \
+  --themes reading,wellbeing | id_of)
+tj anna agenda_item create --meeting "$MEETING" --need group_intervention --title "Uro i 6.a" >/dev/null
+ITEM=$(tj anna agenda_item create --meeting "$MEETING" --need staff_learning --title "Læsevejledning" | id_of)
+tj anna action create --text "Oplæg om læsevejledning på teammødet" --tovholder "$ANNA" --due "$(day 14)" --source "$ITEM" >/dev/null
 tj mikkel action create --text "Feedbacksamtale med klasseteamet" --tovholder "$MIKKEL" --due "$(day -3)" --source "$OBS" >/dev/null
 for who in anna bo mikkel; do
   printf '%-7s outbox: %s changes waiting\n' "$who" "$(sqlite3 "$WORK/$who.db" 'SELECT count(*) FROM outbox' 2>/dev/null || echo '?')"
@@ -161,34 +169,6 @@ for who in bo mikkel anna bo mikkel; do
   printf '%-7s ' "$who"
   tj "$who" sync --quiet --server "$URL" | jq -r '"pushed \(.pushed) (accepted \(.accepted), rejected \(.rejected)), pulled \(.pulled), clock offset \(.clock_offset_ms) ms"'
 done
-
-say "The school's consolidated view (from Anna's tablet)"
-tj anna list person >"$WORK/people.json"
-tj anna list course >"$WORK/courses.json"
-echo "Courses by kind:"
-jq -r 'group_by(.fields.kind)[] | "  \(.[0].fields.kind): \(length)"' "$WORK/courses.json"
-echo "Courses by focus area:"
-jq -r '[.[] | .fields.focus_areas // [] | .[]] | group_by(.)[] | "  \(.[0]): \(length)"' "$WORK/courses.json"
-echo "Courses:"
-jq -r '.[] | "  \(.fields.title)  [\(.fields.kind), \(.fields.status // "-")]" +
-  (if (.conflicts | length) > 0 then "  (conflict in \(.conflicts | map(.field) | join(", ")): \(.conflicts | map(.value | tostring) | join(" / ")))" else "" end)' \
-  "$WORK/courses.json"
-echo "Sessions:"
-tj anna list session | jq -r --slurpfile c "$WORK/courses.json" '.[] | . as $s |
-  "  \(.fields.started_at // "-")  \(($c[0][] | select(.id == $s.fields.course) | .fields.title))  approach: \(.fields.approach // "-")" +
-  (if .fields.log then "\n    log: \(.fields.log)" else "" end) +
-  (if (.conflicts | length) > 0 then "\n    conflict in \(.conflicts | map(.field) | join(", ")): \(.conflicts | map(.value | tostring) | join(" / "))" else "" end)'
-echo "Reflections:"
-NAMES='def name($id): ($p[0][] | select(.id == $id) | .fields.name) // $id;'
-tj anna list reflection | jq -r --slurpfile p "$WORK/people.json" "$NAMES"' .[] | "  \(name(.fields.author)): \(.fields.text)"'
-echo "Open actions (due, tovholder):"
-TODAY=$(date -u +%F)
-tj anna list action | jq -r --slurpfile p "$WORK/people.json" --arg today "$TODAY" "$NAMES"'
-  [.[] | select(.fields.done != true)] | sort_by(.fields.due // "9999")[] |
-  "  \(.fields.due // "-")  \(name(.fields.tovholder // "-"))  \(.fields.text)" +
-  (if (.fields.due // "9999") < $today then "  (OVERDUE)" else "" end)'
-echo "Observation summary (COPUS, % of intervals):"
-t anna summary "$OS" | sed 's/^/  /'
 
 say "Each tablet holds what its person may see"
 for who in anna bo mikkel; do
@@ -205,4 +185,15 @@ fi
 t bo show "$COURSE" >/dev/null || die "Bo's tablet lacks his course"
 if t bo show "$OBS" >/dev/null 2>&1; then die "Bo's tablet holds an observation he takes no part in"; fi
 echo "  Bo (teacher): his course, not the observation he takes no part in"
+say "The school's consolidated view: the server's overview for the leadership"
+admin report overview --school "$SCHOOL"
+echo "Overdue and open actions (export, as the leaders' page downloads it):"
+admin export --school "$SCHOOL" --table actions --format json |
+  jq -r '[.rows[] | select(.done | not)] | sort_by(.due)[] | "  \(.due)  \(.tovholder_name)  \(.text)\(if .overdue then "  (OVERDUE)" else "" end)"'
+say "The leaders' web page"
+LOGIN=$(admin --json login-code --person "$LENE" | jq -r '.code')
+echo "  $URL/login  (Lene Berg, leader; one-time login code: $LOGIN, valid 10 minutes)"
+if [[ -t 0 && -t 1 && -z ${CI:-} ]]; then
+  read -r -p "  The server runs until you press Enter. " _ || true
+fi
 say "Done (the server is stopped on exit)"

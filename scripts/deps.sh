@@ -13,13 +13,35 @@ if [ "${1:-}" = --test ]; then
              python3    # the CSV tests read exports back with Python's csv module
              # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
              # llvm-symbolizer for readable sanitizer stack traces.
-             clang libclang-rt-dev llvm)
+             clang libclang-rt-dev llvm
+             # The browser test (tests/web): Debian's Chromium, never a
+             # browser downloaded by a test tool.
+             chromium)
+  # Node.js and npm for tests/web (OpenAPI lint, response validation, the
+  # browser test): Debian's packages unless a node is already on PATH (the
+  # machine's may come from another source, with npm inside it).
+  command -v node >/dev/null || PACKAGES+=(nodejs)
+  command -v npm >/dev/null || PACKAGES+=(npm)
+  WEB_TESTS=1
 fi
 missing=()
 for p in "${PACKAGES[@]}" "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# tests/web's npm packages, exactly as locked (npm ci, from the npm registry),
+# when node_modules is missing or was installed from another lock file.
+web_modules() {
+  [ "${WEB_TESTS:-0}" = 1 ] || return 0
+  local web stamp
+  web="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/web" && pwd)"
+  stamp="$web/node_modules/.tandem-lock.sha256"
+  if [ -f "$stamp" ] && (cd "$web" && sha256sum --quiet --status -c "$stamp"); then return 0; fi
+  echo "npm ci in tests/web" >&2
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+   sha256sum package-lock.json >"$stamp")
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  web_modules
   exit 0
 fi
 SUDO=""
@@ -35,3 +57,4 @@ for p in "${missing[@]}"; do
   installable+=("$p")
 done
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null
+web_modules

@@ -182,18 +182,4 @@ Result<Json> Reports::archive(const Viewer& viewer, std::string_view school) {
   return out;
 }
 
-Result<Json> Reports::whoami(const Viewer& viewer) {
-  std::lock_guard lock(mu_);
-  auto data = load_locked(viewer.school);
-  if (!data) return std::move(data).error();
-  TANDEM_TRY(authorize_locked(viewer, **data));
-  const Record* person = (*data)->get(viewer.person, "person");
-  const Record* school = (*data)->get(viewer.school, "school");
-  return Json{{"person", viewer.person},
-              {"name", person ? str(*person, "name") : std::string()},
-              {"role", person ? str(*person, "role") : std::string("leader")},
-              {"school", viewer.school},
-              {"school_name", school ? str(*school, "name") : std::string()}};
-}
-
 }  // namespace tandem::server

@@ -41,9 +41,8 @@ inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
 inline constexpr std::size_t kMaxReportRecords = 400'000;
 inline constexpr std::size_t kMaxCachedReportSchools = 8;
 inline constexpr std::size_t kMaxReportListRows = 500;
-// Reports run on a small pool of their own, so that a slow report never holds
-// up syncs; at most this many wait (beyond: 503 busy).
-inline constexpr std::size_t kReportThreads = 1;
+// Reports run on the worker pool (never the network threads), one at a
+// time; at most this many are in flight (beyond: 503 busy).
 inline constexpr std::size_t kMaxQueuedReports = 16;
 // The cost in the commit queue of a pull's bookkeeping (its view, its audit entry).
 inline constexpr std::uint64_t kPullWriteCost = 4;

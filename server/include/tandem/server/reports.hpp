@@ -88,9 +88,6 @@ class Reports {
   // Every live record of the school as merged, with the overview of the
   // school year: the full-school export.
   Result<Json> archive(const Viewer& viewer, std::string_view school);
-  // The person's name and role and their school's name, when the viewer may
-  // see the reports of their school (for the page's header).
-  Result<Json> whoami(const Viewer& viewer);
   std::string today() const;
 
  private:

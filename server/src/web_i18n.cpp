@@ -225,6 +225,7 @@ constexpr DictEntry kEntries[] = {
     {"v.mathematics", "Matematik", "Mathematics"},
     {"v.meeting", "Møde", "Meeting"},
     {"v.session", "Session", "Session"},
+    {"v.agenda_item", "Dagsordenspunkt", "Agenda item"},
 };
 
 }  // namespace

@@ -64,6 +64,9 @@ TEST_CASE("web login: code, cookie, Danish overview, English, logout", "[e2e][se
   auto r = w.http.get(w.server->url("/overview"));
   CHECK(r.status == 303);
   CHECK(header(r, "location") == "/login");
+  r = w.http.get(w.server->url("/"));
+  CHECK(r.status == 303);
+  CHECK(header(r, "location") == "/login");
   r = w.http.get(w.server->url("/login"));
   CHECK(r.status == 200);
   CHECK(has(r.body, "<label for=\"code\">Engangskode</label>"));

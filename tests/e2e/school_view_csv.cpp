@@ -32,7 +32,7 @@ Json python_rows(const std::string& file, char delimiter, bool bom) {
 
 }  // namespace
 
-TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and ';' read back by Python's csv",
+TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon read back by Python's csv",
           "[school_view][csv]") {
   SyncWorld w;
   const std::string leader = w.add_person("Lene Leder", "leader");

@@ -124,7 +124,8 @@ Response make_error_response(const sync::ErrorResponse& error, unsigned version,
   return res;
 }
 
-Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload)
+Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload,
+         bool secure_cookies)
     : service_(service),
       storage_(storage),
       metrics_(metrics),
@@ -132,7 +133,7 @@ Api::Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post of
       enroll_failures_({kEnrollFailureBurst, kEnrollFailuresPerSecond, kMaxThrottledAddresses}),
       auth_failures_({kAuthFailureBurst, kAuthFailuresPerSecond, kMaxThrottledAddresses}),
       reports_(storage, [&service] { return service.now_ms(); }),
-      web_(storage, reports_, [&service] { return service.now_ms(); }) {
+      web_(storage, reports_, [&service] { return service.now_ms(); }, WebOptions{secure_cookies}) {
   session_lookup_ = [this](const Request& request) { return web_.viewer_of(request); };
 }
 

@@ -69,7 +69,9 @@ class Api {
   using Respond = std::function<void(Response)>;
 
   // REQUIRES: all three outlive the Api. `offload` runs blocking handlers.
-  Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload);
+  // `secure_cookies`: the leaders' session cookie is Secure (behind TLS).
+  Api(SyncService& service, ServerStorage& storage, Metrics& metrics, Post offload,
+      bool secure_cookies = false);
 
   // Answers `request` by calling `respond` exactly once: before returning,
   // or later through `resume`. `request` and `log` must stay valid until

@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout-ms", drain_ms, "Time in-flight requests get at shutdown")
       ->group(serve_group);
   app.add_flag("--quiet", quiet, "No access log")->group(serve_group);
+  app.add_flag("--secure-cookies", options.secure_cookies,
+               "The leaders' session cookie is Secure (set it behind a TLS proxy)")
+      ->group(serve_group);
   app.add_option("--audit-retention-days", options.audit_retention_days,
                  "Days audit entries are kept (pruned at start and daily; 0: kept for ever)")
       ->group(serve_group)

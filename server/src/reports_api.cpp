@@ -46,12 +46,18 @@ Result<Viewer> Api::viewer_of(const Request& request) {
 void Api::school_view(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,
                       Respond respond) {
   if (auto refused = throttled(auth_failures_, client, request)) return respond(std::move(*refused));
-  auto viewer = viewer_of(request);
-  if (!viewer) {
-    if (is_credential_failure(viewer.error().code)) auth_failures_.failed(client.throttle_key, steady_ms());
-    return respond(error(viewer.error().code, viewer.error().message, request.version(), request.keep_alive()));
+  // A device's token is checked here (its cache answers at once); a browser
+  // session is looked up on the worker pool, never on a network thread.
+  std::optional<Viewer> viewer;
+  if (!request[http::field::authorization].empty() || request[http::field::cookie].empty()) {
+    auto v = viewer_of(request);
+    if (!v) {
+      if (is_credential_failure(v.error().code)) auth_failures_.failed(client.throttle_key, steady_ms());
+      return respond(error(v.error().code, v.error().message, request.version(), request.keep_alive()));
+    }
+    viewer = std::move(*v);
+    log.device_id = viewer->device;
   }
-  log.device_id = viewer->device;
   // A report reads a whole school: off the network threads, and only so
   // many at once (the rest are told to come back).
   if (reports_in_flight_.fetch_add(1) >= kMaxQueuedReports) {
@@ -59,10 +65,19 @@ void Api::school_view(const Request& request, const ClientInfo& client, RequestL
     return respond(error(ErrorCode::kBusy, "too many reports at once; retry shortly", request.version(),
                          request.keep_alive()));
   }
-  offload_([this, &request, viewer = std::move(*viewer), resume, respond]() mutable {
+  offload_([this, &request, &client, viewer = std::move(viewer), resume, respond]() mutable {
     Response res;
     try {
-      res = school_view_answer(request, viewer);
+      if (!viewer) {
+        auto v = viewer_of(request);
+        if (v) {
+          viewer = std::move(*v);
+        } else {
+          if (is_credential_failure(v.error().code)) auth_failures_.failed(client.throttle_key, steady_ms());
+          res = error(v.error().code, v.error().message, request.version(), request.keep_alive());
+        }
+      }
+      if (viewer) res = school_view_answer(request, *viewer);
     } catch (...) {
       res = internal_error(request);
     }

@@ -110,7 +110,8 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     net::thread_pool blocking(options.worker_threads ? options.worker_threads
                                                      : kBlockingThreadsPerCore * cores);
     Api api(service, **storage, metrics,
-            [&blocking](std::function<void()> task) { net::post(blocking, std::move(task)); });
+            [&blocking](std::function<void()> task) { net::post(blocking, std::move(task)); },
+            options.secure_cookies);
 
     // Declared before the io_context: sessions still queued in it when it is
     // destroyed (after a forced stop) refer to these.

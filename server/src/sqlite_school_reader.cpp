@@ -7,8 +7,8 @@
 
 namespace tandem::server {
 
-Status SqliteSchoolReader::open_locked() {
-  if (store_) return {};
+Status SqliteSchoolReader::open_locked(Reader& reader) {
+  if (reader.store) return {};
   StoreOptions so;
   so.path = path_;
   so.vfs = vfs_;
@@ -17,14 +17,23 @@ Status SqliteSchoolReader::open_locked() {
   auto store = Store::open(so);
   if (!store) return std::move(store).error();
   TANDEM_TRY(sqlite::exec((*store)->handle(), "PRAGMA query_only=ON;"));
-  store_ = std::move(*store);
+  reader.store = std::move(*store);
   return {};
 }
 
+Result<std::optional<Record>> SqliteSchoolReader::record(std::string_view id) {
+  std::lock_guard lock(point_.mu);
+  TANDEM_TRY(open_locked(point_));
+  auto r = point_.store->get(id);
+  if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<Record>();
+  if (!r) return std::move(r).error();
+  return std::optional<Record>(std::move(*r));
+}
+
 Result<std::optional<std::string>> SqliteSchoolReader::meta(std::string_view key) {
-  std::lock_guard lock(mu_);
-  TANDEM_TRY(open_locked());
-  sqlite3* db = store_->handle();
+  std::lock_guard lock(point_.mu);
+  TANDEM_TRY(open_locked(point_));
+  sqlite3* db = point_.store->handle();
   sqlite3_stmt* raw = nullptr;
   if (int rc = sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key=?", -1, &raw, nullptr);
       rc != SQLITE_OK)
@@ -39,9 +48,10 @@ Result<std::optional<std::string>> SqliteSchoolReader::meta(std::string_view key
 }
 
 Result<SchoolSnapshot> SqliteSchoolReader::read(std::string_view school, std::int64_t after_seq) {
-  std::lock_guard lock(mu_);
-  TANDEM_TRY(open_locked());
-  sqlite3* db = store_->handle();
+  std::lock_guard lock(bulk_.mu);
+  TANDEM_TRY(open_locked(bulk_));
+  Store& store = *bulk_.store;
+  sqlite3* db = store.handle();
   TANDEM_TRY(sqlite::exec(db, "BEGIN"));
   struct End {
     sqlite3* db;
@@ -93,7 +103,7 @@ Result<SchoolSnapshot> SqliteSchoolReader::read(std::string_view school, std::in
                                                std::to_string(kMaxReportRecords) + ")");
   out.records.reserve(ids.size());
   for (const auto& id : ids) {
-    auto r = store_->get(id);
+    auto r = store.get(id);
     if (!r) {
       if (r.error().code == ErrorCode::kNotFound) continue;
       return std::move(r).error();

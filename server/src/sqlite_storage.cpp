@@ -528,12 +528,9 @@ class SqliteStorage final : public ServerStorage {
     });
   }
 
+  // On a reader of its own: never behind the commit thread's lock.
   Result<std::optional<Record>> read_record(std::string_view id) override {
-    std::lock_guard lock(mu_);
-    auto r = store_->get(id);
-    if (!r && r.error().code == ErrorCode::kNotFound) return std::optional<Record>();
-    if (!r) return std::move(r).error();
-    return std::optional<Record>(std::move(*r));
+    return school_reader_->record(id);
   }
 
   // ---- leaders' browser sessions (the tables: sqlite_web.cpp) ----

@@ -156,7 +156,13 @@ std::string bar_chart(const PageContext& ctx, std::string_view id, std::string_v
   int y = 2;
   for (const auto& [name, value] : bars) {
     const int w = max > 0 ? static_cast<int>(std::lround(value / max * bar_room)) : 0;
-    std::string shown = name.size() > 34 ? name.substr(0, 32) + "…" : name;
+    std::string shown = name;
+    if (name.size() > 34) {
+      // Cut at a character's start, never inside æ, ø or å.
+      std::size_t cut = 32;
+      while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+      shown = name.substr(0, cut) + "…";
+    }
     h += "<text x=\"" + std::to_string(kLabelWidth - 8) + "\" y=\"" +
          std::to_string(y + kBarHeight - 4) + "\" text-anchor=\"end\">" + html_escape(shown) +
          "</text>";

@@ -42,6 +42,8 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
   const std::string formula = "=HYPERLINK(\"http://x\")";
   REQUIRE(tablet.store().create("action", Json{{"text", tricky}, {"due", "2026-03-01"}, {"tovholder", leader}}));
   REQUIRE(tablet.store().create("action", Json{{"text", formula}, {"due", "2026-03-02"}}));
+  const std::string dde = "-2+3+cmd|' /C calc'!A0";  // runs in spreadsheets though it starts "-2"
+  REQUIRE(tablet.store().create("action", Json{{"text", dde}, {"due", "2026-03-03"}}));
   REQUIRE(tablet.sync(w.base_url()).ok());
 
   for (const bool excel : {false, true}) {
@@ -60,7 +62,7 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
       const std::string bytes((std::istreambuf_iterator<char>(in)), {});
       CHECK(bytes.find("\r\n") != std::string::npos);  // CRLF records
       const Json rows = python_rows(file, excel ? ';' : ',', excel);
-      REQUIRE(rows.size() == 3);
+      REQUIRE(rows.size() == 4);
       const Json& header = rows[0];
       const auto col = [&](const std::string& name) {
         for (std::size_t i = 0; i < header.size(); ++i) {
@@ -75,6 +77,7 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
       CHECK(rows[1][col("done")] == "false");
       // A spreadsheet must not run it: shown as text.
       CHECK(rows[2][col("text")] == "'" + formula);
+      CHECK(rows[3][col("text")] == "'" + dde);
     }
   }
 
@@ -91,7 +94,7 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
   auto json = w.http.request("GET", w.server->url("/v1/schools/" + w.school.id + "/tables/actions?from=2025-08-01"),
                              {}, {"Authorization: Bearer " + device.token});
   REQUIRE(json.status == 200);
-  CHECK(json.json().at("rows").size() == 2);
+  CHECK(json.json().at("rows").size() == 3);
   CHECK(json.json().at("rows")[0].at("text") == tricky);
 }
 

@@ -11,8 +11,9 @@ namespace {
 bool formula_like(const std::string& s) {
   if (s.empty()) return false;
   const char c = s[0];
-  if (c == '=' || c == '+' || c == '@' || c == '\t' || c == '\r') return true;
-  return c == '-' && (s.size() == 1 || !(s[1] >= '0' && s[1] <= '9'));
+  // '-' too, digits after it or not ("-2+3+cmd|..." runs in spreadsheets);
+  // numbers are written as numbers and never pass here.
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }
 
 // Control characters other than tab and line breaks have no place in a

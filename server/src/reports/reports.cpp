@@ -48,7 +48,6 @@ Result<SchoolData*> Reports::load_locked(std::string_view school) {
     data->apply(std::move(*snapshot));
     if (!data->get(school, "school")) return make_error(ErrorCode::kNotFound, "no such school");
     cache_.push_front(std::move(data));
-    while (cache_.size() > kMaxCachedReportSchools) cache_.pop_back();
   } else {
     cache_.splice(cache_.begin(), cache_, it);
     SchoolData& data = *cache_.front();
@@ -63,20 +62,37 @@ Result<SchoolData*> Reports::load_locked(std::string_view school) {
       return make_error(ErrorCode::kTooLong, "the school holds more records than a report reads");
     }
   }
+  // Least recently used schools go while the cache holds too many schools
+  // or records (the one just used always stays).
+  std::size_t held = 0;
+  for (auto it2 = cache_.begin(); it2 != cache_.end();) {
+    held += (*it2)->records.size();
+    if (it2 != cache_.begin() &&
+        (static_cast<std::size_t>(std::distance(cache_.begin(), it2)) >= kMaxCachedReportSchools ||
+         held > kMaxCachedReportRecords)) {
+      held -= (*it2)->records.size();
+      it2 = cache_.erase(it2);
+    } else {
+      ++it2;
+    }
+  }
   return cache_.front().get();
 }
 
-Status Reports::authorize_locked(const Viewer& viewer, const SchoolData& data) {
-  if (viewer.person.empty()) return {};
-  bool rp_allowed = false;
-  auto setting = storage_.setting(reports_setting_key(data.school));
+// Before anything of the school is read: a stranger costs two point reads,
+// never a school load or a place in the cache.
+Status Reports::authorize(const Viewer& viewer, std::string_view school) {
+  if (viewer.person.empty()) return {};  // the administration (admin CLI)
+  if (viewer.school != school) return make_error(ErrorCode::kNotFound, "no such school");
+  auto person = storage_.read_record(viewer.person);
+  if (!person) return std::move(person).error();
+  auto setting = storage_.setting(reports_setting_key(school));
   if (!setting) return std::move(setting).error();
-  rp_allowed = *setting && **setting == "yes";
-  return may_view_reports(viewer.person, data.get(viewer.person, "person"), data.school, rp_allowed);
+  return may_view_reports(viewer.person, *person ? &**person : nullptr, school, *setting && **setting == "yes");
 }
 
-Status Reports::audit_locked(const Viewer& viewer, const SchoolData& data, const char* action,
-                             const std::vector<std::string>& records) {
+std::shared_ptr<AuditEntry> Reports::audit_entry(const Viewer& viewer, const SchoolData& data, const char* action,
+                                                 const std::vector<std::string>& records) {
   auto entry = std::make_shared<AuditEntry>();
   entry->at_ms = now_ms_();
   entry->school = data.school;
@@ -92,93 +108,113 @@ Status Reports::audit_locked(const Viewer& viewer, const SchoolData& data, const
       entry->records.push_back({r->id, child});
     }
   }
-  if (entry->records.empty()) return {};
-  // Recorded before the answer leaves: the report waits for the commit.
+  return entry;
+}
+
+// Recorded before the answer leaves: the report waits for the commit (with
+// the cache's lock released: other reports go on meanwhile).
+Status Reports::commit_audit(const std::shared_ptr<AuditEntry>& entry) {
+  if (!entry || entry->records.empty()) return {};
   std::promise<Status> done;
   auto future = done.get_future();
   storage_.submit_write(
-      data.school, kPullWriteCost, [entry](PushTransaction& txn) { return txn.append_audit(*entry); },
+      entry->school, kPullWriteCost, [entry](PushTransaction& txn) { return txn.append_audit(*entry); },
       [&done](Status s) { done.set_value(std::move(s)); });
   return future.get();
 }
 
 Result<Json> Reports::overview(const Viewer& viewer, std::string_view school, const DateRange& range) {
+  TANDEM_TRY(authorize(viewer, school));
   std::lock_guard lock(mu_);
   auto data = load_locked(school);
   if (!data) return std::move(data).error();
-  TANDEM_TRY(authorize_locked(viewer, **data));
   // Counts only: no record naming a child is shown, so nothing to audit.
   return compute_overview(**data, range, today());
 }
 
 Result<Json> Reports::course(const Viewer& viewer, std::string_view school, std::string_view course) {
-  std::lock_guard lock(mu_);
-  auto data = load_locked(school);
-  if (!data) return std::move(data).error();
-  TANDEM_TRY(authorize_locked(viewer, **data));
-  Json out = compute_course(**data, course, today());
-  if (out.is_null()) return make_error(ErrorCode::kNotFound, "no such course");
-  std::vector<std::string> shown = child_records_of_course(**data, course);
-  shown.emplace_back(course);
-  TANDEM_TRY(audit_locked(viewer, **data, "read", shown));
+  TANDEM_TRY(authorize(viewer, school));
+  Json out;
+  std::shared_ptr<AuditEntry> audit;
+  {
+    std::lock_guard lock(mu_);
+    auto data = load_locked(school);
+    if (!data) return std::move(data).error();
+    out = compute_course(**data, course, today());
+    if (out.is_null()) return make_error(ErrorCode::kNotFound, "no such course");
+    std::vector<std::string> shown = child_records_of_course(**data, course);
+    shown.emplace_back(course);
+    audit = audit_entry(viewer, **data, "read", shown);
+  }
+  TANDEM_TRY(commit_audit(audit));
   return out;
 }
 
 Result<Table> Reports::table(const Viewer& viewer, std::string_view school, std::string_view name,
                              const DateRange& range) {
-  std::lock_guard lock(mu_);
-  auto data = load_locked(school);
-  if (!data) return std::move(data).error();
-  TANDEM_TRY(authorize_locked(viewer, **data));
-  auto table = compute_table(**data, name, range, today());
-  if (!table) return table;
-  // Rows that come from records naming a child: agenda items that concern
-  // one, observation codes from sessions whose entries name one.
-  std::vector<std::string> shown;
-  if (name == "agenda_items") {
-    for (const auto& row : table->rows) shown.push_back(row[0].get<std::string>());
-  } else if (name == "observations") {
-    std::string last;
-    for (const auto& row : table->rows) {
-      const std::string session = row[0].get<std::string>();
-      if (session == last) continue;
-      last = session;
-      if (auto it = (*data)->entries_of_session.find(session); it != (*data)->entries_of_session.end()) {
-        for (const Record* e : it->second) shown.push_back(e->id);
+  TANDEM_TRY(authorize(viewer, school));
+  std::shared_ptr<AuditEntry> audit;
+  Result<Table> table = make_error(ErrorCode::kInternal, "no table");
+  {
+    std::lock_guard lock(mu_);
+    auto data = load_locked(school);
+    if (!data) return std::move(data).error();
+    table = compute_table(**data, name, range, today());
+    if (!table) return table;
+    // Rows that come from records naming a child: agenda items that concern
+    // one, observation codes from sessions whose entries name one.
+    std::vector<std::string> shown;
+    if (name == "agenda_items") {
+      for (const auto& row : table->rows) shown.push_back(row[0].get<std::string>());
+    } else if (name == "observations") {
+      std::string last;
+      for (const auto& row : table->rows) {
+        const std::string session = row[0].get<std::string>();
+        if (session == last) continue;
+        last = session;
+        if (auto it = (*data)->entries_of_session.find(session); it != (*data)->entries_of_session.end()) {
+          for (const Record* e : it->second) shown.push_back(e->id);
+        }
       }
     }
+    audit = audit_entry(viewer, **data, "export", shown);
   }
-  TANDEM_TRY(audit_locked(viewer, **data, "export", shown));
+  TANDEM_TRY(commit_audit(audit));
   return table;
 }
 
 Result<Json> Reports::archive(const Viewer& viewer, std::string_view school) {
-  std::lock_guard lock(mu_);
-  auto data = load_locked(school);
-  if (!data) return std::move(data).error();
-  TANDEM_TRY(authorize_locked(viewer, **data));
-  const SchoolData& d = **data;
-  std::vector<const Record*> all;
-  all.reserve(d.records.size());
-  for (const auto& [id, r] : d.records) all.push_back(&r);
-  std::sort(all.begin(), all.end(), [](const Record* a, const Record* b) {
-    return std::tie(a->kind, a->id) < std::tie(b->kind, b->id);
-  });
-  Json records = Json::array();
-  std::vector<std::string> shown;
-  for (const Record* r : all) {
-    records.push_back(r->to_json());
-    if (r->kind == "course" || !child_named(*r).empty()) shown.push_back(r->id);
+  TANDEM_TRY(authorize(viewer, school));
+  Json out;
+  std::shared_ptr<AuditEntry> audit;
+  {
+    std::lock_guard lock(mu_);
+    auto data = load_locked(school);
+    if (!data) return std::move(data).error();
+    const SchoolData& d = **data;
+    std::vector<const Record*> all;
+    all.reserve(d.records.size());
+    for (const auto& [id, r] : d.records) all.push_back(&r);
+    std::sort(all.begin(), all.end(), [](const Record* a, const Record* b) {
+      return std::tie(a->kind, a->id) < std::tie(b->kind, b->id);
+    });
+    Json records = Json::array();
+    std::vector<std::string> shown;
+    for (const Record* r : all) {
+      records.push_back(r->to_json());
+      if (r->kind == "course" || !child_named(*r).empty()) shown.push_back(r->id);
+    }
+    const std::string day = today();
+    out = {{"format", "tandem-school-archive"},
+           {"version", 1},
+           {"school", d.school},
+           {"exported_at", format_datetime_ms(now_ms_())},
+           {"sequence", d.seq},
+           {"records", std::move(records)},
+           {"overview", compute_overview(d, school_year_of(day), day)}};
+    audit = audit_entry(viewer, d, "export", shown);
   }
-  const std::string day = today();
-  Json out = {{"format", "tandem-school-archive"},
-              {"version", 1},
-              {"school", d.school},
-              {"exported_at", format_datetime_ms(now_ms_())},
-              {"sequence", d.seq},
-              {"records", std::move(records)},
-              {"overview", compute_overview(d, school_year_of(day), day)}};
-  TANDEM_TRY(audit_locked(viewer, d, "export", shown));
+  TANDEM_TRY(commit_audit(audit));
   return out;
 }
 

@@ -36,10 +36,12 @@ inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
 // The school's view (reports.hpp): a report reads at most this many records
 // of one school (a school year is about 25,000; a school past this limit gets
 // kTooLong, never a server that runs out of memory), keeps at most this many
-// schools' records in memory between reports (least recently used go), and
+// schools and records in memory between reports (least recently used go;
+// about 1 GB at most for 400,000 records), and
 // lists at most this many rows in one overview list (overdue actions).
 inline constexpr std::size_t kMaxReportRecords = 400'000;
 inline constexpr std::size_t kMaxCachedReportSchools = 8;
+inline constexpr std::size_t kMaxCachedReportRecords = 400'000;
 inline constexpr std::size_t kMaxReportListRows = 500;
 // Reports run on the worker pool (never the network threads), one at a
 // time; at most this many are in flight (beyond: 503 busy).

@@ -36,6 +36,9 @@ struct ServerOptions {
   std::size_t max_connections = kMaxConnections;
   Timeouts timeouts;
   bool access_log = true;  // one line per request on stderr
+  // The leaders' session cookie gets the Secure attribute (browsers send it
+  // over HTTPS only): set it when a TLS proxy is in front of the server.
+  bool secure_cookies = false;
   // Audit entries older than this are deleted at start and once a day
   // (kAuditPruneInterval); 0 keeps them all. See kDefaultAuditRetentionDays.
   std::int64_t audit_retention_days = kDefaultAuditRetentionDays;

@@ -10,8 +10,9 @@
 // here is specific to a backend. Every answer that shows records naming a
 // child is in the audit trail before it is returned.
 //
-// Records are kept in memory between reports (at most
-// kMaxCachedReportSchools schools, least recently used dropped) and brought
+// Who asks is authorised before anything of the school is read. Records are
+// kept in memory between reports (at most kMaxCachedReportSchools schools
+// and kMaxCachedReportRecords records, least recently used dropped) and brought
 // up to date from the school's sequence at every call, so a report always
 // shows what is committed, from any server instance.
 //
@@ -66,7 +67,7 @@ struct CsvOptions {
 };
 // RFC 4180: CRLF line ends, fields with the separator, quotes or line breaks
 // quoted, quotes doubled. Cells that a spreadsheet would run as a formula
-// (text starting with = + @ or a tab/CR, or - followed by a non-digit) get a
+// (text starting with = + - @ or a tab/CR) get a
 // leading apostrophe (CSV injection).
 std::string to_csv(const Table& table, const CsvOptions& options);
 
@@ -92,9 +93,10 @@ class Reports {
 
  private:
   Result<SchoolData*> load_locked(std::string_view school);
-  Status authorize_locked(const Viewer& viewer, const SchoolData& data);
-  Status audit_locked(const Viewer& viewer, const SchoolData& data, const char* action,
-                      const std::vector<std::string>& records);
+  Status authorize(const Viewer& viewer, std::string_view school);
+  std::shared_ptr<AuditEntry> audit_entry(const Viewer& viewer, const SchoolData& data, const char* action,
+                                          const std::vector<std::string>& records);
+  Status commit_audit(const std::shared_ptr<AuditEntry>& entry);
 
   ServerStorage& storage_;
   Now now_ms_;

@@ -78,6 +78,7 @@ TEST_CASE("web login: code, cookie, Danish overview, English, logout", "[e2e][se
   CHECK(has(cookie, "; HttpOnly"));
   CHECK(has(cookie, "; SameSite=Strict"));
   CHECK(has(cookie, "; Path=/"));
+  CHECK(!has(cookie, "; Secure"));  // plain HTTP on loopback: a Secure cookie would never come back
   CHECK(has(cookie, "; Max-Age=" + std::to_string(tandem::server::kWebSessionSeconds)));
   const std::string token = session_of(r);
   REQUIRE(token.size() >= 43);
@@ -243,4 +244,14 @@ TEST_CASE("web login: a session ends after its lifetime", "[e2e][server][web]") 
   r = get_page(w, "/overview", token);
   CHECK(r.status == 303);
   CHECK(header(r, "location") == "/login");
+}
+
+TEST_CASE("web login: behind a TLS proxy (--secure-cookies) the session cookie is Secure", "[e2e][server][web]") {
+  SchoolServer w("Skovskolen", {"--secure-cookies"});
+  const std::string leader = w.add_person("Lise Leder", "leader");
+  auto r = post_login(w, login_code(w, leader));
+  REQUIRE(r.status == 303);
+  const std::string cookie = header(r, "set-cookie");
+  CHECK(has(cookie, "; Secure"));
+  CHECK(has(cookie, "; HttpOnly"));
 }

@@ -71,13 +71,22 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
         FAIL("no column " << name);
         return std::size_t{0};
       };
-      CHECK(rows[1][col("text")] == tricky);
+      // Rows are ordered by due date.
+      const auto row = [&](const std::string& due) -> const Json& {
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+          if (rows[i][col("due")] == due) return rows[i];
+        }
+        FAIL("no row due " << due);
+        return rows[0];
+      };
       CHECK(rows[1][col("due")] == "2026-03-01");
-      CHECK(rows[1][col("tovholder_name")] == "Lene Leder");
-      CHECK(rows[1][col("done")] == "false");
-      // A spreadsheet must not run it: shown as text.
-      CHECK(rows[2][col("text")] == "'" + formula);
-      CHECK(rows[3][col("text")] == "'" + dde);
+      CHECK(rows[3][col("due")] == "2026-03-03");
+      CHECK(row("2026-03-01")[col("text")] == tricky);
+      CHECK(row("2026-03-01")[col("tovholder_name")] == "Lene Leder");
+      CHECK(row("2026-03-01")[col("done")] == "false");
+      // A spreadsheet must not run them: shown as text.
+      CHECK(row("2026-03-02")[col("text")] == "'" + formula);
+      CHECK(row("2026-03-03")[col("text")] == "'" + dde);
     }
   }
 
@@ -95,7 +104,7 @@ TEST_CASE("School view CSV: RFC 4180 quoting, Danish letters, BOM and semicolon 
                              {}, {"Authorization: Bearer " + device.token});
   REQUIRE(json.status == 200);
   CHECK(json.json().at("rows").size() == 3);
-  CHECK(json.json().at("rows")[0].at("text") == tricky);
+  CHECK(json.json().at("rows")[0].at("text") == tricky);  // the earliest due first
 }
 
 }  // namespace tandem::test

@@ -169,7 +169,13 @@ Result<Table> compute_table(const SchoolData& data, std::string_view name, const
   } else if (name == "actions") {
     t.columns = {"id",        "text",           "due",    "done",        "done_on",     "overdue",
                  "tovholder", "tovholder_name", "source", "source_kind", "source_title"};
-    for (const Record* a : data.actions) {
+    // Earliest due first (none last), then by id: a stable order for people and scripts.
+    std::vector<const Record*> actions = data.actions;
+    std::stable_sort(actions.begin(), actions.end(), [](const Record* x, const Record* y) {
+      const std::string dx = str(*x, "due"), dy = str(*y, "due");
+      return (dx.empty() ? "9999" : dx) < (dy.empty() ? "9999" : dy);
+    });
+    for (const Record* a : actions) {
       if (!in_range(day_of(data, *a), range)) continue;
       const Json j = action_json(data, *a, today);
       std::vector<Json> row;

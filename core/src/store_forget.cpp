@@ -16,8 +16,8 @@ namespace {
 // and `sync_rejected` have no index on record (see migrations.cpp): each is
 // scanned once for the whole list, not once per id.
 constexpr const char* kForgetDeletes[] = {
-    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM changes WHERE record IN "
-    "(SELECT id FROM temp.forget_ids))",
+    ("DELETE FROM outbox WHERE seq IN (SELECT seq FROM changes WHERE record IN "
+     "(SELECT id FROM temp.forget_ids))"),
     "DELETE FROM changes WHERE record IN (SELECT id FROM temp.forget_ids)",
     "DELETE FROM field_writes WHERE record IN (SELECT id FROM temp.forget_ids)",
     "DELETE FROM set_elements WHERE record IN (SELECT id FROM temp.forget_ids)",

@@ -24,11 +24,18 @@ die() { echo "demo: $*" >&2; exit 1; }
 bash "$ROOT/scripts/deps.sh" jq
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
 
-if [[ ! -x $TANDEM || ! -x $SERVER ]]; then
-  say "Building tandem and tandem-server in $BUILD"
+# Configured once; built every run (incremental: seconds when up to date), so
+# the demo never runs binaries older than the sources. Compiler output is shown
+# only when the build fails or warns.
+if [[ ! -f $BUILD/CMakeCache.txt ]]; then
+  say "Building tandem and tandem-server in $BUILD (first run: a few minutes)"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" --target tandem tandem-server
 fi
+if ! BUILD_LOG=$(cmake --build "$BUILD" --target tandem tandem-server 2>&1); then
+  echo "$BUILD_LOG" >&2
+  die "the build failed"
+fi
+grep -E "warning:" <<<"$BUILD_LOG" >&2 || true
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tandem-demo.XXXXXX")
 SERVER_PID=

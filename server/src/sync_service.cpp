@@ -1,4 +1,5 @@
 #include "tandem/server/sync_service.hpp"
+#include <optional>
 
 #include "tandem/core/json.hpp"
 #include "tandem/core/schema.hpp"
@@ -180,14 +181,21 @@ bool affects_scope(const Change& change) {
 
 Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn) {
   const sync::PushRequest& push = *call.request.push;
-  // Writes are judged on the view the device acknowledged (a device that
-  // never pulled: its view now).
+  // Writes are judged on the view the device acknowledged (offline work done
+  // in scope is taken even if the record left the scope since), and on the
+  // view last issued to it when that one differs: the device may hold
+  // records the issued view brought before it could acknowledge it (a
+  // teacher added to a course pulls it, goes offline, edits it). A device
+  // that never pulled: its view now.
   View view;
+  std::optional<View> issued;
   {
     auto stored = txn.device_view(call.device.id);
     if (!stored) return std::move(stored).error();
     if (*stored) {
       view = View::from_json(Json::parse((*stored)->acked_view, nullptr, false));
+      if ((*stored)->view != (*stored)->acked_view)
+        issued = View::from_json(Json::parse((*stored)->view, nullptr, false));
     } else {
       auto fresh = compute_view(call.device, copenhagen_date(call.now), txn);
       if (!fresh) return std::move(fresh).error();
@@ -207,7 +215,11 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
     // for its clock is re-stamped and resent by the device: it should say
     // so rather than not_found for a create refused just before it).
     Status allowed = call.checked[i];
-    if (allowed) allowed = check_write_access(call.device, view, change, txn);
+    if (allowed) {
+      allowed = check_write_access(call.device, view, change, txn);
+      if (!allowed && issued && allowed.error().code == ErrorCode::kNotFound)
+        allowed = check_write_access(call.device, *issued, change, txn);
+    }
     if (!allowed) {
       if (is_server_failure(allowed.error().code)) return allowed.error();
       result.status = sync::ChangeStatus::kRejected;

@@ -84,8 +84,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto again = tandem::import_bundle(*store, bundle);
   check(again.ok(), "importing an accepted bundle again fails");
-  check(again->applied == 0, "importing a bundle again applied changes");
   check(dump(*store) == after, "importing a bundle again changed the tablet");
+  // Nothing is taken twice, but: a change refused the first time for its
+  // clock (the import moved the tablet's clock on), and a change to a record
+  // the bundle purged (the purge erased its history, so it is not known
+  // again; the purged record stays empty: the dump above is unchanged).
+  std::size_t may_apply = 0;
+  for (const auto& r : report->rejected) may_apply += r.error.code == tandem::ErrorCode::kClockSkew;
+  for (const auto& c : bundle["changes"]) {
+    if (!c.is_object() || !c.contains("record") || !c["record"].is_string()) continue;
+    auto rec = store->get(c["record"].get<std::string>());
+    if (rec.ok() && !rec->purged.empty()) ++may_apply;
+  }
+  check(again->applied <= may_apply, "importing a bundle again applied changes");
 
   auto exported = tandem::export_bundle(*store);
   check(exported.ok(), "export after import fails");

@@ -19,16 +19,6 @@ void print_json(AdminIo io, const Json& j) {
   io.out << json_escape_controls(j.dump(-1, ' ', false, Json::error_handler_t::replace)) << "\n";
 }
 
-int fail(const Error& e, AdminIo io) {
-  if (io.json) {
-    sync::ErrorResponse r;
-    r.error = e;
-    print_json(io, r.to_json());
-  } else {
-    io.err << "tandem-server: " << error_code_name(e.code) << ": " << shown(e.message) << "\n";
-  }
-  return 1;
-}
 
 Json device_json(const DeviceRecord& d) {
   Json j{{"id", d.id},
@@ -54,9 +44,20 @@ std::string csv_field(std::string_view text) {
 
 }  // namespace
 
+int admin_fail(const Error& e, AdminIo io) {
+  if (io.json) {
+    sync::ErrorResponse r;
+    r.error = e;
+    print_json(io, r.to_json());
+  } else {
+    io.err << "tandem-server: " << error_code_name(e.code) << ": " << shown(e.message) << "\n";
+  }
+  return 1;
+}
+
 int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo io) {
   auto school = storage.create_school(name);
-  if (!school) return fail(school.error(), io);
+  if (!school) return admin_fail(school.error(), io);
   if (io.json) {
     print_json(io, Json{{"id", school->id}, {"name", school->name}});
   } else {
@@ -68,7 +69,7 @@ int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo
 int admin_person_add(ServerStorage& storage, const std::string& school, const std::string& name,
                      const std::string& role, const std::string& profession, AdminIo io) {
   auto person = storage.add_person(school, name, role, profession);
-  if (!person) return fail(person.error(), io);
+  if (!person) return admin_fail(person.error(), io);
   if (io.json) {
     Json j{{"id", person->id}, {"school", school}, {"name", person->name}, {"role", person->role}};
     if (!profession.empty()) j["profession"] = profession;
@@ -82,7 +83,7 @@ int admin_person_add(ServerStorage& storage, const std::string& school, const st
 int admin_person_set(ServerStorage& storage, const std::string& person, const std::string& role,
                      const std::optional<std::string>& profession, AdminIo io) {
   Status done = storage.update_person(person, role, profession);
-  if (!done) return fail(done.error(), io);
+  if (!done) return admin_fail(done.error(), io);
   if (io.json) {
     Json j{{"id", person}, {"role", role}};
     if (profession) j["profession"] = *profession;
@@ -96,14 +97,14 @@ int admin_person_set(ServerStorage& storage, const std::string& person, const st
 int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& person,
                       std::int64_t ttl_ms, AdminIo io) {
   if (ttl_ms <= 0)
-    return fail(make_error(ErrorCode::kInvalidValue, "the code's lifetime must be positive"), io);
+    return admin_fail(make_error(ErrorCode::kInvalidValue, "the code's lifetime must be positive"), io);
   auto code = new_enrollment_code();
-  if (!code) return fail(code.error(), io);
+  if (!code) return admin_fail(code.error(), io);
   const std::int64_t now = clock.now_ms();
   const std::int64_t expires = now + ttl_ms;
   auto school = storage.add_enrollment_code(sha256_hex(normalize_enrollment_code(*code)), person,
                                             now, expires);
-  if (!school) return fail(school.error(), io);
+  if (!school) return admin_fail(school.error(), io);
   if (io.json) {
     print_json(
         io,
@@ -117,7 +118,7 @@ int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& p
 int admin_login_code(ServerStorage& storage, Clock& clock, const std::string& person,
                      std::int64_t ttl_ms, AdminIo io) {
   auto code = issue_login_code(storage, person, clock.now_ms(), ttl_ms);
-  if (!code) return fail(code.error(), io);
+  if (!code) return admin_fail(code.error(), io);
   if (io.json) {
     print_json(io, Json{{"code", code->code},
                         {"person", code->person},
@@ -135,7 +136,7 @@ int admin_login_code(ServerStorage& storage, Clock& clock, const std::string& pe
 
 int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo io) {
   auto devices = storage.list_devices(school);
-  if (!devices) return fail(devices.error(), io);
+  if (!devices) return admin_fail(devices.error(), io);
   if (io.json) {
     Json list = Json::array();
     for (const auto& d : *devices) list.push_back(device_json(d));
@@ -153,7 +154,7 @@ int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo
 int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
                         AdminIo io) {
   Status s = storage.revoke_device(device, clock.now_ms());
-  if (!s) return fail(s.error(), io);
+  if (!s) return admin_fail(s.error(), io);
   if (io.json) {
     print_json(io, Json{{"id", device}, {"revoked", true}});
   } else {
@@ -164,7 +165,7 @@ int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string&
 
 int admin_audit_verify(ServerStorage& storage, AdminIo io) {
   auto v = storage.verify_audit();
-  if (!v) return fail(v.error(), io);
+  if (!v) return admin_fail(v.error(), io);
   if (io.json) {
     Json j{{"ok", v->ok()}, {"schools", v->schools}, {"entries", v->entries}};
     if (v->broken) {
@@ -202,9 +203,9 @@ int admin_audit_verify(ServerStorage& storage, AdminIo io) {
 
 int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo io) {
   if (!is_valid_id(child))
-    return fail(make_error(ErrorCode::kInvalidArgument, "--child expects a record id"), io);
+    return admin_fail(make_error(ErrorCode::kInvalidArgument, "--child expects a record id"), io);
   auto rows = storage.audit_entries_for_child(child);
-  if (!rows) return fail(rows.error(), io);
+  if (!rows) return admin_fail(rows.error(), io);
   const auto lines = audit_export_lines(*rows);
   if (io.json) {
     Json list = Json::array();
@@ -229,13 +230,13 @@ int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo
 
 int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, AdminIo io) {
   if (days < 0 || days > kMaxAuditRetentionDays) {
-    return fail(make_error(ErrorCode::kInvalidValue, "--older-than-days must be 0.." +
+    return admin_fail(make_error(ErrorCode::kInvalidValue, "--older-than-days must be 0.." +
                                                          std::to_string(kMaxAuditRetentionDays)),
                 io);
   }
   const std::int64_t before = audit_retention_cutoff(clock.now_ms(), days);
   auto deleted = storage.prune_audit(before);
-  if (!deleted) return fail(deleted.error(), io);
+  if (!deleted) return admin_fail(deleted.error(), io);
   if (io.json) {
     print_json(io, Json{{"deleted", *deleted}, {"before", format_datetime_ms(before)}});
   } else {

@@ -12,16 +12,6 @@
 namespace tandem::server {
 namespace {
 
-int fail(const Error& e, AdminIo io) {
-  if (io.json) {
-    sync::ErrorResponse r;
-    r.error = e;
-    io.out << json_escape_controls(r.to_json().dump(-1, ' ', false, Json::error_handler_t::replace)) << "\n";
-  } else {
-    io.err << "tandem-server: " << error_code_name(e.code) << ": " << escape_controls(e.message) << "\n";
-  }
-  return 1;
-}
 
 std::string count_line(const Json& counts) {
   std::string out;
@@ -81,16 +71,16 @@ void print_overview(const Json& o, std::ostream& out) {
 int admin_report(ServerStorage& storage, Clock& clock, const ReportCommand& cmd, AdminIo io) {
   Reports reports(storage, [&clock] { return clock.now_ms(); });
   auto range = parse_range(cmd.from, cmd.to, reports.today());
-  if (!range) return fail(range.error(), io);
+  if (!range) return admin_fail(range.error(), io);
   const Viewer admin;  // the administration: a leader's view, audited with no person
   if (!cmd.course.empty()) {
     auto c = reports.course(admin, cmd.school, cmd.course);
-    if (!c) return fail(c.error(), io);
+    if (!c) return admin_fail(c.error(), io);
     io.out << json_escape_controls(c->dump(2, ' ', false, Json::error_handler_t::replace)) << "\n";
     return 0;
   }
   auto o = reports.overview(admin, cmd.school, *range);
-  if (!o) return fail(o.error(), io);
+  if (!o) return admin_fail(o.error(), io);
   if (io.json) {
     io.out << json_escape_controls(o->dump(-1, ' ', false, Json::error_handler_t::replace)) << "\n";
   } else {
@@ -102,16 +92,16 @@ int admin_report(ServerStorage& storage, Clock& clock, const ReportCommand& cmd,
 int admin_export(ServerStorage& storage, Clock& clock, const ExportCommand& cmd, AdminIo io) {
   Reports reports(storage, [&clock] { return clock.now_ms(); });
   auto range = parse_range(cmd.from, cmd.to, reports.today());
-  if (!range) return fail(range.error(), io);
+  if (!range) return admin_fail(range.error(), io);
   const Viewer admin;
   std::string text;
   if (cmd.archive) {
     auto a = reports.archive(admin, cmd.school);
-    if (!a) return fail(a.error(), io);
+    if (!a) return admin_fail(a.error(), io);
     text = a->dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
   } else {
     auto t = reports.table(admin, cmd.school, cmd.table, *range);
-    if (!t) return fail(t.error(), io);
+    if (!t) return admin_fail(t.error(), io);
     if (cmd.format == "json") {
       text = t->to_json().dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     } else {
@@ -125,7 +115,7 @@ int admin_export(ServerStorage& storage, Clock& clock, const ExportCommand& cmd,
   std::ofstream f(cmd.output, std::ios::binary | std::ios::trunc);
   f << text;
   f.close();
-  if (!f) return fail(make_error(ErrorCode::kIo, "cannot write '" + cmd.output + "'"), io);
+  if (!f) return admin_fail(make_error(ErrorCode::kIo, "cannot write '" + cmd.output + "'"), io);
   return 0;
 }
 
@@ -135,8 +125,8 @@ int admin_school_set(ServerStorage& storage, const std::string& school, const st
   // The school must exist (its overview loads): no setting for a typo.
   const Viewer admin;
   if (auto o = reports.overview(admin, school, DateRange{"2000-01-01", "2000-01-01"}); !o)
-    return fail(o.error(), io);
-  if (auto s = storage.set_setting(reports_setting_key(school), rp_reports); !s) return fail(s.error(), io);
+    return admin_fail(o.error(), io);
+  if (auto s = storage.set_setting(reports_setting_key(school), rp_reports); !s) return admin_fail(s.error(), io);
   if (io.json) {
     io.out << Json{{"school", school}, {"reports_for_resource_persons", rp_reports == "yes"}}.dump() << "\n";
   } else {

@@ -20,6 +20,10 @@ Json compute_course(const SchoolData& data, std::string_view course, std::string
 Result<Table> compute_table(const SchoolData& data, std::string_view name, const DateRange& range,
                             std::string_view today);
 
+// Whether a record's date (day_of) lies in the range; "" never does.
+inline bool in_range(const std::string& day, const DateRange& range) {
+  return !day.empty() && day >= range.from && day <= range.to;
+}
 // Whether an action is open / overdue on `today`.
 bool action_overdue(const Record& action, std::string_view today);
 // When an action was marked done (Danish date of the winning `done` write).

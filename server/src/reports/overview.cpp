@@ -11,10 +11,6 @@
 namespace tandem::server {
 namespace {
 
-bool in_range(const std::string& day, const DateRange& range) {
-  return !day.empty() && day >= range.from && day <= range.to;
-}
-
 void count(Json& obj, const std::string& key) {
   if (key.empty()) return;
   auto it = obj.find(key);

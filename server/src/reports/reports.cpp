@@ -3,6 +3,7 @@
 #include "tandem/server/reports.hpp"
 
 #include <future>
+#include <optional>
 
 #include "../viewer.hpp"
 #include "compute.hpp"
@@ -31,7 +32,8 @@ Result<DateRange> parse_range(std::string_view from, std::string_view to, std::s
   return range;
 }
 
-Reports::Reports(ServerStorage& storage, Now now_ms) : storage_(storage), now_ms_(std::move(now_ms)) {}
+Reports::Reports(ServerStorage& storage, Now now_ms)
+    : storage_(storage), now_ms_(std::move(now_ms)) {}
 Reports::~Reports() = default;
 
 std::string Reports::today() const { return copenhagen_date(now_ms_()); }
@@ -88,10 +90,12 @@ Status Reports::authorize(const Viewer& viewer, std::string_view school) {
   if (!person) return std::move(person).error();
   auto setting = storage_.setting(reports_setting_key(school));
   if (!setting) return std::move(setting).error();
-  return may_view_reports(viewer.person, *person ? &**person : nullptr, school, *setting && **setting == "yes");
+  return may_view_reports(viewer.person, *person ? &**person : nullptr, school,
+                          *setting && **setting == "yes");
 }
 
-std::shared_ptr<AuditEntry> Reports::audit_entry(const Viewer& viewer, const SchoolData& data, const char* action,
+std::shared_ptr<AuditEntry> Reports::audit_entry(const Viewer& viewer, const SchoolData& data,
+                                                 const char* action,
                                                  const std::vector<std::string>& records) {
   auto entry = std::make_shared<AuditEntry>();
   entry->at_ms = now_ms_();
@@ -118,104 +122,109 @@ Status Reports::commit_audit(const std::shared_ptr<AuditEntry>& entry) {
   std::promise<Status> done;
   auto future = done.get_future();
   storage_.submit_write(
-      entry->school, kPullWriteCost, [entry](PushTransaction& txn) { return txn.append_audit(*entry); },
+      entry->school, kPullWriteCost,
+      [entry](PushTransaction& txn) { return txn.append_audit(*entry); },
       [&done](Status s) { done.set_value(std::move(s)); });
   return future.get();
 }
 
-Result<Json> Reports::overview(const Viewer& viewer, std::string_view school, const DateRange& range) {
+// Every answer goes the same way: who asks is authorised; `fn` computes the
+// answer from the school's records under the cache's lock and names in
+// `shown` the records it shows; the audit entry for those naming a child is
+// committed with the lock released, before the answer is returned.
+template <class T, class Fn>
+Result<T> Reports::answer(const Viewer& viewer, std::string_view school, const char* action,
+                          Fn&& fn) {
   TANDEM_TRY(authorize(viewer, school));
-  std::lock_guard lock(mu_);
-  auto data = load_locked(school);
-  if (!data) return std::move(data).error();
-  // Counts only: no record naming a child is shown, so nothing to audit.
-  return compute_overview(**data, range, today());
-}
-
-Result<Json> Reports::course(const Viewer& viewer, std::string_view school, std::string_view course) {
-  TANDEM_TRY(authorize(viewer, school));
-  Json out;
+  std::optional<Result<T>> out;
   std::shared_ptr<AuditEntry> audit;
   {
     std::lock_guard lock(mu_);
     auto data = load_locked(school);
     if (!data) return std::move(data).error();
-    out = compute_course(**data, course, today());
-    if (out.is_null()) return make_error(ErrorCode::kNotFound, "no such course");
-    std::vector<std::string> shown = child_records_of_course(**data, course);
-    shown.emplace_back(course);
-    audit = audit_entry(viewer, **data, "read", shown);
+    std::vector<std::string> shown;
+    Result<T> computed = fn(**data, shown);
+    if (!computed) return computed;
+    audit = audit_entry(viewer, **data, action, shown);
+    out.emplace(std::move(computed));
   }
   TANDEM_TRY(commit_audit(audit));
-  return out;
+  return std::move(*out);
+}
+
+Result<Json> Reports::overview(const Viewer& viewer, std::string_view school,
+                               const DateRange& range) {
+  // Counts only: no record naming a child is shown, so nothing to audit.
+  return answer<Json>(viewer, school, "read",
+                      [&](const SchoolData& data, std::vector<std::string>&) -> Result<Json> {
+                        return compute_overview(data, range, today());
+                      });
+}
+
+Result<Json> Reports::course(const Viewer& viewer, std::string_view school,
+                             std::string_view course) {
+  return answer<Json>(viewer, school, "read",
+                      [&](const SchoolData& data, std::vector<std::string>& shown) -> Result<Json> {
+                        Json out = compute_course(data, course, today());
+                        if (out.is_null())
+                          return make_error(ErrorCode::kNotFound, "no such course");
+                        shown = child_records_of_course(data, course);
+                        shown.emplace_back(course);
+                        return out;
+                      });
 }
 
 Result<Table> Reports::table(const Viewer& viewer, std::string_view school, std::string_view name,
                              const DateRange& range) {
-  TANDEM_TRY(authorize(viewer, school));
-  std::shared_ptr<AuditEntry> audit;
-  Result<Table> table = make_error(ErrorCode::kInternal, "no table");
-  {
-    std::lock_guard lock(mu_);
-    auto data = load_locked(school);
-    if (!data) return std::move(data).error();
-    table = compute_table(**data, name, range, today());
-    if (!table) return table;
-    // Rows that come from records naming a child: agenda items that concern
-    // one, observation codes from sessions whose entries name one.
-    std::vector<std::string> shown;
-    if (name == "agenda_items") {
-      for (const auto& row : table->rows) shown.push_back(row[0].get<std::string>());
-    } else if (name == "observations") {
-      std::string last;
-      for (const auto& row : table->rows) {
-        const std::string session = row[0].get<std::string>();
-        if (session == last) continue;
-        last = session;
-        if (auto it = (*data)->entries_of_session.find(session); it != (*data)->entries_of_session.end()) {
-          for (const Record* e : it->second) shown.push_back(e->id);
-        }
-      }
-    }
-    audit = audit_entry(viewer, **data, "export", shown);
-  }
-  TANDEM_TRY(commit_audit(audit));
-  return table;
+  return answer<Table>(viewer, school, "export",
+                       [&](const SchoolData& data, std::vector<std::string>& shown) {
+                         auto table = compute_table(data, name, range, today());
+                         if (!table) return table;
+                         // Rows that come from records naming a child: agenda items that concern
+                         // one, observation codes from sessions whose entries name one.
+                         if (name == "agenda_items") {
+                           for (const auto& row : table->rows)
+                             shown.push_back(row[0].get<std::string>());
+                         } else if (name == "observations") {
+                           std::string last;
+                           for (const auto& row : table->rows) {
+                             const std::string session = row[0].get<std::string>();
+                             if (session == last) continue;
+                             last = session;
+                             if (auto it = data.entries_of_session.find(session);
+                                 it != data.entries_of_session.end()) {
+                               for (const Record* e : it->second) shown.push_back(e->id);
+                             }
+                           }
+                         }
+                         return table;
+                       });
 }
 
 Result<Json> Reports::archive(const Viewer& viewer, std::string_view school) {
-  TANDEM_TRY(authorize(viewer, school));
-  Json out;
-  std::shared_ptr<AuditEntry> audit;
-  {
-    std::lock_guard lock(mu_);
-    auto data = load_locked(school);
-    if (!data) return std::move(data).error();
-    const SchoolData& d = **data;
-    std::vector<const Record*> all;
-    all.reserve(d.records.size());
-    for (const auto& [id, r] : d.records) all.push_back(&r);
-    std::sort(all.begin(), all.end(), [](const Record* a, const Record* b) {
-      return std::tie(a->kind, a->id) < std::tie(b->kind, b->id);
-    });
-    Json records = Json::array();
-    std::vector<std::string> shown;
-    for (const Record* r : all) {
-      records.push_back(r->to_json());
-      if (r->kind == "course" || !child_named(*r).empty()) shown.push_back(r->id);
-    }
-    const std::string day = today();
-    out = {{"format", "tandem-school-archive"},
-           {"version", 1},
-           {"school", d.school},
-           {"exported_at", format_datetime_ms(now_ms_())},
-           {"sequence", d.seq},
-           {"records", std::move(records)},
-           {"overview", compute_overview(d, school_year_of(day), day)}};
-    audit = audit_entry(viewer, d, "export", shown);
-  }
-  TANDEM_TRY(commit_audit(audit));
-  return out;
+  return answer<Json>(viewer, school, "export",
+                      [&](const SchoolData& d, std::vector<std::string>& shown) -> Result<Json> {
+                        std::vector<const Record*> all;
+                        all.reserve(d.records.size());
+                        for (const auto& [id, r] : d.records) all.push_back(&r);
+                        std::sort(all.begin(), all.end(), [](const Record* a, const Record* b) {
+                          return std::tie(a->kind, a->id) < std::tie(b->kind, b->id);
+                        });
+                        Json records = Json::array();
+                        for (const Record* r : all) {
+                          records.push_back(r->to_json());
+                          if (r->kind == "course" || !child_named(*r).empty())
+                            shown.push_back(r->id);
+                        }
+                        const std::string day = today();
+                        return Json{{"format", "tandem-school-archive"},
+                                    {"version", 1},
+                                    {"school", d.school},
+                                    {"exported_at", format_datetime_ms(now_ms_())},
+                                    {"sequence", d.seq},
+                                    {"records", std::move(records)},
+                                    {"overview", compute_overview(d, school_year_of(day), day)}};
+                      });
 }
 
 }  // namespace tandem::server

@@ -10,10 +10,6 @@
 namespace tandem::server {
 namespace {
 
-bool in_range(const std::string& day, const DateRange& range) {
-  return !day.empty() && day >= range.from && day <= range.to;
-}
-
 const std::vector<const Record*>& under(const std::unordered_map<std::string, std::vector<const Record*>>& m,
                                         const std::string& id) {
   static const std::vector<const Record*> kNone;

@@ -23,6 +23,10 @@ struct AdminIo {
   bool json = false;
 };
 
+// Reports a failure as every admin command does ({"error":...} with json,
+// else a line on err) and returns exit code 1.
+int admin_fail(const Error& e, AdminIo io);
+
 // school create --name NAME: prints the school id.
 int admin_school_create(ServerStorage& storage, const std::string& name, AdminIo io);
 // person add --school ID --name NAME --role ROLE [--profession P]: prints the person id.

@@ -97,6 +97,8 @@ class Reports {
   std::shared_ptr<AuditEntry> audit_entry(const Viewer& viewer, const SchoolData& data, const char* action,
                                           const std::vector<std::string>& records);
   Status commit_audit(const std::shared_ptr<AuditEntry>& entry);
+  template <class T, class Fn>
+  Result<T> answer(const Viewer& viewer, std::string_view school, const char* action, Fn&& fn);
 
   ServerStorage& storage_;
   Now now_ms_;

@@ -82,13 +82,17 @@ Status HybridClock::check(const Hlc& remote) const {
 
 Status HybridClock::observe(const Hlc& remote) {
   TANDEM_TRY(check(remote));
+  observe_checked(remote);
+  return {};
+}
+
+void HybridClock::observe_checked(const Hlc& remote) {
   if (remote.ms > last_ms_) {
     last_ms_ = remote.ms;
     last_counter_ = remote.counter;
   } else if (remote.ms == last_ms_ && remote.counter > last_counter_) {
     last_counter_ = remote.counter;
   }
-  return {};
 }
 
 }  // namespace tandem

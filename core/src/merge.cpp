@@ -337,15 +337,15 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
   return ApplyOutcome::kApplied;
 }
 
-Result<ApplyOutcome> Store::apply(const Change& change) {
+Result<ApplyOutcome> Store::apply(const Change& change, StampCheck check) {
   TANDEM_TRY(validate_change(change));
-  TANDEM_TRY(impl_->hybrid->check(change.hlc));
+  if (check == StampCheck::kHere) TANDEM_TRY(impl_->hybrid->check(change.hlc));
   Impl& m = *impl_;
   auto apply_one = [&]() -> Result<ApplyOutcome> {
     auto r = m.apply_change(change, false);
     if (!r) return r;
     if (*r == ApplyOutcome::kApplied) {
-      TANDEM_TRY(m.hybrid->observe(change.hlc));
+      m.hybrid->observe_checked(change.hlc);  // checked above, or by the server
       m.clock_dirty = true;
     }
     return r;

@@ -13,24 +13,32 @@
 
 namespace tandem::detail {
 
-void SecureRandom::refill() {
+void os_random_fill(unsigned char* out, std::size_t size) {
 #if defined(TANDEM_HAVE_ARC4RANDOM)
-  arc4random_buf(pool_.data(), pool_.size());
+  arc4random_buf(out, size);
 #else
   std::size_t filled = 0;
 #if defined(TANDEM_HAVE_GETRANDOM)
-  while (filled < pool_.size()) {
-    const ssize_t n = getrandom(pool_.data() + filled, pool_.size() - filled, 0);
+  while (filled < size) {
+    const ssize_t n = getrandom(out + filled, size - filled, 0);
     if (n <= 0) break;  // EINTR or no entropy source: the fallback below
     filled += static_cast<std::size_t>(n);
   }
 #endif
-  if (filled < pool_.size()) {
+  if (filled < size) {
     // std::random_device reads the system's entropy source too.
     std::random_device rd;
-    for (; filled < pool_.size(); ++filled) pool_[filled] = static_cast<unsigned char>(rd());
+    for (; filled < size; ++filled) out[filled] = static_cast<unsigned char>(rd());
   }
 #endif
+}
+
+void SecureRandom::refill() {
+  if (source_ != nullptr) {
+    source_->fill(pool_.data(), pool_.size());
+  } else {
+    os_random_fill(pool_.data(), pool_.size());
+  }
   used_ = 0;
 }
 

@@ -9,10 +9,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tandem/core/host.hpp"
+
 namespace tandem::detail {
 
+// The OS's CSPRNG (getrandom / arc4random; std::random_device as fallback).
+void os_random_fill(unsigned char* out, std::size_t n);
+
+// 64-bit values from a pool refilled from a RandomSource (host.hpp; null:
+// the OS's CSPRNG).
 class SecureRandom {
  public:
+  explicit SecureRandom(RandomSource* source = nullptr) : source_(source) {}
+  void set_source(RandomSource* source) { source_ = source; }
   std::uint64_t next();
 
  private:
@@ -20,6 +29,7 @@ class SecureRandom {
   void refill();
   std::array<unsigned char, kPoolBytes> pool_{};
   std::size_t used_ = kPoolBytes;
+  RandomSource* source_ = nullptr;
 };
 
 }  // namespace tandem::detail

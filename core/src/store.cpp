@@ -140,7 +140,7 @@ Status Store::Impl::install_builtins() {
 
 namespace {
 
-Status migrate(sqlite3* db, int& version) {
+Status migrate(sqlite3* db, int& version, const Host& host) {
   {
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
@@ -163,6 +163,9 @@ Status migrate(sqlite3* db, int& version) {
       (void)exec(db, "ROLLBACK");
       return s;
     }
+    if (version > 0) {
+      log_to(host, LogLevel::kInfo, "store", "schema migrated to version " + std::to_string(m.version));
+    }
     version = m.version;
   }
   return {};
@@ -170,11 +173,16 @@ Status migrate(sqlite3* db, int& version) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Host& host) {
   auto impl = std::make_unique<Impl>();
+  Host given = host;
+  if (given.clock == nullptr) given.clock = options.clock;
+  impl->host = resolved(given);
+  impl->random.set_source(impl->host.random);
+  std::string vfs = host.files != nullptr ? host.files->sqlite_vfs() : options.vfs;
   const int rc = sqlite3_open_v2(options.path.c_str(), &impl->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 options.vfs.empty() ? nullptr : options.vfs.c_str());
+                                 vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Error e = sqlite_error(impl->db, rc, "cannot open '" + options.path + "'");
     return e;
@@ -202,9 +210,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     sqlite3_finalize(s);
     if (prc != SQLITE_ROW) return sqlite_error(impl->db, prc, "cannot read '" + options.path + "'");
   }
-  TANDEM_TRY(migrate(impl->db, impl->schema_version));
+  TANDEM_TRY(migrate(impl->db, impl->schema_version, impl->host));
   impl->stmts = std::make_unique<detail::StatementCache>(impl->db);
-  impl->wall = options.clock ? options.clock : &impl->system_clock;
+  impl->wall = std::make_unique<SkewCorrectedClock>(*impl->host.clock);
 
   std::unique_ptr<Store> store(new Store(std::move(impl)));
   Impl& m = *store->impl_;
@@ -223,6 +231,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     if (auto h = Hlc::parse(**clock)) m.hybrid->restore(h->ms, h->counter);
   }
   TANDEM_TRY(m.install_builtins());
+  // The offset to server time sync learned, from the first stamp on.
+  TANDEM_TRY(load_clock_offset(*store, *m.wall));
   auto school = store->meta("default_school");
   if (!school) return std::move(school).error();
   if (*school) m.default_school = **school;
@@ -235,7 +245,9 @@ Store::~Store() = default;
 const std::string& Store::site_id() const { return impl_->site; }
 int Store::schema_version() const { return impl_->schema_version; }
 HybridClock& Store::clock() { return *impl_->hybrid; }
-sqlite3* Store::handle() { return impl_->db; }
+SkewCorrectedClock& Store::skew_clock() { return *impl_->wall; }
+const Host& Store::host() const { return impl_->host; }
+sqlite3* sqlite::handle(Store& store) { return store.impl_->db; }
 std::string Store::default_school() const { return impl_->default_school; }
 
 Status Store::set_default_school(std::string_view school_id) {

@@ -32,8 +32,8 @@ struct PreparedText {
 struct Store::Impl {
   sqlite3* db = nullptr;
   std::unique_ptr<detail::StatementCache> stmts;
-  SystemClock system_clock;
-  Clock* wall = nullptr;
+  Host host;  // resolved (host.hpp)
+  std::unique_ptr<SkewCorrectedClock> wall;  // the host's clock + the learned offset
   std::unique_ptr<HybridClock> hybrid;
   std::string site;
   std::string default_school;

@@ -12,7 +12,7 @@ std::string json_text(const Json& doc, int indent) {
 }
 
 Result<Store*> CliContext::store(bool create_if_missing) {
-  if (synced_.store) return synced_.store.get();
+  if (store_) return store_.get();
   if (db_path.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
   }
@@ -25,10 +25,10 @@ Result<Store*> CliContext::store(bool create_if_missing) {
   }
   StoreOptions options;
   options.path = db_path;
-  auto opened = sync::open_synced_store(options);
+  auto opened = Store::open(options);
   if (!opened.ok()) return std::move(opened).error();
-  synced_ = std::move(opened).value();
-  return synced_.store.get();
+  store_ = std::move(opened).value();
+  return store_.get();
 }
 
 int CliContext::ok(const Json& doc, std::string_view human) {
@@ -69,7 +69,7 @@ void CliContext::notice(std::string_view text) {
   std::cerr.flush();
 }
 
-std::int64_t CliContext::now_ms() { return synced_.clock->now_ms(); }
+std::int64_t CliContext::now_ms() { return store_->skew_clock().now_ms(); }
 
 void CliContext::write_raw(std::string_view text) {
   std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));

@@ -24,7 +24,6 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/store.hpp"
-#include "tandem/sync/skew_clock.hpp"
 
 namespace tandem::cli {
 
@@ -75,8 +74,8 @@ class CliContext {
   std::int64_t now_ms();
 
  private:
-  // The store on a clock corrected by the offset learned from the server.
-  sync::SyncedStore synced_;
+  // Its clock is corrected by the offset learned from the server.
+  std::unique_ptr<Store> store_;
 };
 
 // JSON text for output: UTF-8 kept as is, invalid bytes replaced (never throws).

@@ -17,8 +17,8 @@
 //       they are re-stamped with the corrected time and sent again.
 //       A wrong device clock is reported in the summary (how far, which way).
 //
-// Both open the Store through open_synced_store() so the clock correction
-// learned from the server applies to this process's stamps too.
+// The Store applies the clock correction learned from the server to every
+// process's stamps (Store::skew_clock).
 // Exit codes: 0 done; 1 failed (network after retries, revoked device, ...);
 // 2 usage. A revoked device gets "device revoked or not enrolled" and keeps
 // its local data.
@@ -57,7 +57,7 @@ struct SyncCliOptions {
   bool rejected = false;
 };
 
-Result<sync::SyncedStore> open_store(const CliContext& ctx, bool create) {
+Result<std::unique_ptr<Store>> open_store(const CliContext& ctx, bool create) {
   if (ctx.db_path.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
   }
@@ -68,7 +68,7 @@ Result<sync::SyncedStore> open_store(const CliContext& ctx, bool create) {
   }
   StoreOptions options;
   options.path = ctx.db_path;
-  return sync::open_synced_store(options);
+  return Store::open(options);
 }
 
 Result<std::unique_ptr<sync::CurlTransport>> make_transport(const std::string& url,
@@ -188,7 +188,7 @@ void warn_about(const sync::SyncSummary& s, bool quiet) {
 }
 
 // Runs the engine on an opened store; prints progress to stderr.
-Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& transport,
+Result<sync::SyncSummary> run_engine(Store& store, sync::Transport& transport,
                                      const SyncCliOptions& o) {
   sync::EngineOptions eo;
   eo.push_batch = o.batch;
@@ -199,7 +199,7 @@ Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& tran
   eo.overall_timeout = std::chrono::milliseconds(o.overall_timeout_ms);
   std::mt19937_64 rng{std::random_device{}()};
   sync::SyncEngine engine(
-      *s.store, transport, *s.clock,
+      store, transport, store.skew_clock(),
       [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }, [&rng] { return rng(); },
       eo);
   sync::ProgressFn progress;
@@ -216,7 +216,7 @@ Result<sync::SyncSummary> run_engine(sync::SyncedStore& s, sync::Transport& tran
 int run_sync(CliContext& ctx, const SyncCliOptions& o) {
   auto opened = open_store(ctx, false);
   if (!opened) return ctx.fail(opened.error());
-  Store& store = *opened->store;
+  Store& store = **opened;
   if (o.rejected) {
     auto list = sync::SyncEngine::rejected(store);
     if (!list) return ctx.fail(list.error());
@@ -241,7 +241,7 @@ int run_sync(CliContext& ctx, const SyncCliOptions& o) {
   }
   auto transport = make_transport(server, o);
   if (!transport) return ctx.fail(transport.error());
-  auto summary = run_engine(*opened, **transport, o);
+  auto summary = run_engine(**opened, **transport, o);
   if (!summary) return ctx.fail(summary.error());
   Json doc = summary->to_json();
   doc["server"] = server;
@@ -257,13 +257,13 @@ int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
   eo.server_url = o.server;
   eo.code = o.code;
   eo.device_name = o.device_name;
-  auto enrolled = sync::enroll_device(*opened->store, **transport, *opened->clock, eo);
+  auto enrolled = sync::enroll_device(**opened, **transport, (*opened)->skew_clock(), eo);
   if (!enrolled) return ctx.fail(enrolled.error());
   if (!o.quiet) {
     std::cerr << "enroll: device " << enrolled->device_id << " of " << enrolled->person.name << " ("
               << enrolled->person.role << ") at " << enrolled->school.name << "; first sync...\n";
   }
-  auto summary = run_engine(*opened, **transport, o);
+  auto summary = run_engine(**opened, **transport, o);
   if (!summary) {
     Error e = summary.error();
     e.message = "enrolled as " + enrolled->device_id + ", but the first sync failed (" + e.message +
@@ -277,7 +277,7 @@ int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
                 {"name", enrolled->person.name},
                 {"role", enrolled->person.role}}},
               {"server", o.server},
-              {"default_school", opened->store->default_school()},
+              {"default_school", (*opened)->default_school()},
               {"sync", summary->to_json()}};
   std::string human = enrolled->device_id + "\n" + "skole: " + enrolled->school.name + " (" +
                       enrolled->school.id + ")\n" + "person: " + enrolled->person.name + " (" +

@@ -107,6 +107,8 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
     case ErrorCode::kBadResponse:
     case ErrorCode::kErasurePending:
+    case ErrorCode::kAmbiguous:  // device-side (name lookup, cancelled sync)
+    case ErrorCode::kCancelled:
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

@@ -16,7 +16,7 @@ Status SqliteSchoolReader::open_locked(Reader& reader) {
   // reads only. query_only makes sure nothing here ever writes.
   auto store = Store::open(so);
   if (!store) return std::move(store).error();
-  TANDEM_TRY(sqlite::exec((*store)->handle(), "PRAGMA query_only=ON;"));
+  TANDEM_TRY(sqlite::exec(sqlite::handle(**store), "PRAGMA query_only=ON;"));
   reader.store = std::move(*store);
   return {};
 }
@@ -33,7 +33,7 @@ Result<std::optional<Record>> SqliteSchoolReader::record(std::string_view id) {
 Result<std::optional<std::string>> SqliteSchoolReader::meta(std::string_view key) {
   std::lock_guard lock(point_.mu);
   TANDEM_TRY(open_locked(point_));
-  sqlite3* db = point_.store->handle();
+  sqlite3* db = sqlite::handle(*point_.store);
   sqlite3_stmt* raw = nullptr;
   if (int rc = sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key=?", -1, &raw, nullptr);
       rc != SQLITE_OK)
@@ -51,7 +51,7 @@ Result<SchoolSnapshot> SqliteSchoolReader::read(std::string_view school, std::in
   std::lock_guard lock(bulk_.mu);
   TANDEM_TRY(open_locked(bulk_));
   Store& store = *bulk_.store;
-  sqlite3* db = store.handle();
+  sqlite3* db = sqlite::handle(store);
   TANDEM_TRY(sqlite::exec(db, "BEGIN"));
   struct End {
     sqlite3* db;

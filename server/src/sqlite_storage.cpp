@@ -1,7 +1,7 @@
 // The embedded ServerStorage: one SQLite file (DIR/tandem-server.db) holding a
 // tandem::Store — the same records, merge state and merge code as on every
 // device — and the server's own tables next to it, written through
-// Store::handle() inside Store::transaction() so that a merge, its place in
+// sqlite::handle(Store&) inside Store::transaction() so that a merge, its place in
 // the school's sequence and the device's mutation bookkeeping commit together.
 //
 // Durability: the Store opens the file in WAL mode with synchronous=FULL, so a
@@ -381,7 +381,7 @@ class SqliteStorage final : public ServerStorage {
 
  public:
   explicit SqliteStorage(std::unique_ptr<Store> store)
-      : store_(std::move(store)), db_(store_->handle()), stmts_(db_) {}
+      : store_(std::move(store)), db_(sqlite::handle(*store_)), stmts_(db_) {}
 
   ~SqliteStorage() override { drain(); }
 
@@ -1895,7 +1895,7 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   if (!store) return std::move(store).error();
   // The Store already sets these; they are restated because the server's 2xx
   // promise depends on them.
-  TANDEM_TRY(exec((*store)->handle(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  TANDEM_TRY(exec(sqlite::handle(**store), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   auto storage = std::make_unique<SqliteStorage>(std::move(*store));
   TANDEM_TRY(storage->migrate());
   TANDEM_TRY(storage->open_readers(options.path, options.vfs));

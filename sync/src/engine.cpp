@@ -12,6 +12,9 @@ namespace {
 
 // A push body stays well under the server's limit even with long texts.
 constexpr std::size_t kMaxBatchBytes = kMaxBodyBytes / 2;
+// A background window begins no request with less time left than this
+// before the first round trip has been measured.
+constexpr std::chrono::milliseconds kMinRequestMs{100};
 // Re-batching after a stale/reused mutation id: a few times per sync(), so
 // a confused server cannot keep the engine looping.
 constexpr int kMaxRebatches = 3;
@@ -55,6 +58,11 @@ Error out_of_time(const EngineOptions& options, const std::optional<Error>& last
                     what + "; what was done is kept and the next sync goes on from there");
 }
 
+Error cancelled_error() {
+  return make_error(ErrorCode::kCancelled,
+                    "sync cancelled; what was done is kept and the next sync goes on from there");
+}
+
 }  // namespace
 
 Json SyncSummary::to_json() const {
@@ -86,8 +94,14 @@ Json SyncSummary::to_json() const {
               {"rewinds", rewinds},
               {"view", view},
               {"checkpoint_pending", checkpoint_pending},
+              {"stopped_at_deadline", stopped_at_deadline},
               {"rejected_changes", rejected_list}};
 }
+
+SyncEngine::SyncEngine(Store& store, Transport& transport, SleepFn sleep, RandomFn random,
+                       EngineOptions options)
+    : SyncEngine(store, transport, store.skew_clock(), std::move(sleep), std::move(random),
+                 std::move(options)) {}
 
 SyncEngine::SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& clock, SleepFn sleep,
                        RandomFn random, EngineOptions options)
@@ -96,7 +110,7 @@ SyncEngine::SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& c
       clock_(clock),
       sleep_(std::move(sleep)),
       random_(std::move(random)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Result<std::vector<RejectedChange>> SyncEngine::rejected(Store& store) { return store.rejected(); }
 
@@ -189,6 +203,7 @@ Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const
     *details = ErrorResponse{};
     // Within overall_timeout: the request gets what is left, a wait that
     // would end past it is not begun.
+    if (options_.cancelled && options_.cancelled()) return cancelled_error();
     const auto left = time_left();
     if (left && left->count() <= 0) return out_of_time(options_, last);
     auto answer =
@@ -199,6 +214,7 @@ Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const
     last = answer.error();
     if (const auto left_now = time_left(); left_now && wait >= *left_now)
       return out_of_time(options_, last);
+    if (options_.cancelled && options_.cancelled()) return cancelled_error();
     ++summary_.retries;
     if (progress) {
       SyncProgress p;
@@ -232,8 +248,16 @@ bool SyncEngine::may_confirm_offset() {
 }
 
 std::optional<std::chrono::milliseconds> SyncEngine::time_left() const {
-  if (!deadline_) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - monotonic(options_));
+  std::optional<std::chrono::steady_clock::time_point> end = deadline_;
+  if (window_end_ && (!end || *window_end_ < *end)) end = window_end_;
+  if (!end) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*end - monotonic(options_));
+}
+
+bool SyncEngine::window_allows_request() const {
+  if (!window_end_) return true;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*window_end_ - monotonic(options_));
+  return left > std::max(slowest_, kMinRequestMs);
 }
 
 Status SyncEngine::learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms) {
@@ -371,8 +395,11 @@ Status SyncEngine::handle_push(const Batch& batch, const PushResponse& answer) {
 Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   summary_ = SyncSummary{};
   deadline_.reset();
-  if (options_.overall_timeout.count() > 0)
-    deadline_ = monotonic(options_) + options_.overall_timeout;
+  window_end_.reset();
+  slowest_ = std::chrono::milliseconds(0);
+  const auto started = monotonic(options_);
+  if (options_.overall_timeout.count() > 0) deadline_ = started + options_.overall_timeout;
+  if (options_.deadline.count() > 0) window_end_ = started + options_.deadline;
   auto token = store_.meta(kMetaToken);
   if (!token) return std::move(token).error();
   if (!*token || (*token)->empty()) {
@@ -438,13 +465,21 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
       }
     }
 
+    if (options_.cancelled && options_.cancelled()) {
+      auto left = store_.outbox_size();
+      summary_.outbox_left = left ? *left : -1;
+      return cancelled_error();
+    }
     std::optional<Batch> batch;
     if (options_.push && !confirm) {
       auto b = current_batch();
       if (!b) return std::move(b).error();
       batch = std::move(*b);
     }
-    const bool want_pull = options_.pull && (first || more_);
+    // Within a background window the outbox goes first: push-only requests
+    // until it is empty, then the pull.
+    const bool push_first = window_end_.has_value() && batch.has_value();
+    const bool want_pull = options_.pull && !push_first && (first || more_);
     if (!batch && !want_pull && !confirm) {
       // Done, unless one more answer would settle a measured offset (a
       // device whose clock provably reads too early corrects it now).
@@ -456,17 +491,33 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
       }
     }
     if (options_.max_requests > 0 && summary_.requests >= options_.max_requests) break;
-    first = false;
-
+    if (!window_allows_request()) {
+      // Not enough of the window left for another round trip (a batch
+      // formed here stays in flight and goes first next time, under its id).
+      summary_.stopped_at_deadline = true;
+      break;
+    }
     SyncRequest request;
     if (batch) request.push = PushRequest{batch->mutation_id, batch->changes};
-    if (options_.pull || confirm) request.pull = PullRequest{cursor_, pull_limit, view_};
+    if ((options_.pull && !push_first) || confirm) {
+      request.pull = PullRequest{cursor_, pull_limit, view_};
+      first = false;
+    }
     const std::string body = request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
     const std::int64_t sent = clock_.base().now_ms();
+    const auto began = monotonic(options_);
     auto answer = send_with_retry(**token, body, &details, progress);
     const std::int64_t received = clock_.base().now_ms();
+    slowest_ = std::max(slowest_, std::chrono::duration_cast<std::chrono::milliseconds>(monotonic(options_) - began));
+    if (!answer && answer.error().code == ErrorCode::kTimeout && window_end_ &&
+        monotonic(options_) >= *window_end_ - kMinRequestMs) {
+      // Cut at the window's end: the batch (if any) stays in flight and goes
+      // again, under its id, at the next sync.
+      summary_.stopped_at_deadline = true;
+      break;
+    }
 
     if (!answer) {
       if (details.server_time_ms) TANDEM_TRY(learn_clock(*details.server_time_ms, sent, received));

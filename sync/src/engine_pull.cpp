@@ -66,11 +66,6 @@ Status SyncEngine::handle_pull(const PullResponse& page, bool pushed_now) {
                           " times in one sync to pull again without moving forward; what was "
                           "done is kept and the next sync goes on from there");
   }
-  // The server checked every stamp against its own clock when it accepted the
-  // change; refusing here (device clock behind) would stall the pull forever.
-  HybridClock& hybrid = store_.clock();
-  const std::int64_t max_ahead = hybrid.max_ahead_ms();
-  hybrid.set_max_ahead_ms(std::numeric_limits<std::int64_t>::max() / 4);
   std::int64_t applied = 0;
   std::int64_t refused = 0;
   // One transaction: the erasure, the page's changes, its cursor and view
@@ -85,7 +80,10 @@ Status SyncEngine::handle_pull(const PullResponse& page, bool pushed_now) {
         }
         for (const PulledChange& pc : page.changes) {
           TANDEM_TRY(note_server_stamp(pc.change.id()));
-          auto r = store_.apply(pc.change);
+          // The server checked every stamp against its own clock when it
+          // accepted the change; refusing here (device clock behind) would
+          // stall the pull forever.
+          auto r = store_.apply(pc.change, Store::StampCheck::kByServer);
           if (!r && r.error().code == ErrorCode::kTextTooLarge) {
             // Over the text cost limits (text/limits.hpp): no server of ours
             // serves one, so it is forged or from a server without the limits.
@@ -105,7 +103,6 @@ Status SyncEngine::handle_pull(const PullResponse& page, bool pushed_now) {
         return store_.set_meta(kMetaCursor, std::to_string(page.cursor));
       },
       Durability::kDeferred);  // lost with its cursor: the page is pulled again
-  hybrid.set_max_ahead_ms(max_ahead);
   TANDEM_TRY(done);
   cursor_ = page.cursor;
   if (page.view) view_ = *page.view;

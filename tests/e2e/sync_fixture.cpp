@@ -23,7 +23,7 @@ void Tablet::reopen() {
   StoreOptions o;
   o.path = path_;
   o.clock = base_clock_;
-  auto opened = sync::open_synced_store(o);
+  auto opened = Store::open(o);
   INFO("open " << path_ << ": " << (opened ? "" : opened.error().message));
   REQUIRE(opened.ok());
   s_ = std::move(*opened);

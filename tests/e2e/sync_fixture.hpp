@@ -36,14 +36,13 @@ struct SyncWorld : SchoolServer {
 class Tablet {
  public:
   Tablet(const std::string& path, Clock* base_clock = nullptr);
-  Store& store() { return *s_.store; }
-  sync::SkewCorrectedClock& clock() { return *s_.clock; }
+  Store& store() { return *s_; }
+  sync::SkewCorrectedClock& clock() { return s_->skew_clock(); }
   const std::string& path() const { return path_; }
   // Closes and reopens the file (what a restarted app does).
   void reopen();
   void close() {
-    s_.store.reset();
-    s_ = {};
+    s_.reset();
   }
 
   // Enrolls over a curl transport to `url`, then syncs once (as `tandem
@@ -64,7 +63,7 @@ class Tablet {
  private:
   std::string path_;
   Clock* base_clock_;
-  sync::SyncedStore s_;
+  std::unique_ptr<Store> s_;
 };
 
 // A curl transport to `url` (REQUIREs success).

@@ -127,10 +127,10 @@ std::string meta_or_empty(Store& store, std::string_view key) {
   return *v ? **v : std::string();
 }
 
-sync::SyncedStore open_device(const std::string& db) {
+std::unique_ptr<Store> open_device(const std::string& db) {
   StoreOptions o;
   o.path = db;
-  auto opened = sync::open_synced_store(o);
+  auto opened = Store::open(o);
   INFO("open " << db << ": " << (opened ? "" : opened.error().message));
   REQUIRE(opened.ok());
   return std::move(*opened);
@@ -139,8 +139,8 @@ sync::SyncedStore open_device(const std::string& db) {
 }  // namespace
 
 LocalState local_state(const std::string& db) {
-  sync::SyncedStore s = open_device(db);
-  Store& store = *s.store;
+  std::unique_ptr<Store> s = open_device(db);
+  Store& store = *s;
   LocalState out;
   auto dump = store.canonical_dump();
   REQUIRE(dump.ok());
@@ -158,8 +158,8 @@ LocalState local_state(const std::string& db) {
 }
 
 void record_action(const std::string& db, const std::string& text) {
-  sync::SyncedStore s = open_device(db);
-  auto id = s.store->create("action", nlohmann::json{{"text", text}});
+  std::unique_ptr<Store> s = open_device(db);
+  auto id = s->create("action", nlohmann::json{{"text", text}});
   INFO("record: " << (id ? "" : id.error().message));
   REQUIRE(id.ok());
 }

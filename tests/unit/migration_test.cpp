@@ -7,6 +7,7 @@
 
 #include "migrations.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/core/sqlite.hpp"
 #include "test_util.hpp"
 
 using namespace tandem;
@@ -128,7 +129,7 @@ TEST_CASE("a version-2 database keeps its records, conflicts and log through mig
   // The superseded write whose change is logged lost its row; the ghost of a
   // write not yet arrived stayed, so that write still arrives superseded.
   sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(s->handle(), "SELECT hlc FROM field_writes WHERE dominated=1", -1, &st, nullptr) ==
+  REQUIRE(sqlite3_prepare_v2(tandem::sqlite::handle(*s), "SELECT hlc FROM field_writes WHERE dominated=1", -1, &st, nullptr) ==
           SQLITE_OK);
   std::vector<std::string> ghosts;
   while (sqlite3_step(st) == SQLITE_ROW) ghosts.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));

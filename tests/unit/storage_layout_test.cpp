@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "tandem/core/store.hpp"
+#include "tandem/core/sqlite.hpp"
 #include "test_util.hpp"
 
 using namespace tandem;
@@ -19,7 +20,7 @@ namespace {
 // The first column of the first row of `sql`.
 std::int64_t scalar(Store& s, const std::string& sql) {
   sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(s.handle(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(tandem::sqlite::handle(s), sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
   const std::int64_t n = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tandem/core/store.hpp"
+#include "tandem/core/sqlite.hpp"
 
 using namespace tandem;
 using Steady = std::chrono::steady_clock;
@@ -134,7 +135,7 @@ int main(int argc, char** argv) {
   int page_size = 4096;
   {
     sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2((*store)->handle(), "PRAGMA page_size", -1, &st, nullptr);
+    sqlite3_prepare_v2(tandem::sqlite::handle(**store), "PRAGMA page_size", -1, &st, nullptr);
     if (sqlite3_step(st) == SQLITE_ROW) page_size = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
   }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "tandem/core/store.hpp"
+#include "tandem/core/sqlite.hpp"
 
 namespace {
 
@@ -79,7 +80,7 @@ struct TandemSide {
     options.path = path;
     store = need(tandem::Store::open(options), "open store");
     if (std::getenv("BENCH_TEMP_STORE_MEMORY") != nullptr) {
-      sqlite3_exec(store->handle(), "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr);
+      sqlite3_exec(tandem::sqlite::handle(*store), "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr);
     }
     const std::string school = need(store->create("school", {{"name", "Bench-skolen"}}), "school");
     need(store->set_default_school(school), "default school");
@@ -129,7 +130,7 @@ struct RawSide {
 
 int store_page_size(TandemSide& side) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(side.store->handle(), "PRAGMA page_size", -1, &st, nullptr) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(tandem::sqlite::handle(*side.store), "PRAGMA page_size", -1, &st, nullptr) != SQLITE_OK ||
       sqlite3_step(st) != SQLITE_ROW) {
     die("page_size");
   }

@@ -208,9 +208,9 @@ int main(int argc, char** argv) {
   }
   tandem::StoreOptions so;
   so.path = opt["--db"];
-  auto opened = tandem::sync::open_synced_store(so);
+  auto opened = tandem::Store::open(so);
   if (!opened) return fail("open", opened.error());
-  tandem::Store& store = *opened->store;
+  tandem::Store& store = **opened;
 
   if (mode == "enroll") {
     tandem::sync::CurlOptions co;
@@ -221,11 +221,11 @@ int main(int argc, char** argv) {
     eo.server_url = co.base_url;
     eo.code = opt["--code"];
     eo.device_name = "bench";
-    auto r = tandem::sync::enroll_device(store, **transport, *opened->clock, eo);
+    auto r = tandem::sync::enroll_device(store, **transport, store.skew_clock(), eo);
     if (!r) return fail("enroll", r.error());
     // First sync: the school record and people, so records can be created.
     std::mt19937_64 rng(1);
-    tandem::sync::SyncEngine engine(store, **transport, *opened->clock, [](auto d) { std::this_thread::sleep_for(d); },
+    tandem::sync::SyncEngine engine(store, **transport, store.skew_clock(), [](auto d) { std::this_thread::sleep_for(d); },
                                     [&rng] { return rng(); });
     auto s = engine.sync();
     if (!s) return fail("first sync", s.error());
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
     if (opt.count("--page")) eo.pull_limit = std::strtoul(opt["--page"].c_str(), nullptr, 10);
     eo.pull = opt.count("--push-only") == 0;
     std::mt19937_64 rng(1);
-    tandem::sync::SyncEngine engine(store, **transport, *opened->clock, [](auto d) { std::this_thread::sleep_for(d); },
+    tandem::sync::SyncEngine engine(store, **transport, store.skew_clock(), [](auto d) { std::this_thread::sleep_for(d); },
                                     [&rng] { return rng(); }, eo);
     const auto t0 = Clock::now();
     auto s = engine.sync();

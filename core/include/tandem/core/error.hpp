@@ -61,6 +61,10 @@ enum class ErrorCode : std::int32_t {
   // Client side: records left the device's scope while it holds unsent
   // edits of them that could not be pushed; nothing erased, all kept.
   kErasurePending = 36,    // "erasure_pending"
+  // A name or initials that match more than one record (the matches are listed).
+  kAmbiguous = 37,         // "ambiguous"
+  // The host cancelled the operation (sync); what was done is kept.
+  kCancelled = 38,         // "cancelled"
 };
 
 // Stable text form of a code ("not_found", ...).

@@ -61,6 +61,9 @@ class HybridClock {
   // last stamp: a clock reset to 1970 still takes today's stamps); the clock
   // is then unchanged.
   Status observe(const Hlc& remote);
+  // Advance past a stamp another party already checked against its own
+  // clock (the server's): no max_ahead_ms bound.
+  void observe_checked(const Hlc& remote);
   // Whether observe() would accept it (no state change).
   Status check(const Hlc& remote) const;
 

@@ -23,22 +23,31 @@
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/hlc.hpp"
+#include "tandem/core/host.hpp"
+#include "tandem/core/skew_clock.hpp"
 
 struct sqlite3;
 
 namespace tandem {
 
+class Store;
+namespace sqlite {
+sqlite3* handle(Store& store);
+}
+
 struct StoreOptions {
   std::string path;                           // SQLite file; created if missing
-  Clock* clock = nullptr;                     // nullptr: system clock
+  // Shorthand for Host::clock (tests); the Host's clock wins when both are set.
+  Clock* clock = nullptr;
   std::int64_t max_ahead_ms = 5 * 60 * 1000;  // refuse remote stamps further ahead
   // Page size of a new file (512..65536, a power of two); an existing file
   // keeps its own. 8 KiB suits a device (bulk recording, a few tables per
   // change); the server, which commits many small groups, uses 4 KiB.
   int page_size = 8192;
-  // The SQLite VFS to open the file with (sqlite3_open_v2's last argument);
-  // empty: SQLite's default. A registered name is required; tests use it to
-  // put a fault-injecting layer under the store (tests/support/power_loss_vfs.hpp).
+  // Shorthand for a Host file layer naming a VFS (sqlite3_open_v2's last
+  // argument; empty: SQLite's default); the Host's file layer wins. A
+  // registered name is required; tests use it to put a fault-injecting layer
+  // under the store (tests/support/power_loss_vfs.hpp).
   std::string vfs{};
 };
 
@@ -102,7 +111,11 @@ struct Restamped {
 
 class Store {
  public:
-  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  // Opens (creates) the file through `host` (host.hpp; null members: the
+  // core's defaults). Local stamps come from the Store's own skew-corrected
+  // clock over the host's clock, with the offset to server time learned by
+  // sync (kept in the file) applied from here on.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options, const Host& host = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -110,6 +123,12 @@ class Store {
   const std::string& site_id() const;
   int schema_version() const;
   HybridClock& clock();
+  // The wall clock local stamps use: the host's, corrected by the offset to
+  // server time (skew_clock.hpp). The sync engine measures and updates it.
+  SkewCorrectedClock& skew_clock();
+  // The host this Store was opened with (null members resolved to defaults,
+  // keys/log may stay null).
+  const Host& host() const;
 
   // The school new records belong to when none is given ("" if none yet).
   std::string default_school() const;
@@ -146,7 +165,14 @@ class Store {
   Status transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
 
   // ---- remote changes ----
-  Result<ApplyOutcome> apply(const Change& change);
+  // Whose clock a remote change's stamp has been checked against.
+  enum class StampCheck {
+    kHere,         // this replica's: refused (kClockSkew) when further ahead
+                   // than max_ahead_ms (bundles, peers)
+    kByServer,     // the server's, which accepted it: taken as it is (a
+                   // device whose clock is behind must not stall its pull)
+  };
+  Result<ApplyOutcome> apply(const Change& change, StampCheck check = StampCheck::kHere);
 
   // ---- reads ----
   Result<Record> get(std::string_view id) const;
@@ -215,12 +241,12 @@ class Store {
   Result<std::optional<std::string>> meta(std::string_view key) const;
   Status set_meta(std::string_view key, std::string_view value);
 
-  // For hosts that keep their own tables in the same file (the server).
-  sqlite3* handle();
-
   struct Impl;  // private implementation (core/src/store_impl.hpp)
 
  private:
+  // The SQLite connection, for the server's backend that keeps its own
+  // tables in the same file (internal header tandem/core/sqlite.hpp only).
+  friend sqlite3* sqlite::handle(Store& store);
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -129,7 +129,22 @@ struct EngineOptions {
   // a wait that would end past it is not begun: sync() fails with kTimeout,
   // keeping what was done (the next sync() goes on from there).
   std::chrono::milliseconds overall_timeout{0};
-  // Monotonic time for overall_timeout (tests inject one; empty: steady_clock).
+  // A background window (iOS BGTask, Android WorkManager): the sync stops
+  // cleanly before this much time has passed (0: no window) and reports it
+  // (SyncSummary::stopped_at_deadline), successfully: nothing is lost and the
+  // next sync() goes on from there. Within a window the most important work
+  // comes first: the outbox is pushed (push-only requests) before anything
+  // is pulled. No request is begun when less time is left than the slowest
+  // round trip of this sync() took (kMinRequestMs before the first), and a
+  // request gets what is left as its timeout; one cut at the deadline leaves
+  // its batch in flight (resent under the same id next time).
+  std::chrono::milliseconds deadline{0};
+  // Asked before every request and backoff wait: true stops the sync with
+  // kCancelled (what was done is kept; last_summary() says what). The host's
+  // own transport may also abandon a request in flight.
+  std::function<bool()> cancelled;
+  // Monotonic time for overall_timeout and deadline (tests inject one; empty:
+  // steady_clock).
   std::function<std::chrono::steady_clock::time_point()> monotonic_now;
 };
 
@@ -182,6 +197,9 @@ struct SyncSummary {
   // Whether the device's clock is off by more than the tolerance (then
   // clock_offset_ms says by how much): the user should fix it.
   bool clock_wrong = false;
+  // The sync stopped at EngineOptions::deadline with work left (complete is
+  // false; the next sync goes on).
+  bool stopped_at_deadline = false;
   std::vector<RejectedChange> newly_rejected;
   Json to_json() const;
 };
@@ -192,9 +210,10 @@ using ProgressFn = std::function<void(const SyncProgress&)>;
 
 class SyncEngine {
  public:
-  // REQUIRES: store was opened with `clock` (open_synced_store) and every
-  // argument outlives the engine. `sleep` waits (backoff); `random` feeds
-  // the jitter.
+  // REQUIRES: every argument outlives the engine. `sleep` waits (backoff);
+  // `random` feeds the jitter. The clock is the Store's own (skew_clock()).
+  SyncEngine(Store& store, Transport& transport, SleepFn sleep, RandomFn random, EngineOptions options = {});
+  // Same; `clock` must be store.skew_clock() (kept for existing callers).
   SyncEngine(Store& store, Transport& transport, SkewCorrectedClock& clock, SleepFn sleep, RandomFn random,
              EngineOptions options = {});
 
@@ -257,6 +276,12 @@ class SyncEngine {
   int withdrawals_ = 0;
   int no_progress_ = 0;                // push answers in a row that took nothing
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  // EngineOptions::deadline of the running sync(), and the slowest round
+  // trip seen in it.
+  std::optional<std::chrono::steady_clock::time_point> window_end_;
+  std::chrono::milliseconds slowest_{0};
+  // Whether the window leaves time to begin another request.
+  bool window_allows_request() const;
   SyncSummary summary_;
 };
 

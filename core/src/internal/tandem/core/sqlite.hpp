@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/store.hpp"
 
 namespace tandem::sqlite {
 
@@ -24,6 +25,9 @@ Error error_from(sqlite3* db, int rc, std::string_view what);
 
 // Runs SQL text without results (schema, pragmas, transaction control).
 Status exec(sqlite3* db, const char* sql);
+// The Store's own connection (declared in store.hpp as its friend): for the
+// server's SQLite backend, which keeps its tables in the Store's file.
+sqlite3* handle(Store& store);
 
 // Operations on one prepared statement, which it does not own.
 class Stmt {

@@ -1,9 +1,11 @@
-#include "tandem/sync/skew_clock.hpp"
+#include "tandem/core/skew_clock.hpp"
+
+#include "tandem/core/store.hpp"
 
 #include <charconv>
 #include <string>
 
-namespace tandem::sync {
+namespace tandem {
 namespace {
 
 std::int64_t magnitude(std::int64_t v) { return v < 0 ? -v : v; }
@@ -111,20 +113,4 @@ Result<OffsetStep> update_clock_offset(Store& store, SkewCorrectedClock& clock,
   return step;
 }
 
-Result<SyncedStore> open_synced_store(StoreOptions options) {
-  SyncedStore out;
-  Clock* base = options.clock;
-  if (base == nullptr) {
-    out.system_clock = std::make_unique<SystemClock>();
-    base = out.system_clock.get();
-  }
-  out.clock = std::make_unique<SkewCorrectedClock>(*base);
-  options.clock = out.clock.get();
-  auto store = Store::open(options);
-  if (!store) return std::move(store).error();
-  out.store = std::move(*store);
-  TANDEM_TRY(load_clock_offset(*out.store, *out.clock));
-  return out;
-}
-
-}  // namespace tandem::sync
+}  // namespace tandem

@@ -4,7 +4,7 @@
 
 namespace tandem {
 namespace {
-constexpr std::array<std::string_view, 37> kNames = {
+constexpr std::array<std::string_view, 38> kNames = {
     "ok",           "invalid_argument", "not_found",         "unknown_kind",
     "unknown_field", "wrong_type",      "invalid_value",     "invalid_date",
     "invalid_utf8", "too_long",         "deleted",           "purged",
@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, 37> kNames = {
     "too_many_changes", "timeout",      "network",           "server_error",
     "busy",         "internal",         "expired",           "already_exists",
     "response_too_large", "bad_response", "rate_limited", "text_too_large",
-    "erasure_pending",
+    "erasure_pending", "ambiguous",
 };
 }  // namespace
 

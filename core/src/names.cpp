@@ -106,10 +106,11 @@ Result<std::vector<ReferenceMatch>> find_references(const Store& store, std::str
   const std::string wanted = fold(trimmed(text));
   if (wanted.empty()) return make_error(ErrorCode::kInvalidArgument, "an empty name");
   if (is_valid_id(text)) {
+    // An id is taken as given, whatever its record's kind or state: the
+    // store's answer (deleted, purged, a record of another kind) says more
+    // than "no such name".
     auto exact = store.get(text);
-    if (exact.ok() && exact->kind == kind && exact->live()) {
-      return std::vector<ReferenceMatch>{{exact->id, record_label(*exact)}};
-    }
+    if (exact.ok()) return std::vector<ReferenceMatch>{{exact->id, record_label(*exact)}};
   }
   auto records = store.list(kind);
   if (!records) return std::move(records).error();

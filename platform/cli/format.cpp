@@ -40,7 +40,8 @@ std::string format_value(const Json& value) {
   return json_text(value);
 }
 
-ShownValues shown_values(const Record& record, const Store& store, const TimeZone& zone) {
+ShownValues shown_values(const Record& record, const Store& store, const TimeZone& zone,
+                         std::map<std::string, std::string>* labels) {
   ShownValues out;
   const KindSpec* kind = find_kind(record.kind);
   if (kind == nullptr) return out;
@@ -53,10 +54,17 @@ ShownValues shown_values(const Record& record, const Store& store, const TimeZon
     } else if (f.type == FieldType::kRef || f.type == FieldType::kRefSet) {
       for (const Json& id : it->is_array() ? *it : Json::array({*it})) {
         if (!id.is_string() || out.names.contains(id.get<std::string>())) continue;
-        auto target = store.get(id.get<std::string>());
-        if (target.ok() && target->live() && nameable_kind(target->kind)) {
-          out.names[target->id] = record_label(*target);
+        const std::string& ref = id.get_ref<const std::string&>();
+        if (labels != nullptr && labels->count(ref) > 0) {
+          if (!(*labels)[ref].empty()) out.names[ref] = (*labels)[ref];
+          continue;
         }
+        auto target = store.get(ref);
+        std::string label;
+        if (target.ok() && target->live() && nameable_kind(target->kind))
+          label = record_label(*target);
+        if (!label.empty()) out.names[ref] = label;
+        if (labels != nullptr) (*labels)[ref] = label;  // "" = no name: not looked up again
       }
     }
   }

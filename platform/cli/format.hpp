@@ -2,6 +2,7 @@
 // Used only when --json is not given; scripts must use --json.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "tandem/core/local_time.hpp"
@@ -18,7 +19,10 @@ struct ShownValues {
   Json names = Json::object();
   Json local = Json::object();
 };
-ShownValues shown_values(const Record& record, const Store& store, const TimeZone& zone);
+// `labels`: names looked up before (a listing shows many records naming the
+// same few), filled on the way; may be null.
+ShownValues shown_values(const Record& record, const Store& store, const TimeZone& zone,
+                         std::map<std::string, std::string>* labels = nullptr);
 
 // A multi-line description: id and kind, then every field in schema order
 // (references by name and id, date-times in local time), then open

@@ -208,8 +208,15 @@ int list_records(CliContext& ctx, std::string_view kind_name, bool include_delet
   Json doc = Json::array();
   std::string human;
   const std::string day = consent_day(ctx);
+  std::map<std::string, std::string> labels;
   for (const Record& r : *records) {
     Json item = r.to_json();
+    if (r.live()) {
+      // As `show` gives them, so that a listed record reads like a shown one.
+      ShownValues shown = shown_values(r, **store, ctx.zone(), &labels);
+      item["names"] = std::move(shown.names);
+      item["local"] = std::move(shown.local);
+    }
     std::string line = format_record_line(r);
     Status consent = describe_consent(**store, r, day, item, line, true);
     if (!consent.ok()) return ctx.fail(consent.error());

@@ -41,8 +41,10 @@ struct ReferenceMatch {
   std::string id;
   std::string label;
 };
-// Live records of `kind` that `text` names, best tier only: the exact id;
-// else the whole name or the initials (case-insensitive, Danish letters
+// Records of `kind` that `text` names, best tier only: the exact id of any
+// record here (taken as given, whatever its kind or state: the store says
+// why it cannot be used); else among live records of `kind`
+// the whole name or the initials (case-insensitive, Danish letters
 // included); else a word of the name or the name's beginning ("Anne" for
 // "Anne Hansen", "3.a" for "3.a dansk"). Sorted by id.
 Result<std::vector<ReferenceMatch>> find_references(const Store& store, std::string_view kind,

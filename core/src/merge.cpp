@@ -273,13 +273,15 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
     auto st = stmt("INSERT INTO records(id, kind, school, created, lazy) VALUES(?,?,?,?,1)");
     if (!st) return std::move(st).error();
     TANDEM_TRY((*st)->bind(1, c.record).bind(2, c.kind).bind(3, c.school).bind(4, hlc).run());
-    // Set elements, and references to a child, get their rows now: which
-    // records concern a child must stay queryable without decoding content.
+    // Set elements, references to a child and the parent reference get
+    // their rows now: which records concern a child must stay queryable
+    // without decoding content, and what hangs under a record is found by
+    // index (Store::list_under, migration 5).
     for (const auto& [name, v] : c.value.items()) {
       const FieldSpec* fs = kind->field(name);
       if (fs->is_set()) {
         for (const auto& el : v) TANDEM_TRY(write_element(c.record, name, hlc, el.get<std::string>(), true));
-      } else if (fs->type == FieldType::kRef && fs->ref_kind == "child") {
+      } else if (fs->type == FieldType::kRef && (fs->ref_kind == "child" || name == kind->parent_field)) {
         TANDEM_TRY(write_field(c.record, name, hlc, v.dump(), {}));
       }
     }

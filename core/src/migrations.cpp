@@ -71,6 +71,23 @@ CREATE TABLE IF NOT EXISTS sync_rejected(
   field TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,
   mutation_id INTEGER NOT NULL, at_ms INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 )sql"},
+      {5, R"sql(
+-- Parent references (an entry's or reflection's session, a session's course,
+-- an agenda item's meeting) have a row of their own from the create on, like
+-- references to a child (migration 3), so that what hangs under a record is
+-- found by this index instead of decoding every record of the kind: one
+-- session's summary reads its entries, not the year's.
+INSERT OR IGNORE INTO field_writes(record, field, hlc, value)
+  SELECT r.id, p.field, r.created, json_quote(json_extract(c.body, '$.value.' || p.field))
+  FROM records r
+  JOIN (SELECT 'entry' AS kind, 'session' AS field UNION ALL SELECT 'reflection', 'session'
+        UNION ALL SELECT 'session', 'course' UNION ALL SELECT 'agenda_item', 'meeting') p
+    ON p.kind = r.kind
+  JOIN changes c ON c.hlc = r.created
+  WHERE r.lazy = 1 AND json_type(c.body, '$.value.' || p.field) = 'text';
+CREATE INDEX field_writes_parent ON field_writes(field, value)
+  WHERE field IN ('session', 'course', 'meeting', 'child') AND dominated = 0;
+)sql"},
   };
   return kMigrations;
 }

@@ -5,13 +5,18 @@
 #include <algorithm>
 #include <span>
 
+#include "civil.hpp"
 #include "tandem/core/excerpt.hpp"
+#include "tandem/core/local_time.hpp"
 #include "tandem/core/text/limits.hpp"
 
 namespace tandem {
 namespace {
 
 using T = FieldType;
+using detail::civil_from_days;
+using detail::days_from_civil;
+using detail::days_in_month;
 
 FieldSpec f(std::string name, FieldType type, bool required = false) {
   FieldSpec s;
@@ -107,12 +112,6 @@ bool is_slug(std::string_view s) {
   });
 }
 
-int days_in_month(int y, int m) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-  return kDays[m - 1];
-}
-
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
   out = 0;
@@ -121,28 +120,6 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
     out = out * 10 + (s[i] - '0');
   }
   return true;
-}
-
-// Days since 1970-01-01 (proleptic Gregorian), from Howard Hinnant's algorithm.
-std::int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
 }
 
 bool parse_date_parts(std::string_view s, int& y, int& m, int& d) {
@@ -270,24 +247,7 @@ std::string format_datetime_ms(std::int64_t ms) {
   return buf;
 }
 
-std::string copenhagen_date(std::int64_t utc_ms) {
-  constexpr std::int64_t kDayMs = 86400000, kHourMs = 3600000;
-  auto floor_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
-  int y = 0, m = 0, d = 0;
-  civil_from_days(floor_div(utc_ms, kDayMs), y, m, d);
-  // The last Sunday of a month, 01:00 UTC (1970-01-01 was a Thursday).
-  auto last_sunday_1utc = [&](int month) {
-    const std::int64_t last = days_from_civil(y, month, days_in_month(y, month));
-    const std::int64_t weekday = ((last + 4) % 7 + 7) % 7;  // 0 = Sunday
-    return (last - weekday) * kDayMs + kHourMs;
-  };
-  const bool summer = utc_ms >= last_sunday_1utc(3) && utc_ms < last_sunday_1utc(10);
-  const std::int64_t local = utc_ms + (summer ? 2 : 1) * kHourMs;
-  civil_from_days(floor_div(local, kDayMs), y, m, d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-  return buf;
-}
+std::string copenhagen_date(std::int64_t utc_ms) { return local_date(utc_ms, copenhagen_zone()); }
 
 bool is_valid_id(std::string_view id) noexcept {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {

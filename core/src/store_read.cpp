@@ -141,6 +141,57 @@ Result<std::vector<Record>> Store::list(std::string_view kind, bool include_dele
   return out;
 }
 
+Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::string_view parent) const {
+  const KindSpec* kind = find_kind(kind_name);
+  if (!kind) return make_error(ErrorCode::kUnknownKind, "unknown kind '" + std::string(kind_name.substr(0, 64)) + "'");
+  const std::string& field = kind->parent_field;
+  if (field.empty()) return make_error(ErrorCode::kInvalidArgument, kind->name + " records hang under nothing");
+  // The field list repeats the index's condition word for word: SQLite uses
+  // a partial index only for a query that states its condition.
+  auto st = impl_->stmt(
+      "SELECT DISTINCT f.record FROM field_writes f JOIN records r ON r.id = f.record "
+      "WHERE f.field IN ('session', 'course', 'meeting', 'child') AND f.dominated = 0 "
+      "AND f.field = ?1 AND f.value = ?2 AND r.kind = ?3 AND r.deleted = '' AND r.purged = '' "
+      "ORDER BY f.record");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, field).bind(2, Json(std::string(parent)).dump()).bind(3, kind->name);
+  std::vector<std::string> ids;
+  for (;;) {
+    auto step = (*st)->step();
+    if (!step) return std::move(step).error();
+    if (!*step) break;
+    ids.push_back((*st)->text(0));
+  }
+  std::vector<Record> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto r = impl_->load(id);
+    if (!r) return std::move(r).error();
+    // A conflict on the parent leaves a row for each value: the merged value decides.
+    const auto it = r->fields.find(field);
+    if (it != r->fields.end() && it->is_string() && it->get_ref<const std::string&>() == parent) {
+      out.push_back(std::move(*r));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Store::conflicted() const {
+  auto st = impl_->stmt(
+      "SELECT f.record FROM field_writes f JOIN records r ON r.id = f.record "
+      "WHERE f.dominated = 0 AND r.deleted = '' AND r.purged = '' "
+      "GROUP BY f.record, f.field HAVING count(*) > 1 ORDER BY f.record");
+  if (!st) return std::move(st).error();
+  std::vector<std::string> ids;
+  for (;;) {
+    auto step = (*st)->step();
+    if (!step) return std::move(step).error();
+    if (!*step) break;
+    if (ids.empty() || ids.back() != (*st)->text(0)) ids.push_back((*st)->text(0));
+  }
+  return ids;
+}
+
 Result<std::string> Store::canonical_dump() const {
   auto all = list("", true);
   if (!all) return std::move(all).error();

@@ -31,6 +31,11 @@ Result<Store*> CliContext::store(bool create_if_missing) {
   return store_.get();
 }
 
+const TimeZone& CliContext::zone() const {
+  const TimeZone* z = find_zone(tz);
+  return z != nullptr ? *z : copenhagen_zone();  // main() accepts only known names
+}
+
 int CliContext::ok(const Json& doc, std::string_view human) {
   if (json) {
     std::cout << json_text(doc) << '\n';

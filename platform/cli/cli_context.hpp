@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/local_time.hpp"
 #include "tandem/core/store.hpp"
 
 namespace tandem::cli {
@@ -37,9 +38,13 @@ class CliContext {
   CliContext(const CliContext&) = delete;
   CliContext& operator=(const CliContext&) = delete;
 
-  // Global options, bound by main() to --db / --json.
+  // Global options, bound by main() to --db / --json / --tz.
   std::string db_path;
   bool json = false;
+  // Times typed without an offset are local time in this zone, and times are
+  // shown in it ("UTC" or "Europe/Copenhagen"; stored times are UTC).
+  std::string tz{copenhagen_zone().name()};
+  const TimeZone& zone() const;
   // What main() returns; set by the command that ran.
   int exit_code = kExitOk;
 

@@ -40,7 +40,8 @@ int run_export(CliContext& ctx, const ChangesOptions& o) {
   const auto n = (*bundle)["changes"].size();
   const auto cursor = (*bundle)["cursor"].get<long long>();
   return ctx.ok(Json{{"file", o.out}, {"changes", n}, {"cursor", cursor}},
-                std::to_string(n) + " ændringer eksporteret til " + o.out + " (cursor " + std::to_string(cursor) + ")");
+                std::to_string(n) + " ændringer eksporteret til " + o.out + " (cursor " +
+                    std::to_string(cursor) + ")");
 }
 
 int run_import(CliContext& ctx, const ChangesOptions& o) {
@@ -65,7 +66,8 @@ int run_import(CliContext& ctx, const ChangesOptions& o) {
   human << report->applied << " nye, " << report->duplicates << " kendte, " << report->ignored
         << " til slettede poster, " << report->rejected.size() << " afvist";
   for (const auto& r : report->rejected) {
-    human << "\n  afvist " << r.hlc << ": " << error_code_name(r.error.code) << " — " << r.error.message;
+    human << "\n  afvist " << r.hlc << ": " << error_code_name(r.error.code) << " — "
+          << r.error.message;
   }
   const int rc = ctx.ok(report->to_json(), human.str());
   return rc;
@@ -91,8 +93,9 @@ int run_resolve(CliContext& ctx, const ChangesOptions& o) {
   if (!found) {
     const KindSpec* kind = find_kind(rec->kind);
     const FieldSpec* fs = kind ? kind->field(o.field) : nullptr;
-    if (!fs) return ctx.fail(make_error(ErrorCode::kUnknownField, "unknown field '" + o.field + "'"));
-    auto parsed = parse_field_text(*fs, o.take);
+    if (!fs)
+      return ctx.fail(make_error(ErrorCode::kUnknownField, "unknown field '" + o.field + "'"));
+    auto parsed = parse_field_text(*fs, o.take, ctx.zone());
     if (!parsed) return ctx.fail(parsed.error());
     value = std::move(*parsed);
   }
@@ -106,7 +109,8 @@ int run_resolve(CliContext& ctx, const ChangesOptions& o) {
 
 void register_changes_commands(CLI::App& app, CliContext& ctx) {
   const auto o = std::make_shared<ChangesOptions>();
-  CLI::App* changes = app.add_subcommand("changes", "Exchange changes as a bundle file (sneakernet sync)");
+  CLI::App* changes =
+      app.add_subcommand("changes", "Exchange changes as a bundle file (sneakernet sync)");
   changes->require_subcommand(1);
   CLI::App* ex = changes->add_subcommand("export", "Write this tablet's changes to a bundle file");
   ex->add_option("--out", o->out, "Bundle file to write")->required();
@@ -122,7 +126,8 @@ void register_resolve_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* cmd = app.add_subcommand("resolve", "Resolve a field conflict shown by `show`");
   cmd->add_option("id", o->id, "Record id")->required();
   cmd->add_option("field", o->field, "Field with a conflict")->required();
-  cmd->add_option("--take", o->take, "current | the hlc of a conflicting value | a new value")->required();
+  cmd->add_option("--take", o->take, "current | the hlc of a conflicting value | a new value")
+      ->required();
   cmd->callback([&ctx, o] { run_resolve(ctx, *o); });
 }
 

@@ -20,6 +20,8 @@ namespace {
 struct EntityOptions {
   std::string id;
   bool all = false;
+  bool overdue = false, mine = false;  // action list
+  std::string person;                  // action list --person
   // field name -> every value given for it (sets may be repeated).
   std::map<std::string, std::vector<std::string>> values;
 };
@@ -100,7 +102,23 @@ void register_kind(CLI::App& app, CliContext& ctx, const KindSpec& kind) {
 
   cmd = group->add_subcommand("list", "List " + k + " records");
   cmd->add_flag("--all", o->all, "Include deleted and purged records");
-  cmd->callback([&ctx, &kind, o] { list_records(ctx, kind.name, o->all); });
+  if (k == "action") {
+    cmd->add_flag("--overdue", o->overdue, "Only open actions due before today (local date, --tz)");
+    cmd->add_flag("--mine", o->mine, "Only open actions of this device's person (tovholder)");
+    cmd->add_option("--person", o->person,
+                    "Only open actions of this person (name, initials or id)");
+  }
+  cmd->callback([&ctx, &kind, o] {
+    if (o->overdue || o->mine || !o->person.empty()) {
+      if (o->all) {
+        ctx.usage("--all lists every record; it does not go with --overdue, --mine or --person");
+        return;
+      }
+      list_open_actions(ctx, o->overdue, o->mine, o->person);
+      return;
+    }
+    list_records(ctx, kind.name, o->all);
+  });
 
   cmd = group->add_subcommand("show", "Show a " + k);
   cmd->add_option("id", o->id)->required();

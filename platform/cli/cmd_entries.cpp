@@ -6,11 +6,12 @@
 //   record SESSION --tick CODE --interval N         (interval coding, 0-based)
 //   record SESSION --tally CODE [--count N]         (default 1; negative undoes)
 //   record SESSION --rating ITEM --value X
-// common: [--at ISO] [--child ID] [--group ID] [--author ID]
-#include <chrono>
-
+// common: [--at TIME] [--child NAME|ID] [--group NAME|ID] [--author NAME|ID]
+// Times without an offset are local time (--tz). The rules per type are
+// core's (tandem/core/entries.hpp); this file turns options into its input.
 #include "commands.hpp"
 #include "record_ops.hpp"
+#include "tandem/core/entries.hpp"
 #include "value_parse.hpp"
 
 namespace tandem::cli {
@@ -23,6 +24,24 @@ struct EntryOptions {
   std::string child, group, author;
 };
 
+// The text of option `name` parsed as the entry field of that name
+// (wrong_type and the schema's other codes, like `new entry` would give).
+template <typename T>
+Status typed(const char* name, const std::string& text, std::optional<T>& out) {
+  const FieldSpec* field = find_kind("entry")->field(name);
+  auto value = parse_field_text(*field, text);
+  if (!value.ok()) return std::move(value).error();
+  out = value->template get<T>();
+  return {};
+}
+
+Status local_time(CliContext& ctx, const std::string& text, std::optional<std::int64_t>& out) {
+  auto ms = parse_local(text, ctx.zone());
+  if (!ms.ok()) return std::move(ms).error();
+  out = *ms;
+  return {};
+}
+
 int run_record(CliContext& ctx, const CLI::App& cmd, const EntryOptions& o) {
   const auto given = [&cmd](const char* name) { return cmd.count(name) > 0; };
   const char* const kTypes[] = {"--note", "--code", "--tick", "--tally", "--rating"};
@@ -33,40 +52,43 @@ int run_record(CliContext& ctx, const CLI::App& cmd, const EntryOptions& o) {
     type = t;
   }
   if (type == nullptr) return ctx.usage("give one of --note, --code, --tick, --tally, --rating");
-  const std::string kind = type + 2;  // "note", "code", ...
-  // Options that belong to one type only.
-  if (given("--interval") && kind != "tick") return ctx.usage("--interval goes with --tick");
-  if (given("--count") && kind != "tally") return ctx.usage("--count goes with --tally");
-  if (given("--value") && kind != "rating") return ctx.usage("--value goes with --rating");
-  if (given("--end") && kind != "code") return ctx.usage("--end goes with --code");
-  if (kind == "tick" && !given("--interval")) return ctx.usage("--tick needs --interval N");
-  if (kind == "rating" && !given("--value")) return ctx.usage("--rating needs --value X");
-
-  Assignments fields = {{"session", o.session}, {"type", kind}};
-  if (kind == "note") {
-    fields.emplace_back("text", o.note);
+  EntryInput in;
+  in.type = type + 2;  // "note", "code", ...
+  in.session = o.session;
+  if (in.type == "note") {
+    in.text = o.note;
   } else {
-    const std::string& code = kind == "code"    ? o.code
-                              : kind == "tick"  ? o.tick
-                              : kind == "tally" ? o.tally
-                                                : o.rating;
-    fields.emplace_back("code", code);
+    in.code = in.type == "code"    ? o.code
+              : in.type == "tick"  ? o.tick
+              : in.type == "tally" ? o.tally
+                                   : o.rating;
   }
-  if (given("--interval")) fields.emplace_back("interval", o.interval);
-  if (kind == "tally") fields.emplace_back("count", given("--count") ? o.count : "1");
-  if (given("--value")) fields.emplace_back("value", o.value);
-  if (given("--end")) fields.emplace_back("end", o.end);
-  if (given("--at")) {
-    fields.emplace_back("at", o.at);
-  } else {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    fields.emplace_back("at", format_datetime_ms(now.count()));
+  Status parsed;
+  if (parsed.ok() && given("--interval")) parsed = typed("interval", o.interval, in.interval);
+  if (parsed.ok() && given("--count")) parsed = typed("count", o.count, in.count);
+  if (parsed.ok() && given("--value")) parsed = typed("value", o.value, in.value);
+  if (parsed.ok() && given("--at")) parsed = local_time(ctx, o.at, in.at_ms);
+  if (parsed.ok() && given("--end")) parsed = local_time(ctx, o.end, in.end_ms);
+  if (!parsed.ok()) return ctx.fail(parsed.error());
+  auto store = ctx.store();
+  if (!store.ok()) return ctx.fail(store.error());
+  const std::pair<const std::string*, std::string*> refs[] = {
+      {&o.child, &in.child}, {&o.group, &in.group}, {&o.author, &in.author}};
+  const char* const ref_kinds[] = {"child", "group", "person"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (refs[i].first->empty()) continue;
+    auto id = resolve_id(**store, ref_kinds[i], *refs[i].first);
+    if (!id.ok()) return ctx.fail(id.error());
+    *refs[i].second = *id;
   }
-  if (given("--child")) fields.emplace_back("child", o.child);
-  if (given("--group")) fields.emplace_back("group", o.group);
-  if (given("--author")) fields.emplace_back("author", o.author);
-  return create_record(ctx, "entry", fields);
+  auto created = record_entry(**store, in, ctx.now_ms());
+  if (!created.ok()) {
+    // An option of another type is a command-line mistake.
+    if (created.error().code == ErrorCode::kInvalidArgument)
+      return ctx.usage(created.error().message);
+    return ctx.fail(created.error());
+  }
+  return report_created(ctx, **store, "entry", *created);
 }
 
 }  // namespace
@@ -81,14 +103,16 @@ void register_entry_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--tick", o->tick, "Interval code ticked (needs --interval)");
   cmd->add_option("--tally", o->tally, "Tally counter code");
   cmd->add_option("--rating", o->rating, "Rating item (needs --value)");
-  cmd->add_option("--at", o->at, "Time of the entry, ISO 8601 (default: now)");
-  cmd->add_option("--end", o->end, "End of a duration event, ISO 8601");
+  cmd->add_option(
+      "--at", o->at,
+      "Time of the entry, YYYY-MM-DD HH:MM local (--tz) or ISO 8601 with offset (default: now)");
+  cmd->add_option("--end", o->end, "End of a duration event (like --at)");
   cmd->add_option("--interval", o->interval, "0-based interval index for --tick");
   cmd->add_option("--count", o->count, "Amount for --tally (default 1)");
   cmd->add_option("--value", o->value, "Value for --rating");
-  cmd->add_option("--child", o->child, "Child the entry is about");
-  cmd->add_option("--group", o->group, "Group the entry is about");
-  cmd->add_option("--author", o->author, "Person who recorded it");
+  cmd->add_option("--child", o->child, "Child the entry is about (pseudonym or id)");
+  cmd->add_option("--group", o->group, "Group the entry is about (name or id)");
+  cmd->add_option("--author", o->author, "Person who recorded it (name, initials or id)");
   cmd->callback([&ctx, cmd, o] { run_record(ctx, *cmd, *o); });
 }
 

@@ -1,5 +1,6 @@
 // `tandem summary SESSION` and `tandem summary --course COURSE`: observation
-// summaries (tandem/core/summary.hpp) over the entries recorded in sessions.
+// summaries (core: tandem/core/entries.hpp, which reads only the session's own
+// entries) printed for people.
 //
 // Per session: the coding scheme and interval length come from the session's
 // template (a template record, or a template Tandem ships) — the session's
@@ -15,10 +16,8 @@
 
 #include "commands.hpp"
 #include "record_ops.hpp"
+#include "tandem/core/entries.hpp"
 #include "tandem/core/schema.hpp"
-#include "tandem/core/session_summary.hpp"
-#include "tandem/core/summary.hpp"
-#include "tandem/core/templates.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -27,23 +26,6 @@ struct SummaryOptions {
   std::string session;
   std::string course;
 };
-
-// The session's template: a template record here, else a shipped one.
-TemplateInfo find_template(Store& store, const std::string& id) {
-  if (id.empty()) return {};
-  auto record = store.get(id);
-  return template_info(record.ok() ? &*record : nullptr, id);
-}
-
-Result<SessionSummary> summarize(Store& store, const Record& session,
-                                 const std::vector<Record>& all_entries) {
-  std::vector<const Record*> entries;
-  for (const Record& e : all_entries) {
-    if (string_field(e.fields, "session") == session.id) entries.push_back(&e);
-  }
-  return summarize_session(session, entries,
-                           find_template(store, string_field(session.fields, "template")));
-}
 
 std::string pct(double v) {
   char buf[32];
@@ -104,34 +86,18 @@ int run_summary(CliContext& ctx, const SummaryOptions& o) {
   }
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
-  Store& st = **store;
-  auto entries = st.list("entry");
-  if (!entries.ok()) return ctx.fail(entries.error());
-
   if (!o.session.empty()) {
-    auto session = fetch_record(st, o.session, "session");
-    if (!session.ok()) return ctx.fail(session.error());
-    auto s = summarize(st, *session, *entries);
+    auto s = summarize_session(**store, o.session);
     if (!s.ok()) return ctx.fail(s.error());
     return ctx.ok(s->to_json(), human(*s));
   }
-
-  auto course = fetch_record(st, o.course, "course");
+  auto course_id = resolve_id(**store, "course", o.course);
+  if (!course_id.ok()) return ctx.fail(course_id.error());
+  auto course = summarize_course(**store, *course_id);
   if (!course.ok()) return ctx.fail(course.error());
-  auto sessions = st.list("session");
-  if (!sessions.ok()) return ctx.fail(sessions.error());
-  Json per_session = Json::array();
-  std::vector<summary::IntervalSummary> interval_summaries;
-  std::string text = "Forløb " + course->id + "\n";
-  for (const Record& session : *sessions) {
-    if (string_field(session.fields, "course") != course->id) continue;
-    auto s = summarize(st, session, *entries);
-    if (!s.ok()) return ctx.fail(s.error());
-    per_session.push_back(s->to_json());
-    if (s->intervals) interval_summaries.push_back(*s->intervals);
-    text += human(*s);
-  }
-  const summary::MeanSummary mean = summary::mean_summary(interval_summaries);
+  std::string text = "Forløb " + course->course + "\n";
+  for (const SessionSummary& s : course->sessions) text += human(s);
+  const summary::MeanSummary& mean = course->mean;
   text += "Gennemsnit over " + std::to_string(mean.observations_with_intervals) +
           " observationer (gennemsnit af procenter, ikke samlede tal)\n";
   for (const auto& c : mean.codes) {
@@ -141,8 +107,7 @@ int run_summary(CliContext& ctx, const SummaryOptions& o) {
     text += "    " + c.group + "/" + c.name + "  (a) " + pct(c.mean_percent_of_intervals) +
             "  (b) " + pct(c.mean_percent_of_group_ticks) + "\n";
   }
-  Json doc = {{"course", course->id}, {"sessions", per_session}, {"mean", mean.to_json()}};
-  return ctx.ok(doc, text);
+  return ctx.ok(course->to_json(), text);
 }
 
 }  // namespace
@@ -151,7 +116,7 @@ void register_summary_commands(CLI::App& app, CliContext& ctx) {
   const auto o = std::make_shared<SummaryOptions>();
   CLI::App* cmd = app.add_subcommand("summary", "Observation summary of a session or a course");
   cmd->add_option("session", o->session, "Session id");
-  cmd->add_option("--course", o->course, "Summarise every session of this course");
+  cmd->add_option("--course", o->course, "Summarise every session of this course (title or id)");
   cmd->callback([&ctx, o] { run_summary(ctx, *o); });
 }
 

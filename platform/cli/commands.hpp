@@ -29,6 +29,9 @@ void register_entry_commands(CLI::App& app, CliContext& ctx);
 // cmd_summary.cpp: `summary SESSION` / `summary --course COURSE`.
 void register_summary_commands(CLI::App& app, CliContext& ctx);
 
+// cmd_overview.cpp: open actions (`action list --overdue|--mine|--person`).
+int list_open_actions(CliContext& ctx, bool overdue, bool mine, const std::string& person);
+
 // ---- optional groups (weak: defined by their own files when present) ----
 // cmd_sync.cpp: enroll, sync.
 [[gnu::weak]] void register_sync_commands(CLI::App& app, CliContext& ctx);
@@ -36,6 +39,8 @@ void register_summary_commands(CLI::App& app, CliContext& ctx);
 [[gnu::weak]] void register_changes_commands(CLI::App& app, CliContext& ctx);
 // cmd_resolve.cpp: resolve (field conflicts).
 [[gnu::weak]] void register_resolve_commands(CLI::App& app, CliContext& ctx);
+// cmd_overview.cpp: conflicts, tree (what hangs under a course or meeting).
+[[gnu::weak]] void register_overview_commands(CLI::App& app, CliContext& ctx);
 // cmd_text.cpp: text (insert/delete in long text fields).
 [[gnu::weak]] void register_text_commands(CLI::App& app, CliContext& ctx);
 

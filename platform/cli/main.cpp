@@ -24,7 +24,7 @@ const RegisterFn kGroups[] = {
     tandem::cli::register_entry_commands,   tandem::cli::register_summary_commands,
     tandem::cli::register_changes_commands, tandem::cli::register_resolve_commands,
     tandem::cli::register_text_commands,    tandem::cli::register_sync_commands,
-    tandem::cli::register_entity_commands,
+    tandem::cli::register_entity_commands,  tandem::cli::register_overview_commands,
 };
 
 bool argv_has_json(int argc, char** argv) {
@@ -47,6 +47,12 @@ int main(int argc, char** argv) {
       ->envname("TANDEM_DB")
       ->required();
   app.add_flag("--json", ctx.json, "Print machine-readable JSON only (errors too)");
+  app.add_option("--tz", ctx.tz,
+                 "Time zone of times typed and shown (stored as UTC; env TANDEM_TZ)")
+      ->envname("TANDEM_TZ")
+      ->check(CLI::IsMember(
+          {std::string(tandem::utc_zone().name()), std::string(tandem::copenhagen_zone().name())}))
+      ->capture_default_str();
   app.require_subcommand(1);
   app.fallthrough();  // subcommands inherit it: --db/--json may follow the command
   for (RegisterFn fn : kGroups) {

@@ -2,13 +2,40 @@
 
 #include "consent_view.hpp"
 #include "format.hpp"
+#include "tandem/core/entries.hpp"
+#include "tandem/core/notebook.hpp"
 #include "value_parse.hpp"
 
 namespace tandem::cli {
 namespace {
 
+// Reference fields take names: "Anne Hansen" becomes her id; a set a comma
+// list of names or ids.
+Result<std::string> resolve_refs(const Store& store, const FieldSpec& field,
+                                 const std::string& text) {
+  if ((field.type != FieldType::kRef && field.type != FieldType::kRefSet) ||
+      !nameable_kind(field.ref_kind)) {
+    return text;
+  }
+  if (field.type == FieldType::kRef) return resolve_id(store, field.ref_kind, text);
+  std::string ids;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    if (item.find_first_not_of(" \t") != std::string::npos) {
+      auto id = resolve_id(store, field.ref_kind, item);
+      if (!id) return id;
+      ids += (ids.empty() ? "" : ",") + *id;
+    }
+    start = comma + 1;
+  }
+  return ids;
+}
+
 // Parses assignments against `kind` into a fields object.
-Result<Json> parse_assignments(const KindSpec& kind, const Assignments& fields) {
+Result<Json> parse_assignments(const Store& store, const TimeZone& zone, const KindSpec& kind,
+                               const Assignments& fields) {
   Json out = Json::object();
   for (const auto& [name, text] : fields) {
     auto field = lookup_field(kind, name);
@@ -16,7 +43,9 @@ Result<Json> parse_assignments(const KindSpec& kind, const Assignments& fields) 
     if (out.contains(name)) {
       return make_error(ErrorCode::kInvalidArgument, "field '" + name + "' given twice");
     }
-    auto value = parse_field_text(**field, text);
+    auto resolved = resolve_refs(store, **field, text);
+    if (!resolved.ok()) return std::move(resolved).error();
+    auto value = parse_field_text(**field, *resolved, zone);
     if (!value.ok()) return value;
     out[name] = std::move(value).value();
   }
@@ -42,24 +71,33 @@ void note_consent(CliContext& ctx, const Store& store, std::string_view kind, co
 
 }  // namespace
 
+Result<std::string> resolve_id(const Store& store, std::string_view kind, std::string_view text) {
+  if (kind.empty() || !nameable_kind(kind)) return std::string(text);
+  return resolve_reference(store, kind, text);
+}
+
 Result<Record> fetch_record(Store& store, std::string_view id, std::string_view kind) {
-  auto record = store.get(id);
-  if (!record.ok()) return record;
-  if (!kind.empty() && record->kind != kind) {
-    return make_error(ErrorCode::kNotFound,
-                      "no " + std::string(kind) + " with id '" + std::string(id) + "'");
-  }
-  return record;
+  auto resolved = resolve_id(store, kind, id);
+  if (!resolved.ok()) return std::move(resolved).error();
+  return get_of_kind(store, *resolved, kind);
+}
+
+int report_created(CliContext& ctx, const Store& store, std::string_view kind,
+                   const std::string& id) {
+  Json doc = {{"id", id}};
+  auto created = store.get(id);
+  if (created.ok()) note_consent(ctx, store, kind, created->fields, doc);
+  return ctx.ok(doc, id);
 }
 
 int create_record(CliContext& ctx, std::string_view kind_name, const Assignments& fields,
                   std::string_view id) {
   auto kind = lookup_kind(kind_name);
   if (!kind.ok()) return ctx.fail(kind.error());
-  auto values = parse_assignments(**kind, fields);
-  if (!values.ok()) return fail_parse(ctx, values.error());
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
+  auto values = parse_assignments(**store, ctx.zone(), **kind, fields);
+  if (!values.ok()) return fail_parse(ctx, values.error());
   auto created = (*store)->create(kind_name, *values, id);
   if (!created.ok()) return ctx.fail(created.error());
   Json doc = {{"id", *created}};
@@ -76,11 +114,11 @@ int update_record(CliContext& ctx, std::string_view id, std::string_view kind_na
   if (!record.ok()) return ctx.fail(record.error());
   auto kind = lookup_kind(record->kind);
   if (!kind.ok()) return ctx.fail(kind.error());
-  auto values = parse_assignments(**kind, fields);
+  auto values = parse_assignments(**store, ctx.zone(), **kind, fields);
   if (!values.ok()) return fail_parse(ctx, values.error());
   Status written = (*store)->transaction([&]() -> Status {
     for (const auto& [name, value] : values->items()) {
-      TANDEM_TRY(write_field(**store, *record, *(*kind)->field(name), value));
+      TANDEM_TRY(write_value(**store, *record, *(*kind)->field(name), value));
     }
     return {};
   });
@@ -104,7 +142,9 @@ int change_set_element(CliContext& ctx, std::string_view id, std::string_view fi
   if (!kind.ok()) return ctx.fail(kind.error());
   auto field = lookup_field(**kind, field_name);
   if (!field.ok()) return ctx.fail(field.error());
-  auto value = parse_element_text(**field, element);
+  auto resolved = resolve_refs(**store, **field, std::string(element));
+  if (!resolved.ok()) return ctx.fail(resolved.error());
+  auto value = parse_element_text(**field, *resolved);
   if (!value.ok()) return ctx.fail(value.error());
   Status done = add ? (*store)->add(record->id, field_name, *value)
                     : (*store)->remove(record->id, field_name, *value);
@@ -119,7 +159,12 @@ int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
   auto record = fetch_record(**store, id, kind);
   if (!record.ok()) return ctx.fail(record.error());
   Json doc = record->to_json();
-  std::string human = format_record(*record);
+  const ShownValues shown = shown_values(*record, **store, ctx.zone());
+  if (record->live()) {
+    doc["names"] = shown.names;
+    doc["local"] = shown.local;
+  }
+  std::string human = format_record(*record, shown, ctx.zone());
   Status consent = describe_consent(**store, *record, consent_day(ctx), doc, human, false);
   if (!consent.ok()) return ctx.fail(consent.error());
   return ctx.ok(doc, human);
@@ -128,25 +173,29 @@ int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
 int delete_record(CliContext& ctx, std::string_view id, std::string_view kind) {
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
+  std::string target(id);
   if (!kind.empty()) {
     auto record = fetch_record(**store, id, kind);
     if (!record.ok()) return ctx.fail(record.error());
+    target = record->id;
   }
-  Status done = (*store)->delete_record(id);
+  Status done = (*store)->delete_record(target);
   if (!done.ok()) return ctx.fail(done.error());
-  return ctx.ok(Json{{"id", id}, {"deleted", true}}, "Slettet " + std::string(id));
+  return ctx.ok(Json{{"id", target}, {"deleted", true}}, "Slettet " + target);
 }
 
 int purge_record(CliContext& ctx, std::string_view id, std::string_view kind) {
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
+  std::string target(id);
   if (!kind.empty()) {
     auto record = fetch_record(**store, id, kind);
     if (!record.ok()) return ctx.fail(record.error());
+    target = record->id;
   }
-  Status done = (*store)->purge(id);
+  Status done = (*store)->purge(target);
   if (!done.ok()) return ctx.fail(done.error());
-  return ctx.ok(Json{{"id", id}, {"purged", true}}, "Udslettet " + std::string(id));
+  return ctx.ok(Json{{"id", target}, {"purged", true}}, "Udslettet " + target);
 }
 
 int list_records(CliContext& ctx, std::string_view kind_name, bool include_deleted) {
@@ -159,8 +208,15 @@ int list_records(CliContext& ctx, std::string_view kind_name, bool include_delet
   Json doc = Json::array();
   std::string human;
   const std::string day = consent_day(ctx);
+  std::map<std::string, std::string> labels;
   for (const Record& r : *records) {
     Json item = r.to_json();
+    if (r.live()) {
+      // As `show` gives them, so that a listed record reads like a shown one.
+      ShownValues shown = shown_values(r, **store, ctx.zone(), &labels);
+      item["names"] = std::move(shown.names);
+      item["local"] = std::move(shown.local);
+    }
     std::string line = format_record_line(r);
     Status consent = describe_consent(**store, r, day, item, line, true);
     if (!consent.ok()) return ctx.fail(consent.error());

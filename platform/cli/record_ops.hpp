@@ -34,7 +34,15 @@ int purge_record(CliContext& ctx, std::string_view id, std::string_view kind);
 int list_records(CliContext& ctx, std::string_view kind, bool include_deleted);
 
 // Fetches record `id`; with `kind` non-empty a record of another kind is
-// reported as not_found (so `course show <session id>` cannot mislead).
+// reported as not_found (so `course show <session id>` cannot mislead), and
+// people, groups, children and courses may be named instead
+// (resolve_reference: not_found, or ambiguous listing the matches).
 Result<Record> fetch_record(Store& store, std::string_view id, std::string_view kind);
+// `text` as the id of a record of `kind`: the record's name (or initials)
+// for kinds referred to by name; the text itself for other kinds.
+Result<std::string> resolve_id(const Store& store, std::string_view kind, std::string_view text);
+// Prints a created record's id (and the consent notice its fields call for).
+int report_created(CliContext& ctx, const Store& store, std::string_view kind,
+                   const std::string& id);
 
 }  // namespace tandem::cli

@@ -23,8 +23,14 @@ Error type_error(const FieldSpec& field, std::string_view expected) {
                     "field '" + field.name + "' expects " + std::string(expected));
 }
 
-Result<Json> parse_scalar_text(const FieldSpec& field, std::string_view text) {
+Result<Json> parse_scalar_text(const FieldSpec& field, std::string_view text,
+                               const TimeZone& zone) {
   switch (field.type) {
+    case FieldType::kDateTime: {
+      auto ms = parse_local(trim(text), zone);
+      if (!ms) return std::move(ms).error();
+      return Json(format_datetime_ms(*ms));
+    }
     case FieldType::kInt: {
       const std::string_view t = trim(text);
       std::int64_t v = 0;
@@ -64,17 +70,6 @@ Result<Json> parse_scalar_text(const FieldSpec& field, std::string_view text) {
   }
 }
 
-// Code-point start offsets of `s` (valid UTF-8), plus s.size() at the end.
-std::vector<std::size_t> code_point_offsets(std::string_view s) {
-  std::vector<std::size_t> offsets;
-  offsets.reserve(s.size() + 1);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offsets.push_back(i);
-  }
-  offsets.push_back(s.size());
-  return offsets;
-}
-
 }  // namespace
 
 Result<const KindSpec*> lookup_kind(std::string_view name) {
@@ -94,7 +89,7 @@ Result<const FieldSpec*> lookup_field(const KindSpec& kind, std::string_view nam
   return field;
 }
 
-Result<Json> parse_field_text(const FieldSpec& field, std::string_view text) {
+Result<Json> parse_field_text(const FieldSpec& field, std::string_view text, const TimeZone& zone) {
   if (!is_valid_utf8(text)) {
     return make_error(ErrorCode::kInvalidUtf8, "field '" + field.name + "' is not valid UTF-8");
   }
@@ -110,7 +105,7 @@ Result<Json> parse_field_text(const FieldSpec& field, std::string_view text) {
       rest.remove_prefix(comma + 1);
     }
   } else {
-    auto parsed = parse_scalar_text(field, text);
+    auto parsed = parse_scalar_text(field, text, zone);
     if (!parsed.ok()) return parsed;
     value = std::move(parsed).value();
   }
@@ -134,57 +129,6 @@ bool split_assignment(std::string_view item, std::string& field, std::string& va
   field.assign(item.substr(0, eq));
   value.assign(item.substr(eq + 1));
   return true;
-}
-
-Status write_field(Store& store, const Record& current, const FieldSpec& field, const Json& value) {
-  const auto it = current.fields.find(field.name);
-  const bool present = it != current.fields.end() && !it->is_null();
-  if (field.is_set()) {
-    const Json old_value = present && it->is_array() ? *it : Json::array();
-    for (const Json& element : old_value) {
-      if (std::find(value.begin(), value.end(), element) == value.end()) {
-        TANDEM_TRY(store.remove(current.id, field.name, element));
-      }
-    }
-    for (const Json& element : value) {
-      if (std::find(old_value.begin(), old_value.end(), element) == old_value.end()) {
-        TANDEM_TRY(store.add(current.id, field.name, element));
-      }
-    }
-    return {};
-  }
-  if (field.type == FieldType::kText && value.is_string()) {
-    const std::string old_text = present && it->is_string() ? it->get<std::string>() : "";
-    const std::string& new_text = value.get_ref<const std::string&>();
-    const auto a = code_point_offsets(old_text);
-    const auto b = code_point_offsets(new_text);
-    const std::size_t na = a.size() - 1;
-    const std::size_t nb = b.size() - 1;
-    // Common prefix / suffix in whole code points (compared as byte ranges).
-    const auto cp = [](std::string_view s, const std::vector<std::size_t>& off, std::size_t i) {
-      return s.substr(off[i], off[i + 1] - off[i]);
-    };
-    std::size_t prefix = 0;
-    while (prefix < na && prefix < nb && cp(old_text, a, prefix) == cp(new_text, b, prefix)) {
-      ++prefix;
-    }
-    std::size_t suffix = 0;
-    while (suffix < na - prefix && suffix < nb - prefix &&
-           cp(old_text, a, na - 1 - suffix) == cp(new_text, b, nb - 1 - suffix)) {
-      ++suffix;
-    }
-    const std::size_t del = na - prefix - suffix;
-    const std::size_t ins_begin = b[prefix];
-    const std::size_t ins_end = b[nb - suffix];
-    if (del > 0) TANDEM_TRY(store.text_delete(current.id, field.name, prefix, del));
-    if (ins_end > ins_begin) {
-      TANDEM_TRY(
-          store.text_insert(current.id, field.name, prefix,
-                            std::string_view(new_text).substr(ins_begin, ins_end - ins_begin)));
-    }
-    return {};
-  }
-  return store.set(current.id, field.name, value);
 }
 
 }  // namespace tandem::cli

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/local_time.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
 
@@ -26,21 +27,16 @@ Result<const FieldSpec*> lookup_field(const KindSpec& kind, std::string_view nam
 // Parses the text form of a whole field value and validates it:
 //   int / number / bool from their text ("ja"/"nej", "true"/"false", "1"/"0"),
 //   sets from a comma-separated list ("a,b,c"; blanks around items trimmed),
-//   json fields from JSON text, everything else as the string itself.
+//   json fields from JSON text, date-times as local time in `zone` unless they
+//   carry an offset or Z (local_time.hpp), everything else as the string itself.
 // Returns the normalised value, or the schema's error code.
-Result<Json> parse_field_text(const FieldSpec& field, std::string_view text);
+Result<Json> parse_field_text(const FieldSpec& field, std::string_view text,
+                              const TimeZone& zone = copenhagen_zone());
 // Parses and validates one element of a set field (no comma splitting).
 Result<Json> parse_element_text(const FieldSpec& field, std::string_view text);
 
 // Splits "FIELD=VALUE" at the first '='; false when there is no '=' or the
 // field name is empty.
 bool split_assignment(std::string_view item, std::string& field, std::string& value);
-
-// Writes `value` (already validated) into `field` of the live record `current`:
-//   scalars with Store::set; sets by adding and removing the difference (so
-//   concurrent edits of other elements survive); text by one minimal
-//   delete+insert (so concurrent typing elsewhere in the text survives).
-// Several store writes may result: call inside Store::transaction.
-Status write_field(Store& store, const Record& current, const FieldSpec& field, const Json& value);
 
 }  // namespace tandem::cli

@@ -74,6 +74,7 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kClockSkew:
     case ErrorCode::kWrongSchool:
     case ErrorCode::kTextTooLarge:  // a change's own fault; the push's is payload_too_large
+    case ErrorCode::kAmbiguous:     // a name fitting several records
       return http::status::bad_request;
     case ErrorCode::kNotFound:
       return http::status::not_found;

@@ -61,7 +61,8 @@ enum class ErrorCode : std::int32_t {
   // Client side: records left the device's scope while it holds unsent
   // edits of them that could not be pushed; nothing erased, all kept.
   kErasurePending = 36,    // "erasure_pending"
-  // A name or initials that match more than one record (the matches are listed).
+  // A name (person, group, child, course) that fits several records; the
+  // message lists them. Use the id or a longer name.
   kAmbiguous = 37,         // "ambiguous"
   // The host cancelled the operation (sync); what was done is kept.
   kCancelled = 38,         // "cancelled"

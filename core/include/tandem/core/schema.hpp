@@ -87,10 +87,9 @@ Status validate_change(const Change& change, text::TextCost* text_cost = nullptr
 Result<std::int64_t> parse_datetime_ms(std::string_view text);
 std::string format_datetime_ms(std::int64_t ms);  // "YYYY-MM-DDTHH:MM:SS[.sss]Z"
 bool is_valid_date(std::string_view text);         // "YYYY-MM-DD", a real calendar day
-// The calendar date in Denmark (Europe/Copenhagen: CET, CEST from the last
-// Sunday of March to the last Sunday of October, switching at 01:00 UTC, the
-// EU rule since 1996) at a UTC instant, as "YYYY-MM-DD". Dates in the
-// domain (consent given_on/withdrawn_on, due dates) are Danish dates.
+// The calendar date in Denmark at a UTC instant, as "YYYY-MM-DD":
+// local_date(utc_ms, copenhagen_zone()) (local_time.hpp has the rule). Dates
+// in the domain (consent given_on/withdrawn_on, due dates) are Danish dates.
 std::string copenhagen_date(std::int64_t utc_ms);
 
 // Record ids: 1..64 chars of [a-z0-9_-].

@@ -178,6 +178,13 @@ class Store {
   Result<Record> get(std::string_view id) const;
   // Live records of a kind (all kinds when kind is empty), sorted by id.
   Result<std::vector<Record>> list(std::string_view kind, bool include_deleted = false) const;
+  // Live records of `kind` whose parent reference (the kind's parent_field in
+  // schema.hpp: an entry's or a reflection's session, a session's course, an
+  // agenda item's meeting, a consent's child) is `parent`, sorted by id.
+  // Reads only those records (indexed, migration 5), not the whole kind.
+  Result<std::vector<Record>> list_under(std::string_view kind, std::string_view parent) const;
+  // Ids of live records with at least one open conflict, sorted.
+  Result<std::vector<std::string>> conflicted() const;
   // Canonical dump of every record (sorted, stable formatting, no local-only
   // metadata): two converged replicas produce byte-identical dumps.
   Result<std::string> canonical_dump() const;

@@ -1,0 +1,68 @@
+// Observation: recording entries in a session and summarising sessions and
+// courses. One rule for every host (the CLI's `record` and `summary`, the C
+// API, the server's reports).
+//
+// An entry is one `entry` record (append-only: tablets recording the same
+// session never conflict) of one type:
+//   note   text                          code   CODE [end]   (event; with end a duration)
+//   tick   CODE interval (0-based)       tally  CODE [count] (default 1; negative undoes)
+//   rating ITEM value
+// Options that belong to another type are refused (kInvalidArgument), so a
+// mistyped command never saves something else than was meant.
+//
+// Thread-safety: as the Store (one thread at a time).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/session_summary.hpp"
+#include "tandem/core/store.hpp"
+#include "tandem/core/summary.hpp"
+
+namespace tandem {
+
+inline constexpr std::string_view kEntryTypes[] = {"note", "code", "tick", "tally", "rating"};
+
+struct EntryInput {
+  std::string session;                   // session id
+  std::string type;                      // one of kEntryTypes
+  std::string text;                      // note
+  std::string code;                      // code, tick, tally; the item of a rating
+  std::optional<std::int64_t> at_ms;     // default: now_ms
+  std::optional<std::int64_t> end_ms;    // code only
+  std::optional<std::int64_t> interval;  // tick only (required)
+  std::optional<std::int64_t> count;     // tally only (default 1)
+  std::optional<double> value;           // rating only (required)
+  std::string child, group, author;      // ids, "" = none
+};
+
+// Creates the entry (one durable change); returns its id. `now_ms`: the
+// host's (skew-corrected) clock, the entry's time when at_ms is absent.
+// Errors: kInvalidValue (unknown type), kInvalidArgument (an option of
+// another type, a missing interval/value), the store's (kNotFound for an
+// unknown session, child, ...).
+Result<std::string> record_entry(Store& store, const EntryInput& input, std::int64_t now_ms);
+
+// The summary of session `session_id` over its own entries only (indexed:
+// Store::list_under). Errors: kNotFound (no such session), the summary's.
+Result<SessionSummary> summarize_session(const Store& store, std::string_view session_id);
+
+struct CourseSummary {
+  std::string course;
+  std::vector<SessionSummary> sessions;  // by session id
+  summary::MeanSummary mean;             // mean of per-session percentages
+  Json to_json() const;
+};
+// Every session of the course summarised, and the mean over them.
+Result<CourseSummary> summarize_course(const Store& store, std::string_view course_id);
+
+// Record `id` when it is of `kind` (kind "" = any); a record of another kind
+// is reported as kNotFound (so a session id never passes for a course).
+Result<Record> get_of_kind(const Store& store, std::string_view id, std::string_view kind);
+
+}  // namespace tandem

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "secure_random.hpp"
+#include "tandem/core/local_time.hpp"
 
 namespace tandem {
 namespace {
@@ -44,6 +45,7 @@ Host resolved(const Host& host) {
   if (out.clock == nullptr) out.clock = &default_clock();
   if (out.files == nullptr) out.files = &default_file_layer();
   if (out.random == nullptr) out.random = &default_random();
+  if (out.zone == nullptr) out.zone = &copenhagen_zone();
   return out;
 }
 

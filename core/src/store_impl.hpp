@@ -29,6 +29,25 @@ struct PreparedText {
   std::string text;   // materialised
 };
 
+// Reads that load many records run in one read transaction: one shared
+// lock (a few fcntl calls) for the whole read, not one per statement, and
+// one consistent snapshot. Nothing when a transaction is already open.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db) : db_(db) {
+    if (sqlite3_get_autocommit(db_) != 0) began_ = detail::exec(db_, "BEGIN").ok();
+  }
+  ~ReadSnapshot() {
+    if (began_) (void)detail::exec(db_, "COMMIT");
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite3* db_;
+  bool began_ = false;
+};
+
 struct Store::Impl {
   sqlite3* db = nullptr;
   std::unique_ptr<detail::StatementCache> stmts;

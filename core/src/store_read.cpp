@@ -118,6 +118,7 @@ Result<std::vector<Record>> Store::list(std::string_view kind, bool include_dele
           ? "SELECT id FROM records WHERE kind=?2 AND (?1 OR (deleted='' AND purged='')) ORDER BY id"
           : "SELECT id FROM records WHERE kind=?2 AND kind<>'entry' AND (?1 OR (deleted='' AND purged='')) "
             "ORDER BY id";
+  ReadSnapshot snapshot(impl_->db);
   std::vector<std::string> ids;
   {
     auto st = impl_->stmt(sql);
@@ -154,6 +155,7 @@ Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::s
       "AND f.field = ?1 AND f.value = ?2 AND r.kind = ?3 AND r.deleted = '' AND r.purged = '' "
       "ORDER BY f.record");
   if (!st) return std::move(st).error();
+  ReadSnapshot snapshot(impl_->db);
   (*st)->bind(1, field).bind(2, Json(std::string(parent)).dump()).bind(3, kind->name);
   std::vector<std::string> ids;
   for (;;) {

@@ -108,8 +108,7 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
     case ErrorCode::kBadResponse:
     case ErrorCode::kErasurePending:
-    case ErrorCode::kAmbiguous:  // device-side (name lookup, cancelled sync)
-    case ErrorCode::kCancelled:
+    case ErrorCode::kCancelled:  // device-side: a cancelled sync
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

@@ -35,7 +35,8 @@ tandem_host host_for(Hooks& hooks) {
   return h;
 }
 
-std::string take(char* s) {
+std::string take(char* s, const tandem_error* err = nullptr) {
+  INFO((err != nullptr ? err->message : ""));
   REQUIRE(s != nullptr);
   std::string out(s);
   tandem_string_free(s);
@@ -176,6 +177,76 @@ TEST_CASE("the app's transport: failures, timeouts and an unenrolled device", "[
   CHECK(err.code == TANDEM_E_INVALID_ARGUMENT);
   tandem_transport_free(t);
   CHECK(freed == 1);
+  tandem_store_close(s);
+}
+
+TEST_CASE("the notebook through C: entries, summaries, names, overdue actions, local times, trees",
+          "[capi][notebook]") {
+  TempDir dir;
+  Hooks hooks;
+  hooks.now = 1'795'500'000'000;  // 2026-11-24 07:00 Copenhagen (winter time)
+  tandem_host host = host_for(hooks);
+  host.random_fill = nullptr;  // the OS's: record ids must differ
+  tandem_error err{};
+  tandem_store* s = tandem_store_open(dir.file("a.db").c_str(), &host, &err);
+  REQUIRE(s != nullptr);
+  give_school(s);
+  const std::string anne = take(tandem_record_create(s, "person", R"({"name":"Anne Hansen","initials":"AH","role":"resource_person"})", &err));
+  take(tandem_record_create(s, "person", R"({"name":"Anne Berg","initials":"AB","role":"teacher"})", &err));
+
+  // Names: initials resolve; a shared first name is ambiguous, both listed.
+  CHECK(take(tandem_reference_resolve(s, "person", "AH", &err)) == anne);
+  CHECK(tandem_reference_resolve(s, "person", "Anne", &err) == nullptr);
+  CHECK(err.code == TANDEM_E_AMBIGUOUS);
+  const std::string both = take(tandem_reference_find(s, "person", "Anne", &err));
+  CHECK(both.find("Anne Hansen") != std::string::npos);
+  CHECK(both.find("Anne Berg") != std::string::npos);
+
+  // Local times: 09:00 in Copenhagen is 08:00 UTC in winter, 07:00 in summer.
+  std::int64_t winter = 0, summer = 0;
+  REQUIRE(tandem_time_parse(s, "2026-11-30 09:00", &winter, &err));
+  REQUIRE(tandem_time_parse(s, "2026-06-15 09:00", &summer, &err));
+  CHECK(winter == 1'796'025'600'000);  // 2026-11-30T08:00:00Z
+  CHECK(summer == 1'781'506'800'000);  // 2026-06-15T07:00:00Z
+  CHECK(take(tandem_time_format(s, winter, &err)) == "2026-11-30 09:00");
+  CHECK(take(tandem_time_format(s, summer, &err)) == "2026-06-15 09:00");
+
+  // Overdue: due before today in the host's zone, on the host's clock.
+  const std::string late = take(tandem_record_create(
+      s, "action", (R"({"text":"Ring til PPR","due":"2026-11-20","tovholder":")" + anne + "\"}").c_str(), &err));
+  take(tandem_record_create(s, "action", R"({"text":"Læs op","due":"2026-12-20"})", &err));
+  const std::string overdue = take(tandem_actions_list(s, nullptr, true, &err));
+  CHECK(overdue.find(late) != std::string::npos);
+  CHECK(overdue.find("Læs op") == std::string::npos);
+  CHECK(overdue.find("\"tovholder_name\":\"Anne Hansen (AH)\"") != std::string::npos);
+  CHECK(take(tandem_actions_list(s, anne.c_str(), false, &err)).find("Læs op") == std::string::npos);
+  hooks.now = 1'795'000'000'000;  // the clock goes back a week: nothing is overdue then
+  CHECK(take(tandem_actions_list(s, nullptr, true, &err)) == "[]");
+
+  // Entries and a summary; an entry breaking core's rules is refused.
+  const std::string course =
+      take(tandem_record_create(s, "course", R"({"kind":"observation","title":"3.a dansk"})", &err));
+  const std::string session =
+      take(tandem_record_create(s, "session", ("{\"course\":\"" + course + "\"}").c_str(), &err));
+  tandem_entry e{};
+  e.session = session.c_str();
+  e.type = "tally";
+  e.code = "Lec";
+  e.interval = -1;
+  e.count = 3;
+  take(tandem_entry_record(s, &e, &err), &err);
+  e.type = "note";
+  e.code = nullptr;
+  e.text = "Eleverne arbejder i grupper";
+  take(tandem_entry_record(s, &e, &err), &err);
+  e.type = "sticker";  // not an entry type: core's rule refuses it
+  e.text = nullptr;
+  CHECK(tandem_entry_record(s, &e, &err) == nullptr);
+  CHECK(err.code != TANDEM_OK);
+  const std::string summary = take(tandem_summary_session(s, session.c_str(), &err));
+  CHECK(summary.find("Lec") != std::string::npos);
+  const std::string tree = take(tandem_record_tree(s, course.c_str(), &err));
+  CHECK(tree.find("\"entries\":2") != std::string::npos);
   tandem_store_close(s);
 }
 

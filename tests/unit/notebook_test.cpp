@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "tandem/core/entries.hpp"
+#include "tandem/core/sqlite.hpp"
 #include "test_util.hpp"
 
 using namespace tandem;
@@ -23,7 +24,7 @@ std::string make(Store& s, const char* kind, const Json& fields) {
 // The query plan of `sql` as one line.
 std::string plan(Store& s, const std::string& sql) {
   sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(s.handle(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr) ==
+  REQUIRE(sqlite3_prepare_v2(tandem::sqlite::handle(s), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr) ==
           SQLITE_OK);
   std::string out;
   while (sqlite3_step(st) == SQLITE_ROW)

@@ -223,15 +223,77 @@ TANDEM_API char* TANDEM_NULLABLE tandem_text_get(tandem_store* TANDEM_NONNULL st
                                                  const char* TANDEM_NONNULL field, tandem_error* TANDEM_NULLABLE err);
 
 /* ---- conflicts ---- */
-/* Open conflicts, a JSON array of {"record","kind","field","value","hlc",
- * "at_ms","site"}: the value that lost, when (its stamp's time) and which
- * device wrote it. */
+/* Open conflicts, a JSON array of {"record","kind","label","field","value",
+ * "hlc","at_ms","at","site","this_device"}: the value that lost, when (its
+ * stamp's time; "at" in the host's zone) and which device wrote it. */
 TANDEM_API char* TANDEM_NULLABLE tandem_conflicts_list(tandem_store* TANDEM_NONNULL store,
                                                        tandem_error* TANDEM_NULLABLE err);
 /* Resolves a field's conflict with `value_json` (supersedes every value seen). */
 TANDEM_API bool tandem_conflict_resolve(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
                                         const char* TANDEM_NONNULL field, const char* TANDEM_NONNULL value_json,
                                         tandem_error* TANDEM_NULLABLE err);
+
+/* ---- the notebook: what an app's screens ask (core/notebook.hpp) ---- */
+/* Records one observation entry in a session (one append-only record, so
+ * tablets recording together never conflict). `type`: "note" (text),
+ * "code" (code; end_ms > 0 makes it a duration), "tick" (code + interval >= 0),
+ * "tally" (code; count, 0 = 1), "rating" (code = the item; value). at_ms 0:
+ * now. child/group/author: ids or NULL. Returns the entry's id. */
+typedef struct tandem_entry {
+  const char* TANDEM_NONNULL session;
+  const char* TANDEM_NONNULL type;
+  const char* TANDEM_NULLABLE text;
+  const char* TANDEM_NULLABLE code;
+  int64_t at_ms;
+  int64_t end_ms;
+  int64_t interval; /* tick: the interval (0-based); -1 otherwise */
+  int64_t count;
+  double value;
+  const char* TANDEM_NULLABLE child;
+  const char* TANDEM_NULLABLE group;
+  const char* TANDEM_NULLABLE author;
+} tandem_entry;
+TANDEM_API char* TANDEM_NULLABLE tandem_entry_record(tandem_store* TANDEM_NONNULL store,
+                                                     const tandem_entry* TANDEM_NONNULL entry,
+                                                     tandem_error* TANDEM_NULLABLE err);
+/* A session's observation summary / a course's (every session's and their
+ * means), as JSON (the same document as `tandem summary --json`). */
+TANDEM_API char* TANDEM_NULLABLE tandem_summary_session(tandem_store* TANDEM_NONNULL store,
+                                                        const char* TANDEM_NONNULL session_id,
+                                                        tandem_error* TANDEM_NULLABLE err);
+TANDEM_API char* TANDEM_NULLABLE tandem_summary_course(tandem_store* TANDEM_NONNULL store,
+                                                       const char* TANDEM_NONNULL course_id,
+                                                       tandem_error* TANDEM_NULLABLE err);
+/* The id of the record of `kind` ("person", "group", "child", "course", ...)
+ * that `text` names: an id, a whole name, initials, or a word of the name.
+ * TANDEM_E_NOT_FOUND for none, TANDEM_E_AMBIGUOUS for several (the message
+ * lists them; tandem_reference_find gives them as data). */
+TANDEM_API char* TANDEM_NULLABLE tandem_reference_resolve(tandem_store* TANDEM_NONNULL store,
+                                                          const char* TANDEM_NONNULL kind,
+                                                          const char* TANDEM_NONNULL text,
+                                                          tandem_error* TANDEM_NULLABLE err);
+/* Every match, a JSON array of {"id","label"} ([] for none). */
+TANDEM_API char* TANDEM_NULLABLE tandem_reference_find(tandem_store* TANDEM_NONNULL store,
+                                                       const char* TANDEM_NONNULL kind,
+                                                       const char* TANDEM_NONNULL text,
+                                                       tandem_error* TANDEM_NULLABLE err);
+/* Open actions (not done), by due date: a JSON array of {"id","text","due",
+ * "overdue","tovholder","tovholder_name"}. person: only those this person
+ * (an id) holds, NULL for everyone's; overdue_only: due before today in the
+ * host's time zone. */
+TANDEM_API char* TANDEM_NULLABLE tandem_actions_list(tandem_store* TANDEM_NONNULL store,
+                                                     const char* TANDEM_NULLABLE person, bool overdue_only,
+                                                     tandem_error* TANDEM_NULLABLE err);
+/* A course, meeting or session with what hangs under it (sessions, entry
+ * counts, reflections, agenda items, actions), as nested JSON. */
+TANDEM_API char* TANDEM_NULLABLE tandem_record_tree(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
+                                                    tandem_error* TANDEM_NULLABLE err);
+/* Times in the host's zone: "2026-11-30 09:00" for a UTC ms; and back
+ * ("YYYY-MM-DD HH:MM[:SS]" local, or ISO 8601 with Z or an offset). */
+TANDEM_API char* TANDEM_NULLABLE tandem_time_format(tandem_store* TANDEM_NONNULL store, int64_t utc_ms,
+                                                    tandem_error* TANDEM_NULLABLE err);
+TANDEM_API bool tandem_time_parse(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL text,
+                                  int64_t* TANDEM_NONNULL utc_ms, tandem_error* TANDEM_NULLABLE err);
 
 /* ---- transport: how sync reaches the server ---- */
 typedef struct tandem_transport tandem_transport;

@@ -2,6 +2,8 @@
 #include <algorithm>
 
 #include "capi_internal.hpp"
+#include "tandem/core/local_time.hpp"
+#include "tandem/core/notebook.hpp"
 #include "tandem/core/schema.hpp"
 
 namespace tandem::capi {
@@ -55,7 +57,7 @@ Status CallbackHost::check() const {
   if (keys != 0 && keys != 3) {
     return make_error(ErrorCode::kInvalidArgument, "key_get, key_put and key_erase: all three or none");
   }
-  if (zone_ != "Europe/Copenhagen" && zone_ != "UTC") {
+  if (find_zone(zone_) == nullptr) {
     return make_error(ErrorCode::kInvalidArgument, "time_zone: \"Europe/Copenhagen\" or \"UTC\"");
   }
   return {};
@@ -68,6 +70,7 @@ Host CallbackHost::host() {
   if (c_.random_fill != nullptr) h.random = this;
   if (c_.key_get != nullptr) h.keys = this;
   h.files = files_.get();
+  h.zone = find_zone(zone_);
   return h;
 }
 
@@ -240,7 +243,17 @@ bool tandem_record_set(tandem_store* store, const char* id, const char* field, c
     TANDEM_TRY(need(field, "field"));
     auto value = capi::parse_json(value_json, "value_json");
     if (!value) return std::move(value).error();
-    return store->store->set(id, field, *value);
+    Store& s = *store->store;
+    auto record = s.get(id);
+    if (!record) return std::move(record).error();
+    const KindSpec* kind = find_kind(record->kind);
+    const FieldSpec* spec = kind != nullptr ? kind->field(field) : nullptr;
+    if (spec == nullptr) {
+      return make_error(ErrorCode::kUnknownField, std::string("no field '") + field + "' in " + record->kind);
+    }
+    auto valid = validate_value(*spec, *value);
+    if (!valid) return std::move(valid).error();
+    return s.transaction([&]() -> Status { return write_value(s, *record, *spec, *valid); });
   });
 }
 
@@ -329,20 +342,22 @@ char* tandem_text_get(tandem_store* store, const char* id, const char* field, ta
 char* tandem_conflicts_list(tandem_store* store, tandem_error* err) {
   return guard<char*>(err, nullptr, [&]() -> Result<char*> {
     TANDEM_TRY(need(store, "store"));
-    auto records = store->store->list("");
-    if (!records) return std::move(records).error();
+    auto conflicts = open_conflicts(*store->store);
+    if (!conflicts) return std::move(conflicts).error();
+    const TimeZone& zone = *store->store->host().zone;
     Json out = Json::array();
-    for (const Record& r : *records) {
-      for (const Conflict& c : r.conflicts) {
-        auto stamp = Hlc::parse(c.hlc);
-        out.push_back(Json{{"record", r.id},
-                           {"kind", r.kind},
-                           {"field", c.field},
-                           {"value", c.value},
-                           {"hlc", c.hlc},
-                           {"at_ms", stamp ? stamp->ms : 0},
-                           {"site", stamp ? stamp->site : std::string()}});
-      }
+    for (const OpenConflict& c : *conflicts) {
+      out.push_back(Json{{"record", c.record},
+                         {"kind", c.kind},
+                         {"label", c.label},
+                         {"field", c.field},
+                         {"current", c.current},
+                         {"value", c.value},
+                         {"hlc", c.hlc},
+                         {"at_ms", c.at_ms},
+                         {"at", format_local(c.at_ms, zone)},
+                         {"site", c.site},
+                         {"this_device", c.this_device}});
     }
     return capi::dup(out.dump(-1, ' ', false, Json::error_handler_t::replace));
   });

@@ -91,8 +91,8 @@ struct Host {
 Clock& default_clock();
 FileLayer& default_file_layer();    // SQLite's default VFS, std::remove
 RandomSource& default_random();     // getrandom / arc4random
-// `host` with the clock, file layer and random source defaulted when null
-// (keys and log stay null: no key store, no log; zone null: Copenhagen).
+// `host` with the clock, file layer, random source and zone defaulted when
+// null (keys and log stay null: no key store, no log).
 Host resolved(const Host& host);
 
 // Sends one line to host.log when there is one.

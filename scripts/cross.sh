@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ARM cross builds, tested under qemu-user: the core, sync and C API suites
-# (ctest labels unit, property, capi) cross-built with Debian's cross
+# (ctest labels unit, property, capi, and fuzz: the fuzz targets' corpora
+# replayed, the sync protocol's decoder among them) cross-built with Debian's cross
 # compilers (cmake/toolchains/) and run under qemu-aarch64 / qemu-arm.
 # Prints exactly one summary line per architecture on stdout:
 #   cross aarch64: N passed, 0 failed
@@ -74,28 +75,37 @@ cross_arch() {
     SUMMARY="cross $arch: skipped (g++-$TRIPLET or qemu-user could not be installed)"
     return 0
   fi
+  if [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ] && command -v ccache >/dev/null; then
+    export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}" CCACHE_NOHASHDIR=1
+  fi
   if ! sysroot_sqlite "$sysroot"; then
     if [ "$arch" = aarch64 ]; then log "$SKIP_REASON"; return 1; fi
     SUMMARY="cross $arch: skipped ($SKIP_REASON)"
     return 0
   fi
   # No server (Boost), no CLI, no libcurl: the host brings its transport.
+  mkdir -p "$build"
   cmake -S . -B "$build" -G Ninja \
     -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/$TRIPLET.cmake" \
     -DTANDEM_CROSS_SYSROOT="$sysroot" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
     -DTANDEM_WERROR=ON -DTANDEM_BUILD_SERVER=OFF -DTANDEM_BUILD_CLI=OFF -DTANDEM_WITH_CURL=OFF \
-    >"$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; return 1; }
-  local targets=(tandem_unit_tests tandem_property_tests)
-  for t in tandem_capi_tests tandem_capi_story tandem_capi_shared; do
-    if cmake --build "$build" --target help 2>/dev/null | grep -q "^$t:"; then targets+=("$t"); fi
+    >"$build/cross-configure.log" 2>&1 || { cat "$build/cross-configure.log" >&2; return 1; }
+  # The suites that exist in this checkout (the C API's land with it). The
+  # list is read once: `grep -q` in a pipe would SIGPIPE cmake (pipefail).
+  local targets=(tandem_sync tandem_unit_tests tandem_property_tests) known
+  known=$(cmake --build "$build" --target help 2>/dev/null)
+  for t in fuzz_sync_protocol fuzz_bundle fuzz_text_ops fuzz_text_state \
+           tandem_capi_tests tandem_capi_story tandem_capi_shared; do
+    if grep -q "^$t:" <<<"$known"; then targets+=("$t"); fi
   done
-  cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >"$build.build.log" 2>&1 ||
-    { tail -50 "$build.build.log" >&2; return 1; }
+  cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >"$build/cross-build.log" 2>&1 ||
+    { tail -50 "$build/cross-build.log" >&2; return 1; }
   # Every test of the suites under qemu; the property tests run 50 histories
   # in a cross build (tests/CMakeLists.txt; TANDEM_HISTORIES overrides).
-  local out=$build.ctest.log rc=0
-  ctest --test-dir "$build" -L '^(unit|property|capi)$' -j "$(nproc)" --timeout 900 \
+  local out=$build/cross-ctest.log rc=0
+  ctest --test-dir "$build" -L '^(unit|property|capi|fuzz)$' -j "$(nproc)" --timeout 900 \
     --output-on-failure >"$out" 2>&1 || rc=$?
   local total failed
   total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$out")
@@ -110,10 +120,6 @@ cross_arch() {
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
 }
 
-if [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ] && command -v ccache >/dev/null; then
-  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
-  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}" CCACHE_NOHASHDIR=1
-fi
 status=0
 for arch in "${ARCHS[@]}"; do
   t0=$SECONDS

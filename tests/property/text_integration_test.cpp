@@ -227,7 +227,8 @@ void run_burst(std::uint64_t seed, std::size_t agents) {
           REQUIRE(reference::apply(p.ref, ops[j]).ok());
         }
       }
-      std::size_t at = std::min(p.fast.size(), pos + (w > 0 ? rng() % 3 : 0));
+      std::size_t at =
+          std::min(p.fast.size(), pos + static_cast<std::size_t>(w > 0 ? rng() % 3 : 0));
       const int keys = 1 + static_cast<int>(rng() % 3);
       const bool forwards = rng() % 2;
       for (int k = 0; k < keys; ++k) {

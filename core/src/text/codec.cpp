@@ -221,7 +221,8 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
   if (!in.ok() || run_count > in.remaining() / 3) return corrupt("bad run count");
   std::vector<Run*> runs;
   runs.reserve(static_cast<std::size_t>(run_count));
-  std::vector<std::uint64_t> cursor(agent_count, 0);
+  // agent_count <= in.remaining() (above): it fits a size_t on 32-bit ARM too.
+  std::vector<std::uint64_t> cursor(static_cast<std::size_t>(agent_count), 0);
   bool right_is_next = false;  // the previous run's right origin is this run's first id
   std::size_t prev_begin = 0;  // the previous run's first piece in `runs`
   for (std::uint64_t i = 0; i < run_count; ++i) {

@@ -123,8 +123,10 @@ void Document::Impl::submit_insert(InsertOp op) {
       continue;
     }
     const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
-    const std::size_t b0 = detail::utf8_offset(op.text, op.len, s - op.seq);
-    const std::size_t b1 = detail::utf8_offset(op.text, op.len, u - op.seq);
+    // op.len counts op.text's code points, so these fit a size_t on 32-bit ARM too.
+    const auto len = static_cast<std::size_t>(op.len);
+    const std::size_t b0 = detail::utf8_offset(op.text, len, static_cast<std::size_t>(s - op.seq));
+    const std::size_t b1 = detail::utf8_offset(op.text, len, static_cast<std::size_t>(u - op.seq));
     const ItemId left = s == op.seq ? op.left : ItemId{op.agent, s - 1};
     integrate(op.agent, s, u - s, left, op.right, std::string_view(op.text).substr(b0, b1 - b0));
     s = u;

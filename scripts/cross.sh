@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ARCHS=("$@")
+# The native build whose server and e2e test run the cross-built C story.
+NATIVE_BUILD=${TANDEM_NATIVE_BUILD:-$ROOT/build/ci}
 if [ ${#ARCHS[@]} -eq 0 ]; then read -r -a ARCHS <<<"${TANDEM_CROSS_ARCHS:-aarch64 armhf}"; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -116,6 +118,22 @@ cross_arch() {
     return 1
   fi
   if [ "$rc" -ne 0 ] || [ "$failed" -ne 0 ]; then grep -v '^\s*$' "$out" | tail -60 >&2; fi
+  # The plain-C story (tests/capi/c/story.c) of this architecture against a
+  # real server: the native e2e test starts tandem-server and runs the
+  # cross-built program under qemu (needs the native build, $NATIVE_BUILD).
+  local story=$build/tests/capi/c/tandem_capi_story e2e=$NATIVE_BUILD/tests/tandem_e2e_tests
+  if [ -x "$story" ] && [ -x "$e2e" ] && [ -x "$NATIVE_BUILD/server/tandem-server" ]; then
+    total=$((total + 1))
+    if TANDEM_CAPI_STORY_CMD="$QEMU -L /usr/$TRIPLET $story" "$e2e" "[capi]" >"$build/cross-story.log" 2>&1; then
+      log "$arch: the C story passed under $QEMU against the native server"
+    else
+      failed=$((failed + 1))
+      rc=1
+      tail -40 "$build/cross-story.log" >&2
+    fi
+  else
+    log "$arch: C story not run (no native build at $NATIVE_BUILD: run the ci preset first)"
+  fi
   SUMMARY="cross $arch: $((total - failed)) passed, $failed failed"
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
 }

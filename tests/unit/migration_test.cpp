@@ -23,7 +23,8 @@ void exec(sqlite3* db, const std::string& sql) {
 }
 }  // namespace
 
-TEST_CASE("a version-1 database is migrated to the latest version with its data", "[core][migrations]") {
+TEST_CASE("a version-1 database is migrated to the latest version with its data",
+          "[core][migrations]") {
   TempDir dir;
   const std::string path = dir.file("old.db");
   {
@@ -32,10 +33,17 @@ TEST_CASE("a version-1 database is migrated to the latest version with its data"
     exec(db, detail::migrations().at(0).sql);
     exec(db, "PRAGMA user_version=1");
     // What a version-1 Tandem wrote: a school with its name, and its change.
-    exec(db, "INSERT INTO meta VALUES('site_id','00000000000000ab'),('default_school','school_old')");
-    exec(db, "INSERT INTO records(id, kind, school, created) VALUES('school_old','school','school_old','018f00000000-000000-00000000000000ab')");
-    exec(db, "INSERT INTO field_writes VALUES('school_old','name','018f00000000-000000-00000000000000ab','\"Gammel Skole\"',0)");
-    exec(db, R"(INSERT INTO changes(hlc, record, body) VALUES('018f00000000-000000-00000000000000ab','school_old',
+    exec(db,
+         "INSERT INTO meta VALUES('site_id','00000000000000ab'),('default_school','school_old')");
+    exec(db,
+         "INSERT INTO records(id, kind, school, created) "
+         "VALUES('school_old','school','school_old','018f00000000-000000-00000000000000ab')");
+    exec(db,
+         "INSERT INTO field_writes "
+         "VALUES('school_old','name','018f00000000-000000-00000000000000ab','\"Gammel Skole\"',0)");
+    exec(
+        db,
+        R"(INSERT INTO changes(hlc, record, body) VALUES('018f00000000-000000-00000000000000ab','school_old',
       '{"hlc":"018f00000000-000000-00000000000000ab","kind":"school","op":"create","record":"school_old","school":"school_old","value":{"name":"Gammel Skole"}}'))");
     sqlite3_close(db);
   }
@@ -47,7 +55,8 @@ TEST_CASE("a version-1 database is migrated to the latest version with its data"
   REQUIRE(r.ok());
   CHECK(r->fields["name"] == "Gammel Skole");
   // The migrated file works for new writes (texts table of version 2 exists).
-  auto id = s->create("course", Json{{"kind", "guidance"}, {"title", "Efter opgradering"}, {"goals", "Mål"}});
+  auto id = s->create("course",
+                      Json{{"kind", "guidance"}, {"title", "Efter opgradering"}, {"goals", "Mål"}});
   REQUIRE(id.ok());
   CHECK(s->get(*id)->fields["goals"] == "Mål");
   CHECK(s->changes_since(0, 10)->size() == 2);
@@ -80,12 +89,13 @@ TEST_CASE("a file that is not a database is refused with corrupt", "[core][migra
   CHECK(s.error().code == ErrorCode::kCorrupt);
 }
 
-TEST_CASE("a version-2 database keeps its records, conflicts and log through migration 3", "[core][migrations]") {
+TEST_CASE("a version-2 database keeps its records, conflicts and log through migration 3",
+          "[core][migrations]") {
   TempDir dir;
   const std::string path = dir.file("v2.db");
-  const std::string a = "018f00000000-000000-00000000000000ab";  // create
-  const std::string b = "018f00000001-000000-00000000000000ab";  // title, saw the create
-  const std::string c = "018f00000002-000000-00000000000000cd";  // title, concurrent with b
+  const std::string a = "018f00000000-000000-00000000000000ab";      // create
+  const std::string b = "018f00000001-000000-00000000000000ab";      // title, saw the create
+  const std::string c = "018f00000002-000000-00000000000000cd";      // title, concurrent with b
   const std::string ghost = "018f00000003-000000-00000000000000ef";  // seen, not arrived
   {
     sqlite3* db = nullptr;
@@ -93,30 +103,55 @@ TEST_CASE("a version-2 database keeps its records, conflicts and log through mig
     exec(db, detail::migrations().at(0).sql);
     exec(db, detail::migrations().at(1).sql);
     exec(db, "PRAGMA user_version=2");
-    exec(db, "INSERT INTO meta VALUES('site_id','00000000000000ab'),('default_school','school_old')");
-    exec(db, "INSERT INTO records(id, kind, school, created) VALUES"
-             "('school_old','school','school_old','" + a + "'),"
-             "('course_old','course','school_old','" + a + "')");
+    exec(db,
+         "INSERT INTO meta VALUES('site_id','00000000000000ab'),('default_school','school_old')");
+    exec(db,
+         "INSERT INTO records(id, kind, school, created) VALUES"
+         "('school_old','school','school_old','" +
+             a +
+             "'),"
+             "('course_old','course','school_old','" +
+             a + "')");
     // Version 2 kept superseded writes as dominated rows.
-    exec(db, "INSERT INTO field_writes VALUES"
-             "('school_old','name','" + a + "','\"Skolen\"',0),"
-             "('course_old','kind','" + a + "','\"co_teaching\"',0),"
-             "('course_old','title','" + a + "',NULL,1),"
-             "('course_old','title','" + b + "','\"B\"',0),"
-             "('course_old','title','" + c + "','\"C\"',0),"
-             "('course_old','status','" + ghost + "',NULL,1)");
-    const std::string body = R"({"hlc":"%s","kind":"course","op":"set","record":"course_old","school":"school_old","field":"title","value":"%v"})";
+    exec(db,
+         "INSERT INTO field_writes VALUES"
+         "('school_old','name','" +
+             a +
+             "','\"Skolen\"',0),"
+             "('course_old','kind','" +
+             a +
+             "','\"co_teaching\"',0),"
+             "('course_old','title','" +
+             a +
+             "',NULL,1),"
+             "('course_old','title','" +
+             b +
+             "','\"B\"',0),"
+             "('course_old','title','" +
+             c +
+             "','\"C\"',0),"
+             "('course_old','status','" +
+             ghost + "',NULL,1)");
+    const std::string body =
+        R"({"hlc":"%s","kind":"course","op":"set","record":"course_old","school":"school_old","field":"title","value":"%v"})";
     auto set_body = [&](const std::string& h, const char* v) {
       std::string s = body;
       s.replace(s.find("%s"), 2, h);
       s.replace(s.find("%v"), 2, v);
       return s;
     };
-    exec(db, "INSERT INTO changes(hlc, record, body) VALUES('" + a + "','course_old',"
-             "'{\"hlc\":\"" + a + "\",\"kind\":\"course\",\"op\":\"create\",\"record\":\"course_old\","
+    exec(db,
+         "INSERT INTO changes(hlc, record, body) VALUES('" + a +
+             "','course_old',"
+             "'{\"hlc\":\"" +
+             a +
+             "\",\"kind\":\"course\",\"op\":\"create\",\"record\":\"course_old\","
              "\"school\":\"school_old\",\"value\":{\"kind\":\"co_teaching\",\"title\":\"A\"}}'),"
-             "('" + b + "','course_old','" + set_body(b, "B") + "'),"
-             "('" + c + "','course_old','" + set_body(c, "C") + "')");
+             "('" +
+             b + "','course_old','" + set_body(b, "B") +
+             "'),"
+             "('" +
+             c + "','course_old','" + set_body(c, "C") + "')");
     sqlite3_close(db);
   }
   auto s = test::open_store(path);
@@ -132,7 +167,8 @@ TEST_CASE("a version-2 database keeps its records, conflicts and log through mig
   REQUIRE(sqlite3_prepare_v2(tandem::sqlite::handle(*s), "SELECT hlc FROM field_writes WHERE dominated=1", -1, &st, nullptr) ==
           SQLITE_OK);
   std::vector<std::string> ghosts;
-  while (sqlite3_step(st) == SQLITE_ROW) ghosts.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    ghosts.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
   CHECK(ghosts == std::vector<std::string>{ghost});
   // Old full bodies read back as changes, like new ones.
@@ -141,4 +177,37 @@ TEST_CASE("a version-2 database keeps its records, conflicts and log through mig
   REQUIRE(log->size() == 3);
   CHECK(log->at(1).change.value == "B");
   CHECK(log->at(1).change.kind == "course");
+}
+
+TEST_CASE("migration 5 gives the entries of a version-4 file their session rows",
+          "[core][migrations]") {
+  TempDir dir;
+  const std::string path = dir.file("v4.db");
+  std::string session, other;
+  {
+    std::string school;
+    auto s = test::open_store_with_school(path, school);
+    auto course = s->create("course", Json{{"kind", "observation"}, {"title", "Obs"}});
+    REQUIRE(course.ok());
+    session = s->create("session", Json{{"course", *course}}).value();
+    other = s->create("session", Json{{"course", *course}}).value();
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(s->create("entry", Json{{"session", session}, {"type", "note"}}).ok());
+    REQUIRE(s->create("entry", Json{{"session", other}, {"type", "note"}}).ok());
+  }
+  {
+    // What version 4 wrote: lazy records without parent rows, no index.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    exec(db, "DROP INDEX field_writes_parent");
+    exec(db, "DELETE FROM field_writes WHERE field IN ('session', 'course')");
+    exec(db, "PRAGMA user_version=4");
+    sqlite3_close(db);
+  }
+  auto s = test::open_store(path);
+  CHECK(s->schema_version() == detail::latest_schema_version());
+  CHECK(s->list_under("entry", session)->size() == 3);
+  CHECK(s->list_under("entry", other)->size() == 1);
+  CHECK(s->list_under("session", s->get(session)->fields["course"].get<std::string>())->size() ==
+        2);
 }

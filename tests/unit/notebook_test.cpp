@@ -108,7 +108,7 @@ TEST_CASE("a session's summary reads its own entries through the parent index",
   CHECK(p.find("field_writes_parent") != std::string::npos);
 }
 
-TEST_CASE("names: whole name, initials, first name; ambiguity lists the matches",
+TEST_CASE("names: whole name, initials, first name, and ambiguity listing the matches",
           "[core][notebook]") {
   TempDir dir;
   std::string school;

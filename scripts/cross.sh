@@ -124,7 +124,7 @@ cross_arch() {
   local story=$build/tests/capi/c/tandem_capi_story e2e=$NATIVE_BUILD/tests/tandem_e2e_tests
   if [ -x "$story" ] && [ -x "$e2e" ] && [ -x "$NATIVE_BUILD/server/tandem-server" ]; then
     total=$((total + 1))
-    if TANDEM_CAPI_STORY_CMD="$QEMU -L /usr/$TRIPLET $story" "$e2e" "[capi]" >"$build/cross-story.log" 2>&1; then
+    if TANDEM_CAPI_STORY_CMD="$(command -v "$QEMU") -L /usr/$TRIPLET $story" "$e2e" "[capi]" >"$build/cross-story.log" 2>&1; then
       log "$arch: the C story passed under $QEMU against the native server"
     else
       failed=$((failed + 1))

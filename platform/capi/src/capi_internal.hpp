@@ -41,6 +41,10 @@ T guard(tandem_error* err, T failed, F&& body) noexcept {
 // A malloc'ed copy for the caller (tandem_string_free); throws bad_alloc.
 char* dup(std::string_view s);
 
+// JSON text for the caller (tandem_string_free): invalid UTF-8 from an
+// older file is replaced, never thrown.
+char* json_out(const Json& j);
+
 // Required string arguments: NULL is invalid_argument, never a crash.
 Status need(const void* p, const char* what);
 

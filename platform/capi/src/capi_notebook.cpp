@@ -14,8 +14,6 @@ namespace {
 
 std::string text_or_empty(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
 
-char* json_out(const Json& j) { return dup(j.dump(-1, ' ', false, Json::error_handler_t::replace)); }
-
 Json tree_json(const RecordTree& t) {
   Json j = t.record.to_json();
   if (t.record.kind == "session") j["entries"] = t.entries;

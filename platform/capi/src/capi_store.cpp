@@ -24,6 +24,8 @@ char* dup(std::string_view s) {
   return out;
 }
 
+char* json_out(const Json& j) { return dup(j.dump(-1, ' ', false, Json::error_handler_t::replace)); }
+
 Status need(const void* p, const char* what) {
   if (p == nullptr) return make_error(ErrorCode::kInvalidArgument, std::string(what) + " must not be NULL");
   return {};
@@ -289,7 +291,7 @@ char* tandem_record_get(tandem_store* store, const char* id, tandem_error* err) 
     TANDEM_TRY(need(id, "id"));
     auto record = store->store->get(id);
     if (!record) return std::move(record).error();
-    return capi::dup(capi::record_json(*record).dump(-1, ' ', false, Json::error_handler_t::replace));
+    return capi::json_out(capi::record_json(*record));
   });
 }
 
@@ -300,7 +302,7 @@ char* tandem_record_list(tandem_store* store, const char* kind, tandem_error* er
     if (!records) return std::move(records).error();
     Json out = Json::array();
     for (const Record& r : *records) out.push_back(capi::record_json(r));
-    return capi::dup(out.dump(-1, ' ', false, Json::error_handler_t::replace));
+    return capi::json_out(out);
   });
 }
 
@@ -359,7 +361,7 @@ char* tandem_conflicts_list(tandem_store* store, tandem_error* err) {
                          {"site", c.site},
                          {"this_device", c.this_device}});
     }
-    return capi::dup(out.dump(-1, ' ', false, Json::error_handler_t::replace));
+    return capi::json_out(out);
   });
 }
 

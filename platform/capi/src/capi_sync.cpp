@@ -219,9 +219,9 @@ bool tandem_store_sync(tandem_store* store, tandem_transport* transport, const t
       };
     }
     auto summary = engine.sync(progress);
+    // What was done, whether the sync completed or failed (last_summary).
     capi::fill_result(result, engine.last_summary());
     if (!summary) return std::move(summary).error();
-    capi::fill_result(result, *summary);
     return true;
   });
 }

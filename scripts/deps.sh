@@ -6,10 +6,11 @@
 set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libsqlite3-dev nlohmann-json3-dev
           libcurl4-openssl-dev libboost-dev libboost-system-dev catch2 libcli11-dev
-          zlib1g-dev libssl-dev libbenchmark-dev)
+          zlib1g-dev libssl-dev libbenchmark-dev libsodium-dev
+          openssl)  # the main job and the TLS tests make a private CA at run time
 if [ "${1:-}" = --test ]; then
   shift
-  PACKAGES+=(faketime   # the clock suite (tests/fault/clock_suite.cpp)
+  PACKAGES+=(faketime   # the clock suite (tests/fault/clock_suite.cpp), the lease test
              python3    # the CSV tests read exports back with Python's csv module
              # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
              # llvm-symbolizer for readable sanitizer stack traces.

@@ -4,7 +4,7 @@
 
 namespace tandem {
 namespace {
-constexpr std::array<std::string_view, 39> kNames = {
+constexpr std::array<std::string_view, 46> kNames = {
     "ok",           "invalid_argument", "not_found",         "unknown_kind",
     "unknown_field", "wrong_type",      "invalid_value",     "invalid_date",
     "invalid_utf8", "too_long",         "deleted",           "purged",
@@ -14,7 +14,8 @@ constexpr std::array<std::string_view, 39> kNames = {
     "too_many_changes", "timeout",      "network",           "server_error",
     "busy",         "internal",         "expired",           "already_exists",
     "response_too_large", "bad_response", "rate_limited", "text_too_large",
-    "erasure_pending", "ambiguous", "cancelled",
+    "erasure_pending", "ambiguous", "cancelled", "key_missing", "wrong_key",
+    "tampered", "device_wiped", "lease_expired", "insecure_transport", "certificate",
 };
 }  // namespace
 

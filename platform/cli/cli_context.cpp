@@ -13,22 +13,37 @@ std::string json_text(const Json& doc, int indent) {
 
 Result<Store*> CliContext::store(bool create_if_missing) {
   if (store_) return store_.get();
-  if (db_path.empty()) {
-    return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
-  }
-  if (!create_if_missing) {
-    std::error_code ec;
-    if (!std::filesystem::exists(db_path, ec)) {
-      return make_error(ErrorCode::kNotFound,
-                        "no database at '" + db_path + "' (create it with `tandem init`)");
-    }
-  }
-  StoreOptions options;
-  options.path = db_path;
-  auto opened = Store::open(options);
+  auto opened = open_store(create_if_missing, "create it with `tandem init`");
   if (!opened.ok()) return std::move(opened).error();
   store_ = std::move(opened).value();
   return store_.get();
+}
+
+Result<std::unique_ptr<Store>> CliContext::open_store(bool create_if_missing, std::string_view missing_hint) {
+  if (db_path.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
+  }
+  std::error_code ec;
+  if (!create_if_missing && !std::filesystem::exists(db_path, ec)) {
+    return make_error(ErrorCode::kNotFound, "no database at '" + db_path + "' (" + std::string(missing_hint) + ")");
+  }
+  if (!keys_) {
+    auto keys = platform::FileKeyStore::open();
+    if (!keys.ok()) return std::move(keys).error();
+    // Keys beside the database would travel with a copied folder.
+    const auto db_dir = std::filesystem::weakly_canonical(std::filesystem::absolute(db_path, ec).parent_path(), ec);
+    const auto key_dir = std::filesystem::weakly_canonical(keys->dir(), ec);
+    if (!db_dir.empty() && db_dir == key_dir) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the key folder is the database's folder; keep keys apart (TANDEM_KEY_DIR)");
+    }
+    keys_.emplace(std::move(keys).value());
+  }
+  Host host;
+  host.keys = &*keys_;
+  StoreOptions options;
+  options.path = db_path;
+  return Store::open(options, host);
 }
 
 const TimeZone& CliContext::zone() const {

@@ -19,12 +19,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/local_time.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/platform/file_key_store.hpp"
 
 namespace tandem::cli {
 
@@ -53,6 +55,11 @@ class CliContext {
   // file does not exist, so a typo in --db never creates a stray database.
   // REQUIRES: db_path non-empty (checked: kInvalidArgument otherwise).
   Result<Store*> store(bool create_if_missing = false);
+  // A Store of --db the caller owns (enroll and sync close it before the
+  // process ends), opened like store(): with this user's key store
+  // (platform::FileKeyStore) in the Host, so the database is encrypted.
+  // `missing_hint` ends the not-found message (which command creates it).
+  Result<std::unique_ptr<Store>> open_store(bool create_if_missing, std::string_view missing_hint);
 
   // Prints a successful result: `doc` in --json mode, `human` otherwise
   // (a newline is added when missing; empty human text prints nothing).
@@ -81,6 +88,8 @@ class CliContext {
  private:
   // Its clock is corrected by the offset learned from the server.
   std::unique_ptr<Store> store_;
+  // This user's key store (opened on first use; outlives the Stores).
+  std::optional<platform::FileKeyStore> keys_;
 };
 
 // JSON text for output: UTF-8 kept as is, invalid bytes replaced (never throws).

@@ -57,20 +57,6 @@ struct SyncCliOptions {
   bool rejected = false;
 };
 
-Result<std::unique_ptr<Store>> open_store(const CliContext& ctx, bool create) {
-  if (ctx.db_path.empty()) {
-    return make_error(ErrorCode::kInvalidArgument, "no database given: use --db FILE or TANDEM_DB");
-  }
-  std::error_code ec;
-  if (!create && !std::filesystem::exists(ctx.db_path, ec)) {
-    return make_error(ErrorCode::kNotFound,
-                      "no database at '" + ctx.db_path + "' (enroll it with `tandem enroll`)");
-  }
-  StoreOptions options;
-  options.path = ctx.db_path;
-  return Store::open(options);
-}
-
 Result<std::unique_ptr<sync::CurlTransport>> make_transport(const std::string& url,
                                                             const SyncCliOptions& o) {
   sync::CurlOptions co;
@@ -214,7 +200,7 @@ Result<sync::SyncSummary> run_engine(Store& store, sync::Transport& transport,
 }
 
 int run_sync(CliContext& ctx, const SyncCliOptions& o) {
-  auto opened = open_store(ctx, false);
+  auto opened = ctx.open_store(false, "enroll it with `tandem enroll`");
   if (!opened) return ctx.fail(opened.error());
   Store& store = **opened;
   if (o.rejected) {
@@ -249,7 +235,7 @@ int run_sync(CliContext& ctx, const SyncCliOptions& o) {
 }
 
 int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
-  auto opened = open_store(ctx, true);
+  auto opened = ctx.open_store(true, "");
   if (!opened) return ctx.fail(opened.error());
   auto transport = make_transport(o.server, o);
   if (!transport) return ctx.fail(transport.error());

@@ -66,6 +66,24 @@ enum class ErrorCode : std::int32_t {
   kAmbiguous = 37,         // "ambiguous"
   // The host cancelled the operation (sync); what was done is kept.
   kCancelled = 38,         // "cancelled"
+  // Encryption at rest (issue 15). The key store has no key for this
+  // encrypted database (a database copied to another user or machine).
+  kKeyMissing = 39,        // "key_missing"
+  // The key found does not open this database; nothing was changed.
+  kWrongKey = 40,          // "wrong_key"
+  // A page failed its authentication: the file was changed outside Tandem
+  // (or damaged); the page is never returned as data.
+  kTampered = 41,          // "tampered"
+  // The server told this device to erase itself (lost tablet, revoke --wipe).
+  kDeviceWiped = 42,       // "device_wiped"
+  // The device has not reached its server for longer than its school's
+  // offline lease: child-linked data is locked until it syncs.
+  kLeaseExpired = 43,      // "lease_expired"
+  // Plain HTTP to a host other than loopback without explicit permission.
+  kInsecureTransport = 44, // "insecure_transport"
+  // TLS: the server's certificate was not accepted (untrusted CA, wrong host,
+  // expired or not yet valid on the device's corrected time) or no handshake.
+  kCertificate = 45,       // "certificate"
 };
 
 // Stable text form of a code ("not_found", ...).

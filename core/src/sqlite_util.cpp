@@ -5,6 +5,14 @@ namespace tandem::sqlite {
 Error error_from(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  // The encrypting file layer's "a page failed its MAC" (crypto/crypt_vfs.hpp),
+  // also when the connection reports only primary codes.
+  if (rc == SQLITE_IOERR_DATA || (primary == SQLITE_IOERR && db != nullptr &&
+                                  sqlite3_extended_errcode(db) == SQLITE_IOERR_DATA)) {
+    return make_error(ErrorCode::kTampered,
+                      std::string(what) + ": a page of the database failed its authentication check (the file was "
+                                          "changed outside Tandem or is damaged); nothing was read from it");
+  }
   switch (primary) {
     case SQLITE_FULL: return make_error(ErrorCode::kDiskFull, "disk full: " + msg);
     case SQLITE_BUSY:

@@ -1,6 +1,8 @@
 // Store: opening, migrations, transactions, metadata, change log and outbox.
 #include "tandem/core/store.hpp"
 
+#include "crypto/open_plan.hpp"
+
 #include "migrations.hpp"
 #include "tandem/core/templates.hpp"
 #include "store_impl.hpp"
@@ -180,6 +182,14 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Ho
   impl->host = resolved(given);
   impl->random.set_source(impl->host.random);
   std::string vfs = host.files != nullptr ? host.files->sqlite_vfs() : options.vfs;
+  {
+    auto plan = crypto::plan_open(options.path, options.encryption, impl->host, vfs);
+    if (!plan) return std::move(plan).error();
+    impl->crypt = std::move(plan->vfs);
+    if (impl->crypt) vfs = impl->crypt->name();
+    impl->fresh_encrypted = plan->fresh;
+    impl->vfs_name = vfs;
+  }
   const int rc = sqlite3_open_v2(options.path.c_str(), &impl->db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  vfs.empty() ? nullptr : vfs.c_str());
@@ -199,6 +209,11 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Ho
     return make_error(ErrorCode::kInvalidArgument, "page_size must be a power of two in 512..65536");
   }
   TANDEM_TRY(exec(impl->db, ("PRAGMA page_size=" + std::to_string(page_size) + ";").c_str()));
+  if (impl->fresh_encrypted) {
+    // Every page of an encrypted file keeps room for its nonce and MAC.
+    int reserve = static_cast<int>(crypto::kReserve);
+    sqlite3_file_control(impl->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  }
   TANDEM_TRY(exec(impl->db,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                   " PRAGMA secure_delete=ON; PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;"));
@@ -247,6 +262,8 @@ int Store::schema_version() const { return impl_->schema_version; }
 HybridClock& Store::clock() { return *impl_->hybrid; }
 SkewCorrectedClock& Store::skew_clock() { return *impl_->wall; }
 const Host& Store::host() const { return impl_->host; }
+bool Store::encrypted() const { return impl_->crypt != nullptr; }
+std::string Store::vfs_name() const { return impl_->vfs_name; }
 sqlite3* sqlite::handle(Store& store) { return store.impl_->db; }
 std::string Store::default_school() const { return impl_->default_school; }
 

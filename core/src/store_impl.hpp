@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/crypt_vfs.hpp"
 #include "secure_random.hpp"
 #include "sqlite_util.hpp"
 #include "tandem/core/schema.hpp"
@@ -49,6 +50,11 @@ class ReadSnapshot {
 };
 
 struct Store::Impl {
+  // The encrypting file layer the file is open with (null: plain). Declared
+  // before db: ~Impl closes db first, then this unregisters.
+  std::unique_ptr<crypto::CryptVfs> crypt;
+  bool fresh_encrypted = false;  // new encrypted file: reserved bytes to set
+  std::string vfs_name;          // the VFS the file is open with ("" default)
   sqlite3* db = nullptr;
   std::unique_ptr<detail::StatementCache> stmts;
   Host host;  // resolved (host.hpp)

@@ -27,23 +27,29 @@ Result<std::unique_ptr<Store>> CliContext::open_store(bool create_if_missing, st
   if (!create_if_missing && !std::filesystem::exists(db_path, ec)) {
     return make_error(ErrorCode::kNotFound, "no database at '" + db_path + "' (" + std::string(missing_hint) + ")");
   }
+  auto host = this->host();
+  if (!host) return std::move(host).error();
+  StoreOptions options;
+  options.path = db_path;
+  return Store::open(options, *host);
+}
+
+Result<Host> CliContext::host() {
   if (!keys_) {
     auto keys = platform::FileKeyStore::open();
     if (!keys.ok()) return std::move(keys).error();
-    // Keys beside the database would travel with a copied folder.
+    std::error_code ec;
     const auto db_dir = std::filesystem::weakly_canonical(std::filesystem::absolute(db_path, ec).parent_path(), ec);
     const auto key_dir = std::filesystem::weakly_canonical(keys->dir(), ec);
-    if (!db_dir.empty() && db_dir == key_dir) {
+    if (!db_path.empty() && !db_dir.empty() && db_dir == key_dir) {
       return make_error(ErrorCode::kInvalidArgument,
                         "the key folder is the database's folder; keep keys apart (TANDEM_KEY_DIR)");
     }
     keys_.emplace(std::move(keys).value());
   }
-  Host host;
-  host.keys = &*keys_;
-  StoreOptions options;
-  options.path = db_path;
-  return Store::open(options, host);
+  Host h;
+  h.keys = &*keys_;
+  return h;
 }
 
 const TimeZone& CliContext::zone() const {

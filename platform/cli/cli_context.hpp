@@ -60,6 +60,9 @@ class CliContext {
   // (platform::FileKeyStore) in the Host, so the database is encrypted.
   // `missing_hint` ends the not-found message (which command creates it).
   Result<std::unique_ptr<Store>> open_store(bool create_if_missing, std::string_view missing_hint);
+  // The Host stores are opened with: this user's key store (refused when it
+  // is the database's own folder: keys must not travel with a copied folder).
+  Result<Host> host();
 
   // Prints a successful result: `doc` in --json mode, `human` otherwise
   // (a newline is added when missing; empty human text prints nothing).

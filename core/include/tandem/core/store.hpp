@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tandem/core/change.hpp"
+#include "tandem/core/encryption.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/hlc.hpp"
 #include "tandem/core/host.hpp"
@@ -49,6 +50,9 @@ struct StoreOptions {
   // registered name is required; tests use it to put a fault-injecting layer
   // under the store (tests/support/power_loss_vfs.hpp).
   std::string vfs{};
+  // When the file is encrypted at rest (encryption.hpp): by default whenever
+  // the Host has a key store.
+  Encryption encryption = Encryption::kAuto;
 };
 
 // A losing concurrent value kept visible on a record until resolved.
@@ -129,6 +133,11 @@ class Store {
   // The host this Store was opened with (null members resolved to defaults,
   // keys/log may stay null).
   const Host& host() const;
+  // Whether the file is encrypted at rest, and the registered SQLite VFS it
+  // is open with ("" = SQLite's default): other connections to the same file
+  // (the server's readers) open it with this name while the Store lives.
+  bool encrypted() const;
+  std::string vfs_name() const;
 
   // The school new records belong to when none is given ("" if none yet).
   std::string default_school() const;

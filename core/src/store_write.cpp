@@ -325,7 +325,15 @@ Status Store::purge(std::string_view id) {
   c.kind = (*row)->kind;
   c.school = (*row)->school;
   c.op = Op::kPurge;
-  return m.write_local(std::move(c));
+  TANDEM_TRY(m.write_local(std::move(c)));
+  // The erased content's old pages leave the WAL now, not at some later
+  // checkpoint (inside a transaction: when its owner checkpoints). Busy (a
+  // second connection reading) leaves them to the next checkpoint.
+  if (m.tx_depth == 0) {
+    Status s = checkpoint_truncate();
+    if (!s.ok() && s.error().code != ErrorCode::kBusy) return s;
+  }
+  return {};
 }
 
 Status Store::resolve(std::string_view id, std::string_view field, const Json& value) {

@@ -83,6 +83,7 @@ http::status http_status_for(ErrorCode code) noexcept {
       return http::status::gone;
     case ErrorCode::kUnauthorized:
     case ErrorCode::kExpired:
+    case ErrorCode::kDeviceWiped:  // the device must erase itself (revoke --wipe)
       return http::status::unauthorized;
     case ErrorCode::kForbidden:
       return http::status::forbidden;
@@ -108,6 +109,12 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
     case ErrorCode::kBadResponse:
     case ErrorCode::kErasurePending:
+    case ErrorCode::kKeyMissing:  // the server's own files: an internal failure to a client
+    case ErrorCode::kWrongKey:
+    case ErrorCode::kTampered:
+    case ErrorCode::kLeaseExpired:  // device-side codes
+    case ErrorCode::kInsecureTransport:
+    case ErrorCode::kCertificate:
     case ErrorCode::kCancelled:  // device-side: a cancelled sync
       return http::status::internal_server_error;
   }

@@ -20,10 +20,12 @@ Tablet::Tablet(const std::string& path, Clock* base_clock) : path_(path), base_c
 
 void Tablet::reopen() {
   close();
+  // A tablet's database is encrypted, as on a real device (keys in the
+  // tests' key store).
   StoreOptions o;
   o.path = path_;
-  o.clock = base_clock_;
-  auto opened = Store::open(o);
+  o.encryption = Encryption::kRequired;
+  auto opened = Store::open(o, encrypted_host(base_clock_));
   INFO("open " << path_ << ": " << (opened ? "" : opened.error().message));
   REQUIRE(opened.ok());
   s_ = std::move(*opened);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server_process.hpp"
+#include "test_util.hpp"
 #include "tandem/sync/curl_transport.hpp"
 #include "tandem/sync/engine.hpp"
 #include "tandem/sync/enrollment.hpp"
@@ -31,8 +32,8 @@ struct SyncWorld : SchoolServer {
   void enroll(Tablet& tablet);
 };
 
-// One device: a database file opened with a skew-corrected clock (over
-// `base_clock` when given, else the system clock).
+// One device: a database file, encrypted (keys in test_keys()), opened with
+// a skew-corrected clock (over `base_clock` when given, else the system clock).
 class Tablet {
  public:
   Tablet(const std::string& path, Clock* base_clock = nullptr);

@@ -146,15 +146,11 @@ struct World {
     return tablet->sync(server->url(), options);
   }
 
+  // Canaries in the tablet's files (db, -wal, -journal), on disk and
+  // decrypted (the tablet's files are encrypted): `tandem debug scan`.
   std::size_t canary_bytes() {
     std::size_t found = 0;
-    for (const char* suffix : {"", "-wal", "-journal"}) {
-      const std::string bytes = file_bytes(tablet->path() + suffix);
-      for (const auto& canary : {kCanaryTitle, kCanaryText, kCanaryEdit}) {
-        for (auto at = bytes.find(canary); at != std::string::npos; at = bytes.find(canary, at + 1))
-          ++found;
-      }
-    }
+    for (const auto& canary : {kCanaryTitle, kCanaryText, kCanaryEdit}) found += occurrences(tablet->path(), canary);
     return found;
   }
 };

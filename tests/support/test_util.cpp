@@ -44,4 +44,49 @@ std::string file_bytes(const std::string& path) {
   return ss.str();
 }
 
+Result<std::optional<std::string>> MemoryKeyStore::get(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = keys_.find(name);
+  if (it == keys_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryKeyStore::put(std::string_view name, std::string_view secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keys_[std::string(name)] = std::string(secret);
+  return {};
+}
+
+Status MemoryKeyStore::erase(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = keys_.find(name);
+  if (it != keys_.end()) keys_.erase(it);
+  return {};
+}
+
+std::size_t MemoryKeyStore::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_.size();
+}
+
+MemoryKeyStore& test_keys() {
+  static MemoryKeyStore keys;
+  return keys;
+}
+
+Host encrypted_host(Clock* clock) {
+  Host h;
+  h.keys = &test_keys();
+  h.clock = clock;
+  return h;
+}
+
+std::size_t occurrences(const std::string& path, const std::string& text) {
+  auto scan = scan_database(path, encrypted_host(), text);
+  INFO("scan " << path << ": " << (scan ? "" : scan.error().message));
+  REQUIRE(scan.ok());
+  CHECK(scan->tampered_pages == 0);
+  return static_cast<std::size_t>(scan->hits);
+}
+
 }  // namespace tandem::test

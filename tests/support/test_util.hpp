@@ -5,10 +5,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "cli_runner.hpp"
+#include "tandem/core/encryption.hpp"
 #include "tandem/core/hlc.hpp"
+#include "tandem/core/host.hpp"
 #include "tandem/core/store.hpp"
 
 namespace tandem::test {
@@ -40,5 +45,28 @@ int exchange(Store& from, Store& to);
 // The bytes of a file ("" when it cannot be read), e.g. to prove that erased
 // text is in neither a database nor its WAL.
 std::string file_bytes(const std::string& path);
+
+// An in-memory key store (thread-safe), for tests' encrypted databases.
+class MemoryKeyStore final : public KeyStore {
+ public:
+  Result<std::optional<std::string>> get(std::string_view name) override;
+  Status put(std::string_view name, std::string_view secret) override;
+  Status erase(std::string_view name) override;
+  std::size_t size();
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string, std::less<>> keys_;
+};
+
+// The process's test key store: tablets in the e2e tests are encrypted with it.
+MemoryKeyStore& test_keys();
+// A Host with test_keys() (and `clock` when given).
+Host encrypted_host(Clock* clock = nullptr);
+
+// How often `text` occurs in the database at `path`, its WAL and journal, as
+// bytes on disk and, when the files are encrypted (keys in test_keys()),
+// decrypted: what `tandem debug scan` counts. For proving erased data gone.
+std::size_t occurrences(const std::string& path, const std::string& text);
 
 }  // namespace tandem::test

@@ -249,8 +249,8 @@ TEST_CASE("purge erases content and history everywhere, even against a concurren
   // Nothing of the purged text remains in the database file or its WAL.
   p.a.reset();
   p.b.reset();
-  for (const char* f : {"a.db", "a.db-wal", "b.db", "b.db-wal"}) {
+  for (const char* f : {"a.db", "b.db"}) {
     INFO(f);
-    CHECK(test::file_bytes(p.dir.file(f)).find(canary) == std::string::npos);
+    CHECK(test::occurrences(p.dir.file(f), canary) == 0);  // db, -wal, -journal
   }
 }

@@ -207,12 +207,34 @@ int wal_write(File* f, const unsigned char* in, int n, sqlite3_int64 off) {
     if (be32(hdr) == 1 && (src[20] < kReserve || header_page_size(src) != p)) return SQLITE_IOERR_WRITE;
     unsigned char* disk = f->scratch(p);
     const std::size_t body = p - kReserve;
-    seal(f->key(), PageDomain::kWal, static_cast<std::uint64_t>(k), bytes(hdr, 16), src, body, disk, disk + body);
+    seal(f->key(), PageDomain::kWal, static_cast<std::uint64_t>(k), bytes(hdr, kFrameHeader), src, body, disk,
+         disk + body);
     const int r = f->raw_write(disk, static_cast<int>(p), pos);
     if (r != SQLITE_OK) return r;
     pos += p;
   }
   return SQLITE_OK;
+}
+
+// Whether a frame of the same WAL generation as frame `k` (header `hdr`)
+// follows it and is a valid commit frame. A commit is synced before the next
+// transaction writes, so every frame before a committed one was whole on
+// disk: a frame that fails its MAC there was changed afterwards (tampering),
+// not torn by a crash (which only tears the tail).
+bool committed_after(File* f, sqlite3_int64 k, const unsigned char* hdr) {
+  const std::uint32_t p = f->page_size;
+  const sqlite3_int64 frame = kFrameHeader + p;
+  std::vector<unsigned char> buf(static_cast<std::size_t>(frame));
+  std::vector<unsigned char> plain(p);
+  for (sqlite3_int64 j = k + 1;; ++j) {
+    if (f->raw_read(buf.data(), static_cast<int>(frame), kWalHeader + j * frame) != SQLITE_OK) return false;
+    if (std::memcmp(buf.data() + 8, hdr + 8, 8) != 0) return false;  // another generation: the log ended
+    if (be32(buf.data() + 4) != 0 &&
+        open_wal_page(f->key(), static_cast<std::uint64_t>(j), buf.data(), buf.data() + kFrameHeader, p,
+                      plain.data())) {
+      return true;
+    }
+  }
 }
 
 int wal_read(File* f, unsigned char* out, int n, sqlite3_int64 off) {
@@ -265,7 +287,7 @@ int wal_read(File* f, unsigned char* out, int n, sqlite3_int64 off) {
         // A read that takes the frame header with it recovers the log after
         // a crash: a torn last frame reads as zeros and SQLite's checksum
         // ends the log there. A committed frame read on its own must verify.
-        if (off > frame_off) return SQLITE_IOERR_DATA;
+        if (off > frame_off || committed_after(f, k, disk)) return SQLITE_IOERR_DATA;
         std::memset(plain, 0, p);
       }
       std::memcpy(dst, plain + in, take);
@@ -574,7 +596,7 @@ bool open_database_page(const FileKey& key, std::uint32_t pgno, const unsigned c
 bool open_wal_page(const FileKey& key, std::uint64_t index, const unsigned char* hdr, const unsigned char* disk,
                    std::size_t page_size, unsigned char* plain) {
   const std::size_t body = page_size - kReserve;
-  if (!open(key, PageDomain::kWal, index, bytes(hdr, 16), disk, body, disk + body, plain)) return false;
+  if (!open(key, PageDomain::kWal, index, bytes(hdr, kFrameHeader), disk, body, disk + body, plain)) return false;
   std::memset(plain + body, 0, kReserve);
   return true;
 }

@@ -23,10 +23,15 @@
 //              memory of the base VFS.
 // A page whose MAC fails is never returned: reads of the database and of
 // committed WAL frames fail with SQLITE_IOERR_DATA (Tandem's "tampered").
-// Reads that recover a WAL or a hot journal after a crash (whole frames /
-// journal pages) see a page that fails its MAC as zeros, which SQLite's own
-// checksum rejects as the torn end of the log, as it would without
-// encryption. No memory-mapped I/O (xFetch) so every read is checked.
+// Reads that recover a WAL after a crash (whole frames) see a frame that
+// fails its MAC as zeros, which SQLite's own checksum takes for the torn end
+// of the log, as it would without encryption -- unless a valid commit frame
+// of the same generation follows it: commits are synced, so that frame was
+// whole once and has been changed since (tampered). Hot-journal pages that
+// fail are read as zeros (the journal's checksum skips them). Not detected:
+// a page replaced by an older version of itself, a damaged 32-byte WAL header
+// (SQLite then ignores the log, as without encryption). No memory-mapped I/O
+// (xFetch), so every read is checked.
 #pragma once
 
 #include <sqlite3.h>

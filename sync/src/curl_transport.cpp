@@ -10,6 +10,7 @@
 #include <cctype>
 #include <ctime>
 #include <mutex>
+#include <string_view>
 
 #include "tandem/core/excerpt.hpp"
 
@@ -126,7 +127,9 @@ std::string utc_text(std::int64_t ms) {
 
 // kCertificate for a refused certificate: which rule failed, in our words
 // (nothing of the certificate itself is echoed).
-Error certificate_error(long verify_result, const CertificateTime& judged, const CurlOptions& o) {
+// `detail`: libcurl's own message (read, never echoed).
+Error certificate_error(long verify_result, const CertificateTime& judged, const CurlOptions& o,
+                        const char* detail) {
   const auto when = [&] {
     if (judged.mode == CertificateTime::Mode::kAt) {
       return " (judged at " + utc_text(judged.at_ms) +
@@ -137,8 +140,12 @@ Error certificate_error(long verify_result, const CertificateTime& judged, const
   };
   const std::string trust =
       o.ca_file.empty() ? "the system's trusted CAs" : "the CA file " + excerpt(o.ca_file);
+  // libcurl checks the host name itself, after the chain, and leaves the
+  // verify result at ok or "unspecified".
+  const bool host_mismatch = std::string_view(detail).find("host name") != std::string_view::npos;
+  if ((verify_result == X509_V_OK || verify_result == X509_V_ERR_UNSPECIFIED) && host_mismatch)
+    verify_result = X509_V_ERR_HOSTNAME_MISMATCH;
   switch (verify_result) {
-    case X509_V_OK:  // libcurl checks the host name itself, after the chain
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return make_error(ErrorCode::kCertificate, "the server's certificate is not for host " +
@@ -328,7 +335,7 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
     if (rc == CURLE_PEER_FAILED_VERIFICATION) {
       long verify_result = X509_V_OK;
       curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify_result);
-      return certificate_error(verify_result, impl_->tls_time.last, o);
+      return certificate_error(verify_result, impl_->tls_time.last, o, impl_->error_buffer);
     }
     if (rc == CURLE_SSL_CACERT_BADFILE) {
       return make_error(ErrorCode::kCertificate,

@@ -98,7 +98,7 @@ std::string new_course(const std::string& db, const std::string& person, const s
 
 }  // namespace
 
-TEST_CASE("TLS: a tablet enrolls and syncs over https with --ca; the web pages and /healthz too",
+TEST_CASE("TLS: a tablet enrolls and syncs over https with --ca, the web pages and /healthz too",
           "[e2e][tls]") {
   TlsWorld world;
   TempDir tablets;

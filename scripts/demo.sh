@@ -9,8 +9,9 @@
 #
 # Self-contained and idempotent: everything lives in a fresh temp directory
 # (removed at the end; KEEP=1 keeps it), the server runs on a free loopback
-# port and is stopped on exit, whatever happens. Needs: cmake + ninja (only
-# when it must build), jq, sha256sum.
+# port over HTTPS with a certificate from a private CA made here (the
+# tablets trust it with --ca), and is stopped on exit, whatever happens.
+# Needs: cmake + ninja (only when it must build), jq, openssl, sha256sum.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +24,7 @@ die() { echo "demo: $*" >&2; exit 1; }
 # Install whatever is missing (build tools, libraries, jq); idempotent.
 bash "$ROOT/scripts/deps.sh" jq
 command -v jq >/dev/null || die "jq is needed (apt-get install jq)"
+command -v openssl >/dev/null || die "openssl is needed (apt-get install openssl)"
 
 # Configured once; built every run (incremental: seconds when up to date), so
 # the demo never runs binaries older than the sources. Compiler output is shown
@@ -56,10 +58,26 @@ trap 'exit 130' INT TERM
 DATA=$WORK/server
 admin() { "$SERVER" --data "$DATA" "$@"; }
 
+# The school's private CA and the server's certificate (127.0.0.1 and
+# localhost), made now: what a municipality's IT would hand out. EC P-256.
+TLS=$WORK/tls
+make_certificates() {
+  mkdir -p "$TLS"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/CN=Skovbakkeskolen demo CA" -keyout "$TLS/ca.key" -out "$TLS/ca.pem" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+      -keyout "$TLS/server.key" -out "$TLS/server.csr" &&
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "extendedKeyUsage=serverAuth" >"$TLS/server.ext" &&
+    openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial \
+      -days 30 -extfile "$TLS/server.ext" -out "$TLS/server.pem"
+}
+
 # start_server [PORT]: port 0 (default) picks a free one; sets PORT and URL.
 start_server() {
   : >"$WORK/server.out"
-  "$SERVER" --data "$DATA" --listen "127.0.0.1:${1:-0}" --quiet >"$WORK/server.out" 2>"$WORK/server.err" &
+  "$SERVER" --data "$DATA" --listen "127.0.0.1:${1:-0}" --tls-cert "$TLS/server.pem" \
+    --tls-key "$TLS/server.key" --quiet >"$WORK/server.out" 2>"$WORK/server.err" &
   SERVER_PID=$!
   for _ in $(seq 100); do
     PORT=$(grep -o '127\.0\.0\.1:[0-9]*' "$WORK/server.out" 2>/dev/null | head -1 | cut -d: -f2 || true)
@@ -72,7 +90,7 @@ start_server() {
     sleep 0.1
   done
   [[ -n $PORT ]] || die "tandem-server did not report its port"
-  URL=http://127.0.0.1:$PORT
+  URL=https://127.0.0.1:$PORT
 }
 
 # t NAME ARGS...: run the CLI on NAME's tablet.
@@ -84,22 +102,27 @@ id_of() { jq -r '.id'; }
 day() { date -u -d "$1 days" +%F; }
 START=$(day -21); LESSON1=$(day -14)T08:00:00Z; LESSON2=$(day -7)T08:00:00Z; OBSERVED=$(day -10)T09:00:00Z
 
-say "School server"
+say "School server (HTTPS, private CA made now)"
 mkdir -p "$DATA"
+if ! TLS_LOG=$(make_certificates 2>&1); then
+  echo "$TLS_LOG" >&2
+  die "cannot make the demo's certificates"
+fi
 SCHOOL=$(admin --json school create --name "Skovbakkeskolen" | id_of)
 ANNA=$(admin --json person add --school "$SCHOOL" --name "Anna Holm" --role resource_person | id_of)
 MIKKEL=$(admin --json person add --school "$SCHOOL" --name "Mikkel Dahl" --role resource_person | id_of)
 BO=$(admin --json person add --school "$SCHOOL" --name "Bo Jensen" --role teacher | id_of)
 LENE=$(admin --json person add --school "$SCHOOL" --name "Lene Berg" --role leader | id_of)
 start_server || die "cannot start tandem-server"
-echo "tandem-server on $URL (data in $DATA)"
+echo "tandem-server on $URL (data in $DATA; certificate from $TLS/ca.pem)"
 echo "school $SCHOOL: Anna Holm and Mikkel Dahl (resource persons), Bo Jensen (teacher), Lene Berg (leader)"
 
 say "Enrolling three tablets with one-time codes"
 for who in anna mikkel bo; do
   case $who in anna) P=$ANNA ;; mikkel) P=$MIKKEL ;; bo) P=$BO ;; esac
   CODE=$(admin enroll-code --person "$P")
-  DEV=$(tj "$who" enroll --server "$URL" --code "$CODE" --device-name "$who's tablet" --quiet | jq -r '.device_id')
+  # --ca: the school's CA (remembered for later syncs); peer and host verified.
+  DEV=$(tj "$who" enroll --server "$URL" --code "$CODE" --ca "$TLS/ca.pem" --device-name "$who's tablet" --quiet | jq -r '.device_id')
   echo "$who: code $CODE -> device $DEV"
 done
 
@@ -199,7 +222,8 @@ admin export --school "$SCHOOL" --table actions --format json |
   jq -r '[.rows[] | select(.done | not)] | sort_by(.due)[] | "  \(.due)  \(.tovholder_name)  \(.text)\(if .overdue then "  (OVERDUE)" else "" end)"'
 say "The leaders' web page"
 LOGIN=$(admin --json login-code --person "$LENE" | jq -r '.code')
-echo "  $URL/login  (Lene Berg, leader; one-time login code: $LOGIN, valid 10 minutes)"
+echo "  $URL/login  (Lene Berg, leader; one-time login code: $LOGIN, valid 10 minutes;"
+echo "   the browser must trust the demo's CA, $TLS/ca.pem, or it warns: run with KEEP=1 to keep it)"
 if [[ -t 0 && -t 1 && -z ${CI:-} ]]; then
   read -r -p "  The server runs until you press Enter. " _ || true
 fi

@@ -1,9 +1,13 @@
 // `tandem enroll` and `tandem sync`: the device side of /v1.
 //
 //   tandem --db FILE enroll --server URL --code CODE [--device-name NAME]
+//                           [--ca FILE] [--allow-http]
 //       Creates the database if needed, trades the one-time code for a device
 //       token (kept in the database's metadata), then syncs once so the
 //       school's records (and the school itself, made the default) arrive.
+//       --ca: the server's certificate must come from the CAs in FILE (PEM;
+//       the school's own CA) instead of the system's store; the file's
+//       absolute path is remembered (kMetaCaFile) for later syncs.
 //   tandem --db FILE sync [--batch N] [--page N] [--max-requests N] ...
 //       Pushes the outbox and pulls the school's changes until both are done.
 //       Progress goes to stderr, the summary to stdout (JSON with --json).
@@ -11,6 +15,11 @@
 //       whole sync (retries and waits included) by --overall-timeout-ms, and
 //       every answer by the response cap (protocol.hpp); a sync stopped by a
 //       bound keeps what it did and the next one goes on.
+//       --ca FILE on sync uses (and remembers) another CA file.
+//       Plain http:// is refused (insecure_transport) unless the server is
+//       this machine (loopback) or --allow-http is given (each time: it is
+//       never remembered). Certificates are judged at the device's corrected
+//       time (tandem/sync/certificate_time.hpp).
 //   tandem --db FILE sync --rejected
 //       Lists the changes the server refused for good (kept locally; never
 //       resent). Changes refused for the device's clock are not among them:
@@ -30,6 +39,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "tandem/sync/certificate_time.hpp"
 #include "tandem/sync/curl_transport.hpp"
 #include "tandem/sync/engine.hpp"
 #include "tandem/sync/enrollment.hpp"
@@ -55,14 +65,35 @@ struct SyncCliOptions {
   std::int64_t backoff_ms = 250;
   bool quiet = false;
   bool rejected = false;
+  std::string ca_file;  // --ca; "" = the remembered one, else the system's store
+  bool allow_http = false;
 };
 
-Result<std::unique_ptr<sync::CurlTransport>> make_transport(const std::string& url,
+// The CA file to use: --ca (made absolute) or the one remembered at
+// enrollment; "" for the system's store.
+Result<std::string> ca_file_for(Store& store, const SyncCliOptions& o) {
+  if (!o.ca_file.empty()) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(o.ca_file, ec);
+    return ec ? o.ca_file : absolute.string();
+  }
+  auto remembered = store.meta(sync::kMetaCaFile);
+  if (!remembered) return std::move(remembered).error();
+  return remembered->value_or("");
+}
+
+// REQUIRES: `store` outlives the transport (its clock judges certificates).
+Result<std::unique_ptr<sync::CurlTransport>> make_transport(Store& store, const std::string& url,
+                                                            const std::string& ca_file,
                                                             const SyncCliOptions& o) {
   sync::CurlOptions co;
   co.base_url = url;
   co.total_timeout = std::chrono::milliseconds(o.timeout_ms);
   co.connect_timeout = std::chrono::milliseconds(o.connect_timeout_ms);
+  co.ca_file = ca_file;
+  co.allow_insecure_http = o.allow_http;
+  const bool explicit_ca = !ca_file.empty();
+  co.certificate_time = [&store, explicit_ca] { return sync::certificate_time(store, explicit_ca); };
   return sync::CurlTransport::create(co);
 }
 
@@ -225,8 +256,13 @@ int run_sync(CliContext& ctx, const SyncCliOptions& o) {
         make_error(ErrorCode::kUnauthorized,
                    "device revoked or not enrolled: run `tandem enroll --server URL --code CODE`"));
   }
-  auto transport = make_transport(server, o);
+  auto ca_file = ca_file_for(store, o);
+  if (!ca_file) return ctx.fail(ca_file.error());
+  auto transport = make_transport(store, server, *ca_file, o);
   if (!transport) return ctx.fail(transport.error());
+  if (!o.ca_file.empty()) {
+    if (Status s = store.set_meta(sync::kMetaCaFile, *ca_file); !s) return ctx.fail(s.error());
+  }
   auto summary = run_engine(**opened, **transport, o);
   if (!summary) return ctx.fail(summary.error());
   Json doc = summary->to_json();
@@ -237,7 +273,9 @@ int run_sync(CliContext& ctx, const SyncCliOptions& o) {
 int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
   auto opened = ctx.open_store(true, "");
   if (!opened) return ctx.fail(opened.error());
-  auto transport = make_transport(o.server, o);
+  auto ca_file = ca_file_for(**opened, o);
+  if (!ca_file) return ctx.fail(ca_file.error());
+  auto transport = make_transport(**opened, o.server, *ca_file, o);
   if (!transport) return ctx.fail(transport.error());
   sync::EnrollOptions eo;
   eo.server_url = o.server;
@@ -245,6 +283,9 @@ int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
   eo.device_name = o.device_name;
   auto enrolled = sync::enroll_device(**opened, **transport, (*opened)->skew_clock(), eo);
   if (!enrolled) return ctx.fail(enrolled.error());
+  if (!o.ca_file.empty()) {
+    if (Status s = (*opened)->set_meta(sync::kMetaCaFile, *ca_file); !s) return ctx.fail(s.error());
+  }
   if (!o.quiet) {
     std::cerr << "enroll: device " << enrolled->device_id << " of " << enrolled->person.name << " ("
               << enrolled->person.role << ") at " << enrolled->school.name << "; first sync...\n";
@@ -289,6 +330,11 @@ void add_network_options(CLI::App* cmd, SyncCliOptions& o) {
   cmd->add_option("--backoff-ms", o.backoff_ms, "First retry delay (doubles, with jitter)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", o.quiet, "No progress on stderr");
+  cmd->add_option("--ca", o.ca_file,
+                  "Trust the CA certificates in FILE (PEM) for an https server instead of the "
+                  "system's store (remembered for later syncs)");
+  cmd->add_flag("--allow-http", o.allow_http,
+                "Allow plain http:// to a server that is not this machine (unencrypted)");
 }
 
 }  // namespace
@@ -298,7 +344,7 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* enroll =
       app.add_subcommand("enroll", "Enroll this database as a device of a school (then sync)");
-  enroll->add_option("--server", o->server, "Server URL, e.g. http://127.0.0.1:8080")->required();
+  enroll->add_option("--server", o->server, "Server URL, e.g. https://tandem.skole.dk:8443")->required();
   enroll->add_option("--code", o->code, "One-time enrollment code from the school")->required();
   enroll->add_option("--device-name", o->device_name, "A name for this device (shown to admins)");
   add_network_options(enroll, *o);

@@ -116,6 +116,15 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kInsecureTransport:
     case ErrorCode::kCertificate:
     case ErrorCode::kCancelled:  // device-side: a cancelled sync
+    case ErrorCode::kInsecureTransport:  // device-side: refused before sending
+    case ErrorCode::kCertificate:        // device-side: the server's certificate
+    // Issue 15's other codes (key store, tampering, wipe, lease): their lanes
+    // decide their statuses; until then the build needs them handled.
+    case ErrorCode::kKeyMissing:
+    case ErrorCode::kWrongKey:
+    case ErrorCode::kTampered:
+    case ErrorCode::kDeviceWiped:
+    case ErrorCode::kLeaseExpired:
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

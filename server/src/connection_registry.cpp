@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "http_session.hpp"
 #include "tandem/server/limits.hpp"
 
 namespace tandem::server {
@@ -24,9 +23,9 @@ bool ConnectionRegistry::has_room_locked() const {
 }
 
 ConnectionRegistry::Admission ConnectionRegistry::admit(
-    const std::shared_ptr<HttpSession>& session,
+    const std::shared_ptr<Connection>& session,
     std::shared_ptr<const ConnectionActivity> activity) {
-  std::vector<std::shared_ptr<HttpSession>> victims;
+  std::vector<std::shared_ptr<Connection>> victims;
   Admission admission = Admission::kRefuse;
   {
     std::lock_guard lock(mu_);
@@ -47,7 +46,7 @@ ConnectionRegistry::Admission ConnectionRegistry::admit(
   return admission;
 }
 
-void ConnectionRegistry::pick_victims_locked(std::vector<std::shared_ptr<HttpSession>>& out) {
+void ConnectionRegistry::pick_victims_locked(std::vector<std::shared_ptr<Connection>>& out) {
   struct Candidate {
     ConnectionActivity::Clock::rep expiry;
     Entry* entry;
@@ -71,7 +70,7 @@ void ConnectionRegistry::pick_victims_locked(std::vector<std::shared_ptr<HttpSes
   }
 }
 
-void ConnectionRegistry::remove(const HttpSession* session) {
+void ConnectionRegistry::remove(const Connection* session) {
   std::function<void()> drained;
   {
     std::lock_guard lock(mu_);
@@ -85,7 +84,7 @@ void ConnectionRegistry::remove(const HttpSession* session) {
   if (drained) drained();
 }
 
-void ConnectionRegistry::reap_declined(const HttpSession* session) {
+void ConnectionRegistry::reap_declined(const Connection* session) {
   std::lock_guard lock(mu_);
   const auto it = sessions_.find(session);
   if (it == sessions_.end() || !it->second.reaping) return;
@@ -94,7 +93,7 @@ void ConnectionRegistry::reap_declined(const HttpSession* session) {
 }
 
 void ConnectionRegistry::begin_shutdown(std::function<void()> on_drained) {
-  std::vector<std::shared_ptr<HttpSession>> live;
+  std::vector<std::shared_ptr<Connection>> live;
   std::function<void()> drained;
   {
     std::lock_guard lock(mu_);

@@ -32,7 +32,16 @@
 
 namespace tandem::server {
 
-class HttpSession;
+// What the registry needs of a connection (an HttpSession, plain or TLS).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Closes the connection if it is still idle or reading (a TLS handshake
+  // counts as reading); else tells the registry it stays (reap_declined).
+  virtual void reap() = 0;
+  // Shutdown: close now if idle, else after the current response.
+  virtual void on_server_stop() = 0;
+};
 
 // What a session is doing, readable from any thread: whether it may be
 // reaped (idle, or reading a request) and when its own timer would close it.
@@ -66,13 +75,13 @@ class ConnectionRegistry {
     kRefuse,    // not registered: close it (shutting down, or far over the limit)
   };
   // Registers a new session, reaping others if at the limit.
-  Admission admit(const std::shared_ptr<HttpSession>& session,
+  Admission admit(const std::shared_ptr<Connection>& session,
                   std::shared_ptr<const ConnectionActivity> activity);
   // Called by a session's destructor.
-  void remove(const HttpSession* session);
+  void remove(const Connection* session);
   // Called by a session asked to close (HttpSession::reap) that had started
   // handling a request meanwhile: it stays, and no longer counts as going.
-  void reap_declined(const HttpSession* session);
+  void reap_declined(const Connection* session);
 
   std::size_t max_connections() const { return max_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -83,7 +92,7 @@ class ConnectionRegistry {
 
  private:
   struct Entry {
-    std::weak_ptr<HttpSession> session;
+    std::weak_ptr<Connection> session;
     std::shared_ptr<const ConnectionActivity> activity;
     bool overflow = false;
     bool reaping = false;
@@ -91,13 +100,13 @@ class ConnectionRegistry {
   // Whether one more session may be served now. REQUIRES: mu_ held.
   bool has_room_locked() const;
   // Picks up to batch_ sessions to close and marks them. REQUIRES: mu_.
-  void pick_victims_locked(std::vector<std::shared_ptr<HttpSession>>& out);
+  void pick_victims_locked(std::vector<std::shared_ptr<Connection>>& out);
 
   const std::size_t max_;
   const std::size_t batch_;  // sessions reaped per scan
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::unordered_map<const HttpSession*, Entry> sessions_;
+  std::unordered_map<const Connection*, Entry> sessions_;
   std::size_t overflow_ = 0;  // entries with overflow set
   std::size_t reaping_ = 0;   // entries with reaping set
   std::function<void()> on_drained_;

@@ -29,22 +29,40 @@ std::string throttle_key(const tcp::socket& socket) {
 }
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, SessionContext& ctx)
+template <class Stream>
+HttpSession<Stream>::HttpSession(tcp::socket&& socket, SessionContext& ctx) requires(!kTls)
     : stream_(std::move(socket)),
       write_timer_(stream_.get_executor()),
       ctx_(ctx),
       activity_(std::make_shared<ConnectionActivity>()) {
-  ctx_.metrics.connection_opened();
-  client_.throttle_key = throttle_key(stream_.socket());
+  init();
 }
 
-HttpSession::~HttpSession() {
+template <class Stream>
+HttpSession<Stream>::HttpSession(tcp::socket&& socket, net::ssl::context& tls,
+                                 SessionContext& ctx) requires(kTls)
+    : stream_(std::move(socket), tls),
+      write_timer_(stream_.get_executor()),
+      ctx_(ctx),
+      activity_(std::make_shared<ConnectionActivity>()) {
+  init();
+}
+
+template <class Stream>
+void HttpSession<Stream>::init() {
+  ctx_.metrics.connection_opened();
+  client_.throttle_key = throttle_key(lowest().socket());
+}
+
+template <class Stream>
+HttpSession<Stream>::~HttpSession() {
   ctx_.metrics.connection_closed();
   ctx_.registry.remove(this);
 }
 
-void HttpSession::start() {
-  switch (ctx_.registry.admit(shared_from_this(), activity_)) {
+template <class Stream>
+void HttpSession<Stream>::start() {
+  switch (ctx_.registry.admit(this->shared_from_this(), activity_)) {
     case ConnectionRegistry::Admission::kServe:
       break;
     case ConnectionRegistry::Admission::kOverflow:
@@ -54,14 +72,44 @@ void HttpSession::start() {
       // Far over the limit (or stopping): not even a 503 (that would need
       // a read and a write per refused connection).
       return net::dispatch(stream_.get_executor(),
-                           [self = shared_from_this()] { self->do_close(true); });
+                           [self = this->shared_from_this()] { self->do_close(true); });
   }
-  net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  if constexpr (kTls) {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::do_handshake, this->shared_from_this()));
+  } else {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::do_read, this->shared_from_this()));
+  }
 }
 
-void HttpSession::reap() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] {
+// A new connection must finish its handshake within the time it has to
+// start its first request; until then it is a reader (reapable at the limit).
+template <class Stream>
+void HttpSession<Stream>::do_handshake() {
+  if constexpr (kTls) {
+    if (ctx_.registry.stopping()) return do_close();
+    enter(State::kReading);
+    started_ = Clock::now();
+    deadline_ = started_ + ctx_.timeouts.request;
+    expire_within(client_.overflow ? kOverflowHeaderTimeout : ctx_.timeouts.header, started_);
+    stream_.async_handshake(
+        net::ssl::stream_base::server,
+        beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+  }
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_handshake(beast::error_code ec) {
+  // A timeout is cut off with a reset; a client that spoke another protocol
+  // version or cipher got OpenSSL's alert already.
+  if (ec) return do_close(ec == beast::error::timeout);
+  do_read();
+}
+
+template <class Stream>
+void HttpSession<Stream>::reap() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
     if (self->state_ == State::kIdle || self->state_ == State::kReading) {
       self->do_close(self->state_ == State::kReading);
     } else if (self->state_ != State::kClosed) {
@@ -70,29 +118,34 @@ void HttpSession::reap() {
   });
 }
 
-void HttpSession::on_server_stop() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] {
+template <class Stream>
+void HttpSession<Stream>::on_server_stop() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
     if (self->state_ == State::kIdle) self->do_close();
   });
 }
 
-void HttpSession::enter(State state) {
+template <class Stream>
+void HttpSession<Stream>::enter(State state) {
   state_ = state;
   if (state != State::kIdle && state != State::kReading) activity_->busy();
 }
 
-void HttpSession::expire_at(Clock::time_point expiry) {
-  stream_.expires_at(expiry);
+template <class Stream>
+void HttpSession<Stream>::expire_at(Clock::time_point expiry) {
+  lowest().expires_at(expiry);
   activity_->waiting(expiry);
 }
 
-void HttpSession::expire_within(std::chrono::milliseconds phase, Clock::time_point now) {
+template <class Stream>
+void HttpSession<Stream>::expire_within(std::chrono::milliseconds phase, Clock::time_point now) {
   expire_at(std::min(now + phase, deadline_));
 }
 
 // Waits for a request to start: a keep-alive connection may idle for the idle
 // timeout; a new one must start within the header timeout.
-void HttpSession::do_read() {
+template <class Stream>
+void HttpSession<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
   parser_->body_limit(kMaxBodyBytes);
@@ -107,16 +160,18 @@ void HttpSession::do_read() {
                                              : ctx_.timeouts.idle));
   stream_.async_read_some(
       buffer_.prepare(kReadChunk),
-      beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
+      beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
 }
 
-void HttpSession::on_first_bytes(beast::error_code ec, std::size_t n) {
+template <class Stream>
+void HttpSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t n) {
   if (ec) return do_close();  // idle timeout, peer closed, reaped, or shutdown
   buffer_.commit(n);
   do_read_header();
 }
 
-void HttpSession::do_read_header() {
+template <class Stream>
+void HttpSession<Stream>::do_read_header() {
   const auto now = Clock::now();
   enter(State::kReading);
   started_ = now;
@@ -124,10 +179,11 @@ void HttpSession::do_read_header() {
   expire_within(client_.overflow ? kOverflowHeaderTimeout : ctx_.timeouts.header, now);
   http::async_read_header(
       stream_, buffer_, *parser_,
-      beast::bind_front_handler(&HttpSession::on_read_header, shared_from_this()));
+      beast::bind_front_handler(&HttpSession::on_read_header, this->shared_from_this()));
 }
 
-void HttpSession::on_read_header(beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::on_read_header(beast::error_code ec, std::size_t) {
   if (ec) return fail_request(ec);
   const Request& req = parser_->get();
   // Over the limit only /healthz is answered, and no body is read for it.
@@ -139,7 +195,7 @@ void HttpSession::on_read_header(beast::error_code ec, std::size_t) {
         std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
     expire_within(ctx_.timeouts.write, Clock::now());
     http::async_write(stream_, *cont,
-                      [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                      [self = this->shared_from_this(), cont](beast::error_code wec, std::size_t) {
                         if (wec) return self->do_close(wec == beast::error::timeout);
                         self->do_read_body();
                       });
@@ -148,20 +204,23 @@ void HttpSession::on_read_header(beast::error_code ec, std::size_t) {
   do_read_body();
 }
 
-void HttpSession::do_read_body() {
+template <class Stream>
+void HttpSession<Stream>::do_read_body() {
   expire_within(ctx_.timeouts.body, Clock::now());
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                   beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
 }
 
-void HttpSession::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) return fail_request(ec);
   handle_request();
 }
 
 // A request that could not be read: answer what can be answered, then close
 // (the rest of the stream cannot be trusted).
-void HttpSession::fail_request(beast::error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::fail_request(beast::error_code ec) {
   if (ec == beast::error::timeout) return do_close(true);
   if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
       ec == net::error::eof || ec == net::error::connection_reset) {
@@ -188,17 +247,19 @@ void HttpSession::fail_request(beast::error_code ec) {
   do_close();
 }
 
-void HttpSession::handle_request() {
+template <class Stream>
+void HttpSession<Stream>::handle_request() {
   enter(State::kHandling);
   // Keeps the io_context running while a push waits for its commit.
   auto home = net::prefer(stream_.get_executor(), net::execution::outstanding_work.tracked);
   ctx_.api.handle(
       parser_->get(), client_, log_,
       [home](std::function<void()> task) { net::post(home, std::move(task)); },
-      [self = shared_from_this()](Response res) { self->do_write(std::move(res)); });
+      [self = this->shared_from_this()](Response res) { self->do_write(std::move(res)); });
 }
 
-void HttpSession::do_write(Response res) {
+template <class Stream>
+void HttpSession<Stream>::do_write(Response res) {
   const auto now = Clock::now();
   enter(State::kWriting);
   if (ctx_.registry.stopping() || client_.overflow) res.keep_alive(false);
@@ -209,17 +270,18 @@ void HttpSession::do_write(Response res) {
   // client is cut off with a reset (the stream's timer would close
   // gracefully, and the kernel would go on sending what it holds).
   const auto until = std::max(deadline_, now + std::min(kMinWriteTime, ctx_.timeouts.write));
-  stream_.expires_never();
+  lowest().expires_never();
   write_timer_.expires_at(std::min(now + ctx_.timeouts.write, until));
-  write_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+  write_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
     if (!ec && self->state_ == State::kWriting) self->do_close(true);
   });
-  http::async_write(
-      stream_, *response_,
-      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(), response_->need_eof()));
+  http::async_write(stream_, *response_,
+                    beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(),
+                                              response_->need_eof()));
 }
 
-void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
+template <class Stream>
+void HttpSession<Stream>::on_write(bool close, beast::error_code ec, std::size_t) {
   write_timer_.cancel();
   const auto status = response_ ? response_->result_int() : 0;
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -239,15 +301,22 @@ void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void HttpSession::do_close(bool reset) {
+template <class Stream>
+void HttpSession<Stream>::do_close(bool reset) {
   enter(State::kClosed);
   beast::error_code ec;
   if (reset) {
-    stream_.socket().set_option(net::socket_base::linger(true, 0), ec);
+    lowest().socket().set_option(net::socket_base::linger(true, 0), ec);
   } else {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Over TLS without a close_notify: every answer carries its length, so
+    // the client cannot mistake the end (and a shutdown exchange would hold
+    // the slot for a client that never answers it).
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   }
-  stream_.close();
+  lowest().close();
 }
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace tandem::server

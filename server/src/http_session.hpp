@@ -16,6 +16,13 @@
 // busy) through its ConnectionActivity, so that at the connection limit the
 // registry can reap it (reap()) if it is idle or slow.
 //
+// Over TLS (HttpSession<TlsStream>) the session first completes the
+// handshake, bounded like a request's headers (the header timeout, or
+// kOverflowHeaderTimeout over the limit) and counted as reading: at the
+// connection limit a half-open handshake is reaped like a slow request, so
+// a client cannot hold slots with handshakes it never finishes. After the
+// handshake everything is the same code on the decrypted stream.
+//
 // Thread-safety: methods run on the strand; reap() and on_server_stop() may
 // be called from any thread.
 #pragma once
@@ -23,10 +30,15 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 #include "api.hpp"
 #include "connection_registry.hpp"
 #include "http_types.hpp"
+// clang-format off
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+// clang-format on
 #include "tandem/server/metrics.hpp"
 #include "tandem/server/options.hpp"
 
@@ -41,24 +53,36 @@ struct SessionContext {
   bool access_log = true;
 };
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class HttpSession final : public Connection,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket&& socket, SessionContext& ctx);
-  ~HttpSession();
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  HttpSession(tcp::socket&& socket, SessionContext& ctx) requires(!kTls);
+  HttpSession(tcp::socket&& socket, net::ssl::context& tls, SessionContext& ctx) requires(kTls);
+  ~HttpSession() override;
 
   // Registers with the registry and starts reading requests (or, over the
   // limit, reads one for /healthz; or closes at once).
   void start();
   // Closes the connection if it is still idle or reading a request (the
   // registry chose it to make room); else tells the registry it stays.
-  void reap();
+  void reap() override;
   // Shutdown: close now if idle, else after the current response.
-  void on_server_stop();
+  void on_server_stop() override;
 
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosed };
   using Clock = std::chrono::steady_clock;
 
+  void init();
+  // TLS only: the server side of the handshake, then do_read().
+  void do_handshake();
+  void on_handshake(beast::error_code ec);
   void do_read();
   void on_first_bytes(beast::error_code ec, std::size_t n);
   void do_read_header();
@@ -80,7 +104,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void expire_at(Clock::time_point expiry);
   void expire_within(std::chrono::milliseconds phase, Clock::time_point now);
 
-  beast::tcp_stream stream_;
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  Stream stream_;
   net::steady_timer write_timer_;  // the write deadline (see do_write)
   beast::flat_buffer buffer_;
   SessionContext& ctx_;
@@ -94,5 +120,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   State state_ = State::kIdle;
   bool first_request_ = true;
 };
+
+extern template class HttpSession<PlainStream>;
+extern template class HttpSession<TlsStream>;
 
 }  // namespace tandem::server

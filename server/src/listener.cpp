@@ -8,8 +8,12 @@ namespace {
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 }  // namespace
 
-Listener::Listener(net::io_context& ioc, SessionContext& ctx)
-    : ioc_(ioc), ctx_(ctx), acceptor_(net::make_strand(ioc)), retry_(acceptor_.get_executor()) {}
+Listener::Listener(net::io_context& ioc, SessionContext& ctx, net::ssl::context* tls)
+    : ioc_(ioc),
+      ctx_(ctx),
+      tls_(tls),
+      acceptor_(net::make_strand(ioc)),
+      retry_(acceptor_.get_executor()) {}
 
 Status Listener::open(const tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -66,7 +70,11 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
   beast::error_code option_ec;
   socket.set_option(tcp::no_delay(true), option_ec);
   socket.set_option(net::socket_base::send_buffer_size(kSocketSendBufferBytes), option_ec);
-  std::make_shared<HttpSession>(std::move(socket), ctx_)->start();
+  if (tls_) {
+    std::make_shared<HttpSession<TlsStream>>(std::move(socket), *tls_, ctx_)->start();
+  } else {
+    std::make_shared<HttpSession<PlainStream>>(std::move(socket), ctx_)->start();
+  }
   do_accept();
 }
 

@@ -1,6 +1,7 @@
 // Listener: accepts connections and starts an HttpSession for each (the
 // session and the ConnectionRegistry decide whether it is served, makes room,
-// or is turned away).
+// or is turned away); over TLS when given a context (every connection then,
+// no plain HTTP beside it).
 // Thread-safety: run()/stop() may be called from any thread; the acceptor
 // lives on its own strand.
 #pragma once
@@ -15,7 +16,9 @@ namespace tandem::server {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, SessionContext& ctx);
+  // `tls`: serve HTTPS with it (must outlive the listener's sessions);
+  // nullptr: plain HTTP.
+  Listener(net::io_context& ioc, SessionContext& ctx, net::ssl::context* tls = nullptr);
 
   // Opens, binds and listens. kIo with the reason on failure.
   Status open(const tcp::endpoint& endpoint);
@@ -31,6 +34,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   net::io_context& ioc_;
   SessionContext& ctx_;
+  net::ssl::context* tls_;
   tcp::acceptor acceptor_;
   net::steady_timer retry_;  // after accept errors such as EMFILE
 };

@@ -1,6 +1,7 @@
 // tandem-server: the sync server, and its administration commands.
 //
 //   tandem-server --data DIR --listen HOST:PORT          serve /v1 (default)
+//       [--tls-cert FILE --tls-key FILE]                 ...over HTTPS
 //   tandem-server --data DIR school create --name NAME
 //   tandem-server --data DIR person add --school ID --name NAME --role ROLE [--profession P]
 //   tandem-server --data DIR enroll-code --person ID [--ttl-minutes 15]
@@ -91,6 +92,14 @@ int main(int argc, char** argv) {
   app.add_flag("--secure-cookies", options.secure_cookies,
                "The leaders' session cookie is Secure (set it behind a TLS proxy)")
       ->group(serve_group);
+  auto* tls_cert = app.add_option("--tls-cert", options.tls_cert_file,
+                                  "Serve HTTPS: PEM certificate chain, leaf first (with --tls-key)")
+                       ->group(serve_group);
+  auto* tls_key =
+      app.add_option("--tls-key", options.tls_key_file, "Serve HTTPS: the certificate's PEM private key")
+          ->group(serve_group);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   app.add_option("--audit-retention-days", options.audit_retention_days,
                  "Days audit entries are kept (pruned at start and daily; 0: kept for ever)")
       ->group(serve_group)

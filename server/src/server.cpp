@@ -13,6 +13,7 @@
 #include "connection_registry.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
+#include "tls_context.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/server/access.hpp"
 #include "tandem/server/audit.hpp"
@@ -85,6 +86,18 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
   try {
     std::error_code fs_ec;
     std::filesystem::create_directories(options.data_dir, fs_ec);
+    // TLS first: a certificate that cannot be used stops the start before
+    // anything is opened.
+    std::shared_ptr<net::ssl::context> tls;
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+      auto made = make_tls_context(options.tls_cert_file, options.tls_key_file);
+      if (!made) {
+        err << "tandem-server: " << error_code_name(made.error().code) << ": "
+            << escape_controls(made.error().message) << "\n";
+        return 1;
+      }
+      tls = std::move(*made);
+    }
     OffsetClock clock(options.now_offset_ms);
     auto storage =
         open_sqlite_storage({database_path(options.data_dir), &clock, options.max_skew_ms});
@@ -111,7 +124,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
                                                      : kBlockingThreadsPerCore * cores);
     Api api(service, **storage, metrics,
             [&blocking](std::function<void()> task) { net::post(blocking, std::move(task)); },
-            options.secure_cookies);
+            options.secure_cookies || tls != nullptr);
 
     // Declared before the io_context: sessions still queued in it when it is
     // destroyed (after a forced stop) refer to these.
@@ -125,12 +138,13 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
       err << "tandem-server: " << escape_controls(endpoint.error().message) << "\n";
       return 1;
     }
-    auto listener = std::make_shared<Listener>(ioc, ctx);
+    auto listener = std::make_shared<Listener>(ioc, ctx, tls.get());
     if (Status s = listener->open(*endpoint); !s) {
       err << "tandem-server: " << escape_controls(s.error().message) << "\n";
       return 1;
     }
-    out << "listening on " << endpoint_text(listener->local_endpoint()) << std::endl;
+    out << "listening on " << endpoint_text(listener->local_endpoint()) << (tls ? " (https)" : "")
+        << std::endl;
 
     // Shutdown is driven from one strand: the signal set and the drain timer.
     auto control = net::make_strand(ioc);

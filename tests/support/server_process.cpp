@@ -67,7 +67,8 @@ struct CurlGlobal {
 
 std::string server_binary() {
   // An override, to run the suite against another build (e.g. a sanitizer one).
-  if (const char* env = std::getenv("TANDEM_SERVER_BINARY"); env != nullptr && *env != '\0') return env;
+  if (const char* env = std::getenv("TANDEM_SERVER_BINARY"); env != nullptr && *env != '\0')
+    return env;
 #ifdef TANDEM_SERVER_PATH
   return TANDEM_SERVER_PATH;
 #else
@@ -80,6 +81,30 @@ std::string server_binary() {
 std::unique_ptr<ServerProcess> ServerProcess::try_start(const std::string& data_dir,
                                                         const std::vector<std::string>& extra_args,
                                                         std::string* error) {
+  return launch(data_dir, extra_args, "", error);
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::try_start_tls(
+    const std::string& data_dir, const std::string& cert_file, const std::string& key_file,
+    const std::string& ca_file, const std::vector<std::string>& extra_args, std::string* error) {
+  std::vector<std::string> args = {"--tls-cert", cert_file, "--tls-key", key_file};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return launch(data_dir, args, ca_file, error);
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::start_tls(
+    const std::string& data_dir, const std::string& cert_file, const std::string& key_file,
+    const std::string& ca_file, const std::vector<std::string>& extra_args) {
+  std::string error;
+  auto server = try_start_tls(data_dir, cert_file, key_file, ca_file, extra_args, &error);
+  if (!server) FAIL("cannot start tandem-server over TLS: " << error);
+  return server;
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::launch(const std::string& data_dir,
+                                                     const std::vector<std::string>& extra_args,
+                                                     const std::string& ca_file,
+                                                     std::string* error) {
   const std::string binary = server_binary();
   if (binary.empty()) {
     if (error) *error = "tandem-server is not built (TANDEM_SERVER_PATH empty)";
@@ -89,6 +114,9 @@ std::unique_ptr<ServerProcess> ServerProcess::try_start(const std::string& data_
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->data_dir_ = data_dir;
+  for (const auto& a : extra_args) {
+    if (a == "--tls-cert") server->scheme_ = "https";
+  }
   server->child_ = ChildProcess::start(binary, args, RunOptions{}, error);
   if (!server->child_) return nullptr;
 
@@ -105,6 +133,8 @@ std::unique_ptr<ServerProcess> ServerProcess::try_start(const std::string& data_
     server->port_ = port_from_banner(server->child_->out());
   }
   HttpClient http;
+  http.set_ca_file(ca_file);
+  if (server->scheme_ == "https" && ca_file.empty()) http.skip_verification();
   for (;;) {
     const HttpResponse r = http.get(server->url("/healthz"));
     if (r.status == 200) break;
@@ -128,7 +158,7 @@ std::unique_ptr<ServerProcess> ServerProcess::start(const std::string& data_dir,
 ServerProcess::~ServerProcess() = default;  // ChildProcess SIGKILLs a running child
 
 std::string ServerProcess::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
 ProcessResult ServerProcess::terminate(std::chrono::milliseconds timeout) {
@@ -185,6 +215,11 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& u
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms_);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms_);
+  if (!ca_file_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
+  if (!verify_) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   if (method != "GET" || !body.empty()) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -341,8 +376,8 @@ std::string SchoolServer::code_for(const std::string& person) const {
 }
 
 std::string SchoolServer::add_person(const std::string& name, const std::string& role) const {
-  return server_admin_json(dir.path(), {"person", "add", "--school", school.id, "--name", name,
-                                        "--role", role})
+  return server_admin_json(dir.path(),
+                           {"person", "add", "--school", school.id, "--name", name, "--role", role})
       .at("id")
       .get<std::string>();
 }

@@ -43,6 +43,17 @@ class ServerProcess {
   // Same, but fails the current Catch2 test when it cannot start.
   static std::unique_ptr<ServerProcess> start(const std::string& data_dir,
                                               const std::vector<std::string>& extra_args = {});
+  // Same over HTTPS: --tls-cert/--tls-key from `tls`; url() gives https://
+  // URLs, and the readiness check trusts `ca_file` ("" for a certificate
+  // made bad on purpose: the readiness check then does not verify it).
+  static std::unique_ptr<ServerProcess> try_start_tls(
+      const std::string& data_dir, const std::string& cert_file, const std::string& key_file,
+      const std::string& ca_file, const std::vector<std::string>& extra_args, std::string* error);
+  static std::unique_ptr<ServerProcess> start_tls(const std::string& data_dir,
+                                                  const std::string& cert_file,
+                                                  const std::string& key_file,
+                                                  const std::string& ca_file,
+                                                  const std::vector<std::string>& extra_args = {});
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -65,8 +76,12 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  static std::unique_ptr<ServerProcess> launch(const std::string& data_dir,
+                                               const std::vector<std::string>& extra_args,
+                                               const std::string& ca_file, std::string* error);
   std::unique_ptr<ChildProcess> child_;
   std::string data_dir_;
+  std::string scheme_ = "http";
   int port_ = 0;
 };
 
@@ -99,6 +114,12 @@ class HttpClient {
   HttpResponse get(const std::string& url) { return request("GET", url); }
   HttpResponse post(const std::string& url, const std::string& body,
                     const std::string& bearer = {});
+  // Trust the CA certificates in this PEM file for https:// (default: the
+  // system's store). Peer and host are verified either way.
+  void set_ca_file(const std::string& ca_file) { ca_file_ = ca_file; }
+  // Tests only: no verification of the server's certificate (to reach a
+  // server given a bad certificate on purpose, e.g. for /metrics).
+  void skip_verification() { verify_ = false; }
   // Deadlines of each later request (default: 60 s in all, 5 s to connect).
   void set_timeouts(std::chrono::milliseconds total, std::chrono::milliseconds connect) {
     total_ms_ = total.count();
@@ -107,6 +128,8 @@ class HttpClient {
 
  private:
   void* curl_;
+  std::string ca_file_;
+  bool verify_ = true;
   long total_ms_ = 60000;
   long connect_ms_ = 5000;
 };

@@ -74,7 +74,9 @@ constexpr std::uint64_t push_cost(std::uint64_t changes, std::uint64_t text_ops,
 inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 
 // A client has this long to send a complete request line and headers once
-// it has started a request (and a new connection to start one).
+// it has started a request (and a new connection to start one). Over TLS a
+// new connection first has this long to finish its handshake (counted as
+// reading: reapable at the connection limit), then again for its request.
 inline constexpr std::chrono::milliseconds kHeaderTimeout{10'000};
 // ...and this long for the body after the headers.
 inline constexpr std::chrono::milliseconds kBodyTimeout{30'000};

@@ -39,6 +39,11 @@ struct ServerOptions {
   // The leaders' session cookie gets the Secure attribute (browsers send it
   // over HTTPS only): set it when a TLS proxy is in front of the server.
   bool secure_cookies = false;
+  // Serve HTTPS with this PEM certificate chain (leaf first) and PEM private
+  // key (both or neither; see server/src/tls_context.hpp for what is
+  // offered). Over TLS the session cookie is Secure in any case.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Audit entries older than this are deleted at start and once a day
   // (kAuditPruneInterval); 0 keeps them all. See kDefaultAuditRetentionDays.
   std::int64_t audit_retention_days = kDefaultAuditRetentionDays;

@@ -10,10 +10,22 @@
 // gzip bomb is cut where it decodes past the cap, a Content-Length above it
 // before the body is read) and max_response_header_bytes of headers.
 //
+// TLS (https:// base URLs): TLS 1.2 or later; the server's certificate
+// chain and its host name are always verified, against ca_file or the
+// system's store, with validity judged at certificate_time (per new
+// connection; see certificate_time.hpp for the rule the CLI uses). An https
+// base URL allows https only: no redirect or downgrade to http. Plain
+// http:// is refused before any connection unless the host is loopback
+// (127.0.0.0/8, ::1, localhost) or allow_insecure_http is set. libcurl must
+// use OpenSSL when certificate_time is set (checked at create()).
+//
 // Errors: kTimeout (a timeout expired), kResponseTooLarge (the answer went
-// beyond a cap; the transfer is aborted), kNetwork (everything else without
-// a response), kInvalidArgument (bad base URL). HTTP statuses are returned,
-// not mapped (see transport.hpp).
+// beyond a cap; the transfer is aborted), kCertificate (the server's
+// certificate was refused: untrusted issuer, wrong host, expired or not yet
+// valid, or the CA file unreadable; nothing was sent), kNetwork (everything
+// else without a response), kInvalidArgument (bad base URL),
+// kInsecureTransport (http:// to a host that is not loopback). HTTP statuses
+// are returned, not mapped (see transport.hpp).
 //
 // Thread-safety: one thread at a time. curl_global_init must have run before
 // threads exist; create() runs it once (curl_global_init is reference
@@ -21,9 +33,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "tandem/sync/certificate_time.hpp"
 #include "tandem/sync/protocol.hpp"
 #include "tandem/sync/transport.hpp"
 
@@ -36,7 +50,19 @@ struct CurlOptions {
   std::size_t max_response_bytes = kMaxResponseBytes;
   std::size_t max_response_header_bytes = kMaxResponseHeaderBytes;
   std::string user_agent = "tandem-sync/0.1";
+  // PEM file of the CA certificates to trust; "" = the system's store.
+  std::string ca_file;
+  // When certificates are judged valid, asked once per new TLS connection
+  // (empty: the system clock). Runs on the thread calling send().
+  std::function<CertificateTime()> certificate_time;
+  // Plain http:// to a host that is not loopback (tokens and children's
+  // data in clear): refused unless set (`tandem --allow-http`).
+  bool allow_insecure_http = false;
 };
+
+// Whether `host` (as in a URL: a name, an IPv4 literal or a bracketed IPv6
+// literal) is this machine's loopback: localhost, 127.0.0.0/8 or [::1].
+bool is_loopback_host(const std::string& host);
 
 class CurlTransport final : public Transport {
  public:

@@ -1,5 +1,7 @@
 #include "cli_context.hpp"
 
+#include "tandem/core/encryption.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -44,6 +46,13 @@ Result<std::unique_ptr<Store>> CliContext::open_store(bool create_if_missing, st
   StoreOptions options;
   options.path = db_path;
   return Store::open(options, host);
+}
+
+Status CliContext::destroy_database() {
+  store_.reset();
+  Host host;
+  if (keys_) host.keys = &*keys_;
+  return tandem::destroy_database(db_path, host);
 }
 
 const TimeZone& CliContext::zone() const {

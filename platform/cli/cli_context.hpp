@@ -60,6 +60,10 @@ class CliContext {
   // (platform::FileKeyStore) in the Host, so the database is encrypted.
   // `missing_hint` ends the not-found message (which command creates it).
   Result<std::unique_ptr<Store>> open_store(bool create_if_missing, std::string_view missing_hint);
+  // Erases --db for good with this user's key store (destroy_database: its
+  // key first, then its files). REQUIRES: every Store of it closed (store()'s
+  // too: it is closed here).
+  Status destroy_database();
 
   // Prints a successful result: `doc` in --json mode, `human` otherwise
   // (a newline is added when missing; empty human text prints nothing).

@@ -83,6 +83,7 @@ http::status http_status_for(ErrorCode code) noexcept {
       return http::status::gone;
     case ErrorCode::kUnauthorized:
     case ErrorCode::kExpired:
+    case ErrorCode::kDeviceWiped:  // a lost tablet's token: refused, and told to erase itself
       return http::status::unauthorized;
     case ErrorCode::kForbidden:
       return http::status::forbidden;
@@ -109,6 +110,12 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kBadResponse:
     case ErrorCode::kErasurePending:
     case ErrorCode::kCancelled:  // device-side: a cancelled sync
+    case ErrorCode::kLeaseExpired:  // device-side: the offline lease ran out
+    case ErrorCode::kKeyMissing:    // the server's own database key (--db-key)
+    case ErrorCode::kWrongKey:
+    case ErrorCode::kTampered:
+    case ErrorCode::kInsecureTransport:  // client-side
+    case ErrorCode::kCertificate:        // client-side
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

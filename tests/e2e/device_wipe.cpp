@@ -70,7 +70,7 @@ struct KeyDir {
 
 }  // namespace
 
-TEST_CASE("revoke --wipe: the tablet erases itself at its next sync; nothing unsynced arrives",
+TEST_CASE("revoke --wipe: the tablet erases itself at its next sync and nothing unsynced arrives",
           "[e2e][device][wipe]") {
   KeyDir keys;
   SyncWorld world;
@@ -129,7 +129,7 @@ TEST_CASE("revoke --wipe: the tablet erases itself at its next sync; nothing uns
   CHECK(dump.find(synced) != std::string::npos);
 }
 
-TEST_CASE("a plain revoke keeps the tablet's data; the Danish notice names the erase",
+TEST_CASE("a plain revoke keeps the tablet's data and a later wipe order still reaches it",
           "[e2e][device][wipe]") {
   KeyDir keys;
   SyncWorld world;

@@ -52,8 +52,8 @@ struct DeviceRecord {
   std::optional<std::int64_t> revoked_ms;
   // Lost tablet (revoke --wipe): when the wipe was ordered, and when the
   // device was first told so (its first contact after the order).
-  std::optional<std::int64_t> wipe_ordered_ms;
-  std::optional<std::int64_t> wipe_delivered_ms;
+  std::optional<std::int64_t> wipe_ordered_ms{};
+  std::optional<std::int64_t> wipe_delivered_ms{};
 };
 
 // A new device, minted by the caller (ids and token hashes come from the

@@ -116,7 +116,7 @@ struct EnrollResponse {
   std::int64_t server_time_ms = 0;
   // The school's offline lease in days (kMinLeaseDays..kMaxLeaseDays,
   // core/lease.hpp); absent from older servers.
-  std::optional<std::int64_t> lease_days;
+  std::optional<std::int64_t> lease_days{};
 
   Json to_json() const;
   static Result<EnrollResponse> from_json(const Json& j);
@@ -216,7 +216,7 @@ struct SyncResponse {
   std::int64_t server_time_ms = 0;
   std::optional<PushResponse> push;
   std::optional<PullResponse> pull;
-  std::optional<DeviceTerms> device;  // absent from older servers
+  std::optional<DeviceTerms> device{};  // absent from older servers
 
   Json to_json() const;
   static Result<SyncResponse> from_json(const Json& j);

@@ -111,6 +111,10 @@ Result<std::vector<ReferenceMatch>> find_references(const Store& store, std::str
     // than "no such name".
     auto exact = store.get(text);
     if (exact.ok()) return std::vector<ReferenceMatch>{{exact->id, record_label(*exact)}};
+    // Locked by the offline lease (lease.hpp): the id still names it, so a
+    // note about a child can be written while offline; nothing is shown.
+    if (exact.error().code == ErrorCode::kLeaseExpired)
+      return std::vector<ReferenceMatch>{{std::string(text), std::string(text)}};
   }
   auto records = store.list(kind);
   if (!records) return std::move(records).error();

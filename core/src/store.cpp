@@ -298,6 +298,12 @@ Status Store::set_meta(std::string_view key, std::string_view value) {
   return (*st)->bind(1, key).bind(2, value).run();
 }
 
+Status Store::erase_meta(std::string_view key) {
+  auto st = impl_->stmt("DELETE FROM meta WHERE key=?");
+  if (!st) return std::move(st).error();
+  return (*st)->bind(1, key).run();
+}
+
 namespace {
 Result<std::vector<LoggedChange>> read_changes(detail::Stmt& st) {
   std::vector<LoggedChange> out;

@@ -127,6 +127,12 @@ struct Store::Impl {
   Status write_text_edit(Change c);
 
   Result<Record> load(std::string_view id) const;
+
+  // The offline lease (lease.cpp): its state now, whether it has run out,
+  // and the refusal of a record read while it has (`locked`: lease_locked()).
+  Result<Store::OfflineLease> lease();
+  Result<bool> lease_locked();
+  static Status check_lease(const Record& record, bool locked);
 };
 
 }  // namespace tandem

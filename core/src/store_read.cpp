@@ -108,7 +108,13 @@ Result<Record> Store::Impl::load(std::string_view id) const {
   return r;
 }
 
-Result<Record> Store::get(std::string_view id) const { return impl_->load(id); }
+Result<Record> Store::get(std::string_view id) const {
+  auto locked = impl_->lease_locked();
+  if (!locked) return std::move(locked).error();
+  auto r = impl_->load(id);
+  if (r) TANDEM_TRY(Impl::check_lease(*r, *locked));
+  return r;
+}
 
 Result<std::vector<Record>> Store::list(std::string_view kind, bool include_deleted) const {
   // records_kind covers every kind but entries (see migration 3).
@@ -118,6 +124,8 @@ Result<std::vector<Record>> Store::list(std::string_view kind, bool include_dele
           ? "SELECT id FROM records WHERE kind=?2 AND (?1 OR (deleted='' AND purged='')) ORDER BY id"
           : "SELECT id FROM records WHERE kind=?2 AND kind<>'entry' AND (?1 OR (deleted='' AND purged='')) "
             "ORDER BY id";
+  auto locked = impl_->lease_locked();  // before the snapshot: it may write
+  if (!locked) return std::move(locked).error();
   ReadSnapshot snapshot(impl_->db);
   std::vector<std::string> ids;
   {
@@ -137,6 +145,7 @@ Result<std::vector<Record>> Store::list(std::string_view kind, bool include_dele
   for (const auto& id : ids) {
     auto r = impl_->load(id);
     if (!r) return std::move(r).error();
+    TANDEM_TRY(Impl::check_lease(*r, *locked));
     out.push_back(std::move(*r));
   }
   return out;
@@ -155,6 +164,8 @@ Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::s
       "AND f.field = ?1 AND f.value = ?2 AND r.kind = ?3 AND r.deleted = '' AND r.purged = '' "
       "ORDER BY f.record");
   if (!st) return std::move(st).error();
+  auto locked = impl_->lease_locked();  // before the snapshot: it may write
+  if (!locked) return std::move(locked).error();
   ReadSnapshot snapshot(impl_->db);
   (*st)->bind(1, field).bind(2, Json(std::string(parent)).dump()).bind(3, kind->name);
   std::vector<std::string> ids;
@@ -169,6 +180,7 @@ Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::s
   for (const auto& id : ids) {
     auto r = impl_->load(id);
     if (!r) return std::move(r).error();
+    TANDEM_TRY(Impl::check_lease(*r, *locked));
     // A conflict on the parent leaves a row for each value: the merged value decides.
     const auto it = r->fields.find(field);
     if (it != r->fields.end() && it->is_string() && it->get_ref<const std::string&>() == parent) {

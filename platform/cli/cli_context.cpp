@@ -1,5 +1,7 @@
 #include "cli_context.hpp"
 
+#include "tandem/core/encryption.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -50,6 +52,13 @@ Result<Host> CliContext::host() {
   Host h;
   h.keys = &*keys_;
   return h;
+}
+
+Status CliContext::destroy_database() {
+  store_.reset();
+  auto host = this->host();
+  if (!host) return std::move(host).error();
+  return tandem::destroy_database(db_path, *host);
 }
 
 const TimeZone& CliContext::zone() const {

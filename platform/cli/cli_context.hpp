@@ -63,6 +63,10 @@ class CliContext {
   // The Host stores are opened with: this user's key store (refused when it
   // is the database's own folder: keys must not travel with a copied folder).
   Result<Host> host();
+  // Erases --db for good with this user's key store (destroy_database: its
+  // key first, then its files). REQUIRES: every Store of it closed (store()'s
+  // too: it is closed here).
+  Status destroy_database();
 
   // Prints a successful result: `doc` in --json mode, `human` otherwise
   // (a newline is added when missing; empty human text prints nothing).

@@ -30,7 +30,8 @@
 // process's stamps (Store::skew_clock).
 // Exit codes: 0 done; 1 failed (network after retries, revoked device, ...);
 // 2 usage. A revoked device gets "device revoked or not enrolled" and keeps
-// its local data.
+// its local data. A device revoked with --wipe (a lost tablet) gets
+// device_wiped, and its database is destroyed (destroy_database).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -230,6 +231,16 @@ Result<sync::SyncSummary> run_engine(Store& store, sync::Transport& transport,
   return summary;
 }
 
+// The server said this device was reported lost (revoke --wipe): the
+// database goes (its key first), whatever it held that was not synced.
+int wiped(CliContext& ctx, std::unique_ptr<Store> opened, const Error& e) {
+  opened.reset();
+  if (Status gone = ctx.destroy_database(); !gone) return ctx.fail(gone.error());
+  ctx.notice("tandem: denne enhed er meldt bortkommet, og skolen har bedt om at slette dens data. "
+             "Databasen " + ctx.db_path + " er slettet; ændringer, der ikke var synkroniseret, er tabt.");
+  return ctx.fail(e);
+}
+
 int run_sync(CliContext& ctx, const SyncCliOptions& o) {
   auto opened = ctx.open_store(false, "enroll it with `tandem enroll`");
   if (!opened) return ctx.fail(opened.error());
@@ -264,6 +275,8 @@ int run_sync(CliContext& ctx, const SyncCliOptions& o) {
     if (Status s = store.set_meta(sync::kMetaCaFile, *ca_file); !s) return ctx.fail(s.error());
   }
   auto summary = run_engine(**opened, **transport, o);
+  if (!summary && summary.error().code == ErrorCode::kDeviceWiped)
+    return wiped(ctx, std::move(*opened), summary.error());
   if (!summary) return ctx.fail(summary.error());
   Json doc = summary->to_json();
   doc["server"] = server;

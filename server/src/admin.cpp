@@ -4,6 +4,7 @@
 #include "tandem/core/schema.hpp"
 #include "tandem/server/audit.hpp"
 #include "tandem/server/crypto.hpp"
+#include "tandem/server/lease.hpp"
 #include "tandem/server/limits.hpp"
 #include "web_auth.hpp"
 
@@ -20,6 +21,13 @@ void print_json(AdminIo io, const Json& j) {
 }
 
 
+// "none", "ordered" (revoke --wipe, not yet told) or "delivered" (told
+// at its first contact since; what it had not synced is gone).
+const char* device_wipe_state(const DeviceRecord& d) {
+  if (!d.wipe_ordered_ms) return "none";
+  return d.wipe_delivered_ms ? "delivered" : "ordered";
+}
+
 Json device_json(const DeviceRecord& d) {
   Json j{{"id", d.id},
          {"school", d.school},
@@ -29,6 +37,9 @@ Json device_json(const DeviceRecord& d) {
          {"last_seen_ms", d.last_seen_ms},
          {"revoked", d.revoked_ms.has_value()}};
   if (d.revoked_ms) j["revoked_ms"] = *d.revoked_ms;
+  j["wipe"] = device_wipe_state(d);
+  if (d.wipe_ordered_ms) j["wipe_ordered_ms"] = *d.wipe_ordered_ms;
+  if (d.wipe_delivered_ms) j["wipe_delivered_ms"] = *d.wipe_delivered_ms;
   return j;
 }
 
@@ -145,20 +156,38 @@ int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo
     // Tab-separated: a tab or newline in a name is escaped like the rest.
     for (const auto& d : *devices) {
       io.out << shown(d.id) << "\t" << shown(d.person) << "\t"
-             << (d.revoked_ms ? "revoked" : "active") << "\t" << shown(d.name) << "\n";
+             << (!d.revoked_ms          ? "active"
+                 : !d.wipe_ordered_ms   ? "revoked"
+                 : d.wipe_delivered_ms ? "wiped"
+                                        : "wipe-ordered")
+             << "\t" << shown(d.name) << "\n";
     }
   }
   return 0;
 }
 
 int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
-                        AdminIo io) {
-  Status s = storage.revoke_device(device, clock.now_ms());
+                        bool wipe, AdminIo io) {
+  Status s = storage.revoke_device(device, clock.now_ms(), wipe);
   if (!s) return admin_fail(s.error(), io);
   if (io.json) {
-    print_json(io, Json{{"id", device}, {"revoked", true}});
+    print_json(io, Json{{"id", device}, {"revoked", true}, {"wipe", wipe}});
   } else {
-    io.out << "revoked " << shown(device) << "\n";
+    io.out << "revoked " << shown(device)
+           << (wipe ? "; it erases its local data at its next contact" : "") << "\n";
+  }
+  return 0;
+}
+
+int admin_school_set_lease(ServerStorage& storage, const std::string& school, std::int64_t days,
+                           AdminIo io) {
+  Status s = set_school_lease_days(storage, school, days);
+  if (!s) return admin_fail(s.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"school", school}, {"lease_days", days}});
+  } else {
+    io.out << "offline lease of " << shown(school) << ": " << days
+           << " days (devices learn it at their next sync)\n";
   }
   return 0;
 }

@@ -83,7 +83,7 @@ http::status http_status_for(ErrorCode code) noexcept {
       return http::status::gone;
     case ErrorCode::kUnauthorized:
     case ErrorCode::kExpired:
-    case ErrorCode::kDeviceWiped:  // the device must erase itself (revoke --wipe)
+    case ErrorCode::kDeviceWiped:  // a lost tablet's token: refused, and told to erase itself
       return http::status::unauthorized;
     case ErrorCode::kForbidden:
       return http::status::forbidden;
@@ -109,22 +109,13 @@ http::status http_status_for(ErrorCode code) noexcept {
     case ErrorCode::kResponseTooLarge:  // client-side codes: never a server's answer
     case ErrorCode::kBadResponse:
     case ErrorCode::kErasurePending:
-    case ErrorCode::kKeyMissing:  // the server's own files: an internal failure to a client
-    case ErrorCode::kWrongKey:
-    case ErrorCode::kTampered:
-    case ErrorCode::kLeaseExpired:  // device-side codes
-    case ErrorCode::kInsecureTransport:
-    case ErrorCode::kCertificate:
     case ErrorCode::kCancelled:  // device-side: a cancelled sync
-    case ErrorCode::kInsecureTransport:  // device-side: refused before sending
-    case ErrorCode::kCertificate:        // device-side: the server's certificate
-    // Issue 15's other codes (key store, tampering, wipe, lease): their lanes
-    // decide their statuses; until then the build needs them handled.
-    case ErrorCode::kKeyMissing:
+    case ErrorCode::kLeaseExpired:  // device-side: the offline lease ran out
+    case ErrorCode::kKeyMissing:    // the server's own database key (--db-key)
     case ErrorCode::kWrongKey:
     case ErrorCode::kTampered:
-    case ErrorCode::kDeviceWiped:
-    case ErrorCode::kLeaseExpired:
+    case ErrorCode::kInsecureTransport:  // client-side
+    case ErrorCode::kCertificate:        // client-side
       return http::status::internal_server_error;
   }
   return http::status::internal_server_error;

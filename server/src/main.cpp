@@ -6,8 +6,9 @@
 //   tandem-server --data DIR person add --school ID --name NAME --role ROLE [--profession P]
 //   tandem-server --data DIR enroll-code --person ID [--ttl-minutes 15]
 //   tandem-server --data DIR login-code --person ID [--ttl-minutes 10]
+//   tandem-server --data DIR school set-lease --school ID --days N
 //   tandem-server --data DIR device list --school ID
-//   tandem-server --data DIR device revoke DEVICE_ID
+//   tandem-server --data DIR device revoke [--wipe] DEVICE_ID
 //   tandem-server --data DIR audit verify
 //   tandem-server --data DIR audit export --child ID [--json | --csv]
 //   tandem-server --data DIR audit prune --older-than-days N
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "tandem/core/excerpt.hpp"
+#include "tandem/core/lease.hpp"
 #include "tandem/server/admin.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/server.hpp"
@@ -119,6 +121,14 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"yes", "no"}));
 
+  auto* school_lease = school->add_subcommand(
+      "set-lease", "Set a school's offline lease: days a tablet may go without syncing before "
+                   "it locks the data that names a child (default 30)");
+  std::string lease_school;
+  std::int64_t lease_days = 0;
+  school_lease->add_option("--school", lease_school, "School id")->required();
+  school_lease->add_option("--days", lease_days, "Days (1-365)")->required()->check(CLI::Range(tandem::kMinLeaseDays, tandem::kMaxLeaseDays));
+
   auto* report = app.add_subcommand("report", "The school's view, as its administration sees it")
                      ->require_subcommand(1);
   auto* report_overview = report->add_subcommand("overview", "The school's overview (--json: all of it)");
@@ -192,6 +202,10 @@ int main(int argc, char** argv) {
       device->add_subcommand("revoke", "Revoke a device (its token stops working)");
   std::string device_id;
   device_revoke->add_option("DEVICE_ID", device_id, "Device id")->required();
+  bool revoke_wipe = false;
+  device_revoke->add_flag("--wipe", revoke_wipe,
+                          "Lost tablet: the device also erases its local data at its next contact "
+                          "(what it had not synced is lost)");
 
   auto* audit =
       app.add_subcommand("audit", "The audit trail of children's data")->require_subcommand(1);
@@ -255,6 +269,7 @@ int main(int argc, char** argv) {
   }
   ServerStorage& s = **storage;
   if (*school_create) return admin_school_create(s, school_name, io);
+  if (*school_lease) return admin_school_set_lease(s, lease_school, lease_days, io);
   if (*school_set) return admin_school_set(s, set_school_id, set_rp_reports, io);
   if (*report_overview || *report_course) return admin_report(s, clock, report_cmd, io);
   if (*export_cmd) {
@@ -273,7 +288,7 @@ int main(int argc, char** argv) {
   }
   if (*login) return admin_login_code(s, clock, login_person, login_ttl_minutes * 60'000, io);
   if (*device_list) return admin_device_list(s, device_school, io);
-  if (*device_revoke) return admin_device_revoke(s, clock, device_id, io);
+  if (*device_revoke) return admin_device_revoke(s, clock, device_id, revoke_wipe, io);
   if (*audit_verify) return admin_audit_verify(s, io);
   if (*audit_export) {
     if (audit_csv) io.json = false;  // --csv wins

@@ -51,7 +51,7 @@ using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
 
-constexpr int kServerSchemaVersion = 4;
+constexpr int kServerSchemaVersion = 5;
 
 // The server's tables. Names start with server_ to stay clear of the Store's.
 constexpr const char* kSchemaV1 = R"sql(
@@ -127,6 +127,27 @@ CREATE TABLE IF NOT EXISTS server_device_views(device TEXT PRIMARY KEY, number I
   acked_view TEXT NOT NULL, scope_version INTEGER NOT NULL, day TEXT NOT NULL, gone TEXT NOT NULL,
   backfill TEXT NOT NULL, backfill_upto INTEGER NOT NULL, rewind INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// Version 5: lost tablets and token rotation. A wipe order (revoke --wipe)
+// and its delivery; when the current token was issued, a rotation asked for
+// by the administration, and the hash of a new token sent to the device but
+// not yet used by it (both tokens are valid until it is: a lost answer never
+// locks a device out).
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE server_devices ADD COLUMN wipe_ordered_ms INTEGER;
+ALTER TABLE server_devices ADD COLUMN wipe_delivered_ms INTEGER;
+ALTER TABLE server_devices ADD COLUMN token_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE server_devices ADD COLUMN rotate_due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE server_devices ADD COLUMN next_token_hash TEXT;
+UPDATE server_devices SET token_ms = created_ms;
+CREATE UNIQUE INDEX IF NOT EXISTS server_devices_next_token ON server_devices(next_token_hash)
+  WHERE next_token_hash IS NOT NULL;
+)sql";
+
+// The columns read_device() reads, in its order.
+#define TANDEM_DEVICE_COLUMNS \
+  "id, school, person, name, created_ms, last_seen_ms, revoked_ms, wipe_ordered_ms, " \
+  "wipe_delivered_ms"
 
 // Read-only connections to the same file. In WAL mode they read the last
 // committed state while the writer commits, so authentication and pulls do
@@ -427,6 +448,7 @@ class SqliteStorage final : public ServerStorage {
       if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
       if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
       if (*found < 4) TANDEM_TRY(exec(db_, kSchemaV4));
+      if (*found < 5) TANDEM_TRY(exec(db_, kSchemaV5));
       TANDEM_TRY(sqlite_audit::migrate(db_));  // versioned on its own
       TANDEM_TRY(sqlite_web::migrate(db_));    // so are the web sessions
       auto set =
@@ -580,7 +602,7 @@ class SqliteStorage final : public ServerStorage {
   Result<std::vector<DeviceRecord>> list_devices(std::string_view school) override {
     auto reader = readers_.acquire();
     auto st = reader.stmt(
-        "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM server_devices "
+        "SELECT " TANDEM_DEVICE_COLUMNS " FROM server_devices "
         "WHERE school=? ORDER BY created_ms, id");
     if (!st) return std::move(st).error();
     (*st)->bind(1, school);
@@ -594,13 +616,15 @@ class SqliteStorage final : public ServerStorage {
     return out;
   }
 
-  Status revoke_device(std::string_view device_id, std::int64_t now_ms) override {
+  Status revoke_device(std::string_view device_id, std::int64_t now_ms, bool wipe) override {
     std::lock_guard lock(mu_);
     TANDEM_TRY(store_->transaction([&]() -> Status {
-      auto st =
-          stmts_.get("UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?) WHERE id=?");
+      auto st = stmts_.get(
+          "UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?1), "
+          "wipe_ordered_ms=CASE WHEN ?3 THEN coalesce(wipe_ordered_ms, ?1) ELSE wipe_ordered_ms END "
+          "WHERE id=?2");
       if (!st) return std::move(st).error();
-      TANDEM_TRY((*st)->bind(1, now_ms).bind(2, device_id).run());
+      TANDEM_TRY((*st)->bind(1, now_ms).bind(2, device_id).bind(3, std::int64_t{wipe}).run());
       if (sqlite3_changes(db_) == 0) {
         return make_error(ErrorCode::kNotFound,
                           "no device '" + std::string(device_id.substr(0, 64)) + "'");
@@ -661,7 +685,8 @@ class SqliteStorage final : public ServerStorage {
                      .bind(7, now_ms)
                      .run());
       e.device =
-          DeviceRecord{device.id, school_id, person_id, device.name, now_ms, now_ms, std::nullopt};
+          DeviceRecord{device.id,  school_id,    person_id,   device.name,
+                                  now_ms,     now_ms,       std::nullopt, std::nullopt, std::nullopt};
       e.school = {school_id, string_field(*school, "name")};
       e.person = {person_id, string_field(*person, "name"), string_field(*person, "role")};
       return {};
@@ -686,16 +711,16 @@ class SqliteStorage final : public ServerStorage {
     if (!cached) {
       auto reader = readers_.acquire();
       auto st = reader.stmt(
-          "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM "
-          "server_devices WHERE token_hash=?");
+          "SELECT " TANDEM_DEVICE_COLUMNS " FROM server_devices WHERE token_hash=?");
       if (!st) return std::move(st).error();
       (*st)->bind(1, token_hash);
       auto row = (*st)->step();
       if (!row) return std::move(row).error();
-      if (!*row || !(*st)->is_null(6)) {
-        return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-      }
+      if (!*row) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
       d = read_device(**st);
+      if (d.wipe_ordered_ms) return wipe_order(d, now_ms);
+      if (d.revoked_ms)
+        return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
     }
     const bool touch = now_ms - d.last_seen_ms >= kLastSeenGranularityMs;
     if (touch) d.last_seen_ms = now_ms;
@@ -719,6 +744,27 @@ class SqliteStorage final : public ServerStorage {
       queue_cv_.notify_one();
     }
     return d;
+  }
+
+  // A wiped device's contact: the order is repeated at every contact (a
+  // tablet that failed to erase itself is told again); the first one is
+  // recorded as its delivery, committed before the answer goes out, so the
+  // device list shows it. Never cached: the device is not live.
+  Error wipe_order(const DeviceRecord& d, std::int64_t now_ms) {
+    Error wiped = make_error(ErrorCode::kDeviceWiped,
+                             "this device was reported lost: erase its local data now");
+    if (d.wipe_delivered_ms) return wiped;
+    std::lock_guard lock(mu_);
+    Status recorded = store_->transaction([&]() -> Status {
+      auto st = stmts_.get(
+          "UPDATE server_devices SET wipe_delivered_ms=coalesce(wipe_delivered_ms, ?) WHERE id=?");
+      if (!st) return std::move(st).error();
+      return (*st)->bind(1, now_ms).bind(2, d.id).run();
+    });
+    // Not recorded (disk full, busy): the order still goes out; the next
+    // contact records it.
+    (void)recorded;
+    return wiped;
   }
 
   // Group commit: mutations wait in a queue; the commit thread takes a group
@@ -1050,6 +1096,8 @@ class SqliteStorage final : public ServerStorage {
     d.created_ms = st.int64(4);
     d.last_seen_ms = st.int64(5);
     if (!st.is_null(6)) d.revoked_ms = st.int64(6);
+    if (!st.is_null(7)) d.wipe_ordered_ms = st.int64(7);
+    if (!st.is_null(8)) d.wipe_delivered_ms = st.int64(8);
     return d;
   }
 
@@ -1822,7 +1870,7 @@ Status SqlitePushTransaction::put_device_view(std::string_view device, const Dev
 
 Result<std::optional<DeviceRecord>> SqlitePushTransaction::device(std::string_view device_id) {
   auto st = stmt(
-      "SELECT id, school, person, name, created_ms, last_seen_ms, revoked_ms FROM server_devices "
+      "SELECT " TANDEM_DEVICE_COLUMNS " FROM server_devices "
       "WHERE id=?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, device_id);

@@ -6,6 +6,7 @@
 #include "tandem/core/text/limits.hpp"
 #include "tandem/server/access.hpp"
 #include "tandem/server/crypto.hpp"
+#include "tandem/server/lease.hpp"
 #include "tandem/server/limits.hpp"
 
 namespace tandem::server {
@@ -55,6 +56,9 @@ Outcome<sync::EnrollResponse> SyncService::enroll(const sync::EnrollRequest& req
   r.school = enrolled->school;
   r.person = enrolled->person;
   r.server_time_ms = now;
+  auto lease = school_lease_days(storage_, r.school.id);
+  if (!lease) return R::fail(std::move(lease).error());
+  r.lease_days = *lease;
   R out;
   out.value = std::move(r);
   return out;
@@ -102,6 +106,7 @@ struct SyncService::SyncCall {
   std::vector<Status> checked;
   std::vector<std::string> bodies;
   std::int64_t counts[3] = {0, 0, 0};  // per ChangeStatus, of the committed answer
+  sync::DeviceTerms terms;  // what the answer tells the device about itself
 };
 
 void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume resume,
@@ -110,6 +115,12 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
   call->device = std::move(device);
   call->request = std::move(request);
   call->now = now_ms();
+  auto lease = school_lease_days(storage_, call->device.school);
+  if (!lease) {
+    done(Outcome<std::string>::fail(std::move(lease).error()));
+    return;
+  }
+  call->terms.lease_days = *lease;
   if (!call->request.push) {
     pull(std::move(call), std::string(), std::move(resume), std::move(done));
     return;
@@ -311,7 +322,7 @@ void SyncService::pull(std::shared_ptr<SyncCall> call, std::string push_json, Re
   using R = Outcome<std::string>;
   if (!call->request.pull) {
     R out;
-    out.value = sync::encode_sync_response(call->now, push_json, nullptr);
+    out.value = sync::encode_sync_response(call->now, push_json, nullptr, &call->terms);
     done(std::move(out));
     return;
   }
@@ -367,7 +378,7 @@ void SyncService::serve(std::shared_ptr<SyncCall> call, std::string push_json,
     return;
   }
   R out;
-  out.value = sync::encode_sync_response(call->now, push_json, &visible->page);
+  out.value = sync::encode_sync_response(call->now, push_json, &visible->page, &call->terms);
   if (visible->delivered.empty()) {
     done(std::move(out));
     return;

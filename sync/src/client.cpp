@@ -27,8 +27,11 @@ Error http_error(const HttpResponse& response, ErrorResponse* details) {
   if (decoded && details) *details = *decoded;
   const std::string what = decoded ? decoded->error.message : "HTTP " + std::to_string(status);
   if (status == 401) {
-    const ErrorCode code =
-        decoded && decoded->error.code == ErrorCode::kExpired ? ErrorCode::kExpired : ErrorCode::kUnauthorized;
+    // Only the 401 codes a device acts on pass; anything else is a refusal.
+    const ErrorCode said = decoded ? decoded->error.code : ErrorCode::kUnauthorized;
+    const ErrorCode code = said == ErrorCode::kExpired || said == ErrorCode::kDeviceWiped
+                               ? said
+                               : ErrorCode::kUnauthorized;
     return make_error(code, what);
   }
   if (status == 503) return make_error(ErrorCode::kBusy, "server busy: " + what);

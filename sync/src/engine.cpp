@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "tandem/sync/client.hpp"
+#include "tandem/sync/device_token.hpp"
 
 namespace tandem::sync {
 namespace {
@@ -95,6 +96,7 @@ Json SyncSummary::to_json() const {
               {"view", view},
               {"checkpoint_pending", checkpoint_pending},
               {"stopped_at_deadline", stopped_at_deadline},
+              {"token_rotations", token_rotations},
               {"rejected_changes", rejected_list}};
 }
 
@@ -400,9 +402,9 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   const auto started = monotonic(options_);
   if (options_.overall_timeout.count() > 0) deadline_ = started + options_.overall_timeout;
   if (options_.deadline.count() > 0) window_end_ = started + options_.deadline;
-  auto token = store_.meta(kMetaToken);
+  auto token = load_device_token(store_);
   if (!token) return std::move(token).error();
-  if (!*token || (*token)->empty()) {
+  if (!*token) {
     return make_error(ErrorCode::kUnauthorized, "device revoked or not enrolled: this database has no device token");
   }
   auto cursor = meta_int(store_, kMetaCursor);
@@ -437,6 +439,7 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   int rebatches = 0;
   int confirmations = 0;
   bool first = true;
+  std::optional<std::int64_t> lease_days;  // the school's, from the last answer naming it
 
   for (;;) {
     // The clock first: stamps the server refused (or that it would refuse:
@@ -554,6 +557,17 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
       if (e.code == ErrorCode::kUnauthorized) {
         e.message = "device revoked or not enrolled (" + e.message + "); local data is kept";
       }
+      if (e.code == ErrorCode::kDeviceWiped) {
+        // Lost tablet (revoke --wipe): the server refused the request before
+        // reading it, so nothing was pushed, and nothing more will be: what
+        // was not synced is lost by design. The token goes at once; erasing
+        // the database is the host's next step (destroy_database), once it
+        // has closed the Store.
+        TANDEM_TRY(erase_device_token(store_));
+        e.message = "this device was reported lost and must erase its local data (" + e.message + ")";
+        summary_.outbox_left = 0;
+        return e;
+      }
       auto left = store_.outbox_size();
       summary_.outbox_left = left ? *left : -1;
       return e;
@@ -563,6 +577,16 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     // Before any of it is used: an answer that breaks the protocol changes nothing here.
     TANDEM_TRY(check_sync_response(request, *answer));
     TANDEM_TRY(learn_clock(answer->server_time_ms, sent, received));
+    if (answer->device) {
+      lease_days = answer->device->lease_days;
+      if (answer->device->token && *answer->device->token != **token) {
+        // Rotation: kept before anything else, used from the next request on
+        // (the server takes the old one until it sees the new one).
+        TANDEM_TRY(save_device_token(store_, *answer->device->token));
+        *token = answer->device->token;
+        ++summary_.token_rotations;
+      }
+    }
     const std::int64_t pushed_before = summary_.pushed;
     if (batch) TANDEM_TRY(handle_push(*batch, *answer->push));
     if (answer->pull) {
@@ -583,6 +607,13 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
     }
   }
   TANDEM_TRY(store_.set_meta(kMetaLastSync, std::to_string(clock_.now_ms())));
+  // The server confirmed this device: the offline lease starts again from
+  // its time (core/lease.hpp), which unlocks child-linked data at once.
+  if (summary_.requests > 0) {
+    std::optional<std::int64_t> lease_ms;
+    if (lease_days) lease_ms = *lease_days * kDayMs;
+    TANDEM_TRY(store_.confirm_offline_lease(summary_.server_time_ms, lease_ms));
+  }
   auto left = store_.outbox_size();
   if (!left) return std::move(left).error();
   summary_.outbox_left = *left;

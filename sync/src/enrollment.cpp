@@ -1,6 +1,7 @@
 #include "tandem/sync/enrollment.hpp"
 
 #include "tandem/sync/client.hpp"
+#include "tandem/sync/device_token.hpp"
 #include "tandem/sync/engine.hpp"
 
 namespace tandem::sync {
@@ -36,13 +37,17 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
       TANDEM_TRY(store.set_meta(kMetaInflight, ""));
     }
     TANDEM_TRY(store.set_meta(kMetaServerUrl, options.server_url));
-    TANDEM_TRY(store.set_meta(kMetaToken, answer->token));
+    TANDEM_TRY(save_device_token(store, answer->token));
     TANDEM_TRY(store.set_meta(kMetaDeviceId, answer->device_id));
     TANDEM_TRY(store.set_meta(kMetaSchoolId, answer->school.id));
     TANDEM_TRY(store.set_meta(kMetaSchoolName, answer->school.name));
     TANDEM_TRY(store.set_meta(kMetaPersonId, answer->person.id));
     TANDEM_TRY(store.set_meta(kMetaPersonName, answer->person.name));
-    return store.set_meta(kMetaPersonRole, answer->person.role);
+    TANDEM_TRY(store.set_meta(kMetaPersonRole, answer->person.role));
+    // The lease counts from the enrollment (core/lease.hpp).
+    std::optional<std::int64_t> lease_ms;
+    if (answer->lease_days) lease_ms = *answer->lease_days * kDayMs;
+    return store.confirm_offline_lease(answer->server_time_ms, lease_ms);
   }));
   // The first answer only proposes an offset (skew_clock.hpp): the first
   // sync's answer confirms it.

@@ -197,15 +197,18 @@ Result<EnrollRequest> EnrollRequest::from_json(const Json& j) {
 }
 
 Json EnrollResponse::to_json() const {
-  return Json{{"device_id", device_id},
-              {"token", token},
-              {"school", {{"id", school.id}, {"name", school.name}}},
-              {"person", {{"id", person.id}, {"name", person.name}, {"role", person.role}}},
-              {"server_time_ms", server_time_ms}};
+  Json j{{"device_id", device_id},
+         {"token", token},
+         {"school", {{"id", school.id}, {"name", school.name}}},
+         {"person", {{"id", person.id}, {"name", person.name}, {"role", person.role}}},
+         {"server_time_ms", server_time_ms}};
+  if (lease_days) j["lease_days"] = *lease_days;
+  return j;
 }
 
 Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
-  TANDEM_TRY(only_members(j, "", {"device_id", "token", "school", "person", "server_time_ms"}));
+  TANDEM_TRY(only_members(j, "", {"device_id", "token", "school", "person", "server_time_ms",
+                                  "lease_days"}));
   EnrollResponse r;
   auto id = get_string(j, "device_id", "", true);
   if (!id) return std::move(id).error();
@@ -234,6 +237,11 @@ Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
   auto t = get_int(j, "server_time_ms", "", true, 0, 0);
   if (!t) return std::move(t).error();
   r.server_time_ms = *t;
+  if (member(j, "lease_days")) {
+    auto days = get_int(j, "lease_days", "", true, 0, kMinLeaseDays, kMaxLeaseDays);
+    if (!days) return std::move(days).error();
+    r.lease_days = *days;
+  }
   return r;
 }
 
@@ -434,11 +442,41 @@ Json SyncResponse::to_json() const {
   Json j{{"server_time_ms", server_time_ms}};
   if (push) j["push"] = push->to_json();
   if (pull) j["pull"] = pull->to_json();
+  if (device) {
+    Json d{{"lease_days", device->lease_days}};
+    if (device->token) d["token"] = *device->token;
+    j["device"] = std::move(d);
+  }
   return j;
 }
 
+namespace {
+
+Result<DeviceTerms> device_terms_from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "device", {"lease_days", "token"}));
+  DeviceTerms d;
+  auto days = get_int(j, "lease_days", "device", true, 0, kMinLeaseDays, kMaxLeaseDays);
+  if (!days) return std::move(days).error();
+  d.lease_days = *days;
+  if (member(j, "token")) {
+    auto token = get_string(j, "token", "device", true);
+    if (!token) return std::move(token).error();
+    const bool printable = std::all_of(token->begin(), token->end(),
+                                       [](char c) { return c > ' ' && c < 0x7f; });
+    if (token->empty() || token->size() > kMaxTokenBytes || !printable) {
+      return make_error(ErrorCode::kInvalidValue,
+                        "device: 'token' must be 1.." + std::to_string(kMaxTokenBytes) +
+                            " printable ASCII characters");
+    }
+    d.token = std::move(*token);
+  }
+  return d;
+}
+
+}  // namespace
+
 Result<SyncResponse> SyncResponse::from_json(const Json& j) {
-  TANDEM_TRY(only_members(j, "", {"server_time_ms", "push", "pull"}));
+  TANDEM_TRY(only_members(j, "", {"server_time_ms", "push", "pull", "device"}));
   SyncResponse r;
   auto t = get_int(j, "server_time_ms", "", true, 0, 0);
   if (!t) return std::move(t).error();
@@ -452,6 +490,11 @@ Result<SyncResponse> SyncResponse::from_json(const Json& j) {
     auto pull = PullResponse::from_json(*p);
     if (!pull) return std::move(pull).error();
     r.pull = std::move(*pull);
+  }
+  if (const Json* d = member(j, "device")) {
+    auto device = device_terms_from_json(*d);
+    if (!device) return std::move(device).error();
+    r.device = std::move(*device);
   }
   return r;
 }
@@ -529,7 +572,7 @@ Status check_sync_response(const SyncRequest& request, const SyncResponse& answe
 }
 
 std::string encode_sync_response(std::int64_t server_time_ms, std::string_view push_json,
-                                 const EncodedPullPage* pull) {
+                                 const EncodedPullPage* pull, const DeviceTerms* device) {
   // Members in nlohmann's order (sorted by name), as SyncResponse::to_json()
   // would write them.
   std::size_t size = 64 + push_json.size();
@@ -540,6 +583,15 @@ std::string encode_sync_response(std::int64_t server_time_ms, std::string_view p
   std::string out;
   out.reserve(size);
   out += '{';
+  if (device) {
+    out += R"("device":{"lease_days":)";
+    out += std::to_string(device->lease_days);
+    if (device->token) {
+      out += R"(,"token":)";
+      out += Json(*device->token).dump();
+    }
+    out += "},";
+  }
   if (pull) {
     out += R"("pull":{"changes":[)";
     bool first = true;

@@ -338,6 +338,13 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
         "DROP TABLE server_scope; DROP TABLE server_members; DROP TABLE server_links;"
         "DROP TABLE server_consents; DROP TABLE server_scope_versions;"
         "DROP TABLE server_device_views; DELETE FROM server_meta WHERE key='scopes_v4_built';"
+        // Version 5's device columns (lost tablets, token rotation).
+        "DROP INDEX server_devices_next_token;"
+        "ALTER TABLE server_devices DROP COLUMN wipe_ordered_ms;"
+        "ALTER TABLE server_devices DROP COLUMN wipe_delivered_ms;"
+        "ALTER TABLE server_devices DROP COLUMN token_ms;"
+        "ALTER TABLE server_devices DROP COLUMN rotate_due;"
+        "ALTER TABLE server_devices DROP COLUMN next_token_hash;"
         "UPDATE server_meta SET value='1' WHERE key='schema_version';");
     sqlite3_close(db);
     REQUIRE(down.ok());
@@ -364,7 +371,7 @@ TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach 
   REQUIRE(sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
                              &st, nullptr) == SQLITE_OK);
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "4");
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "5");
   sqlite3_finalize(st);
   // Version 4: every record has its scope row, those from before the upgrade
   // included (the school and the person: reference data).

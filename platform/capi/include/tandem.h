@@ -171,6 +171,16 @@ TANDEM_API tandem_store* TANDEM_NULLABLE tandem_store_open(const char* TANDEM_NO
                                                           const tandem_host* TANDEM_NULLABLE host,
                                                           tandem_error* TANDEM_NULLABLE err);
 TANDEM_API void tandem_store_close(tandem_store* TANDEM_NULLABLE store);
+/* Erases the database at `path` for good: its key in the host's key store
+ * first (what the flash keeps of the files is then unreadable), then the
+ * file, its -wal, -shm and -journal. No store may have it open. A missing
+ * database is not an error. `host` as for tandem_store_open (NULL: no key
+ * store; ctx is owned by the call and freed before it returns). For an app
+ * that erases a device itself (user sign-out), or to finish a wipe whose
+ * erase failed (see tandem_store_sync). */
+TANDEM_API bool tandem_destroy_database(const char* TANDEM_NONNULL path,
+                                        const tandem_host* TANDEM_NULLABLE host,
+                                        tandem_error* TANDEM_NULLABLE err);
 /* This replica's site id (16 hex characters). */
 TANDEM_API char* TANDEM_NULLABLE tandem_store_site_id(tandem_store* TANDEM_NONNULL store,
                                                       tandem_error* TANDEM_NULLABLE err);
@@ -374,7 +384,14 @@ typedef struct tandem_sync_result {
 } tandem_sync_result;
 
 /* Pushes the outbox and pulls the school's changes. `options` and `result`
- * may be NULL. On failure `result` (when given) still says what was done. */
+ * may be NULL. On failure `result` (when given) still says what was done.
+ * TANDEM_E_DEVICE_WIPED: the school reported this device lost (revoke
+ * --wipe). Nothing was pushed; the library has already closed the database
+ * and destroyed it (key, then files): what was not synced is gone by design.
+ * The handle stays valid but inert (every call fails with
+ * TANDEM_E_DEVICE_WIPED) until tandem_store_close; the app should close it
+ * and return to its enrollment screen. Should the erase itself fail (an I/O
+ * error, reported in err's message), call tandem_destroy_database. */
 TANDEM_API bool tandem_store_sync(tandem_store* TANDEM_NONNULL store, tandem_transport* TANDEM_NONNULL transport,
                                   const tandem_sync_options* TANDEM_NULLABLE options,
                                   tandem_sync_result* TANDEM_NULLABLE result, tandem_error* TANDEM_NULLABLE err);

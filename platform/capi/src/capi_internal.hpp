@@ -77,6 +77,14 @@ class CallbackHost final : public Clock, public LogSink, public RandomSource, pu
 
 struct tandem_store {
   std::unique_ptr<tandem::capi::CallbackHost> host;  // outlives the store
-  std::unique_ptr<tandem::Store> store;
+  std::unique_ptr<tandem::Store> store;  // null once the device was wiped
+  std::string path;
   ~tandem_store() { store.reset(); }
 };
+
+namespace tandem::capi {
+// A store argument: NULL is invalid_argument; a store whose device was
+// wiped (tandem_store_sync: TANDEM_E_DEVICE_WIPED) answers device_wiped to
+// every call but tandem_store_close.
+Status need(const tandem_store* store, const char* what);
+}  // namespace tandem::capi

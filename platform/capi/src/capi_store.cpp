@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "capi_internal.hpp"
+#include "tandem/core/encryption.hpp"
 #include "tandem/core/local_time.hpp"
 #include "tandem/core/notebook.hpp"
 #include "tandem/core/schema.hpp"
@@ -28,6 +29,15 @@ char* json_out(const Json& j) { return dup(j.dump(-1, ' ', false, Json::error_ha
 
 Status need(const void* p, const char* what) {
   if (p == nullptr) return make_error(ErrorCode::kInvalidArgument, std::string(what) + " must not be NULL");
+  return {};
+}
+
+Status need(const tandem_store* store, const char* what) {
+  TANDEM_TRY(need(static_cast<const void*>(store), what));
+  if (!store->store) {
+    return make_error(ErrorCode::kDeviceWiped,
+                      "this device was wiped: its database is gone; close the store");
+  }
   return {};
 }
 
@@ -170,16 +180,23 @@ const char* tandem_version(void) { return "0.1.0"; }
 
 void tandem_string_free(char* s) { std::free(s); }
 
-tandem_store* tandem_store_open(const char* path, const tandem_host* host, tandem_error* err) {
-  // The host's ctx belongs to the store from here, even when opening fails.
-  std::unique_ptr<capi::CallbackHost> owned;
+namespace {
+// The call owns the host's ctx from here: a failure frees it (null).
+std::unique_ptr<capi::CallbackHost> take_host(const tandem_host* host, tandem_error* err) {
   try {
-    owned = std::make_unique<capi::CallbackHost>(host);
+    return std::make_unique<capi::CallbackHost>(host);
   } catch (...) {
     if (host != nullptr && host->ctx_free != nullptr) host->ctx_free(host->ctx);
     capi::set_error(err, ErrorCode::kInternal, "out of memory");
     return nullptr;
   }
+}
+}  // namespace
+
+tandem_store* tandem_store_open(const char* path, const tandem_host* host, tandem_error* err) {
+  // The host's ctx belongs to the store from here, even when opening fails.
+  std::unique_ptr<capi::CallbackHost> owned = take_host(host, err);
+  if (!owned) return nullptr;
   return guard<tandem_store*>(err, nullptr, [&]() -> Result<tandem_store*> {
     TANDEM_TRY(need(path, "path"));
     TANDEM_TRY(owned->check());
@@ -190,7 +207,19 @@ tandem_store* tandem_store_open(const char* path, const tandem_host* host, tande
     auto out = std::make_unique<tandem_store>();
     out->host = std::move(owned);
     out->store = std::move(*opened);
+    out->path = path;
     return out.release();
+  });
+}
+
+bool tandem_destroy_database(const char* path, const tandem_host* host, tandem_error* err) {
+  std::unique_ptr<capi::CallbackHost> owned = take_host(host, err);
+  if (!owned) return false;
+  return guard<bool>(err, false, [&]() -> Result<bool> {
+    TANDEM_TRY(need(path, "path"));
+    TANDEM_TRY(owned->check());
+    TANDEM_TRY(destroy_database(path, owned->host()));
+    return true;
   });
 }
 

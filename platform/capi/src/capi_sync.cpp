@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "capi_internal.hpp"
+#include "tandem/core/encryption.hpp"
 #include "tandem/sync/engine.hpp"
 #include "tandem/sync/enrollment.hpp"
 #include "tandem/sync/protocol.hpp"
@@ -221,6 +222,14 @@ bool tandem_store_sync(tandem_store* store, tandem_transport* transport, const t
     auto summary = engine.sync(progress);
     // What was done, whether the sync completed or failed (last_summary).
     capi::fill_result(result, engine.last_summary());
+    if (!summary && summary.error().code == ErrorCode::kDeviceWiped) {
+      // A lost tablet: the order is carried out here, not left to the app.
+      // The handle stays valid but inert (every call: device_wiped) until
+      // tandem_store_close; a failed erase is reported, and
+      // tandem_destroy_database finishes it.
+      store->store.reset();
+      TANDEM_TRY(destroy_database(store->path, store->host->host()));
+    }
     if (!summary) return std::move(summary).error();
     return true;
   });

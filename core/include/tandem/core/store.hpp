@@ -184,6 +184,8 @@ class Store {
   Result<ApplyOutcome> apply(const Change& change, StampCheck check = StampCheck::kHere);
 
   // ---- reads ----
+  // Every read of a record fails with kLeaseExpired while the offline lease
+  // has run out and the record names a child (lease.hpp).
   Result<Record> get(std::string_view id) const;
   // Live records of a kind (all kinds when kind is empty), sorted by id.
   Result<std::vector<Record>> list(std::string_view kind, bool include_deleted = false) const;
@@ -253,9 +255,27 @@ class Store {
   // kInvalidArgument inside a transaction, SQLite's I/O errors.
   Status checkpoint_truncate();
 
+  // ---- offline lease (lease.hpp) ----
+  struct OfflineLease {
+    std::int64_t anchor_ms = 0;  // server-confirmed time of the last sync (0: none)
+    std::int64_t lease_ms = 0;   // 0: no lease (never locks)
+    std::int64_t now_ms = 0;     // the HLC's time, as lease.hpp defines it
+    bool expired = false;
+  };
+  // Records a successful contact: the server's time in its answer and the
+  // school's lease (nullopt: the answer named none; the last one is kept).
+  // Unlocks at once. Joins an open transaction.
+  Status confirm_offline_lease(std::int64_t server_time_ms, std::optional<std::int64_t> lease_ms);
+  // The lease as it stands now (may record the seen time, see lease.hpp).
+  Result<OfflineLease> offline_lease() const;
+
   // ---- local metadata (cursors, tokens); not part of the dump ----
   Result<std::optional<std::string>> meta(std::string_view key) const;
   Status set_meta(std::string_view key, std::string_view value);
+  // Deletes the row (a missing key is not an error); with secure_delete its
+  // bytes are overwritten in the database file (the -wal keeps them until
+  // checkpoint_truncate()).
+  Status erase_meta(std::string_view key);
 
   struct Impl;  // private implementation (core/src/store_impl.hpp)
 

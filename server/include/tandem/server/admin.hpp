@@ -46,11 +46,18 @@ int admin_enroll_code(ServerStorage& storage, Clock& clock, const std::string& p
 // may not view the school's reports (web_auth.hpp).
 int admin_login_code(ServerStorage& storage, Clock& clock, const std::string& person,
                      std::int64_t ttl_ms, AdminIo io);
+// school set-lease --school ID --days N (kMinLeaseDays..kMaxLeaseDays,
+// core/lease.hpp): a tablet that has not synced for longer locks the data
+// that names a child until it syncs.
+int admin_school_set_lease(ServerStorage& storage, const std::string& school, std::int64_t days,
+                           AdminIo io);
 // device list --school ID
 int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo io);
 // device revoke DEVICE_ID: the device's token stops working at once.
+// `wipe` (revoke --wipe): the device also erases its local data at its next
+// contact; the device list shows when it was told.
 int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
-                        AdminIo io);
+                        bool wipe, AdminIo io);
 
 // audit verify: 0 when every school's audit chain is intact (prints each
 // school's head hash, to note outside the server); kAuditBrokenExit when an

@@ -50,6 +50,10 @@ struct DeviceRecord {
   std::int64_t created_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::optional<std::int64_t> revoked_ms;
+  // Lost tablet (revoke --wipe): when the wipe was ordered, and when the
+  // device was first told so (its first contact after the order).
+  std::optional<std::int64_t> wipe_ordered_ms{};
+  std::optional<std::int64_t> wipe_delivered_ms{};
 };
 
 // A new device, minted by the caller (ids and token hashes come from the
@@ -281,7 +285,11 @@ class ServerStorage {
                                                   std::int64_t expires_ms) = 0;
   virtual Result<std::vector<DeviceRecord>> list_devices(std::string_view school) = 0;
   // kNotFound: no such device. Revoking twice keeps the first time.
-  virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms) = 0;
+  // `wipe`: also orders the device to erase its local data at its next
+  // contact (device_by_token answers kDeviceWiped from then on); a wipe may
+  // be ordered for a device already revoked (its first order time is kept).
+  virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms,
+                               bool wipe = false) = 0;
 
   // The merged record `id` as stored now (nullopt: no such record). Who a
   // browser session's person is (role, school) is read here at each request.
@@ -310,7 +318,9 @@ class ServerStorage {
   virtual Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
                                     std::int64_t now_ms) = 0;
   // The live device holding the token. kUnauthorized: unknown or revoked.
-  // Records last_seen (at most every kLastSeenGranularityMs), without
+  // kDeviceWiped: revoked with a wipe order; the first such answer is
+  // recorded as the order's delivery (wipe_delivered_ms, committed before
+  // this returns). Records last_seen (at most every kLastSeenGranularityMs), without
   // waiting for that write: it is committed with the next commit group.
   virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
                                                std::int64_t now_ms) = 0;

@@ -3,7 +3,8 @@
 // This is the one place where HTTP statuses become error codes:
 //
 //   2xx with a well-formed body  -> the decoded response
-//   401                          -> kUnauthorized / kExpired (server's code)
+//   401                          -> kUnauthorized / kExpired / kDeviceWiped
+//                                   (server's code; the last: erase the device)
 //   5xx                          -> kServer (retryable)
 //   503                          -> kBusy (retryable)
 //   other 4xx                    -> the server's stable code (kAlreadyExists,

@@ -92,6 +92,7 @@ namespace tandem::sync {
 
 // Store metadata keys (local only: never in dumps or on the wire).
 inline constexpr std::string_view kMetaServerUrl = "sync.server_url";
+// The device token when the host has no key store (device_token.hpp).
 inline constexpr std::string_view kMetaToken = "sync.token";
 inline constexpr std::string_view kMetaDeviceId = "sync.device_id";
 inline constexpr std::string_view kMetaSchoolId = "sync.school_id";
@@ -200,6 +201,8 @@ struct SyncSummary {
   // The sync stopped at EngineOptions::deadline with work left (complete is
   // false; the next sync goes on).
   bool stopped_at_deadline = false;
+  // New device tokens the server sent (rotation) and this device now uses.
+  std::int64_t token_rotations = 0;
   std::vector<RejectedChange> newly_rejected;
   Json to_json() const;
 };
@@ -218,7 +221,9 @@ class SyncEngine {
              EngineOptions options = {});
 
   // Runs until complete or failed. Errors: kUnauthorized ("device revoked or
-  // not enrolled"; local data untouched), kNetwork/kTimeout/kServer/kBusy
+  // not enrolled"; local data untouched), kDeviceWiped (the device was
+  // reported lost, revoke --wipe: nothing was pushed, the device token is
+  // erased; the host must close the Store and call destroy_database()), kNetwork/kTimeout/kServer/kBusy
   // once the retries are used up (progress so far is kept and the next call
   // resumes), the Store's errors, and any error the server gives the whole
   // request. On error, the summary of what was done is in last_summary().

@@ -25,6 +25,7 @@
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
+#include "tandem/core/lease.hpp"
 
 namespace tandem::sync {
 
@@ -113,6 +114,9 @@ struct EnrollResponse {
   SchoolInfo school;
   PersonInfo person;
   std::int64_t server_time_ms = 0;
+  // The school's offline lease in days (kMinLeaseDays..kMaxLeaseDays,
+  // core/lease.hpp); absent from older servers.
+  std::optional<std::int64_t> lease_days{};
 
   Json to_json() const;
   static Result<EnrollResponse> from_json(const Json& j);
@@ -196,10 +200,23 @@ struct PullResponse {
   static Result<PullResponse> from_json(const Json& j);
 };
 
+// What the server tells the device about itself in a sync answer
+// (docs/protocol.md, "Lost tablet, offline lease, device token").
+struct DeviceTerms {
+  std::int64_t lease_days = 0;  // the school's offline lease, kMinLeaseDays..kMaxLeaseDays
+  // A new device token (rotation): the device stores it and uses it from
+  // its next request; the old one stays valid until the server sees it.
+  std::optional<std::string> token;
+  bool operator==(const DeviceTerms&) const = default;
+};
+// A token on the wire: 1..kMaxTokenBytes printable ASCII characters.
+inline constexpr std::size_t kMaxTokenBytes = 256;
+
 struct SyncResponse {
   std::int64_t server_time_ms = 0;
   std::optional<PushResponse> push;
   std::optional<PullResponse> pull;
+  std::optional<DeviceTerms> device{};  // absent from older servers
 
   Json to_json() const;
   static Result<SyncResponse> from_json(const Json& j);
@@ -242,6 +259,6 @@ struct EncodedPullPage {
 // PushResponse::to_json().dump() (empty: no push part); `pull` may be null
 // (no pull part).
 std::string encode_sync_response(std::int64_t server_time_ms, std::string_view push_json,
-                                 const EncodedPullPage* pull);
+                                 const EncodedPullPage* pull, const DeviceTerms* device = nullptr);
 
 }  // namespace tandem::sync

@@ -62,9 +62,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tandemConfig.cmake
 # whatever --prefix the install was given. Until the C API is built, it
 # names the static C++ libraries instead.
 file(RELATIVE_PATH TANDEM_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
-set(TANDEM_PC_REQUIRES_PRIVATE "sqlite3")
+set(TANDEM_PC_REQUIRES_PRIVATE "sqlite3 libsodium")
 if(TANDEM_WITH_CURL)
-  string(APPEND TANDEM_PC_REQUIRES_PRIVATE " libcurl")
+  string(APPEND TANDEM_PC_REQUIRES_PRIVATE " libcurl openssl")
 endif()
 if(TARGET tandem_capi_shared)
   set(TANDEM_PC_LIBS "-ltandem")

@@ -37,13 +37,14 @@ arch_info() {
   esac
 }
 
-# The target's libsqlite3-dev unpacked into the sysroot (once; the stamp names
+# The target's libsqlite3-dev and libsodium-dev unpacked into the sysroot (once; the stamp names
 # the packages' versions). Private apt lists: an architecture the machine does
 # not have configured, and an index the mirror refuses, touch nothing else.
 # Fails (returns 1, reason in SKIP_REASON) when the packages cannot be had.
 sysroot_sqlite() {
   local dir=$1 apt=$1/apt
-  if [ -f "$dir/.sqlite-stamp" ] && [ -e "$dir/usr/lib/$TRIPLET/libsqlite3.so" ]; then return 0; fi
+  if [ -f "$dir/.sqlite-stamp" ] && [ -e "$dir/usr/lib/$TRIPLET/libsqlite3.so" ] &&
+     [ -e "$dir/usr/lib/$TRIPLET/libsodium.so" ]; then return 0; fi
   mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
   local opts=(-q -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
               -o "APT::Architecture=$DEB_ARCH" -o "APT::Architectures::=$DEB_ARCH"
@@ -56,8 +57,9 @@ sysroot_sqlite() {
   fi
   rm -f "$apt/debs"/*.deb
   if ! (cd "$apt/debs" && apt-get "${opts[@]}" download "libsqlite3-0:$DEB_ARCH" \
-          "libsqlite3-dev:$DEB_ARCH" >"$apt/download.log" 2>&1); then
-    SKIP_REASON="the package mirror served no libsqlite3-dev:$DEB_ARCH: $(grep -m1 '^E:' "$apt/download.log" || echo 'apt-get download failed')"
+          "libsqlite3-dev:$DEB_ARCH" "libsodium23:$DEB_ARCH" "libsodium-dev:$DEB_ARCH" \
+          >"$apt/download.log" 2>&1); then
+    SKIP_REASON="the package mirror served no libsqlite3-dev/libsodium-dev:$DEB_ARCH: $(grep -m1 '^E:' "$apt/download.log" || echo 'apt-get download failed')"
     return 1
   fi
   for deb in "$apt/debs"/*.deb; do dpkg-deb -x "$deb" "$dir"; done

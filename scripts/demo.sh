@@ -188,7 +188,7 @@ ITEM=$(tj anna agenda_item create --meeting "$MEETING" --need staff_learning --t
 tj anna action create --text "Oplæg om læsevejledning på teammødet" --tovholder "$ANNA" --due "$(day 14)" --source "$ITEM" >/dev/null
 tj mikkel action create --text "Feedbacksamtale med klasseteamet" --tovholder "$MIKKEL" --due "$(day -3)" --source "$OBS" >/dev/null
 for who in anna bo mikkel; do
-  printf '%-7s outbox: %s changes waiting\n' "$who" "$(sqlite3 "$WORK/$who.db" 'SELECT count(*) FROM outbox' 2>/dev/null || echo '?')"
+  printf '%-7s outbox: %s changes waiting\n' "$who" "$(tj "$who" status | jq -r .outbox)"
 done
 
 say "Back online: sync all (Bo, Mikkel, Anna, then Bo and Mikkel again)"

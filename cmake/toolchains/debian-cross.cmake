@@ -6,7 +6,7 @@
 # Where the target's libraries are found, in this order:
 #  - TANDEM_CROSS_SYSROOT (cache variable or environment): a folder where
 #    the target's -dev packages were unpacked (scripts/cross.sh unpacks
-#    libsqlite3-dev there, which changes nothing on the machine);
+#    libsqlite3-dev and libsodium-dev there, which changes nothing on the machine);
 #  - the cross compiler's own folder /usr/<triplet> (C and C++ runtime);
 #  - / with CMAKE_LIBRARY_ARCHITECTURE: Debian's multiarch folders
 #    (/usr/lib/<triplet>, e.g. after `dpkg --add-architecture arm64` and
@@ -30,6 +30,16 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# pkg-config (libsodium) reads the target's .pc files only, never the
+# host's: the sysroot's (paths prefixed with it), else the multiarch ones.
+if(TANDEM_CROSS_SYSROOT)
+  set(ENV{PKG_CONFIG_SYSROOT_DIR} "${TANDEM_CROSS_SYSROOT}")
+  set(ENV{PKG_CONFIG_LIBDIR}
+      "${TANDEM_CROSS_SYSROOT}/usr/lib/${TANDEM_CROSS_TRIPLET}/pkgconfig:${TANDEM_CROSS_SYSROOT}/usr/share/pkgconfig")
+else()
+  set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${TANDEM_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
+endif()
 
 # ctest and Catch2's test discovery run the target's programs through qemu;
 # -L: the target's dynamic loader and C/C++ runtime of the cross compiler.

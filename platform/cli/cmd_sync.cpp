@@ -32,6 +32,7 @@
 // 2 usage. A revoked device gets "device revoked or not enrolled" and keeps
 // its local data. A device revoked with --wipe (a lost tablet) gets
 // device_wiped, and its database is destroyed (destroy_database).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -40,6 +41,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "tandem/core/lease.hpp"
 #include "tandem/sync/certificate_time.hpp"
 #include "tandem/sync/curl_transport.hpp"
 #include "tandem/sync/engine.hpp"
@@ -350,6 +352,54 @@ void add_network_options(CLI::App* cmd, SyncCliOptions& o) {
                 "Allow plain http:// to a server that is not this machine (unencrypted)");
 }
 
+// `tandem status`: what a user asks before going online: how many changes
+// wait to be sent, which school and server the tablet belongs to, whether the
+// database is encrypted and how long the offline lease has left.
+int run_status(CliContext& ctx) {
+  auto opened = ctx.open_store(false, "create it with `tandem init` or `tandem enroll`");
+  if (!opened) return ctx.fail(opened.error());
+  Store& store = **opened;
+  auto waiting = store.outbox_size();
+  if (!waiting) return ctx.fail(waiting.error());
+  Json doc = {{"outbox", *waiting}, {"encrypted", store.encrypted()}};
+  std::string human = std::to_string(*waiting) + " ændringer venter på at blive sendt\n";
+  human += std::string("databasen er ") + (store.encrypted() ? "krypteret" : "ikke krypteret") + "\n";
+  auto text_meta = [&](std::string_view key) -> Result<std::optional<std::string>> { return store.meta(key); };
+  auto url = text_meta(sync::kMetaServerUrl);
+  if (!url) return ctx.fail(url.error());
+  auto school = text_meta(sync::kMetaSchoolName);
+  if (!school) return ctx.fail(school.error());
+  auto device = text_meta(sync::kMetaDeviceId);
+  if (!device) return ctx.fail(device.error());
+  doc["enrolled"] = url->has_value();
+  if (*url) {
+    doc["server"] = **url;
+    human += "server: " + **url + "\n";
+  } else {
+    human += "ikke tilmeldt en skole (tandem enroll)\n";
+  }
+  if (*school) {
+    doc["school_name"] = **school;
+    human += "skole: " + **school + "\n";
+  }
+  if (*device) doc["device_id"] = **device;
+  auto lease = store.offline_lease();
+  if (!lease) return ctx.fail(lease.error());
+  Json l = {{"expired", lease->expired}};
+  if (lease->anchor_ms > 0) l["last_contact_ms"] = lease->anchor_ms;
+  if (lease->lease_ms > 0) {
+    l["days"] = lease->lease_ms / kDayMs;
+    const std::int64_t left = lease->anchor_ms + lease->lease_ms - lease->now_ms;
+    l["left_ms"] = std::max<std::int64_t>(0, left);
+    human += lease->expired
+                 ? "offline-perioden er udløbet: data om børn er låst, til enheden har synkroniseret\n"
+                 : "offline-perioden udløber om " + std::to_string(std::max<std::int64_t>(0, left) / kDayMs) +
+                       " dage uden synkronisering\n";
+  }
+  doc["lease"] = l;
+  return ctx.ok(doc, human);
+}
+
 }  // namespace
 
 void register_sync_commands(CLI::App& app, CliContext& ctx) {
@@ -368,6 +418,9 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   sync->add_flag("--rejected", o->rejected, "List the changes the server rejected (no sync)");
   add_network_options(sync, *o);
   sync->callback([&ctx, o] { run_sync(ctx, *o); });
+
+  app.add_subcommand("status", "What waits to be synced; school, server, encryption, offline lease")
+      ->callback([&ctx] { run_status(ctx); });
 }
 
 }  // namespace tandem::cli

@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <vector>
@@ -83,31 +86,71 @@ struct Header {
   unsigned char check[4] = {};
 };
 
+// Reads a database file through SQLite's unix VFS, never with a descriptor of
+// our own: POSIX locks belong to the process and the inode, so closing ANY
+// descriptor of a database this process has open in SQLite (a server's
+// writer, a second Store on the same file) drops that connection's locks, and
+// another process may then delete the WAL under it. The unix VFS shares one
+// inode record per file and defers such a close until the locks are gone.
+// Reads at most `limit` bytes from the start; nullopt when there is no file.
+Result<std::optional<std::vector<unsigned char>>> read_database_file(const std::string& path,
+                                                                      std::size_t limit) {
+  using Bytes = std::vector<unsigned char>;
+  sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  if (!vfs) return make_error(ErrorCode::kInternal, "no SQLite VFS");
+  int exists = 0;
+  if (vfs->xAccess(vfs, path.c_str(), SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK)
+    return make_error(ErrorCode::kIo, "cannot check '" + path + "'");
+  if (!exists) return std::optional<Bytes>();
+  std::vector<unsigned char> storage(static_cast<std::size_t>(vfs->szOsFile));
+  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  file->pMethods = nullptr;
+  int out_flags = 0;
+  const int rc = vfs->xOpen(vfs, path.c_str(), file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &out_flags);
+  struct Close {
+    sqlite3_file* f;
+    ~Close() {
+      if (f->pMethods) f->pMethods->xClose(f);
+    }
+  } close{file};
+  if (rc != SQLITE_OK) return make_error(ErrorCode::kIo, "cannot open '" + path + "'");
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK || size < 0)
+    return make_error(ErrorCode::kIo, "cannot size '" + path + "'");
+  Bytes data(std::min<std::size_t>(static_cast<std::size_t>(size), limit));
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t off = 0; off < data.size(); off += kChunk) {
+    const int n = static_cast<int>(std::min(kChunk, data.size() - off));
+    const int r = file->pMethods->xRead(file, data.data() + off, n, static_cast<sqlite3_int64>(off));
+    if (r == SQLITE_IOERR_SHORT_READ) {  // shrank while we read: keep what is there
+      data.resize(off + static_cast<std::size_t>(n));
+      break;
+    }
+    if (r != SQLITE_OK) return make_error(ErrorCode::kIo, "cannot read '" + path + "'");
+  }
+  return std::optional<Bytes>(std::move(data));
+}
+
 Result<Header> read_header(const std::string& path) {
   Header h;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return h;
-    return make_error(ErrorCode::kIo, "cannot open '" + path + "': " + std::strerror(errno));
-  }
-  unsigned char b[crypto::kHeaderBytes];
-  const ssize_t n = ::read(fd, b, sizeof(b));
-  ::close(fd);
-  if (n < 0) return make_error(ErrorCode::kIo, "cannot read '" + path + "': " + std::strerror(errno));
-  if (n == 0) {
+  auto read = read_database_file(path, crypto::kHeaderBytes);
+  if (!read) return std::move(read).error();
+  if (!*read) return h;
+  const std::vector<unsigned char>& b = **read;
+  if (b.empty()) {
     h.info.format = DatabaseFormat::kEmpty;
     return h;
   }
   h.info.format = DatabaseFormat::kUnknown;
-  if (n < static_cast<ssize_t>(sizeof(b))) return h;
-  if (std::memcmp(b, "SQLite format 3", 16) == 0) {
+  if (b.size() < crypto::kHeaderBytes) return h;
+  if (std::memcmp(b.data(), "SQLite format 3", 16) == 0) {
     h.info.format = DatabaseFormat::kPlain;
-    h.info.page_size = page_size_field(b);
-  } else if (std::memcmp(b, crypto::kMagic, 4) == 0) {
+    h.info.page_size = page_size_field(b.data());
+  } else if (std::memcmp(b.data(), crypto::kMagic, 4) == 0) {
     h.info.format = DatabaseFormat::kEncrypted;
-    h.info.page_size = page_size_field(b);
-    std::memcpy(h.check, b + 4, 4);
-    std::memcpy(h.id.data(), b + 8, crypto::kFileIdBytes);
+    h.info.page_size = page_size_field(b.data());
+    std::memcpy(h.check, b.data() + 4, 4);
+    std::memcpy(h.id.data(), b.data() + 8, crypto::kFileIdBytes);
     h.info.key_name = key_name(h.id);
   }
   return h;
@@ -214,7 +257,18 @@ class Counter {
   std::uint64_t hits_ = 0;
 };
 
-Result<std::vector<unsigned char>> read_all(const std::string& path, bool* exists) {
+// The WAL and a journal carry no locks of their own (SQLite locks the
+// database file and the -shm), so a plain read is safe; the database file goes
+// through the VFS (see read_database_file). The -shm holds only the WAL index
+// (page numbers, salts), never content, and closing a descriptor of it would
+// drop this process's WAL locks: it is not read.
+Result<std::vector<unsigned char>> read_all(const std::string& path, bool database, bool* exists) {
+  if (database) {
+    auto read = read_database_file(path, SIZE_MAX);
+    if (!read) return std::move(read).error();
+    *exists = read->has_value();
+    return *exists ? std::move(**read) : std::vector<unsigned char>();
+  }
   std::ifstream in(path, std::ios::binary);
   *exists = static_cast<bool>(in);
   if (!in) return std::vector<unsigned char>();
@@ -331,9 +385,9 @@ Result<ScanResult> scan_database(const std::string& path, const Host& host, std:
     key = std::move(k).value();
   }
   const std::uint32_t p = h->info.page_size;
-  for (const char* suffix : {"", "-wal", "-journal", "-shm"}) {
+  for (const char* suffix : {"", "-wal", "-journal"}) {
     bool exists = false;
-    auto data = read_all(path + suffix, &exists);
+    auto data = read_all(path + suffix, *suffix == '\0', &exists);
     if (!data) return std::move(data).error();
     if (!exists) continue;
     const std::vector<unsigned char>& d = *data;

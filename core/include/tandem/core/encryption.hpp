@@ -57,7 +57,9 @@ Status rotate_database_key(const std::string& path, const Host& host);
 
 // How often `text` occurs in what the database's files hold: the bytes on
 // disk and, for an encrypted database, every page decrypted (the database's
-// pages in use and free, every WAL frame, journal page images). What tests
+// pages in use and free, every WAL frame, journal page images; not the -shm,
+// which holds only the WAL index). Safe while Stores have the file open: it
+// reads the database through SQLite's VFS, so no lock is dropped. What tests
 // and auditors use to see that erased data is gone once files are ciphertext.
 // tampered_pages counts pages whose MAC failed (not scanned).
 struct ScanResult {

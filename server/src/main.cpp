@@ -24,6 +24,7 @@
 #include "tandem/core/lease.hpp"
 #include "tandem/server/admin.hpp"
 #include "tandem/server/options.hpp"
+#include "tandem/server/sealed_key_store.hpp"
 #include "tandem/server/server.hpp"
 #include "tandem/server/storage.hpp"
 #include "tandem/server/sync_service.hpp"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
 
   app.add_option("--data", data_dir, "Data directory (holds tandem-server.db)");
   app.add_flag("--json", json, "Print results as JSON");
+  app.add_option("--db-key", options.db_key_file,
+                 "Encrypt the database at rest under this key file (0600, 64 hex digits; the same file for "
+                 "serving and every admin command)");
   app.add_option("--now-offset-ms", options.now_offset_ms,
                  "Shift the server's wall clock (tests, drills)");
   auto* serve_group = "Serving";
@@ -253,7 +257,10 @@ int main(int argc, char** argv) {
   std::error_code fs_ec;
   std::filesystem::create_directories(data_dir, fs_ec);
   OffsetClock clock(options.now_offset_ms);
-  auto storage = open_sqlite_storage({database_path(data_dir), &clock, options.max_skew_ms});
+  auto keys = database_keys(options.db_key_file, data_dir);
+  tandem::Result<std::unique_ptr<ServerStorage>> storage =
+      keys ? open_sqlite_storage({database_path(data_dir), &clock, options.max_skew_ms, {}, *keys})
+           : tandem::Result<std::unique_ptr<ServerStorage>>(keys.error());
   if (!storage) {
     if (json) {
       tandem::sync::ErrorResponse e;

@@ -13,6 +13,7 @@
 #include "connection_registry.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
+#include "tandem/server/sealed_key_store.hpp"
 #include "tls_context.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/server/access.hpp"
@@ -99,8 +100,14 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
       tls = std::move(*made);
     }
     OffsetClock clock(options.now_offset_ms);
-    auto storage =
-        open_sqlite_storage({database_path(options.data_dir), &clock, options.max_skew_ms});
+    auto keys = database_keys(options.db_key_file, options.data_dir);
+    if (!keys) {
+      err << "tandem-server: " << error_code_name(keys.error().code) << ": "
+          << escape_controls(keys.error().message) << "\n";
+      return 1;
+    }
+    auto storage = open_sqlite_storage(
+        {database_path(options.data_dir), &clock, options.max_skew_ms, {}, std::move(*keys)});
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
           << escape_controls(storage.error().message) << "\n";

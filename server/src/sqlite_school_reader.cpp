@@ -14,7 +14,7 @@ Status SqliteSchoolReader::open_locked(Reader& reader) {
   so.vfs = vfs_;
   // The file exists and is migrated (the server opened it first): opening
   // reads only. query_only makes sure nothing here ever writes.
-  auto store = Store::open(so);
+  auto store = Store::open(so, host_);
   if (!store) return std::move(store).error();
   TANDEM_TRY(sqlite::exec(sqlite::handle(**store), "PRAGMA query_only=ON;"));
   reader.store = std::move(*store);

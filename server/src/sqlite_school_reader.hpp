@@ -21,7 +21,9 @@ namespace tandem::server {
 
 class SqliteSchoolReader {
  public:
-  SqliteSchoolReader(std::string path, std::string vfs) : path_(std::move(path)), vfs_(std::move(vfs)) {}
+  // `host`: its key store opens an encrypted database (it must outlive this).
+  SqliteSchoolReader(std::string path, std::string vfs, Host host)
+      : path_(std::move(path)), vfs_(std::move(vfs)), host_(host) {}
   Result<SchoolSnapshot> read(std::string_view school, std::int64_t after_seq);
   Result<std::optional<std::string>> meta(std::string_view key);
   Result<std::optional<Record>> record(std::string_view id);
@@ -33,6 +35,7 @@ class SqliteSchoolReader {
   };
   Status open_locked(Reader& reader);
   std::string path_, vfs_;
+  Host host_;
   Reader bulk_, point_;
 };
 

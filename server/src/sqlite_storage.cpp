@@ -157,10 +157,15 @@ class ReaderPool {
  public:
   static constexpr std::size_t kReaders = 4;
 
-  ~ReaderPool() {
+  ~ReaderPool() { close(); }
+
+  // Closes every reader (before the writer's Store goes: an encrypted
+  // database's readers read through the writer's VFS).
+  void close() {
     for (auto& r : readers_) {
       r.stmts.reset();  // finalized before their connection closes
       sqlite3_close_v2(r.db);
+      r.db = nullptr;
     }
   }
 
@@ -401,10 +406,15 @@ class SqliteStorage final : public ServerStorage {
   friend class SqlitePushTransaction;
 
  public:
-  explicit SqliteStorage(std::unique_ptr<Store> store)
-      : store_(std::move(store)), db_(sqlite::handle(*store_)), stmts_(db_) {}
+  SqliteStorage(std::unique_ptr<Store> store, std::shared_ptr<KeyStore> keys)
+      : keys_(std::move(keys)), store_(std::move(store)), db_(sqlite::handle(*store_)), stmts_(db_) {}
 
-  ~SqliteStorage() override { drain(); }
+  ~SqliteStorage() override {
+    drain();
+    // Readers first: they read through the writer Store's VFS.
+    school_reader_.reset();
+    readers_.close();
+  }
 
   // Starts the commit thread. REQUIRES: migrate() done.
   void start_committer() {
@@ -422,10 +432,15 @@ class SqliteStorage final : public ServerStorage {
   }
 
   // REQUIRES: migrate() done (the readers need the tables).
-  Status open_readers(const std::string& path, const std::string& vfs) {
+  // The readers open the file through the writer's VFS (for an encrypted
+  // database, the one that holds its key); the school reader's Stores find
+  // the key in keys_.
+  Status open_readers(const std::string& path, const std::string& base_vfs) {
     TANDEM_TRY(epoch_.open(path));
-    school_reader_.emplace(path, vfs);
-    return readers_.open(path, vfs);
+    Host host;
+    host.keys = keys_.get();
+    school_reader_.emplace(path, base_vfs, host);
+    return readers_.open(path, store_->vfs_name());
   }
 
   // Creates or upgrades the server's tables. An up-to-date file is only read
@@ -1623,6 +1638,7 @@ class SqliteStorage final : public ServerStorage {
     return store_->ack(hlcs);
   }
 
+  std::shared_ptr<KeyStore> keys_;  // the database's key (--db-key), or none
   ReaderPool readers_;
   std::optional<SqliteSchoolReader> school_reader_;
   std::mutex mu_;  // the writer connection, the Store and stmts_
@@ -1939,12 +1955,17 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   // write less per group (measured with bench_server_rps: more syncs/s than
   // with 8 KiB).
   so.page_size = 4096;
-  auto store = Store::open(so);
+  // With a key store (--db-key) the file is encrypted (a plain one is
+  // migrated); without one an encrypted file fails with key_missing.
+  Host host;
+  host.keys = options.keys.get();
+  so.encryption = options.keys ? Encryption::kRequired : Encryption::kAuto;
+  auto store = Store::open(so, host);
   if (!store) return std::move(store).error();
   // The Store already sets these; they are restated because the server's 2xx
   // promise depends on them.
   TANDEM_TRY(exec(sqlite::handle(**store), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  auto storage = std::make_unique<SqliteStorage>(std::move(*store));
+  auto storage = std::make_unique<SqliteStorage>(std::move(*store), options.keys);
   TANDEM_TRY(storage->migrate());
   TANDEM_TRY(storage->open_readers(options.path, options.vfs));
   storage->start_committer();

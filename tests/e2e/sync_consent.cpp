@@ -21,19 +21,9 @@ namespace {
 constexpr const char* kPseudonym = "CANARY-pseudonym-K";
 constexpr const char* kItemNotes = "CANARY-item-notes-K";
 
-// Occurrences of `needle` in the tablet's database files.
-std::size_t bytes_of(const Tablet& t, const std::string& needle) {
-  std::size_t n = 0;
-  for (const char* suffix : {"", "-wal", "-journal"}) {
-    std::ifstream in(t.path() + suffix, std::ios::binary);
-    if (!in) continue;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string bytes = ss.str();
-    for (auto at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) ++n;
-  }
-  return n;
-}
+// Occurrences of `needle` in the tablet's database files, on disk and in
+// their decrypted pages (tablets are encrypted): what `tandem debug scan` counts.
+std::size_t bytes_of(const Tablet& t, const std::string& needle) { return tandem::test::occurrences(t.path(), needle); }
 
 std::string today() {
   return copenhagen_date(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -10,6 +10,7 @@
 
 #include "hostile_school.hpp"
 #include "tandem/sync/engine.hpp"
+#include "test_util.hpp"
 
 namespace tandem::test {
 namespace {
@@ -236,7 +237,8 @@ TEST_CASE(ENROLL_TEST, "[fault][client][hostile]") {
     CHECK(server.requests() == 1);
     StoreOptions o;
     o.path = db.path();
-    auto store = Store::open(o);
+    o.encryption = Encryption::kOff;  // made by the CLI: encrypted, keys in test_keys()
+    auto store = Store::open(o, encrypted_host());
     REQUIRE(store.ok());
     auto token = (*store)->meta(sync::kMetaToken);
     REQUIRE(token.ok());

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tandem/sync/engine.hpp"
+#include "test_util.hpp"
 #include "tandem/sync/skew_clock.hpp"
 
 namespace tandem::test {
@@ -130,7 +131,8 @@ std::string meta_or_empty(Store& store, std::string_view key) {
 std::unique_ptr<Store> open_device(const std::string& db) {
   StoreOptions o;
   o.path = db;
-  auto opened = Store::open(o);
+  o.encryption = Encryption::kOff;  // made by the CLI: encrypted, keys in test_keys()
+  auto opened = Store::open(o, encrypted_host());
   INFO("open " << db << ": " << (opened ? "" : opened.error().message));
   REQUIRE(opened.ok());
   return std::move(*opened);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
+#include "test_util.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
 
@@ -37,7 +38,8 @@ struct Snapshot {
 Snapshot snapshot(const CliDb& db) {
   tandem::StoreOptions options;
   options.path = db.path();
-  auto store = tandem::Store::open(options);
+  options.encryption = tandem::Encryption::kOff;  // made by the CLI: encrypted
+  auto store = tandem::Store::open(options, tandem::test::encrypted_host());
   REQUIRE(store.ok());
   auto dump = (*store)->canonical_dump();
   REQUIRE(dump.ok());

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -47,12 +48,8 @@ struct School {
 
 // Sets a meta key in the file (what enrollment writes), outside the CLI.
 void set_meta(const std::string& path, const std::string& key, const std::string& value) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  const std::string sql =
-      "INSERT OR REPLACE INTO meta(key, value) VALUES('" + key + "', '" + value + "')";
-  CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
+  tandem::test::TabletSql sql(path);
+  CHECK(sql.exec("INSERT OR REPLACE INTO meta(key, value) VALUES('" + key + "', '" + value + "')") == "");
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "test_util.hpp"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include "tandem/platform/file_key_store.hpp"
 
 namespace tandem::test {
 
@@ -69,8 +73,39 @@ std::size_t MemoryKeyStore::size() {
   return keys_.size();
 }
 
-MemoryKeyStore& test_keys() {
-  static MemoryKeyStore keys;
+namespace {
+
+// Memory first; every secret also in the CLI's key folder when there is one.
+class TestKeyStore final : public KeyStore {
+ public:
+  TestKeyStore() {
+    if (platform::FileKeyStore::default_dir().empty()) return;
+    auto files = platform::FileKeyStore::open();
+    if (files) files_.emplace(std::move(*files));
+  }
+  Result<std::optional<std::string>> get(std::string_view name) override {
+    auto mem = memory_.get(name);
+    if (!mem || *mem || !files_) return mem;
+    return files_->get(name);
+  }
+  Status put(std::string_view name, std::string_view secret) override {
+    TANDEM_TRY(memory_.put(name, secret));
+    return files_ ? files_->put(name, secret) : Status();
+  }
+  Status erase(std::string_view name) override {
+    TANDEM_TRY(memory_.erase(name));
+    return files_ ? files_->erase(name) : Status();
+  }
+
+ private:
+  MemoryKeyStore memory_;
+  std::optional<platform::FileKeyStore> files_;
+};
+
+}  // namespace
+
+KeyStore& test_keys() {
+  static TestKeyStore keys;
   return keys;
 }
 
@@ -79,6 +114,35 @@ Host encrypted_host(Clock* clock) {
   h.keys = &test_keys();
   h.clock = clock;
   return h;
+}
+
+TabletSql::TabletSql(const std::string& path) {
+  StoreOptions o;
+  o.path = path;
+  o.encryption = Encryption::kOff;
+  auto s = Store::open(o, encrypted_host());
+  INFO("open " << path << ": " << (s ? "" : s.error().message));
+  REQUIRE(s.ok());
+  store_ = std::move(*s);
+}
+
+sqlite3* TabletSql::db() const { return sqlite::handle(*store_); }
+
+long long TabletSql::scalar(const std::string& sql) const {
+  sqlite3_stmt* st = nullptr;
+  long long n = -1;
+  if (sqlite3_prepare_v2(db(), sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+std::string TabletSql::exec(const std::string& sql) const {
+  char* msg = nullptr;
+  if (sqlite3_exec(db(), sql.c_str(), nullptr, nullptr, &msg) == SQLITE_OK) return "";
+  std::string out = msg ? msg : "error";
+  sqlite3_free(msg);
+  return out;
 }
 
 std::size_t occurrences(const std::string& path, const std::string& text) {

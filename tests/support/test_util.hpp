@@ -16,6 +16,8 @@
 #include "tandem/core/host.hpp"
 #include "tandem/core/store.hpp"
 
+struct sqlite3;
+
 namespace tandem::test {
 
 // TempDir (a temporary directory removed on destruction) lives in cli_runner.hpp.
@@ -59,8 +61,11 @@ class MemoryKeyStore final : public KeyStore {
   std::map<std::string, std::string, std::less<>> keys_;
 };
 
-// The process's test key store: tablets in the e2e tests are encrypted with it.
-MemoryKeyStore& test_keys();
+// The process's test key store: tablets in the e2e tests are encrypted with
+// it. Kept in memory and mirrored in the CLI's key folder (TANDEM_KEY_DIR,
+// which ctest sets to the build's test-keys/): a database the `tandem` CLI
+// made opens in-process, and the CLI opens one a test made.
+KeyStore& test_keys();
 // A Host with test_keys() (and `clock` when given).
 Host encrypted_host(Clock* clock = nullptr);
 
@@ -68,5 +73,21 @@ Host encrypted_host(Clock* clock = nullptr);
 // bytes on disk and, when the files are encrypted (keys in test_keys()),
 // decrypted: what `tandem debug scan` counts. For proving erased data gone.
 std::size_t occurrences(const std::string& path, const std::string& text);
+
+// A tablet database (the CLI's or a test's, encrypted or plain) opened for
+// SQL as a test reads it: through a Store with test_keys() that neither
+// encrypts nor migrates a plain file. db() is its connection.
+class TabletSql {
+ public:
+  explicit TabletSql(const std::string& path);
+  sqlite3* db() const;
+  // The first column of the first row as an integer; -1 on any error.
+  long long scalar(const std::string& sql) const;
+  // Runs statements; "" or SQLite's message.
+  std::string exec(const std::string& sql) const;
+
+ private:
+  std::unique_ptr<Store> store_;
+};
 
 }  // namespace tandem::test

@@ -44,7 +44,7 @@ struct World {
 
 }  // namespace
 
-TEST_CASE("lease: expiry locks child-linked reads only; writes go on; a sync unlocks",
+TEST_CASE("lease: expiry locks child-linked reads only, writes go on, a sync unlocks",
           "[core][lease]") {
   World w;
   w.clock.advance(kLease - 60'000);
@@ -86,7 +86,7 @@ TEST_CASE("lease: setting the clock back does not extend it, across a restart to
   CHECK(w.read(w.child) == ErrorCode::kLeaseExpired);
 }
 
-TEST_CASE("lease: a clock fast at the sync does not trigger it; a jump forward offline does",
+TEST_CASE("lease: a clock fast at the sync does not trigger it, a jump forward offline does",
           "[core][lease]") {
   World w;
   // The device's clock runs 40 days ahead of the server's when it syncs.

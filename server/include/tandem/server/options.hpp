@@ -42,6 +42,9 @@ struct ServerOptions {
   // Serve HTTPS with this PEM certificate chain (leaf first) and PEM private
   // key (both or neither; see server/src/tls_context.hpp for what is
   // offered). Over TLS the session cookie is Secure in any case.
+  // Encryption at rest (--db-key FILE): the master key file of the sealed
+  // database keys (server/src/sealed_key_store.hpp); empty: plain.
+  std::string db_key_file;
   std::string tls_cert_file;
   std::string tls_key_file;
   // Audit entries older than this are deleted at start and once a day

@@ -36,6 +36,7 @@
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/hlc.hpp"
+#include "tandem/core/host.hpp"
 #include "tandem/core/store.hpp"
 #include "tandem/server/audit.hpp"
 #include "tandem/sync/protocol.hpp"
@@ -415,6 +416,10 @@ struct SqliteStorageOptions {
   // SQLite's default. See StoreOptions::vfs. (Braced: `{path, clock, skew}`
   // initialisations leave it out without -Wmissing-field-initializers.)
   std::string vfs{};
+  // Encryption at rest (tandem-server --db-key): the key store that holds
+  // the database's key (open_sealed_key_store); none: a plain file (an
+  // encrypted one then fails with key_missing).
+  std::shared_ptr<KeyStore> keys{};
 };
 
 // The embedded backend: one SQLite file holding a tandem::Store (records,

@@ -19,7 +19,6 @@ namespace tandem::test {
 namespace {
 
 constexpr const char* kOpenssl = "/usr/bin/openssl";
-constexpr const char* kFaketime = "/usr/bin/faketime";
 
 struct TlsWorld {
   TlsWorld() {
@@ -63,13 +62,7 @@ ProcessResult tandem(const std::string& db, const std::vector<std::string>& args
                      const std::string& faketime = "") {
   std::vector<std::string> full = {"--db", db, "--json"};
   full.insert(full.end(), args.begin(), args.end());
-  if (faketime.empty()) return run_cli(full);
-  RunOptions options;
-  options.env = {"FAKETIME_DONT_FAKE_MONOTONIC=1",
-                 "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"};
-  std::vector<std::string> wrapped = {"-f", faketime, TANDEM_CLI_PATH};
-  wrapped.insert(wrapped.end(), full.begin(), full.end());
-  return run_process(kFaketime, wrapped, options);
+  return run_cli_at(faketime, full);
 }
 
 nlohmann::json ok_json(const ProcessResult& r) {

@@ -222,6 +222,17 @@ ProcessResult run_cli(const std::vector<std::string>& args, const RunOptions& op
   return run_process(cli, args, options);
 }
 
+ProcessResult run_cli_at(const std::string& faketime, const std::vector<std::string>& args) {
+  if (faketime.empty()) return run_cli(args);
+  RunOptions options;
+  // Monotonic time stays real (timeouts); ASan's link-order check would
+  // refuse the preloaded libfaketime.
+  options.env = {"FAKETIME_DONT_FAKE_MONOTONIC=1", "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0"};
+  std::vector<std::string> wrapped = {"-f", faketime, TANDEM_CLI_PATH};
+  wrapped.insert(wrapped.end(), args.begin(), args.end());
+  return run_process("/usr/bin/faketime", wrapped, options);
+}
+
 TempDir::TempDir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =

@@ -42,6 +42,10 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
 
 // Runs the `tandem` CLI built with the tests (TANDEM_CLI_PATH).
 ProcessResult run_cli(const std::vector<std::string>& args, const RunOptions& options = {});
+// The same under Debian's faketime with SPEC ("+8d", "-3650d", an absolute
+// "@2030-01-01 10:00:00"; "" runs it plainly): the wall clock moved, the
+// monotonic clock real.
+ProcessResult run_cli_at(const std::string& faketime, const std::vector<std::string>& args);
 
 // A running child with piped stdin/stdout/stderr.
 class ChildProcess {

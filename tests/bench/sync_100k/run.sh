@@ -18,6 +18,9 @@
 # BUILD_DIR/pouch (LevelDB on disk via leveldown; falls back to
 # pouchdb-adapter-memory, and says so, when leveldown cannot load).
 # Release builds give the meaningful numbers; the script warns otherwise.
+# TANDEM_BENCH_ENCRYPTED=1: both tablets encrypted at rest (keys in a
+# private TANDEM_KEY_DIR); TANDEM_BENCH_POUCH=0: PouchDB not run.
+# compare_encrypted.sh runs both and gives the ratio.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,10 +47,13 @@ trap cleanup EXIT
 
 DATA=$WORK/server
 mkdir -p "$DATA"
+export TANDEM_KEY_DIR=$WORK/keys
+TABLETS=plain
+[[ ${TANDEM_BENCH_ENCRYPTED:-0} == 1 ]] && TABLETS="encrypted at rest"
 admin() { "$SERVER" --data "$DATA" --json "$@"; }
 SCHOOL=$(admin school create --name "Benchmark skole" | jq -r .id)
 PA=$(admin person add --school "$SCHOOL" --name "Tablet A" --role resource_person | jq -r .id)
-PB=$(admin person add --school "$SCHOOL" --name "Tablet B" --role teacher | jq -r .id)
+PB=$(admin person add --school "$SCHOOL" --name "Tablet B" --role resource_person | jq -r .id)
 "$SERVER" --data "$DATA" --listen 127.0.0.1:0 --quiet >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 PORT=
@@ -75,11 +81,14 @@ C3=$(server_cpu)
 SCPU=$(jq -n --argjson a "$C0" --argjson b "$C1" --argjson c "$C2" --argjson d "$C3" '{push: ($b - $a), pull: ($c - $b), echo: ($d - $c)}')
 SERVER_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 DB_BYTES=$(du -cb "$WORK"/b.db* | tail -1 | cut -f1)
+if [[ $TABLETS != plain ]] && [[ $(head -c 15 "$WORK/b.db") == "SQLite format 3" ]]; then
+  echo "tablet B's database is not encrypted" >&2; exit 1
+fi
 
 # PouchDB: install once into BUILD_DIR/pouch (npm registry), then run.
 POUCH_DIR=$BUILD/pouch
 POUCH="null"
-if command -v npm >/dev/null && command -v node >/dev/null; then
+if [[ ${TANDEM_BENCH_POUCH:-1} == 1 ]] && command -v npm >/dev/null && command -v node >/dev/null; then
   if [[ ! -d $POUCH_DIR/node_modules/pouchdb ]]; then
     npm install --prefix "$POUCH_DIR" --no-audit --no-fund --loglevel=error pouchdb pouchdb-adapter-memory >&2 || true
   fi
@@ -93,11 +102,11 @@ fi
 
 MACHINE="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), load average at start $LOAD"
 jq -rn --argjson w "$WRITE" --argjson p "$PUSH" --argjson l "$PULL" --argjson e "$ECHO" --argjson pouch "$POUCH" \
-  --argjson scpu "$SCPU" --arg n "$N" --arg srss "$SERVER_RSS_KB" --arg machine "$MACHINE" --arg build "$BUILD_TYPE" --arg db "$DB_BYTES" '
+  --argjson scpu "$SCPU" --arg n "$N" --arg tablets "$TABLETS" --arg srss "$SERVER_RSS_KB" --arg machine "$MACHINE" --arg build "$BUILD_TYPE" --arg db "$DB_BYTES" '
   def mb: . / 1024 | . * 10 | round / 10;
   def mib: . / 1048576 | . * 10 | round / 10;
   def s: . * 100 | round / 100;
-  "tandem sync, \($n) field changes (\($build) build; \($machine))",
+  "tandem sync, \($n) field changes, tablets \($tablets) (\($build) build; \($machine))",
   "",
   "| step | wall s | CPU s (tablet / server) | requests | wire MiB (sent / received) | peak RSS MiB |",
   "|---|---|---|---|---|---|",

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -31,6 +32,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "tandem/core/encryption.hpp"
+#include "tandem/platform/file_key_store.hpp"
 #include "tandem/sync/curl_transport.hpp"
 #include "tandem/sync/engine.hpp"
 #include "tandem/sync/enrollment.hpp"
@@ -206,9 +209,21 @@ int main(int argc, char** argv) {
       opt[key] = argv[++i];
     }
   }
+  // TANDEM_BENCH_ENCRYPTED=1: the tablet's database encrypted at rest, its
+  // key in the desktop key store (TANDEM_KEY_DIR), as the CLI keeps it.
   tandem::StoreOptions so;
   so.path = opt["--db"];
-  auto opened = tandem::Store::open(so);
+  so.encryption = tandem::Encryption::kOff;
+  tandem::Host host;
+  std::optional<tandem::platform::FileKeyStore> keys;
+  if (const char* e = std::getenv("TANDEM_BENCH_ENCRYPTED"); e != nullptr && std::strcmp(e, "1") == 0) {
+    auto k = tandem::platform::FileKeyStore::open();
+    if (!k) return fail("key store", k.error());
+    keys.emplace(std::move(*k));
+    host.keys = &*keys;
+    so.encryption = tandem::Encryption::kRequired;
+  }
+  auto opened = tandem::Store::open(so, host);
   if (!opened) return fail("open", opened.error());
   tandem::Store& store = **opened;
 

@@ -30,18 +30,31 @@ std::string error_code(const ProcessResult& r) {
   return j.is_object() && j.contains("error") ? j.at("error").at("code").get<std::string>() : "(none)";
 }
 
+// A school whose lease is 7 days, on a running server.
+struct LeaseWorld {
+  SchoolServer world{"Skovbakkeskolen"};
+  TempDir dir;
+  std::string url = "http://127.0.0.1:" + std::to_string(world.server->port());
+  LeaseWorld() {
+    REQUIRE(server_admin(world.dir.path(), {"school", "set-lease", "--school", world.school.id, "--days", "7"})
+                .exit_code == 0);
+  }
+  // Enrolls a tablet at `db` for the school's resource person, at `at`.
+  void enroll(const std::string& at, const std::string& db) {
+    ok(tandem_at(at, db, {"enroll", "--server", url, "--code", world.code_for(world.school.person), "--quiet"}));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("offline lease: past it the tablet locks a child's records, a clock set back keeps them locked, a "
           "sync unlocks",
           "[e2e][lease][clock]") {
-  SchoolServer world("Skovbakkeskolen");
-  REQUIRE(server_admin(world.dir.path(), {"school", "set-lease", "--school", world.school.id, "--days", "7"})
-              .exit_code == 0);
-  TempDir dir;
-  const std::string db = dir.file("tablet.db");
-  const std::string url = "http://127.0.0.1:" + std::to_string(world.server->port());
-  ok(tandem_at("", db, {"enroll", "--server", url, "--code", world.code_for(world.school.person), "--quiet"}));
+  LeaseWorld lw;
+  auto& world = lw.world;
+  const std::string& url = lw.url;
+  const std::string db = lw.dir.file("tablet.db");
+  lw.enroll("", db);
   const std::string child = ok(tandem_at("", db, {"child", "create", "--pseudonym", "Anton"})).at("id");
   const std::string action = ok(tandem_at("", db, {"action", "create", "--text", "ring til skolen"})).at("id");
   ok(tandem_at("", db, {"sync", "--quiet"}));
@@ -72,7 +85,7 @@ TEST_CASE("offline lease: past it the tablet locks a child's records, a clock se
   CHECK(ok(tandem_at("+8d", db, {"status"})).at("lease").at("expired") == false);
   // The clock put right afterwards: still unlocked.
   CHECK(ok(tandem_at("", db, {"show", child})).at("fields").at("pseudonym") == "Anton");
-  const std::string other = dir.file("other.db");
+  const std::string other = lw.dir.file("other.db");
   ok(tandem_at("", other,
                {"enroll", "--server", url, "--code",
                 world.code_for(world.add_person("Bo", "resource_person")), "--quiet"}));
@@ -81,13 +94,9 @@ TEST_CASE("offline lease: past it the tablet locks a child's records, a clock se
 
 TEST_CASE("offline lease: a tablet whose clock is weeks fast when it syncs is not locked by it",
           "[e2e][lease][clock]") {
-  SchoolServer world("Skovbakkeskolen");
-  REQUIRE(server_admin(world.dir.path(), {"school", "set-lease", "--school", world.school.id, "--days", "7"})
-              .exit_code == 0);
-  TempDir dir;
-  const std::string db = dir.file("fast.db");
-  const std::string url = "http://127.0.0.1:" + std::to_string(world.server->port());
-  ok(tandem_at("+20d", db, {"enroll", "--server", url, "--code", world.code_for(world.school.person), "--quiet"}));
+  LeaseWorld lw;
+  const std::string db = lw.dir.file("fast.db");
+  lw.enroll("+20d", db);
   const std::string child = ok(tandem_at("+20d", db, {"child", "create", "--pseudonym", "Bertram"})).at("id");
   ok(tandem_at("+20d", db, {"sync", "--quiet"}));
   CHECK(tandem_at("+20d", db, {"show", child}).exit_code == 0);

@@ -24,7 +24,7 @@ std::size_t make_aad(unsigned char* aad, const FileKey& key, PageDomain domain, 
   n += kFileIdBytes;
   for (int i = 0; i < 8; ++i) aad[n++] = static_cast<unsigned char>(place >> (8 * i));
   const std::size_t e = extra.size() < 24 ? extra.size() : 24;
-  std::memcpy(aad + n, extra.data(), e);
+  if (e > 0) std::memcpy(aad + n, extra.data(), e);  // an empty view may hold a null pointer
   return n + e;
 }
 

@@ -54,6 +54,16 @@ struct DeviceRecord {
   // device was first told so (its first contact after the order).
   std::optional<std::int64_t> wipe_ordered_ms{};
   std::optional<std::int64_t> wipe_delivered_ms{};
+  // Token rotation (token_rotation.hpp): when the current token became the
+  // device's (enrollment, or its first use of a rotated one), whether the
+  // administration asked for a new one (device rotate-token), and whether a
+  // new token was sent and not yet used (then both authenticate the device).
+  std::int64_t token_ms{};
+  bool rotate_due{};
+  bool token_pending{};
+  // device_by_token only: the hash of the token the device was found by (its
+  // current token: a pending one is made current by that call); "" elsewhere.
+  std::string token_hash{};
 };
 
 // A new device, minted by the caller (ids and token hashes come from the
@@ -290,6 +300,11 @@ class ServerStorage {
   // be ordered for a device already revoked (its first order time is kept).
   virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms,
                                bool wipe = false) = 0;
+  // device rotate-token: the device gets a new token with its next sync
+  // answer (rotate_due; cleared when the device first uses a new token).
+  // kNotFound: no such device; kForbidden: the device is revoked (its
+  // tokens are refused anyway: enroll the tablet again).
+  virtual Status request_token_rotation(std::string_view device_id) = 0;
 
   // The merged record `id` as stored now (nullopt: no such record). Who a
   // browser session's person is (role, school) is read here at each request.
@@ -322,8 +337,23 @@ class ServerStorage {
   // recorded as the order's delivery (wipe_delivered_ms, committed before
   // this returns). Records last_seen (at most every kLastSeenGranularityMs), without
   // waiting for that write: it is committed with the next commit group.
+  // Token rotation: a device has one current token and at most one pending
+  // one (sent in a sync answer, see set_next_token); both authenticate it.
+  // The first authentication with the pending token makes it the current
+  // one (token_ms = now_ms, rotate_due and the pending token cleared),
+  // committed before this returns: from then on the old token is unknown
+  // (kUnauthorized), in this process and in every other one at once.
   virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
                                                std::int64_t now_ms) = 0;
+  // A new token for a live device, by hash, as its pending token (replacing
+  // a pending one never used: the answer that carried it was lost). Stored
+  // only while `current_hash` is still the device's current token and the
+  // device is not revoked: false, and nothing stored, otherwise (a
+  // concurrent request of the device made a pending token current, or it
+  // was revoked meanwhile). Committed before it returns: the answer that
+  // carries the token may go out then.
+  virtual Result<bool> set_next_token(std::string_view device_id, std::string_view current_hash,
+                                      std::string_view next_hash) = 0;
   // Queues one push as a mutation of `device`, run exactly once per mutation
   // id (see MutationState). `batch_digest` identifies the batch's content so
   // a reused id with other changes is told apart from a retry. `cost` is the

@@ -640,6 +640,23 @@ class SqliteStorage final : public ServerStorage {
     return {};
   }
 
+  Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
+                             std::int64_t now_ms) override {
+    bool current = false;
+    {
+      std::lock_guard lock(mu_);
+      TANDEM_TRY(store_->transaction([&]() -> Status {
+        auto promoted = sqlite_devices::promote(writer_stmts(), device_id, token_hash, now_ms);
+        if (!promoted) return std::move(promoted).error();
+        current = *promoted;
+        return {};
+      }));
+    }
+    // Every token cache, here and in other processes, drops the old token.
+    if (current) epoch_.bump();
+    return current;
+  }
+
   Result<bool> set_next_token(std::string_view device_id, std::string_view current_hash,
                               std::string_view next_hash) override {
     bool stored = false;
@@ -745,9 +762,7 @@ class SqliteStorage final : public ServerStorage {
       if (d.wipe_ordered_ms) return wipe_order(d, now_ms);
       if (d.revoked_ms)
         return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-      // (The promotion moves the epoch, so this record is not cached: the
-      // next request reads it again.)
-      if (match->pending) TANDEM_TRY(promote_token(d, now_ms));
+      d.by_pending_token = match->pending;
     }
     const bool touch = now_ms - d.last_seen_ms >= kLastSeenGranularityMs;
     if (touch) d.last_seen_ms = now_ms;
@@ -771,31 +786,6 @@ class SqliteStorage final : public ServerStorage {
       queue_cv_.notify_one();
     }
     return d;
-  }
-
-  // The device's first use of its pending token: it becomes the current one
-  // and the old token stops working, committed before the answer (and every
-  // cache, here and in other processes, dropped: the old token is refused at
-  // once). A failure fails the request: both tokens still work, the device
-  // retries. kUnauthorized: the token is no longer the device's (a newer one
-  // replaced it, or the device was revoked meanwhile).
-  Status promote_token(DeviceRecord& d, std::int64_t now_ms) {
-    bool mine = false;
-    {
-      std::lock_guard lock(mu_);
-      TANDEM_TRY(store_->transaction([&]() -> Status {
-        auto promoted = sqlite_devices::promote(writer_stmts(), d.id, d.token_hash, now_ms);
-        if (!promoted) return std::move(promoted).error();
-        mine = *promoted;
-        return {};
-      }));
-    }
-    if (!mine) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-    epoch_.bump();
-    d.token_ms = now_ms;
-    d.rotate_due = false;
-    d.token_pending = false;
-    return {};
   }
 
   // A wiped device's contact: the order is repeated at every contact (a

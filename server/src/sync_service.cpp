@@ -122,10 +122,11 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
     return;
   }
   call->terms.lease_days = *lease;
-  if (token_rotation_due(call->device, call->now)) {
-    // Stored (as a hash) before the answer can carry it; an answer that
-    // then fails or is lost costs nothing: the next sync issues another.
-    auto token = issue_next_token(storage_, call->device);
+  if (token_write_due(call->device, call->now)) {
+    // A new token is stored (as a hash) before the answer can carry it; an
+    // answer that then fails or is lost costs nothing: the next sync issues
+    // another. A failure fails the request: both tokens still work.
+    auto token = settle_token(storage_, call->device, call->now);
     if (!token) {
       done(Outcome<std::string>::fail(std::move(token).error()));
       return;

@@ -169,9 +169,11 @@ TEST_CASE("a lost rotation answer: the old token still syncs and gets another ne
   CHECK(second.new_token != device.token);
   CHECK(contact(world, first.new_token).status == 401);
   CHECK(device_row(world, device.id).at("rotation") == "sent");
-  // Still the old token's: now in the server's token cache, from a request
-  // that issues no token.
+  // Other endpoints take both tokens and settle nothing (nor issue tokens):
+  // the old one is in the server's token cache from here on.
+  CHECK(school_view_status(world, second.new_token) != 401);
   CHECK(school_view_status(world, device.token) != 401);
+  CHECK(device_row(world, device.id).at("rotation") == "sent");
 
   // The device uses the token it got: that one becomes its token, no new
   // one comes with it, and the old one is refused at once.

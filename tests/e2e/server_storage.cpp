@@ -274,13 +274,25 @@ TEST_CASE("storage: a rotated token replaces the old one in every process at onc
   REQUIRE(both);
   CHECK(both->token_pending);
 
-  // The first use of the new token, in the other process, makes it current.
-  auto promoted = other->device_by_token("h2", 15);
+  // The new token authenticates as the pending one; a sync in the other
+  // process makes it current (the one that was replaced cannot be).
+  auto by_new = other->device_by_token("h2", 15);
+  REQUIRE(by_new);
+  CHECK(by_new->by_pending_token);
+  CHECK(by_new->token_hash == "h2");
+  REQUIRE(server->device_by_token(h0, 15));  // held in memory here
+  auto lost = server->promote_token(id, "h1", 15);
+  REQUIRE(lost);
+  CHECK_FALSE(*lost);
+  auto promoted = other->promote_token(id, "h2", 15);
   REQUIRE(promoted);
-  CHECK(promoted->token_hash == "h2");
-  CHECK(promoted->token_ms == 15);
-  CHECK_FALSE(promoted->rotate_due);
-  CHECK_FALSE(promoted->token_pending);
+  CHECK(*promoted);
+  auto current = other->device_by_token("h2", 16);
+  REQUIRE(current);
+  CHECK_FALSE(current->by_pending_token);
+  CHECK(current->token_ms == 15);
+  CHECK_FALSE(current->rotate_due);
+  CHECK_FALSE(current->token_pending);
   for (ServerStorage* s : {server.get(), other.get()}) {
     auto old = s->device_by_token(h0, 16);  // the server held it in memory
     REQUIRE_FALSE(old);

@@ -61,9 +61,11 @@ struct DeviceRecord {
   std::int64_t token_ms{};
   bool rotate_due{};
   bool token_pending{};
-  // device_by_token only: the hash of the token the device was found by (its
-  // current token: a pending one is made current by that call); "" elsewhere.
+  // device_by_token only: the hash of the token the device was found by, and
+  // whether that is its pending token (then promote_token makes it current);
+  // "" and false elsewhere.
   std::string token_hash{};
+  bool by_pending_token{};
 };
 
 // A new device, minted by the caller (ids and token hashes come from the
@@ -338,13 +340,19 @@ class ServerStorage {
   // this returns). Records last_seen (at most every kLastSeenGranularityMs), without
   // waiting for that write: it is committed with the next commit group.
   // Token rotation: a device has one current token and at most one pending
-  // one (sent in a sync answer, see set_next_token); both authenticate it.
-  // The first authentication with the pending token makes it the current
-  // one (token_ms = now_ms, rotate_due and the pending token cleared),
-  // committed before this returns: from then on the old token is unknown
-  // (kUnauthorized), in this process and in every other one at once.
+  // one (sent in a sync answer, see set_next_token); both authenticate it
+  // (by_pending_token tells which one was used).
   virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
                                                std::int64_t now_ms) = 0;
+  // Makes `token_hash`, the pending token of `device_id`, its current one
+  // (token_ms = now_ms, rotate_due and the pending token cleared). Committed
+  // before it returns: from then on the old token is unknown
+  // (device_by_token: kUnauthorized), in this process and in every other one
+  // at once. true: `token_hash` is now the device's current token (also when
+  // a concurrent call made it so); false: it is neither current nor pending
+  // (a newer token replaced it, or the device was revoked).
+  virtual Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
+                                     std::int64_t now_ms) = 0;
   // A new token for a live device, by hash, as its pending token (replacing
   // a pending one never used: the answer that carried it was lost). Stored
   // only while `current_hash` is still the device's current token and the

@@ -642,36 +642,35 @@ class SqliteStorage final : public ServerStorage {
 
   Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
                              std::int64_t now_ms) override {
-    bool current = false;
-    {
-      std::lock_guard lock(mu_);
-      TANDEM_TRY(store_->transaction([&]() -> Status {
-        auto promoted = sqlite_devices::promote(writer_stmts(), device_id, token_hash, now_ms);
-        if (!promoted) return std::move(promoted).error();
-        current = *promoted;
-        return {};
-      }));
-    }
     // Every token cache, here and in other processes, drops the old token.
-    if (current) epoch_.bump();
-    return current;
+    return token_write(
+        [&] { return sqlite_devices::promote(writer_stmts(), device_id, token_hash, now_ms); });
   }
 
   Result<bool> set_next_token(std::string_view device_id, std::string_view current_hash,
                               std::string_view next_hash) override {
-    bool stored = false;
+    // Cached records say whether a token is pending: kept true.
+    return token_write([&] {
+      return sqlite_devices::set_next(writer_stmts(), device_id, current_hash, next_hash);
+    });
+  }
+
+  // Runs a write of a device's tokens in its own transaction; when it
+  // changed something (true), the read caches of every process are dropped.
+  template <typename Write>
+  Result<bool> token_write(Write write) {
+    bool changed = false;
     {
       std::lock_guard lock(mu_);
       TANDEM_TRY(store_->transaction([&]() -> Status {
-        auto set = sqlite_devices::set_next(writer_stmts(), device_id, current_hash, next_hash);
-        if (!set) return std::move(set).error();
-        stored = *set;
+        Result<bool> done = write();
+        if (!done) return std::move(done).error();
+        changed = *done;
         return {};
       }));
     }
-    // Cached records say whether a token is pending: keep them true.
-    if (stored) epoch_.bump();
-    return stored;
+    if (changed) epoch_.bump();
+    return changed;
   }
 
   // ---- protocol ----

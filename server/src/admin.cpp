@@ -28,6 +28,14 @@ const char* device_wipe_state(const DeviceRecord& d) {
   return d.wipe_delivered_ms ? "delivered" : "ordered";
 }
 
+// "none", "due" (rotate-token asked for, no new token sent yet) or "sent"
+// (a new token sent, not yet used: both work). An automatic rotation by age
+// shows as "sent" once the device has synced.
+const char* device_rotation_state(const DeviceRecord& d) {
+  if (d.token_pending) return "sent";
+  return d.rotate_due ? "due" : "none";
+}
+
 Json device_json(const DeviceRecord& d) {
   Json j{{"id", d.id},
          {"school", d.school},
@@ -40,6 +48,8 @@ Json device_json(const DeviceRecord& d) {
   j["wipe"] = device_wipe_state(d);
   if (d.wipe_ordered_ms) j["wipe_ordered_ms"] = *d.wipe_ordered_ms;
   if (d.wipe_delivered_ms) j["wipe_delivered_ms"] = *d.wipe_delivered_ms;
+  j["token_ms"] = d.token_ms;
+  j["rotation"] = device_rotation_state(d);
   return j;
 }
 
@@ -175,6 +185,19 @@ int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string&
   } else {
     io.out << "revoked " << shown(device)
            << (wipe ? "; it erases its local data at its next contact" : "") << "\n";
+  }
+  return 0;
+}
+
+int admin_device_rotate_token(ServerStorage& storage, const std::string& device, AdminIo io) {
+  Status s = storage.request_token_rotation(device);
+  if (!s) return admin_fail(s.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"id", device}, {"rotation", "due"}});
+  } else {
+    io.out << "rotate-token " << shown(device)
+           << ": a new token goes to the device with its next sync; the old one works until "
+              "the device uses the new one\n";
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "tandem/server/limits.hpp"
+#include "tandem/server/token_rotation.hpp"
 
 namespace tandem::server {
 namespace {
@@ -333,23 +334,40 @@ void Api::sync(const Request& request, const ClientInfo& client, RequestLog& log
   if (!req)
     return respond(
         error(req.error().code, req.error().message, request.version(), request.keep_alive()));
-  service_.sync(
-      std::move(*device), std::move(*req), std::move(resume),
-      [this, &request, respond = std::move(respond)](Outcome<std::string> out) mutable {
-        // On the session's side again: a throw here must still answer.
-        Response res;
-        try {
-          if (!out.value) {
-            out.error.server_time_ms = service_.now_ms();
-            res = make_error_response(out.error, request.version(), request.keep_alive());
-          } else {
-            res = json_text(http::status::ok, std::move(*out.value), request);
-          }
-        } catch (...) {
-          res = internal_error(request);
-        }
-        respond(std::move(res));
-      });
+  SyncService::SyncDone answer = [this, &request,
+                                  respond = std::move(respond)](Outcome<std::string> out) mutable {
+    // On the session's side again: a throw here must still answer.
+    Response res;
+    try {
+      if (!out.value) {
+        out.error.server_time_ms = service_.now_ms();
+        res = make_error_response(out.error, request.version(), request.keep_alive());
+      } else {
+        res = json_text(http::status::ok, std::move(*out.value), request);
+      }
+    } catch (...) {
+      res = internal_error(request);
+    }
+    respond(std::move(res));
+  };
+  if (!token_write_due(*device, service_.now_ms())) {
+    return service_.sync(std::move(*device), std::move(*req), std::move(resume), std::move(answer));
+  }
+  // A token rotation (rare) waits for its own commit: not on this thread.
+  // The answer comes back to the session's side through `resume`.
+  offload_([this, device = std::move(*device), req = std::move(*req), resume,
+            answer = std::move(answer)]() mutable {
+    SyncService::SyncDone back = [resume, answer](Outcome<std::string> out) mutable {
+      resume(
+          [answer = std::move(answer), out = std::move(out)]() mutable { answer(std::move(out)); });
+    };
+    try {
+      service_.sync(std::move(device), std::move(req), resume, back);
+    } catch (...) {
+      // As in handle(): thrown before `done` ran; never the exception text.
+      back(Outcome<std::string>::fail(make_error(ErrorCode::kInternal, "internal error")));
+    }
+  });
 }
 
 }  // namespace tandem::server

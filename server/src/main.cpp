@@ -9,6 +9,7 @@
 //   tandem-server --data DIR school set-lease --school ID --days N
 //   tandem-server --data DIR device list --school ID
 //   tandem-server --data DIR device revoke [--wipe] DEVICE_ID
+//   tandem-server --data DIR device rotate-token DEVICE_ID
 //   tandem-server --data DIR audit verify
 //   tandem-server --data DIR audit export --child ID [--json | --csv]
 //   tandem-server --data DIR audit prune --older-than-days N
@@ -210,6 +211,11 @@ int main(int argc, char** argv) {
   device_revoke->add_flag("--wipe", revoke_wipe,
                           "Lost tablet: the device also erases its local data at its next contact "
                           "(what it had not synced is lost)");
+  auto* device_rotate = device->add_subcommand(
+      "rotate-token",
+      "Give a device a new token at its next sync (the old one works until the "
+      "device uses the new one)");
+  device_rotate->add_option("DEVICE_ID", device_id, "Device id")->required();
 
   auto* audit =
       app.add_subcommand("audit", "The audit trail of children's data")->require_subcommand(1);
@@ -296,6 +302,7 @@ int main(int argc, char** argv) {
   if (*login) return admin_login_code(s, clock, login_person, login_ttl_minutes * 60'000, io);
   if (*device_list) return admin_device_list(s, device_school, io);
   if (*device_revoke) return admin_device_revoke(s, clock, device_id, revoke_wipe, io);
+  if (*device_rotate) return admin_device_rotate_token(s, device_id, io);
   if (*audit_verify) return admin_audit_verify(s, io);
   if (*audit_export) {
     if (audit_csv) io.json = false;  // --csv wins

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "sqlite_audit.hpp"
+#include "sqlite_devices.hpp"
 #include "sqlite_school_reader.hpp"
 #include "sqlite_web.hpp"
 #include "tandem/core/schema.hpp"
@@ -143,11 +144,6 @@ UPDATE server_devices SET token_ms = created_ms;
 CREATE UNIQUE INDEX IF NOT EXISTS server_devices_next_token ON server_devices(next_token_hash)
   WHERE next_token_hash IS NOT NULL;
 )sql";
-
-// The columns read_device() reads, in its order.
-#define TANDEM_DEVICE_COLUMNS \
-  "id, school, person, name, created_ms, last_seen_ms, revoked_ms, wipe_ordered_ms, " \
-  "wipe_delivered_ms"
 
 // Read-only connections to the same file. In WAL mode they read the last
 // committed state while the writer commits, so authentication and pulls do
@@ -626,7 +622,7 @@ class SqliteStorage final : public ServerStorage {
       auto row = (*st)->step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      out.push_back(read_device(**st));
+      out.push_back(sqlite_devices::read(**st));
     }
     return out;
   }
@@ -649,6 +645,47 @@ class SqliteStorage final : public ServerStorage {
     }));
     epoch_.bump();  // the server's token cache drops the device at once
     return {};
+  }
+
+  Status request_token_rotation(std::string_view device_id) override {
+    std::lock_guard lock(mu_);
+    TANDEM_TRY(store_->transaction(
+        [&]() -> Status { return sqlite_devices::request_rotation(writer_stmts(), device_id); }));
+    epoch_.bump();  // cached devices (here or in a running server) learn it at once
+    return {};
+  }
+
+  Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
+                             std::int64_t now_ms) override {
+    // Every token cache, here and in other processes, drops the old token.
+    return token_write(
+        [&] { return sqlite_devices::promote(writer_stmts(), device_id, token_hash, now_ms); });
+  }
+
+  Result<bool> set_next_token(std::string_view device_id, std::string_view current_hash,
+                              std::string_view next_hash) override {
+    // Cached records say whether a token is pending: kept true.
+    return token_write([&] {
+      return sqlite_devices::set_next(writer_stmts(), device_id, current_hash, next_hash);
+    });
+  }
+
+  // Runs a write of a device's tokens in its own transaction; when it
+  // changed something (true), the read caches of every process are dropped.
+  template <typename Write>
+  Result<bool> token_write(Write write) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mu_);
+      TANDEM_TRY(store_->transaction([&]() -> Status {
+        Result<bool> done = write();
+        if (!done) return std::move(done).error();
+        changed = *done;
+        return {};
+      }));
+    }
+    if (changed) epoch_.bump();
+    return changed;
   }
 
   // ---- protocol ----
@@ -688,7 +725,7 @@ class SqliteStorage final : public ServerStorage {
       TANDEM_TRY((*use)->bind(1, now_ms).bind(2, device.id).bind(3, code_hash).run());
       auto ins = stmts_.get(
           "INSERT INTO server_devices(id, school, person, name, token_hash, created_ms, "
-          "last_seen_ms) VALUES(?,?,?,?,?,?,?)");
+          "last_seen_ms, token_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?6)");
       if (!ins) return std::move(ins).error();
       TANDEM_TRY((*ins)
                      ->bind(1, device.id)
@@ -699,9 +736,11 @@ class SqliteStorage final : public ServerStorage {
                      .bind(6, now_ms)
                      .bind(7, now_ms)
                      .run());
-      e.device =
-          DeviceRecord{device.id,  school_id,    person_id,   device.name,
-                                  now_ms,     now_ms,       std::nullopt, std::nullopt, std::nullopt};
+      e.device.id = device.id;
+      e.device.school = school_id;
+      e.device.person = person_id;
+      e.device.name = device.name;
+      e.device.created_ms = e.device.last_seen_ms = e.device.token_ms = now_ms;
       e.school = {school_id, string_field(*school, "name")};
       e.person = {person_id, string_field(*person, "name"), string_field(*person, "role")};
       return {};
@@ -724,18 +763,20 @@ class SqliteStorage final : public ServerStorage {
     }
     (cached ? tokens_from_memory_ : tokens_from_store_).fetch_add(1, std::memory_order_relaxed);
     if (!cached) {
-      auto reader = readers_.acquire();
-      auto st = reader.stmt(
-          "SELECT " TANDEM_DEVICE_COLUMNS " FROM server_devices WHERE token_hash=?");
-      if (!st) return std::move(st).error();
-      (*st)->bind(1, token_hash);
-      auto row = (*st)->step();
-      if (!row) return std::move(row).error();
-      if (!*row) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
-      d = read_device(**st);
+      std::optional<sqlite_devices::TokenMatch> match;
+      {
+        auto reader = readers_.acquire();
+        auto found = sqlite_devices::by_token(
+            [&reader](const char* sql) { return reader.stmt(sql); }, token_hash);
+        if (!found) return std::move(found).error();
+        match = std::move(*found);
+      }
+      if (!match) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+      d = std::move(match->device);
       if (d.wipe_ordered_ms) return wipe_order(d, now_ms);
       if (d.revoked_ms)
         return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
+      d.by_pending_token = match->pending;
     }
     const bool touch = now_ms - d.last_seen_ms >= kLastSeenGranularityMs;
     if (touch) d.last_seen_ms = now_ms;
@@ -1100,20 +1141,6 @@ class SqliteStorage final : public ServerStorage {
     TANDEM_TRY((*begin)->run());
     Result<T> out = read([&reader](const char* sql) { return reader.stmt(sql); });
     return out;  // the lease ends the read transaction
-  }
-
-  static DeviceRecord read_device(const Stmt& st) {
-    DeviceRecord d;
-    d.id = st.text(0);
-    d.school = st.text(1);
-    d.person = st.text(2);
-    d.name = st.text(3);
-    d.created_ms = st.int64(4);
-    d.last_seen_ms = st.int64(5);
-    if (!st.is_null(6)) d.revoked_ms = st.int64(6);
-    if (!st.is_null(7)) d.wipe_ordered_ms = st.int64(7);
-    if (!st.is_null(8)) d.wipe_delivered_ms = st.int64(8);
-    return d;
   }
 
   static std::string string_field(const Record& r, const char* name) {
@@ -1893,7 +1920,7 @@ Result<std::optional<DeviceRecord>> SqlitePushTransaction::device(std::string_vi
   auto row = (*st)->step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<DeviceRecord>();
-  return std::optional<DeviceRecord>(SqliteStorage::read_device(**st));
+  return std::optional<DeviceRecord>(sqlite_devices::read(**st));
 }
 
 Result<std::vector<std::string>> SqlitePushTransaction::record_ids(std::string_view kind) {

@@ -8,6 +8,7 @@
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/lease.hpp"
 #include "tandem/server/limits.hpp"
+#include "tandem/server/token_rotation.hpp"
 
 namespace tandem::server {
 namespace {
@@ -121,6 +122,17 @@ void SyncService::sync(DeviceRecord device, sync::SyncRequest request, Resume re
     return;
   }
   call->terms.lease_days = *lease;
+  if (token_write_due(call->device, call->now)) {
+    // A new token is stored (as a hash) before the answer can carry it; an
+    // answer that then fails or is lost costs nothing: the next sync issues
+    // another. A failure fails the request: both tokens still work.
+    auto token = settle_token(storage_, call->device, call->now);
+    if (!token) {
+      done(Outcome<std::string>::fail(std::move(token).error()));
+      return;
+    }
+    call->terms.token = std::move(*token);
+  }
   if (!call->request.push) {
     pull(std::move(call), std::string(), std::move(resume), std::move(done));
     return;

@@ -3,70 +3,20 @@
 // files: the answer is 401 device_wiped, nothing unsynced reaches the
 // server, the database files and the token are gone, and the device list
 // shows that the order was delivered. A plain revoke stays as it was.
-#include <stdlib.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "sync_fixture.hpp"
-#include "test_util.hpp"
+#include "device_cli.hpp"
 
 namespace tandem::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-ProcessResult cli(const std::string& db, const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"--db", db};
-  full.insert(full.end(), args.begin(), args.end());
-  return run_cli(full);
-}
-
-std::string cli_ok(const std::string& db, const std::vector<std::string>& args) {
-  const ProcessResult r = cli(db, args);
-  INFO("tandem " << args.at(0) << " exited " << r.exit_code << ": " << r.err << r.out);
-  REQUIRE(r.exit_code == 0);
-  return r.out;
-}
-
-std::string device_named(const SyncWorld& world, const std::string& name) {
-  for (const auto& d : server_admin_json(world.server->data_dir(),
-                                         {"device", "list", "--school", world.school.id})) {
-    if (d.at("name") == name) return d.at("id").get<std::string>();
-  }
-  FAIL("no device named " << name);
-  return {};
-}
-
-nlohmann::json device_row(const SyncWorld& world, const std::string& id) {
-  for (const auto& d : server_admin_json(world.server->data_dir(),
-                                         {"device", "list", "--school", world.school.id})) {
-    if (d.at("id") == id) return d;
-  }
-  FAIL("no device " << id);
-  return {};
-}
-
 std::string trimmed_id(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
-
-// The key folder of this test's tablets (TANDEM_KEY_DIR for the CLI it runs).
-struct KeyDir {
-  TempDir dir;
-  std::string path = dir.file("keys");
-  KeyDir() { ::setenv("TANDEM_KEY_DIR", path.c_str(), 1); }
-  std::vector<std::string> tokens() const {
-    std::vector<std::string> out;
-    if (!fs::exists(path)) return out;
-    for (const auto& e : fs::directory_iterator(path)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind("tandem-token-", 0) == 0) out.push_back(file_bytes(e.path().string()));
-    }
-    return out;
-  }
-};
 
 }  // namespace
 
@@ -77,11 +27,8 @@ TEST_CASE("revoke --wipe: the tablet erases itself at its next sync and nothing 
   TempDir dir;
   const std::string lost = dir.file("lost.db");
   const std::string other = dir.file("other.db");
-  cli_ok(lost, {"--json", "enroll", "--server", world.base_url(), "--code",
-                world.code_for(world.school.person), "--device-name", "lost"});
-  cli_ok(other,
-         {"--json", "enroll", "--server", world.base_url(), "--code",
-          world.code_for(world.add_person("Bo", "resource_person")), "--device-name", "other"});
+  enroll_cli(world, lost, "lost");
+  enroll_cli(world, other, "other", world.add_person("Bo", "resource_person"));
   REQUIRE(keys.tokens().size() == 2);
   const std::string synced = trimmed_id(cli_ok(lost, {"new", "action", "text=SYNCED-CANARY-7731"}));
   cli_ok(lost, {"sync"});
@@ -135,8 +82,7 @@ TEST_CASE("a plain revoke keeps the tablet's data and a later wipe order still r
   SyncWorld world;
   TempDir dir;
   const std::string db = dir.file("kept.db");
-  cli_ok(db, {"--json", "enroll", "--server", world.base_url(), "--code",
-              world.code_for(world.school.person), "--device-name", "kept"});
+  enroll_cli(world, db, "kept");
   cli_ok(db, {"new", "action", "text=KEPT-CANARY"});
   const std::string id = device_named(world, "kept");
   REQUIRE(server_admin(world.server->data_dir(), {"device", "revoke", id}).exit_code == 0);

@@ -229,6 +229,99 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
   }
 }
 
+TEST_CASE("storage: a rotated token replaces the old one in every process at once",
+          "[server][storage][token]") {
+  using tandem::ErrorCode;
+  TempDir dir;
+  auto server = open_storage(dir);
+  const School school = make_school(*server, "Skolen", 1);
+  const std::string id = school.devices[0].id;
+  const std::string h0 = "Skolen-token-0";  // the hash the device authenticates with
+  auto fresh = server->device_by_token(h0, 10);
+  REQUIRE(fresh);
+  CHECK(fresh->token_ms == 1);  // dated at enrollment
+  CHECK_FALSE(fresh->rotate_due);
+  CHECK_FALSE(fresh->token_pending);
+  CHECK(fresh->token_hash == h0);
+  // Another server process on the same file holds the token in memory too.
+  auto other = open_storage(dir);
+  REQUIRE(other->device_by_token(h0, 11));
+
+  // The administration (a third process) asks for a rotation.
+  auto admin = open_storage(dir);
+  REQUIRE(admin->request_token_rotation(id));
+  auto unknown = admin->request_token_rotation("dev_nope");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+  auto due = server->device_by_token(h0, 12);
+  REQUIRE(due);
+  CHECK(due->rotate_due);
+
+  // A new token is stored only while the caller's token is the current one;
+  // a second one replaces the first (whose answer was lost).
+  auto stale = server->set_next_token(id, "not-the-current-token", "h1");
+  REQUIRE(stale);
+  CHECK_FALSE(*stale);
+  for (const char* next : {"h1", "h2"}) {
+    auto stored = server->set_next_token(id, h0, next);
+    REQUIRE(stored);
+    CHECK(*stored);
+  }
+  auto replaced = server->device_by_token("h1", 13);
+  REQUIRE_FALSE(replaced);
+  CHECK(replaced.error().code == ErrorCode::kUnauthorized);
+  auto both = other->device_by_token(h0, 14);
+  REQUIRE(both);
+  CHECK(both->token_pending);
+
+  // The new token authenticates as the pending one; a sync in the other
+  // process makes it current (the one that was replaced cannot be).
+  auto by_new = other->device_by_token("h2", 15);
+  REQUIRE(by_new);
+  CHECK(by_new->by_pending_token);
+  CHECK(by_new->token_hash == "h2");
+  REQUIRE(server->device_by_token(h0, 15));  // held in memory here
+  auto lost = server->promote_token(id, "h1", 15);
+  REQUIRE(lost);
+  CHECK_FALSE(*lost);
+  auto promoted = other->promote_token(id, "h2", 15);
+  REQUIRE(promoted);
+  CHECK(*promoted);
+  auto current = other->device_by_token("h2", 16);
+  REQUIRE(current);
+  CHECK_FALSE(current->by_pending_token);
+  CHECK(current->token_ms == 15);
+  CHECK_FALSE(current->rotate_due);
+  CHECK_FALSE(current->token_pending);
+  for (ServerStorage* s : {server.get(), other.get()}) {
+    auto old = s->device_by_token(h0, 16);  // the server held it in memory
+    REQUIRE_FALSE(old);
+    CHECK(old.error().code == ErrorCode::kUnauthorized);
+    REQUIRE(s->device_by_token("h2", 17));
+  }
+  auto listed = admin->list_devices(school.id);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().token_ms == 15);
+  CHECK_FALSE(listed->front().rotate_due);
+  auto old_current = server->set_next_token(id, h0, "h3");
+  REQUIRE(old_current);
+  CHECK_FALSE(*old_current);
+
+  // A revoked device gets no new token, and its pending one does not work.
+  REQUIRE(server->set_next_token(id, "h2", "h5"));
+  REQUIRE(admin->revoke_device(id, 20));
+  auto after_revoke = server->set_next_token(id, "h2", "h6");
+  REQUIRE(after_revoke);
+  CHECK_FALSE(*after_revoke);
+  auto pending = server->device_by_token("h5", 21);
+  REQUIRE_FALSE(pending);
+  CHECK(pending.error().code == ErrorCode::kUnauthorized);
+  auto revoked = admin->request_token_rotation(id);
+  REQUIRE_FALSE(revoked);
+  CHECK(revoked.error().code == ErrorCode::kForbidden);
+}
+
 TEST_CASE("storage: the epoch file made by root belongs to the database's owner",
           "[server][storage]") {
   if (geteuid() != 0) {

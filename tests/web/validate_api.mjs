@@ -127,6 +127,17 @@ try {
   await sync('sync, 1001 changes', { push: { mutation_id: 4, changes: many } }, annaDev.token, 413, 'too_many_changes');
   await sync('sync, body over 8 MiB', JSON.stringify({ pull: { cursor: 0 }, x: 'y'.repeat(9 << 20) }), annaDev.token, 413);
   await exchange('sync, wrong method', 'GET', '/v1/sync', u('/v1/sync'), {}, 405);
+  // Token rotation: the answer's device.token is validated like the rest;
+  // the new token works, and once it has been used the old one is refused.
+  const rotDev = (await enroll('enroll, device to rotate', { code: code(anna) }, 200)).json;
+  server.admin(['device', 'rotate-token', rotDev.device_id]);
+  const rotated = await sync('sync, token rotated', { pull: { cursor: 0, limit: 1 } }, rotDev.token, 200);
+  if (typeof rotated.json?.device?.token !== 'string') {
+    failures.push(`no device.token after rotate-token: ${excerpt(rotated.body)}`);
+  } else {
+    await sync('sync, with the rotated token', { pull: { cursor: 0, limit: 1 } }, rotated.json.device.token, 200);
+    await sync('sync, token rotated away', { pull: { cursor: 0, limit: 1 } }, rotDev.token, 401, 'unauthorized');
+  }
 
   // ---- /v1/schools/{school}/... (reports)
   const auth = (t) => ({ headers: { authorization: `Bearer ${t}` } });

@@ -58,6 +58,10 @@ int admin_device_list(ServerStorage& storage, const std::string& school, AdminIo
 // contact; the device list shows when it was told.
 int admin_device_revoke(ServerStorage& storage, Clock& clock, const std::string& device,
                         bool wipe, AdminIo io);
+// device rotate-token DEVICE_ID: the device gets a new token with its next
+// sync; its old token works until the device first uses the new one. Errors:
+// not_found (no such device), forbidden (revoked).
+int admin_device_rotate_token(ServerStorage& storage, const std::string& device, AdminIo io);
 
 // audit verify: 0 when every school's audit chain is intact (prints each
 // school's head hash, to note outside the server); kAuditBrokenExit when an

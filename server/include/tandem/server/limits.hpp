@@ -166,6 +166,11 @@ inline constexpr std::int64_t kDefaultEnrollmentTtlMs = 15LL * 60 * 1000;
 
 // Device tokens: random bytes (256 bits, >= 128 required).
 inline constexpr std::size_t kTokenBytes = 32;
+// A device token older than this (since it became the device's) is rotated
+// at the device's next sync (token_rotation.hpp): a token copied off a
+// tablet or out of a backup stops working within a school term or so, and a
+// tablet that syncs weekly rotates a few times a year.
+inline constexpr std::int64_t kTokenMaxAgeMs = 90LL * 24 * 60 * 60 * 1000;
 
 // ---- leaders' web pages (web.hpp) ----
 // A login code lives this long unless the administration says otherwise

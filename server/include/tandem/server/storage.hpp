@@ -55,6 +55,18 @@ struct DeviceRecord {
   // device was first told so (its first contact after the order).
   std::optional<std::int64_t> wipe_ordered_ms{};
   std::optional<std::int64_t> wipe_delivered_ms{};
+  // Token rotation (token_rotation.hpp): when the current token became the
+  // device's (enrollment, or its first use of a rotated one), whether the
+  // administration asked for a new one (device rotate-token), and whether a
+  // new token was sent and not yet used (then both authenticate the device).
+  std::int64_t token_ms{};
+  bool rotate_due{};
+  bool token_pending{};
+  // device_by_token only: the hash of the token the device was found by, and
+  // whether that is its pending token (then promote_token makes it current);
+  // "" and false elsewhere.
+  std::string token_hash{};
+  bool by_pending_token{};
 };
 
 // A new device, minted by the caller (ids and token hashes come from the
@@ -291,6 +303,11 @@ class ServerStorage {
   // be ordered for a device already revoked (its first order time is kept).
   virtual Status revoke_device(std::string_view device_id, std::int64_t now_ms,
                                bool wipe = false) = 0;
+  // device rotate-token: the device gets a new token with its next sync
+  // answer (rotate_due; cleared when the device first uses a new token).
+  // kNotFound: no such device; kForbidden: the device is revoked (its
+  // tokens are refused anyway: enroll the tablet again).
+  virtual Status request_token_rotation(std::string_view device_id) = 0;
 
   // The merged record `id` as stored now (nullopt: no such record). Who a
   // browser session's person is (role, school) is read here at each request.
@@ -323,8 +340,29 @@ class ServerStorage {
   // recorded as the order's delivery (wipe_delivered_ms, committed before
   // this returns). Records last_seen (at most every kLastSeenGranularityMs), without
   // waiting for that write: it is committed with the next commit group.
+  // Token rotation: a device has one current token and at most one pending
+  // one (sent in a sync answer, see set_next_token); both authenticate it
+  // (by_pending_token tells which one was used).
   virtual Result<DeviceRecord> device_by_token(std::string_view token_hash,
                                                std::int64_t now_ms) = 0;
+  // Makes `token_hash`, the pending token of `device_id`, its current one
+  // (token_ms = now_ms, rotate_due and the pending token cleared). Committed
+  // before it returns: from then on the old token is unknown
+  // (device_by_token: kUnauthorized), in this process and in every other one
+  // at once. true: `token_hash` is now the device's current token (also when
+  // a concurrent call made it so); false: it is neither current nor pending
+  // (a newer token replaced it, or the device was revoked).
+  virtual Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
+                                     std::int64_t now_ms) = 0;
+  // A new token for a live device, by hash, as its pending token (replacing
+  // a pending one never used: the answer that carried it was lost). Stored
+  // only while `current_hash` is still the device's current token and the
+  // device is not revoked: false, and nothing stored, otherwise (a
+  // concurrent request of the device made a pending token current, or it
+  // was revoked meanwhile). Committed before it returns: the answer that
+  // carries the token may go out then.
+  virtual Result<bool> set_next_token(std::string_view device_id, std::string_view current_hash,
+                                      std::string_view next_hash) = 0;
   // Queues one push as a mutation of `device`, run exactly once per mutation
   // id (see MutationState). `batch_digest` identifies the batch's content so
   // a reused id with other changes is told apart from a retry. `cost` is the

@@ -66,7 +66,11 @@ class SyncService {
   // POST /v1/sync for an authenticated device: push (exactly once per
   // mutation id), then pull. A push that fails as a whole changes nothing.
   // The answer is the JSON text of a sync::SyncResponse, built from the
-  // stored texts of the push answer and of the pulled changes.
+  // stored texts of the push answer and of the pulled changes. First the
+  // device's tokens are settled (token_rotation.hpp): a pending token used
+  // becomes current, or, when a rotation is due, the answer carries a new
+  // token (device.token). That waits for a commit: when
+  // token_write_due(device, now_ms()), call this off the network threads.
   // `done` gets it exactly once: at once when there is nothing to push, else
   // through `resume` once the push's commit group is durable (the pull is
   // read after the push, on the caller's side). No thread waits meanwhile.

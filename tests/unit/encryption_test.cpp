@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -436,17 +437,31 @@ TEST_CASE("looking at an open database keeps its locks: another process cannot d
       key_env = "TANDEM_LOCK_HELPER_KEY=" + info->key_name + "=" + hex(**key);
     }
     const std::string db_env = "TANDEM_LOCK_HELPER_DB=" + path;
-    char name[] = "another process writes to a database and closes it";
-    char exe[] = "/proc/self/exe";
-    char* argv[] = {exe, name, nullptr};
-    std::vector<char*> env = {const_cast<char*>(db_env.c_str())};
+    // This program again, by its real path (through the emulator when
+    // cross-built: /proc/self/exe then names the target binary).
+    std::vector<std::string> args;
+    {
+      std::istringstream emulator(TANDEM_TEST_EMULATOR);
+      for (std::string part; emulator >> part;) args.push_back(part);
+    }
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    REQUIRE_FALSE(ec);
+    args.push_back(self);
+    args.push_back("another process writes to a database and closes it");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // posix_spawnp: the emulator is found on PATH.
+    const std::string path_env = std::string("PATH=") + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+    std::vector<char*> env = {const_cast<char*>(db_env.c_str()), const_cast<char*>(path_env.c_str())};
     if (!key_env.empty()) env.push_back(const_cast<char*>(key_env.c_str()));
     env.push_back(nullptr);
     posix_spawn_file_actions_t quiet;  // its report would interleave with ours
     REQUIRE(::posix_spawn_file_actions_init(&quiet) == 0);
     REQUIRE(::posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0) == 0);
     pid_t child = 0;
-    const int spawned = ::posix_spawn(&child, exe, &quiet, nullptr, argv, env.data());
+    const int spawned = ::posix_spawnp(&child, argv[0], &quiet, nullptr, argv.data(), env.data());
     ::posix_spawn_file_actions_destroy(&quiet);
     REQUIRE(spawned == 0);
     int status = 0;

@@ -66,7 +66,9 @@ namespace {
 using File = CryptVfs::File;
 constexpr int kFileOffset = static_cast<int>((sizeof(File) + 15) & ~std::size_t{15});
 
-File* as_file(sqlite3_file* f) { return reinterpret_cast<File*>(f); }
+// SQLite hands us szOsFile bytes it allocated (8-aligned at least); File
+// starts them. Through void*: the alignment is SQLite's promise, not the type's.
+File* as_file(sqlite3_file* f) { return static_cast<File*>(static_cast<void*>(f)); }
 
 void seal_database_page(const FileKey& key, std::uint32_t pgno, const unsigned char* plain, std::size_t page_size,
                         unsigned char* disk) {
@@ -489,7 +491,7 @@ int x_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, in
   File* f = new (file) File();
   f->base.pMethods = nullptr;
   f->owner = self;
-  f->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kFileOffset);
+  f->real = static_cast<sqlite3_file*>(static_cast<void*>(reinterpret_cast<char*>(file) + kFileOffset));
   f->real->pMethods = nullptr;
   f->kind = kind_of(flags);
   sqlite3_vfs* base = self->base();

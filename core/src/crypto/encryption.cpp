@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <cstring>
@@ -102,8 +103,10 @@ Result<std::optional<std::vector<unsigned char>>> read_database_file(const std::
   if (vfs->xAccess(vfs, path.c_str(), SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK)
     return make_error(ErrorCode::kIo, "cannot check '" + path + "'");
   if (!exists) return std::optional<Bytes>();
-  std::vector<unsigned char> storage(static_cast<std::size_t>(vfs->szOsFile));
-  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  // The VFS's file object, in storage aligned for any type.
+  std::vector<std::max_align_t> storage((static_cast<std::size_t>(vfs->szOsFile) + sizeof(std::max_align_t) - 1) /
+                                        sizeof(std::max_align_t));
+  auto* file = static_cast<sqlite3_file*>(static_cast<void*>(storage.data()));
   file->pMethods = nullptr;
   int out_flags = 0;
   const int rc = vfs->xOpen(vfs, path.c_str(), file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &out_flags);

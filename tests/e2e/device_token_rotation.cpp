@@ -280,7 +280,8 @@ TEST_CASE("the device token is in the key store, never in the tablet's database"
   cli_ok(db, {"new", "action", "text=SCAN-WORKS-CANARY-8842"});
   cli_ok(db, {"sync"});
   const auto hits = [&db](const std::string& text) {
-    return nlohmann::json::parse(cli_ok(db, {"--json", "debug", "scan", text}))
+    // "--": a token may begin with '-' (base64url), which would read as an option.
+    return nlohmann::json::parse(cli_ok(db, {"--json", "debug", "scan", "--", text}))
         .at("hits")
         .get<std::int64_t>();
   };

@@ -364,12 +364,11 @@ int run_status(CliContext& ctx) {
   Json doc = {{"outbox", *waiting}, {"encrypted", store.encrypted()}};
   std::string human = std::to_string(*waiting) + " ændringer venter på at blive sendt\n";
   human += std::string("databasen er ") + (store.encrypted() ? "krypteret" : "ikke krypteret") + "\n";
-  auto text_meta = [&](std::string_view key) -> Result<std::optional<std::string>> { return store.meta(key); };
-  auto url = text_meta(sync::kMetaServerUrl);
+  auto url = store.meta(sync::kMetaServerUrl);
   if (!url) return ctx.fail(url.error());
-  auto school = text_meta(sync::kMetaSchoolName);
+  auto school = store.meta(sync::kMetaSchoolName);
   if (!school) return ctx.fail(school.error());
-  auto device = text_meta(sync::kMetaDeviceId);
+  auto device = store.meta(sync::kMetaDeviceId);
   if (!device) return ctx.fail(device.error());
   doc["enrolled"] = url->has_value();
   if (*url) {

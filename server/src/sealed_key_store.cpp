@@ -86,22 +86,14 @@ Status read_master(const std::string& file, MasterKey& key) {
   return {};
 }
 
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > kMaxSealedKeyName || name.front() == '.') return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
-
 // Secrets sealed under the master key, kept in a FileKeyStore (0700 folder,
-// 0600 files, atomic writes) as "<name>.sealed".
+// 0600 files, atomic writes) as "<name>.sealed"; it checks the names.
 class SealedKeyStore final : public KeyStore {
  public:
   SealedKeyStore(std::unique_ptr<MasterKey> master, platform::FileKeyStore files)
       : master_(std::move(master)), files_(std::move(files)) {}
 
   Result<std::optional<std::string>> get(std::string_view name) override {
-    if (!valid_name(name)) return name_error();
     auto sealed = files_.get(entry(name));
     if (!sealed) return std::move(sealed).error();
     if (!*sealed) return std::optional<std::string>();
@@ -125,7 +117,6 @@ class SealedKeyStore final : public KeyStore {
   }
 
   Status put(std::string_view name, std::string_view secret) override {
-    if (!valid_name(name)) return name_error();
     std::string sealed(sizeof(kMagic) + kNonce + secret.size() + kMac, '\0');
     std::memcpy(sealed.data(), kMagic, sizeof(kMagic));
     auto* nonce = reinterpret_cast<unsigned char*>(sealed.data() + sizeof(kMagic));
@@ -138,15 +129,11 @@ class SealedKeyStore final : public KeyStore {
   }
 
   Status erase(std::string_view name) override {
-    if (!valid_name(name)) return name_error();
     return files_.erase(entry(name));
   }
 
  private:
   static std::string entry(std::string_view name) { return std::string(name) + ".sealed"; }
-  static Error name_error() {
-    return make_error(ErrorCode::kInvalidArgument, "a key name is 1..64 characters of [A-Za-z0-9._-]");
-  }
 
   std::unique_ptr<MasterKey> master_;
   platform::FileKeyStore files_;
@@ -154,21 +141,15 @@ class SealedKeyStore final : public KeyStore {
 
 }  // namespace
 
-Result<std::unique_ptr<KeyStore>> open_sealed_key_store(const std::string& key_file, const std::string& data_dir) {
+Result<std::shared_ptr<KeyStore>> database_keys(const std::string& key_file, const std::string& data_dir) {
+  if (key_file.empty()) return std::shared_ptr<KeyStore>();
   if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "libsodium could not be initialised");
   auto master = std::make_unique<MasterKey>();
   if (!*master) return make_error(ErrorCode::kInternal, "no locked memory for the database key");
   TANDEM_TRY(read_master(key_file, *master));
   auto files = platform::FileKeyStore::open(data_dir + "/keys");
   if (!files) return std::move(files).error();
-  return std::unique_ptr<KeyStore>(std::make_unique<SealedKeyStore>(std::move(master), std::move(*files)));
-}
-
-Result<std::shared_ptr<KeyStore>> database_keys(const std::string& key_file, const std::string& data_dir) {
-  if (key_file.empty()) return std::shared_ptr<KeyStore>();
-  auto store = open_sealed_key_store(key_file, data_dir);
-  if (!store) return std::move(store).error();
-  return std::shared_ptr<KeyStore>(std::move(*store));
+  return std::shared_ptr<KeyStore>(std::make_shared<SealedKeyStore>(std::move(master), std::move(*files)));
 }
 
 }  // namespace tandem::server

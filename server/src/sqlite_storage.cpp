@@ -1983,10 +1983,10 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   // with 8 KiB).
   so.page_size = 4096;
   // With a key store (--db-key) the file is encrypted (a plain one is
-  // migrated); without one an encrypted file fails with key_missing.
+  // migrated: Encryption::kAuto); without one an encrypted file fails with
+  // key_missing.
   Host host;
   host.keys = options.keys.get();
-  so.encryption = options.keys ? Encryption::kRequired : Encryption::kAuto;
   auto store = Store::open(so, host);
   if (!store) return std::move(store).error();
   // The Store already sets these; they are restated because the server's 2xx

@@ -13,11 +13,7 @@ namespace tandem::test {
 namespace {
 
 // `tandem --db DB --json ARGS...` at the wall-clock offset `at` ("" = now).
-ProcessResult tandem_at(const std::string& at, const std::string& db, const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"--db", db, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  return run_cli_at(at, full);
-}
+constexpr auto tandem_at = run_cli_json_at;
 
 nlohmann::json ok(const ProcessResult& r) {
   INFO("exit " << r.exit_code << "\nstdout: " << r.out << "\nstderr: " << r.err);

@@ -60,9 +60,7 @@ struct TlsWorld {
 // `tandem --db DB --json ARGS...`, under faketime SPEC when given.
 ProcessResult tandem(const std::string& db, const std::vector<std::string>& args,
                      const std::string& faketime = "") {
-  std::vector<std::string> full = {"--db", db, "--json"};
-  full.insert(full.end(), args.begin(), args.end());
-  return run_cli_at(faketime, full);
+  return run_cli_json_at(faketime, db, args);
 }
 
 nlohmann::json ok_json(const ProcessResult& r) {

@@ -222,6 +222,13 @@ ProcessResult run_cli(const std::vector<std::string>& args, const RunOptions& op
   return run_process(cli, args, options);
 }
 
+ProcessResult run_cli_json_at(const std::string& faketime, const std::string& db,
+                              const std::vector<std::string>& args) {
+  std::vector<std::string> full = {"--db", db, "--json"};
+  full.insert(full.end(), args.begin(), args.end());
+  return run_cli_at(faketime, full);
+}
+
 ProcessResult run_cli_at(const std::string& faketime, const std::vector<std::string>& args) {
   if (faketime.empty()) return run_cli(args);
   RunOptions options;

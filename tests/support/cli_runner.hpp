@@ -46,6 +46,9 @@ ProcessResult run_cli(const std::vector<std::string>& args, const RunOptions& op
 // "@2030-01-01 10:00:00"; "" runs it plainly): the wall clock moved, the
 // monotonic clock real.
 ProcessResult run_cli_at(const std::string& faketime, const std::vector<std::string>& args);
+// `tandem --db DB --json ARGS...` at `faketime` ("" = the real clock).
+ProcessResult run_cli_json_at(const std::string& faketime, const std::string& db,
+                              const std::vector<std::string>& args);
 
 // A running child with piped stdin/stdout/stderr.
 class ChildProcess {

@@ -26,18 +26,13 @@ namespace tandem::server {
 //   (umask 077; openssl rand -hex 32 > /etc/tandem/db.key)
 inline constexpr std::size_t kMasterKeyBytes = 32;
 inline constexpr std::size_t kMaxKeyFileBytes = 256;
-// The longest entry name accepted (core names are "tandem-db-" + 16 hex).
-inline constexpr std::size_t kMaxSealedKeyName = 64;
 
-// Opens the key store of `data_dir` (its keys/ folder, made 0700) under the
-// master key in `key_file`. Errors: invalid_argument for a key file that is
-// missing, not a regular file, open to others or not a key; io_error for the
-// folder. A sealed key the master key does not open reads as wrong_key.
-Result<std::unique_ptr<KeyStore>> open_sealed_key_store(const std::string& key_file,
-                                                        const std::string& data_dir);
-
-// What the server and its admin commands open the database with: the sealed
-// key store when --db-key was given, none (a plain database) otherwise.
+// What the server and its admin commands open the database with: none (a
+// plain database) when `key_file` is empty, else the sealed key store of
+// `data_dir` (its keys/ folder, made 0700) under the master key in
+// `key_file`. Errors: invalid_argument for a key file that is missing, not a
+// regular file, open to others or not a key; io_error for the folder. A
+// sealed key the master key does not open reads as wrong_key.
 Result<std::shared_ptr<KeyStore>> database_keys(const std::string& key_file, const std::string& data_dir);
 
 }  // namespace tandem::server

@@ -455,7 +455,7 @@ struct SqliteStorageOptions {
   // initialisations leave it out without -Wmissing-field-initializers.)
   std::string vfs{};
   // Encryption at rest (tandem-server --db-key): the key store that holds
-  // the database's key (open_sealed_key_store); none: a plain file (an
+  // the database's key (database_keys in sealed_key_store.hpp); none: a plain file (an
   // encrypted one then fails with key_missing).
   std::shared_ptr<KeyStore> keys{};
 };

@@ -8,6 +8,7 @@
 #include "civil.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/local_time.hpp"
+#include "tandem/core/templates.hpp"
 #include "tandem/core/text/limits.hpp"
 
 namespace tandem {
@@ -85,7 +86,7 @@ std::vector<KindSpec> build_schema() {
                {ref("session", "session", true), ref("author", "person", true), f("text", T::kText)}});
   k.push_back({"entry", "session",
                {ref("session", "session", true), e("type", {"note", "code", "tick", "tally", "rating"}, true),
-                f("at", T::kDateTime), f("end", T::kDateTime), str("code", false, 64), f("interval", T::kInt),
+                f("at", T::kDateTime), f("end", T::kDateTime), str("code", false, kMaxCodeLength), f("interval", T::kInt),
                 f("count", T::kInt), f("value", T::kNumber), f("text", T::kText), ref("child", "child"),
                 ref("group", "group"), ref("author", "person")}});
   k.push_back({"template", "",

@@ -13,6 +13,7 @@ Json SessionSummary::to_json() const {
             {"intervals", intervals ? intervals->to_json() : Json(nullptr)},
             {"tallies_ratings", tallies.to_json()}};
   if (!intervals) j["intervals_missing"] = intervals_missing;
+  j["time"] = time ? time->to_json() : Json(nullptr);
   return j;
 }
 
@@ -68,6 +69,7 @@ Result<SessionSummary> summarize_session(const Record& session, std::span<const 
   std::vector<summary::TallyEntry> tallies;
   std::vector<summary::RatingEntry> ratings;
   bool interval_coded = false;
+  bool duration_coded = false;
   for (const Record* ep : entries) {
     const Record& e = *ep;
     if (string_field(e.fields, "session") != session.id) continue;
@@ -85,6 +87,7 @@ Result<SessionSummary> summarize_session(const Record& session, std::span<const 
       interval_coded = true;
       if (!at) continue;  // an event without a time cannot be placed
       const std::optional<std::int64_t> end = time_field(e.fields, "end");
+      duration_coded = duration_coded || end.has_value();
       obs.entries.push_back(end ? summary::Entry::span(code, *at, *end) : summary::Entry::event(code, *at));
     } else if (type == "tally") {
       tallies.push_back({code, int_field(e.fields, "count", 1)});
@@ -104,6 +107,14 @@ Result<SessionSummary> summarize_session(const Record& session, std::span<const 
   for (const auto& r : *rating_items) item_order.push_back(r.item);
   out.tallies = summary::summarize_tallies_and_ratings(tallies, ratings, code_order, item_order);
 
+  if (duration_coded) {
+    summary::Observation timed = obs;
+    timed.started_at = start ? *start : *first_at;  // a code with an end has a time
+    out.started_at_assumed = !start.has_value();
+    auto t = summary::summarize_time(timed, *scheme);
+    if (!t.ok()) return std::move(t).error();
+    out.time = std::move(t).value();
+  }
   if (!interval_coded) {
     out.intervals_missing = "no ticks or codes recorded";
   } else if (obs.interval_seconds <= 0) {

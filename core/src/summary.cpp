@@ -240,6 +240,45 @@ Result<IntervalSummary> summarize_intervals(const Observation& obs, const Coding
                               percent(intervals, out.interval_count),
                               percent(ticks, group_ticks(out, cat.group))});
   }
+
+  for (DerivedMeasure& m : derived_measures(scheme)) {
+    Ranges any;
+    for (const std::string& code : m.codes) {
+      auto it = occupied.find(code);
+      if (it != occupied.end()) any.insert(any.end(), it->second.begin(), it->second.end());
+    }
+    const std::int64_t intervals = length(merged(std::move(any)));
+    out.derived.push_back(
+        {std::move(m.name), std::move(m.codes), intervals, percent(intervals, out.interval_count)});
+  }
+
+  // The timeline, in the order of out.codes, when it stays small.
+  std::int64_t cells = 0;
+  for (const CodeStat& c : out.codes) cells += c.intervals;
+  if (out.interval_count > kMaxTimelineIntervals || cells > kMaxTimelineCells) {
+    out.timeline_truncated = true;
+  } else {
+    out.timeline.resize(static_cast<std::size_t>(out.interval_count));
+    for (const CodeStat& c : out.codes) {
+      auto it = occupied.find(c.code);
+      if (it == occupied.end()) continue;
+      for (const Range& r : it->second) {
+        for (std::int64_t k = r.first; k <= r.last && k < out.interval_count; ++k) {
+          out.timeline[static_cast<std::size_t>(k)].push_back(c.code);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<DerivedMeasure> derived_measures(const CodingScheme& scheme) {
+  static const std::vector<std::string> kGroupWork = {"S-CG", "S-WG", "S-OG"};
+  std::vector<DerivedMeasure> out;
+  const bool copus = std::any_of(scheme.codes.begin(), scheme.codes.end(), [](const CodeDef& c) {
+    return std::find(kGroupWork.begin(), kGroupWork.end(), c.code) != kGroupWork.end();
+  });
+  if (copus) out.push_back({"GW", kGroupWork});
   return out;
 }
 
@@ -336,6 +375,12 @@ const CategoryStat* IntervalSummary::find_category(std::string_view group,
                                                    std::string_view name) const {
   return find_by_name(categories, group, name);
 }
+const DerivedIntervalStat* IntervalSummary::find_derived(std::string_view name) const {
+  for (const DerivedIntervalStat& d : derived) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
 const MeanCodeStat* MeanSummary::find_code(std::string_view code) const {
   return find_by_code(codes, code);
 }
@@ -367,6 +412,18 @@ Json IntervalSummary::to_json() const {
                                {"percent_of_intervals", c.percent_of_intervals},
                                {"percent_of_group_ticks", c.percent_of_group_ticks}});
   }
+  j["derived"] = Json::array();
+  for (const DerivedIntervalStat& d : derived) {
+    j["derived"].push_back({{"name", d.name},
+                            {"codes", d.codes},
+                            {"intervals", d.intervals},
+                            {"percent_of_intervals", d.percent_of_intervals}});
+  }
+  j["timeline"] = Json::array();
+  for (std::size_t k = 0; k < timeline.size(); ++k) {
+    j["timeline"].push_back({{"interval", static_cast<std::int64_t>(k)}, {"codes", timeline[k]}});
+  }
+  j["timeline_truncated"] = timeline_truncated;
   return j;
 }
 

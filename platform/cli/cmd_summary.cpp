@@ -8,7 +8,9 @@
 // (per code, per category with both normalisations, labelled); tallies and
 // ratings their totals and means; notes are only counted. Without a
 // started_at the session is taken to start at its first entry (reported as
-// "started_at_assumed"). A course summary gives every session's summary and
+// "started_at_assumed"). A duration-coded session also gets the share of
+// time per code, group, category and GW (COPUS group work); interval
+// summaries of COPUS sessions show GW as a share of intervals. A course summary gives every session's summary and
 // the mean of the per-session percentages (not pooled counts).
 #include <algorithm>
 #include <cstdio>
@@ -39,6 +41,47 @@ std::string pad(const std::string& label, std::size_t width) {
   return n >= width ? label : label + std::string(width - n, ' ');
 }
 
+std::string joined(const std::vector<std::string>& codes) {
+  std::string out;
+  for (const auto& c : codes) out += (out.empty() ? "" : ", ") + c;
+  return out;
+}
+
+std::string minutes(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f min", static_cast<double>(ms) / 60000.0);
+  return buf;
+}
+
+// Share of time of a duration-coded session (summary.hpp, "Time model").
+std::string human_time(const summary::TimeSummary& t) {
+  std::string out = "  andel af tiden (" + minutes(t.observed_ms) + " observeret";
+  if (t.ignored_entries > 0) out += ", " + std::to_string(t.ignored_entries) + " uden for";
+  if (t.clipped_entries > 0) out += ", " + std::to_string(t.clipped_entries) + " beskåret";
+  out += ")\n";
+  std::size_t width = 8;
+  for (const auto& c : t.codes) width = std::max(width, utf8_length(c.code));
+  for (const auto& c : t.categories) width = std::max(width, utf8_length(c.group + "/" + c.name));
+  for (const auto& c : t.codes) {
+    out += "    " + pad(c.code, width) + "  " + pct(c.percent_of_time) + "  " + minutes(c.ms) +
+           " (" + std::to_string(c.entries) + ")\n";
+  }
+  if (!t.groups.empty()) out += "  gruppe:\n";
+  for (const auto& g : t.groups) {
+    out += "    " + pad(g.group, width) + "  " + pct(g.percent_of_time) + "  " + minutes(g.ms) + "\n";
+  }
+  if (!t.categories.empty()) out += "  kategori:\n";
+  for (const auto& c : t.categories) {
+    out += "    " + pad(c.group + "/" + c.name, width) + "  " + pct(c.percent_of_time) + "  " +
+           minutes(c.ms) + "\n";
+  }
+  for (const auto& d : t.derived) {
+    out += "  " + d.name + " (tid med gruppearbejde): " + pct(d.percent_of_time) + "  " +
+           minutes(d.ms) + "\n";
+  }
+  return out;
+}
+
 std::string human(const SessionSummary& s) {
   std::string out = "Session " + s.session + ": " + std::to_string(s.entries) +
                     " registreringer, " + std::to_string(s.notes) + " noter\n";
@@ -65,9 +108,14 @@ std::string human(const SessionSummary& s) {
                pct(c.percent_of_intervals) + "  (b) " + pct(c.percent_of_group_ticks) + "\n";
       }
     }
+    for (const auto& d : iv.derived) {
+      out += "  " + d.name + " (intervaller med " + joined(d.codes) + "): " +
+             pct(d.percent_of_intervals) + "  (" + std::to_string(d.intervals) + ")\n";
+    }
   } else {
     out += "  ingen intervalopsummering: " + s.intervals_missing + "\n";
   }
+  if (s.time) out += human_time(*s.time);
   for (const auto& t : s.tallies.tallies) {
     out += "  optælling " + t.code + ": " + std::to_string(t.total) + "\n";
   }

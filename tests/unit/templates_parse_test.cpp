@@ -148,7 +148,7 @@ TEST_CASE("codes and rating items fit an entry's code field", "[core][summary][t
   CHECK(scheme_error(d) == ErrorCode::kOk);
   d["codes"][2]["code"] = std::string(kMaxCodeLength + 1, 'x');
   CHECK(scheme_error(d) == ErrorCode::kTooLong);
-  // The limit is in characters, not bytes: 64 x "ø" (128 bytes) fits.
+  // The limit is in characters, not bytes: kMaxCodeLength x "ø" (twice the bytes) fits.
   std::string oe;
   for (std::size_t i = 0; i < kMaxCodeLength; ++i) oe += "\xc3\xb8";
   d["codes"][2]["code"] = oe;

@@ -8,7 +8,10 @@
 // own interval_seconds wins. Ticks and code events give the interval summary;
 // tallies and ratings their totals and means; notes are only counted.
 // Without a started_at the session is taken to start at its first entry
-// (reported as `started_at_assumed`).
+// (reported as `started_at_assumed`). A session with any code entry that has
+// an `end` is DURATION-CODED: it also gets the share of time per code
+// (summary.hpp, "Time model"; JSON member "time", null otherwise), whatever
+// its interval length.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -45,6 +48,7 @@ struct SessionSummary {
   bool started_at_assumed = false;
   std::optional<summary::IntervalSummary> intervals;  // when the session is interval-coded
   std::string intervals_missing;                      // why not, for display
+  std::optional<summary::TimeSummary> time;           // when the session is duration-coded
   summary::TallyRatingSummary tallies;
 
   Json to_json() const;

@@ -37,6 +37,40 @@
 // Percentages are unrounded doubles in [0, 100]; round only for display.
 // With zero intervals (or zero ticks in a group) the percentages are 0.
 //
+// Derived measures. A scheme holding any of the COPUS codes S-CG, S-WG, S-OG
+// (the shipped COPUS template, or a school's copy of it) gets "GW" (group
+// work): the intervals with ANY of those codes, as a share of all intervals
+// (their union, not the sum). derived_measures() lists what applies.
+//
+// Interval timeline: per interval (index 0 .. interval_count-1) the codes
+// that occurred in it, in the order of `codes`. Left out (empty, with
+// `timeline_truncated`) past kMaxTimelineIntervals intervals or
+// kMaxTimelineCells interval-code pairs, so its size stays bounded.
+//
+// Time model (duration coding, as GORP records: summarize_time). Every
+// duration event is the half-open range [at, end) in ms. The observed time
+// is [started_at, ended_at); without `ended_at` it ends at the latest end
+// (or point event) among the entries. Events are clipped to it (counted in
+// `clipped_entries`); events entirely outside it, with end < at, with an
+// empty code, and ticks are ignored (`ignored_entries`). A point event (no
+// end, or end == at) takes no time: it is counted in its code's `entries`
+// when started_at <= at <= the window's end.
+// A code's time is the LENGTH OF THE UNION of its ranges: two overlapping
+// events of one code count the overlap once. Different codes overlap freely,
+// so shares sum past 100 %. The same union gives a group's time (any of its
+// codes), a category's time (any of its codes) and a derived measure's (GW:
+// any of S-CG, S-WG, S-OG). percent_of_time = time / observed time * 100
+// (0 when nothing was observed). A template built by the GORP importer
+// (gorp.hpp) makes the GORP Category the scheme's group and the GORP Group
+// the category, so these are the shares per Category and per Group.
+//
+// Time timeline: the observed time cut into SEGMENTS [from_ms, to_ms)
+// (offsets from started_at) at every start and end of an event; each lists
+// the codes active throughout it, in `codes` order (possibly none: a gap).
+// Adjacent segments with the same codes are joined, so segments alternate
+// and cover the observed time without gaps. Bounded like the interval
+// timeline (kMaxTimelineCells segment-code pairs, 2 x entries + 1 segments).
+//
 // Thread-safety: every function is pure; safe to call concurrently.
 #pragma once
 
@@ -120,6 +154,24 @@ struct CategoryStat {
   double percent_of_group_ticks = 0.0;  // (b)
 };
 
+// A measure derived from several codes: their union.
+struct DerivedMeasure {
+  std::string name;                // "GW"
+  std::vector<std::string> codes;  // {"S-CG", "S-WG", "S-OG"}
+};
+// The derived measures that apply to `scheme` (see above), in a fixed order.
+std::vector<DerivedMeasure> derived_measures(const CodingScheme& scheme);
+
+inline constexpr std::int64_t kMaxTimelineIntervals = 10000;
+inline constexpr std::int64_t kMaxTimelineCells = 200000;
+
+struct DerivedIntervalStat {
+  std::string name;
+  std::vector<std::string> codes;
+  std::int64_t intervals = 0;         // intervals with any of the codes
+  double percent_of_intervals = 0.0;
+};
+
 struct IntervalSummary {
   std::int64_t interval_seconds = 0;
   std::int64_t interval_count = 0;
@@ -128,10 +180,14 @@ struct IntervalSummary {
   std::vector<CodeStat> codes;  // scheme codes in order (zeros included), then unknown codes sorted
   std::vector<GroupStat> groups;         // groups in scheme order
   std::vector<CategoryStat> categories;  // scheme order
+  std::vector<DerivedIntervalStat> derived;  // derived_measures(scheme) order
+  std::vector<std::vector<std::string>> timeline;  // per interval: its codes
+  bool timeline_truncated = false;
 
   // Lookups; nullptr when absent. Pointers are valid while *this is unchanged.
   const CodeStat* find_code(std::string_view code) const;
   const CategoryStat* find_category(std::string_view group, std::string_view name) const;
+  const DerivedIntervalStat* find_derived(std::string_view name) const;
   Json to_json() const;
 };
 
@@ -140,6 +196,47 @@ struct IntervalSummary {
 // kTooLong when the session would have more than kMaxIntervals intervals.
 Result<IntervalSummary> summarize_intervals(const Observation& observation,
                                             const CodingScheme& scheme);
+
+// ---- Share of time (duration coding) --------------------------------------
+
+struct TimeStat {
+  std::string code;   // TimeSummary::codes: the code; empty otherwise
+  std::string group;  // the scheme group (empty for a code the scheme lacks)
+  std::string name;   // categories and derived measures: their name
+  std::int64_t entries = 0;      // codes: entries of the code (points included)
+  std::int64_t ms = 0;           // length of the union of the ranges
+  double percent_of_time = 0.0;  // ms / observed_ms * 100
+};
+
+struct Segment {
+  std::int64_t from_ms = 0;  // offsets from started_at, half-open
+  std::int64_t to_ms = 0;
+  std::vector<std::string> codes;
+};
+
+struct TimeSummary {
+  std::int64_t started_at = 0;  // Unix ms
+  std::int64_t observed_ms = 0;
+  std::int64_t ignored_entries = 0;
+  std::int64_t clipped_entries = 0;
+  std::vector<TimeStat> codes;       // scheme codes in order (zeros included), then unknown sorted
+  std::vector<TimeStat> groups;      // scheme groups in order of their first code
+  std::vector<TimeStat> categories;  // scheme order
+  std::vector<TimeStat> derived;     // derived_measures(scheme) order
+  std::vector<Segment> timeline;
+  bool timeline_truncated = false;
+
+  const TimeStat* find_code(std::string_view code) const;
+  const TimeStat* find_group(std::string_view group) const;
+  const TimeStat* find_category(std::string_view group, std::string_view name) const;
+  const TimeStat* find_derived(std::string_view name) const;
+  Json to_json() const;
+};
+
+// Share of time per code, group, category and derived measure; the timeline.
+// `interval_seconds` is not used. Errors: kInvalidValue when ended_at <
+// started_at.
+Result<TimeSummary> summarize_time(const Observation& observation, const CodingScheme& scheme);
 
 // ---- Several observations -------------------------------------------------
 

@@ -45,7 +45,9 @@ inline constexpr std::string_view kTemplateCoteachingReflection = "template_cote
 // Hard limits on one definition.
 inline constexpr std::size_t kMaxTemplateCodes = 500;
 inline constexpr std::size_t kMaxTemplateItems = 200;  // categories, ratings, prompts each
-inline constexpr std::size_t kMaxCodeLength = 64;      // code points; as an entry's `code`
+// Code points; also the limit of an entry's `code` field (schema.cpp). 128:
+// real GORP event names ("Category-Group-Code") run past 64.
+inline constexpr std::size_t kMaxCodeLength = 128;
 
 struct TemplateDef {
   std::string id;

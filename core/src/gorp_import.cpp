@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "civil.hpp"
 #include "tandem/core/entries.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
@@ -15,11 +16,11 @@
 namespace tandem::gorp {
 namespace {
 
-constexpr std::int64_t kMsPerDay = 86400000;
+using detail::floor_div;
+using detail::kMsPerDay;
+
 constexpr std::string_view kNoGroup = "(no group)";
 constexpr std::string_view kNotePrefix = "Notes-Comments-";
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 // Unix ms of `seconds` after local midnight of the day `base_local_ms` (a
 // local date counted like Unix ms) in `zone`.

@@ -97,10 +97,11 @@ Result<SessionSummary> summarize_session(const Record& session, std::span<const 
     }
   }
 
-  // An interval template's codes are ticked, not counted: only other
-  // templates list their codes (with zeros) among the tallies.
+  // An interval template's codes are ticked, not counted, and a
+  // duration-coded session's are timed: only other sessions list their
+  // template's codes (with zeros) among the tallies.
   std::vector<std::string> code_order;
-  if (tmpl.kind != "interval") {
+  if (tmpl.kind != "interval" && !duration_coded) {
     for (const auto& c : scheme->codes) code_order.push_back(c.code);
   }
   std::vector<std::string> item_order;

@@ -112,7 +112,7 @@ std::string human(const SessionSummary& s) {
       out += "  " + d.name + " (intervaller med " + joined(d.codes) + "): " +
              pct(d.percent_of_intervals) + "  (" + std::to_string(d.intervals) + ")\n";
     }
-  } else {
+  } else if (!s.time) {
     out += "  ingen intervalopsummering: " + s.intervals_missing + "\n";
   }
   if (s.time) out += human_time(*s.time);

@@ -268,6 +268,14 @@ TEST_CASE("GORP import into a given template: unknown events are listed, nothing
   REQUIRE(ok.ok());
   CHECK(ok->template_id == kTemplateCopus);
   CHECK_FALSE(ok->template_created);
+  // A COPUS session from GORP: 9:00-9:04 is two 2-minute intervals, S-CG in
+  // the first (GW 50 % of intervals) and 1 of 4 minutes (GW 25 % of time).
+  auto s = summarize_session(*db.store, ok->session);
+  REQUIRE(s.ok());
+  REQUIRE((s->intervals && s->time));
+  CHECK(s->intervals->find_derived("GW")->percent_of_intervals == Approx(50.0));
+  CHECK(s->time->find_derived("GW")->percent_of_time == Approx(25.0));
+  CHECK(s->time->find_code("I-Lec")->percent_of_time == Approx(100.0));
   CHECK(db.count("template") == templates);
 }
 
@@ -294,6 +302,7 @@ TEST_CASE("GORP round trip: import, export, import gives the same entries and su
   auto s2 = summarize_session(*db.store, second.session);
   REQUIRE((s1.ok() && s2.ok()));
   REQUIRE(s1->time.has_value());
+  CHECK(s1->tallies.tallies.empty());  // timed codes are not listed as tallies
   Json j1 = s1->to_json(), j2 = s2->to_json();
   j1.erase("session");
   j2.erase("session");

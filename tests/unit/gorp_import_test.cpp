@@ -337,3 +337,32 @@ TEST_CASE("GORP export refuses what the format cannot carry", "[core][gorp]") {
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error().message.find("cannot be written as GORP") != std::string::npos);
 }
+
+TEST_CASE("GORP import without a date: today in Copenhagen, not in UTC", "[core][gorp]") {
+  Db db;
+  gorp::ImportOptions o;
+  o.now_ms = parse_datetime_ms("2026-03-02T23:30:00Z").value();  // 00:30 on 3 March in Copenhagen
+  auto r = gorp::import_file(*db.store, lines({kHead, "I-P-Lec,9:00:00 AM,9:01:00 AM"}, "\n"), o);
+  REQUIRE(r.ok());
+  CHECK(db.entries(r->session) ==
+        std::vector<Got>{{"code", "I-P-Lec", "2026-03-03T08:00:00Z", "2026-03-03T08:01:00Z"}});
+  o.date = "2026-02-30";
+  CHECK(gorp::import_file(*db.store, lines({kHead, "I-P-Lec,9:00:00 AM,9:01:00 AM"}, "\n"), o).error().code ==
+        ErrorCode::kInvalidDate);
+}
+
+TEST_CASE("an entry's code may hold kMaxCodeLength (128) code points, not more", "[core][gorp]") {
+  static_assert(kMaxCodeLength >= 128);
+  Db db;
+  // A session without a template: any code is taken (none to check against).
+  auto course = db.store->create("course", {{"kind", "observation"}, {"title", "x"}}).value();
+  EntryInput in;
+  in.session = db.store->create("session", {{"course", course}}).value();
+  in.type = "code";
+  std::string code;
+  for (std::size_t i = 0; i < kMaxCodeLength; ++i) code += "\xc3\xb8";  // ø: 2 bytes, 1 code point
+  in.code = code;
+  CHECK(record_entry(*db.store, in, 1'790'000'000'000).ok());
+  in.code = code + "x";
+  CHECK(record_entry(*db.store, in, 1'790'000'000'000).error().code == ErrorCode::kTooLong);
+}

@@ -4,24 +4,19 @@
 #include <catch2/catch.hpp>
 
 #include "tandem/core/summary.hpp"
+#include "copus_fixture.hpp"
 #include "tandem/core/templates.hpp"
 
 using namespace tandem;
 using namespace tandem::summary;
+using tandem::test::copus;
+using tandem::test::kMin;
+using tandem::test::kT0;
+using tandem::test::pct;
 
 namespace {
 
-constexpr std::int64_t kT0 = 1'700'000'000'000;  // a lesson start, Unix ms
-constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kSec = 1'000;
-
-Approx pct(double v) { return Approx(v).epsilon(1e-12).margin(1e-12); }
-
-const CodingScheme& copus() {
-  static const CodingScheme scheme =
-      parse_coding_scheme(find_builtin_template(kTemplateCopus)->definition).value();
-  return scheme;
-}
 
 Observation lesson(std::optional<std::int64_t> minutes, std::vector<Entry> entries) {
   Observation o;

@@ -5,23 +5,17 @@
 #include <tuple>
 
 #include "tandem/core/summary.hpp"
+#include "copus_fixture.hpp"
 #include "tandem/core/templates.hpp"
 
 using namespace tandem;
 using namespace tandem::summary;
+using tandem::test::copus;
+using tandem::test::kMin;
+using tandem::test::kT0;
+using tandem::test::pct;
 
 namespace {
-
-constexpr std::int64_t kT0 = 1'700'000'000'000;
-constexpr std::int64_t kMin = 60'000;
-
-Approx pct(double v) { return Approx(v).epsilon(1e-12).margin(1e-12); }
-
-const CodingScheme& copus() {
-  static const CodingScheme scheme =
-      parse_coding_scheme(find_builtin_template(kTemplateCopus)->definition).value();
-  return scheme;
-}
 
 // A 2-minute-interval lesson with `code` ticked in intervals [from, to).
 IntervalSummary ticked(std::int64_t minutes, std::vector<std::tuple<const char*, int, int>> runs) {

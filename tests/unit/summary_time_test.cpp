@@ -5,23 +5,17 @@
 
 #include "tandem/core/gorp_import.hpp"
 #include "tandem/core/summary.hpp"
+#include "copus_fixture.hpp"
 #include "tandem/core/templates.hpp"
 
 using namespace tandem;
 using namespace tandem::summary;
+using tandem::test::copus;
+using tandem::test::kMin;
+using tandem::test::kT0;
+using tandem::test::pct;
 
 namespace {
-
-constexpr std::int64_t kT0 = 1'700'000'000'000;
-constexpr std::int64_t kMin = 60'000;
-
-Approx pct(double v) { return Approx(v).epsilon(1e-12).margin(1e-12); }
-
-const CodingScheme& copus() {
-  static const CodingScheme scheme =
-      parse_coding_scheme(find_builtin_template(kTemplateCopus)->definition).value();
-  return scheme;
-}
 
 Entry span(const char* code, std::int64_t from_min, std::int64_t to_min) {
   return Entry::span(code, kT0 + from_min * kMin, kT0 + to_min * kMin);

@@ -10,10 +10,7 @@
 
 using namespace tandem;
 using namespace tandem::summary;
-using tandem::test::copus;
-using tandem::test::kMin;
-using tandem::test::kT0;
-using tandem::test::pct;
+using namespace tandem::test;  // copus_fixture.hpp
 
 namespace {
 

@@ -101,8 +101,7 @@ Result<Placed> place_events(const Coding& c, const char* which) {
     }
     std::int64_t off_at = 0;
     std::int64_t off_end = 0;  // ms after t0 where the event ends (exclusive)
-    if (__builtin_sub_overflow(e.at, *side.first_event_ms, &off_at) ||
-        off_at >= kMaxUnits * 1000) {
+    if (__builtin_sub_overflow(e.at, *side.first_event_ms, &off_at) || off_at >= kMaxUnits * 1000) {
       return too_long(which);
     }
     if (e.end && *e.end > e.at) {
@@ -282,8 +281,8 @@ Result<Agreement> compare(const Coding& first, const Coding& second) {
     }
   }
   if (all.codes == 0) {
-    all.measures.jaccard_undefined = all.measures.kappa_undefined =
-        all.measures.percent_undefined = kNoCodeUsed;
+    all.measures.jaccard_undefined = all.measures.kappa_undefined = all.measures.percent_undefined =
+        kNoCodeUsed;
   } else {
     all.measures = measures(all.pooled);
     all.mean_percent_agreement = mean(sum_p, all.codes);

@@ -49,8 +49,7 @@ const agreement::CodeAgreement& code(const agreement::Agreement& a, std::string_
   return *c;
 }
 
-void check_counts(const Counts& k, std::int64_t a, std::int64_t b, std::int64_t c,
-                  std::int64_t d) {
+void check_counts(const Counts& k, std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d) {
   CHECK(k.a == a);
   CHECK(k.b == b);
   CHECK(k.c == c);
@@ -185,12 +184,12 @@ TEST_CASE("agreement: each observation is aligned at its own first event", "[cor
 
 TEST_CASE("agreement: units are half-open seconds, point events fill one", "[core][agreement]") {
   Coding a;
-  a.entries = {Entry::span("X", kTen, kTen + 2 * kSec),   // units 0, 1: not 2
-               Entry::span("Y", kTen + 2500, kTen + 3001),  // units 2, 3
-               Entry::event("Z", kTen + 3999),              // unit 3
+  a.entries = {Entry::span("X", kTen, kTen + 2 * kSec),             // units 0, 1: not 2
+               Entry::span("Y", kTen + 2500, kTen + 3001),          // units 2, 3
+               Entry::event("Z", kTen + 3999),                      // unit 3
                Entry::span("Z", kTen + 5 * kSec, kTen + 5 * kSec),  // zero length: unit 5
-               Entry::span("Q", kTen + 9 * kSec, kTen),     // end before start: ignored
-               Entry::event("", kTen)};                     // no code: ignored
+               Entry::span("Q", kTen + 9 * kSec, kTen),             // end before start: ignored
+               Entry::event("", kTen)};                             // no code: ignored
   Coding b;
   b.entries = {Entry::span("X", kTen, kTen + 1 * kSec)};
   const auto r = compared(a, b);
@@ -247,8 +246,7 @@ TEST_CASE("agreement: interval coding compares intervals of the longer session",
   CHECK(agreement::compare(a, b).error().code == ErrorCode::kInvalidValue);
 }
 
-TEST_CASE("agreement: codes are matched by their text across two templates",
-          "[core][agreement]") {
+TEST_CASE("agreement: codes are matched by their text across two templates", "[core][agreement]") {
   Coding a;
   a.template_codes = {"Instructor-Presenting-Lecturing", "Students-Receiving-Listening"};
   a.entries = {Entry::span("Instructor-Presenting-Lecturing", kTen, kTen + 4 * kSec),
@@ -325,8 +323,10 @@ TEST_CASE("agreement of two sessions read from a store", "[core][agreement]") {
     if (!id) FAIL(id.error().message);
     return *id;
   };
-  const Json def_a = {{"codes", Json::array({{{"code", "Lec"}}, {{"code", "PQ"}}, {{"code", "W"}}})}};
-  const Json def_b = {{"codes", Json::array({{{"code", "Lec"}}, {{"code", "PQ"}}, {{"code", "SQ"}}})}};
+  const Json def_a = {
+      {"codes", Json::array({{{"code", "Lec"}}, {{"code", "PQ"}}, {{"code", "W"}}})}};
+  const Json def_b = {
+      {"codes", Json::array({{{"code", "Lec"}}, {{"code", "PQ"}}, {{"code", "SQ"}}})}};
   const auto ta = make("template", {{"name", "A"}, {"kind", "event"}, {"definition", def_a}});
   const auto tb = make("template", {{"name", "B"}, {"kind", "event"}, {"definition", def_b}});
   const auto course = make("course", {{"kind", "observation"}, {"title", "Obs"}});
@@ -361,7 +361,8 @@ TEST_CASE("agreement of two sessions read from a store", "[core][agreement]") {
   CHECK(agreement::session_agreement(*s, sa, course).error().code == ErrorCode::kNotFound);
 
   // An interval-coded session against these: a clear error.
-  const auto sc = make("session", {{"course", course}, {"template", std::string(kTemplateCopus)},
+  const auto sc = make("session", {{"course", course},
+                                   {"template", std::string(kTemplateCopus)},
                                    {"started_at", "2026-03-02T10:00:00Z"},
                                    {"ended_at", "2026-03-02T10:09:00Z"}});
   EntryInput tick;

@@ -80,10 +80,10 @@ inline constexpr std::int64_t kMaxUnits = 12 * 3600;
 inline constexpr std::size_t kMaxCodes = 1000;
 
 // Stable reason codes for an undefined measure (JSON `*_undefined`).
-inline constexpr std::string_view kNoUnits = "no_units";                    // N = 0
-inline constexpr std::string_view kNeverPresent = "never_present";          // a+b+c = 0
+inline constexpr std::string_view kNoUnits = "no_units";                     // N = 0
+inline constexpr std::string_view kNeverPresent = "never_present";           // a+b+c = 0
 inline constexpr std::string_view kChanceIsOne = "expected_agreement_is_1";  // pe = 1
-inline constexpr std::string_view kNoCodeUsed = "no_code_used";             // overall
+inline constexpr std::string_view kNoCodeUsed = "no_code_used";              // overall
 
 // One observer's coding.
 struct Coding {
@@ -131,8 +131,8 @@ struct Overall {
 };
 
 struct Side {
-  std::int64_t units = 0;            // this observation's own length
-  std::int64_t ignored_entries = 0;  // empty code, end < at, tick outside
+  std::int64_t units = 0;                      // this observation's own length
+  std::int64_t ignored_entries = 0;            // empty code, end < at, tick outside
   std::optional<std::int64_t> first_event_ms;  // duration coding: t0
 };
 

@@ -2,9 +2,9 @@
 // the formulas and the overall figures.
 //
 // Implementation note: presence is kept per code as merged inclusive ranges
-// of units (as summary.cpp keeps intervals), so the 2x2 counts come from
-// range lengths and one linear intersection per code, never from expanding
-// N units.
+// of units (unit_ranges.hpp, as summary.cpp keeps intervals), so the 2x2
+// counts come from range lengths and one linear intersection per code, never
+// from expanding N units.
 #include "tandem/core/agreement.hpp"
 
 #include <algorithm>
@@ -15,58 +15,22 @@
 #include "tandem/core/entries.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/templates.hpp"
+#include "unit_ranges.hpp"
 
 namespace tandem::agreement {
 namespace {
 
-struct Range {
-  std::int64_t first = 0;  // inclusive unit indices
-  std::int64_t last = 0;
-};
-using Ranges = std::vector<Range>;
+using detail::length;
+using detail::merged;
+using detail::overlap;
+using detail::Range;
+using detail::Ranges;
 
 // One observation reduced to units.
 struct Placed {
   std::map<std::string, Ranges> present;  // merged, disjoint, sorted
   Side side;
 };
-
-Ranges merged(Ranges r) {
-  std::sort(r.begin(), r.end(), [](const Range& x, const Range& y) { return x.first < y.first; });
-  Ranges out;
-  for (const Range& x : r) {
-    if (!out.empty() && x.first <= out.back().last + 1) {
-      out.back().last = std::max(out.back().last, x.last);
-    } else {
-      out.push_back(x);
-    }
-  }
-  return out;
-}
-
-std::int64_t length(const Ranges& disjoint) {
-  std::int64_t n = 0;
-  for (const Range& x : disjoint) n += x.last - x.first + 1;
-  return n;
-}
-
-// Units in both (each list disjoint and sorted).
-std::int64_t overlap(const Ranges& x, const Ranges& y) {
-  std::int64_t n = 0;
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < x.size() && j < y.size()) {
-    const std::int64_t lo = std::max(x[i].first, y[j].first);
-    const std::int64_t hi = std::min(x[i].last, y[j].last);
-    if (lo <= hi) n += hi - lo + 1;
-    if (x[i].last < y[j].last) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  return n;
-}
 
 Error too_long(const char* which) {
   return make_error(ErrorCode::kTooLong, std::string("the ") + which +

@@ -6,32 +6,24 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "cli_runner.hpp"
+#include "cli_json.hpp"
 
 namespace {
 
 using Json = nlohmann::json;
+using tandem::test::cli_ok_json;
 using tandem::test::CliDb;
 using tandem::test::ProcessResult;
 
-Json ok_json(const CliDb& db, const std::vector<std::string>& args) {
-  const ProcessResult r = db.run_json(args);
-  INFO("args: " << Json(args).dump() << "\nstdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  const Json j = Json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
 std::string id_of(const CliDb& db, const std::vector<std::string>& args) {
-  return ok_json(db, args).at("id");
+  return cli_ok_json(db, args).at("id");
 }
 
 }  // namespace
 
 TEST_CASE("agreement of two recorded observations, as JSON and for people", "[cli][agreement]") {
   CliDb db;
-  ok_json(db, {"init", "--school-name", "Skovgårdsskolen"});
+  cli_ok_json(db, {"init", "--school-name", "Skovgårdsskolen"});
   const std::string course =
       id_of(db, {"course", "create", "--kind", "observation", "--title", "Fysik 8.a"});
   const std::string ta =
@@ -54,7 +46,7 @@ TEST_CASE("agreement of two recorded observations, as JSON and for people", "[cl
   id_of(db, {"record", b, "--code", "SQ", "--at", "2026-03-02T15:00:09+01:00", "--end",
              "2026-03-02T15:00:10+01:00"});
 
-  const Json j = ok_json(db, {"agreement", a, b});
+  const Json j = cli_ok_json(db, {"agreement", a, b});
   CHECK(j.at("unit") == "second");
   CHECK(j.at("units") == 10);
   CHECK(j.at("first").at("session") == a);

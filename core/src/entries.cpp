@@ -106,4 +106,8 @@ Result<CourseSummary> summarize_course(const Store& store, std::string_view cour
   return out;
 }
 
+TemplateInfo session_template(const Store& store, const Record& session) {
+  return find_template(store, string_field(session.fields, "template"));
+}
+
 }  // namespace tandem

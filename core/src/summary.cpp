@@ -13,14 +13,15 @@
 #include <set>
 #include <utility>
 
+#include "unit_ranges.hpp"
+
 namespace tandem::summary {
 namespace {
 
-struct Range {
-  std::int64_t first = 0;  // inclusive interval indices
-  std::int64_t last = 0;
-};
-using Ranges = std::vector<Range>;
+using detail::length;
+using detail::merged;
+using detail::Range;  // inclusive interval indices
+using detail::Ranges;
 
 enum class Fit { kIgnored, kPlaced, kClipped };
 
@@ -76,31 +77,11 @@ Placement place(const Entry& e, const Window& w) {
   return {clipped ? Fit::kClipped : Fit::kPlaced, {*first / w.len_ms, *last / w.len_ms}};
 }
 
-// Sorts and merges overlapping or adjacent ranges, so they are disjoint.
-Ranges merged(Ranges r) {
-  std::sort(r.begin(), r.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
-  Ranges out;
-  for (const Range& x : r) {
-    if (!out.empty() && x.first <= out.back().last + 1) {
-      out.back().last = std::max(out.back().last, x.last);
-    } else {
-      out.push_back(x);
-    }
-  }
-  return out;
-}
-
 std::int64_t group_ticks(const IntervalSummary& s, const std::string& group) {
   for (const GroupStat& g : s.groups) {
     if (g.group == group) return g.ticks;
   }
   return 0;
-}
-
-std::int64_t length(const Ranges& disjoint) {
-  std::int64_t n = 0;
-  for (const Range& x : disjoint) n += x.last - x.first + 1;
-  return n;
 }
 
 template <typename Stat>

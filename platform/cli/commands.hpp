@@ -47,5 +47,7 @@ int list_open_actions(CliContext& ctx, bool overdue, bool mine, const std::strin
 [[gnu::weak]] void register_security_commands(CLI::App& app, CliContext& ctx);
 // cmd_gorp.cpp: import gorp, export gorp.
 [[gnu::weak]] void register_gorp_commands(CLI::App& app, CliContext& ctx);
+// cmd_agreement.cpp: agreement (two observers of one lesson).
+[[gnu::weak]] void register_agreement_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace tandem::cli

@@ -144,4 +144,9 @@ std::string format_record_line(const Record& record) {
   return out;
 }
 
+std::string pad_right(const std::string& text, std::size_t width) {
+  const std::size_t n = utf8_length(text);
+  return n >= width ? text : text + std::string(width - n, ' ');
+}
+
 }  // namespace tandem::cli

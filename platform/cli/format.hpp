@@ -31,4 +31,8 @@ std::string format_record(const Record& record, const ShownValues& shown, const 
 // One line for lists: the id, then a short label (title/name/first text field).
 std::string format_record_line(const Record& record);
 
+// `text` padded with spaces to `width` code points (aligned columns of
+// UTF-8 labels); unchanged when already as wide.
+std::string pad_right(const std::string& text, std::size_t width);
+
 }  // namespace tandem::cli

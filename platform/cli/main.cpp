@@ -26,6 +26,7 @@ const RegisterFn kGroups[] = {
     tandem::cli::register_text_commands,    tandem::cli::register_sync_commands,
     tandem::cli::register_entity_commands,  tandem::cli::register_overview_commands,
     tandem::cli::register_security_commands, tandem::cli::register_gorp_commands,
+    tandem::cli::register_agreement_commands,
 };
 
 bool argv_has_json(int argc, char** argv) {

@@ -65,4 +65,8 @@ Result<CourseSummary> summarize_course(const Store& store, std::string_view cour
 // is reported as kNotFound (so a session id never passes for a course).
 Result<Record> get_of_kind(const Store& store, std::string_view id, std::string_view kind);
 
+// The template session `session` names: its template record, else the
+// shipped template of that id (an empty info when neither).
+TemplateInfo session_template(const Store& store, const Record& session);
+
 }  // namespace tandem

@@ -94,7 +94,8 @@ std::vector<std::string> closest_codes(std::string_view given, std::span<const s
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> out;
   for (const auto& r : ranked) {
-    if (out.size() >= max) break;
+    // Only the case differs: that is the code meant, the rest is noise.
+    if (out.size() >= max || (r.first > 0 && ranked.front().first == 0)) break;
     out.push_back(known[r.second]);
   }
   return out;

@@ -250,4 +250,44 @@ TEST_CASE("the notebook through C: entries, summaries, names, overdue actions, l
   tandem_store_close(s);
 }
 
+TEST_CASE("coding that checks itself reaches C: unknown codes, intervals, ends, titles", "[capi][rules]") {
+  TempDir dir;
+  Hooks hooks;
+  tandem_host host = host_for(hooks);
+  host.random_fill = nullptr;  // the OS's: record ids must differ
+  tandem_error err{};
+  tandem_store* s = tandem_store_open(dir.file("a.db").c_str(), &host, &err);
+  REQUIRE(s != nullptr);
+  give_school(s);
+  const std::string course =
+      take(tandem_record_create(s, "course", R"({"kind":"observation","title":"Fysik"})", &err), &err);
+  const std::string session = take(
+      tandem_record_create(s, "session",
+                           ("{\"course\":\"" + course +
+                            "\",\"template\":\"template_copus\",\"started_at\":\"2026-03-02T09:00:00Z\","
+                            "\"ended_at\":\"2026-03-02T09:20:00Z\"}")
+                               .c_str(),
+                           &err),
+      &err);
+  tandem_entry e{};
+  e.session = session.c_str();
+  e.type = "tick";
+  e.code = "I-lec";
+  e.interval = 0;
+  CHECK(tandem_entry_record(s, &e, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  CHECK(std::string(err.message).find("did you mean I-Lec?") != std::string::npos);
+  e.code = "I-Lec";
+  e.interval = -1;
+  CHECK(tandem_entry_record(s, &e, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  e.interval = 9;
+  take(tandem_entry_record(s, &e, &err), &err);
+  CHECK_FALSE(tandem_record_set(s, session.c_str(), "ended_at", R"("2026-03-02T08:00:00Z")", &err));
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  CHECK_FALSE(tandem_record_set(s, course.c_str(), "title", R"("  ")", &err));
+  CHECK(err.code == TANDEM_E_MISSING_FIELD);
+  tandem_store_close(s);
+}
+
 }  // namespace tandem::test

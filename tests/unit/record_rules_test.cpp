@@ -57,7 +57,8 @@ struct Copus {
 TEST_CASE("closest codes: case first, then the namespace, then edit distance", "[core][rules]") {
   const auto codes = copus_codes();
   CHECK(closest_codes("I-lec", codes) == std::vector<std::string>{"I-Lec"});
-  CHECK(closest_codes("i-LEC", codes).front() == "I-Lec");
+  CHECK(closest_codes("i-LEC", codes) == std::vector<std::string>{"I-Lec"});
+  CHECK(closest_codes("S-l", codes) == std::vector<std::string>{"S-L"});  // not S-W, S-O too
   CHECK(closest_codes("Lec", codes) == std::vector<std::string>{"I-Lec"});  // a bare code
   CHECK(closest_codes("lec", codes) == std::vector<std::string>{"I-Lec"});
   CHECK(closest_codes("AnQ", codes) == std::vector<std::string>{"S-AnQ", "I-AnQ"});

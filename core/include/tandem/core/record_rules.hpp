@@ -75,11 +75,11 @@ Status check_not_blank(const FieldSpec& field, const Json& value);
 bool is_blank(std::string_view text);
 
 // The codes of `known` (template order) closest to `given`, best first, at
-// most `max`: first those equal to it ignoring case (`I-lec` -> `I-Lec`);
-// then a namespaced code whose last part is it (`Lec` -> `I-Lec`; `AnQ` ->
-// `S-AnQ`, `I-AnQ`) or the same code in another namespace (`S-Lec` ->
-// `I-Lec`); then by edit distance ignoring case (insert, delete, replace or
-// swap two neighbours: one step each), for distances up to
+// most `max`: those equal to it ignoring case (`I-lec` -> `I-Lec`), and then
+// no others; else a namespaced code whose last part is it (`Lec` -> `I-Lec`;
+// `AnQ` -> `S-AnQ`, `I-AnQ`) or the same code in another namespace (`S-Lec`
+// -> `I-Lec`); then by edit distance ignoring case (insert, delete, replace
+// or swap two neighbours: one step each), for distances up to
 // max(2, length / 3), nearer first. Ties keep template order. Empty when
 // nothing is close.
 std::vector<std::string> closest_codes(std::string_view given, std::span<const std::string> known,

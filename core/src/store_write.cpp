@@ -80,10 +80,9 @@ void Store::Impl::note_written(const Change& c) {
   } else if (!c.field.empty()) {
     w.fields.insert(c.field);
   }
-  // A delete or purge is noted too: its record is then read back (and,
-  // gone, not checked).
-  const bool gone = c.op == Op::kDelete || c.op == Op::kPurge;
-  if (gone || RecordRules::watches(w.kind, w.fields)) written.push_back(std::move(w));
+  // Deletes and purges are not noted: a record made and removed in one
+  // transaction is checked as it was made.
+  if (RecordRules::watches(w.kind, w.fields)) written.push_back(std::move(w));
 }
 
 Status Store::Impl::check_written() {

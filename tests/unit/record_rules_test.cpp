@@ -11,15 +11,10 @@
 #include "test_util.hpp"
 
 using namespace tandem;
+using tandem::test::make_record;
 using tandem::test::TempDir;
 
 namespace {
-
-std::string make(Store& s, const char* kind, const Json& fields) {
-  auto id = s.create(kind, fields);
-  if (!id) FAIL(id.error().message);
-  return *id;
-}
 
 std::vector<std::string> copus_codes() {
   auto scheme = parse_coding_scheme(find_builtin_template(kTemplateCopus)->definition);
@@ -44,8 +39,8 @@ struct Copus {
   TempDir dir;
   std::string school;
   std::unique_ptr<Store> s = test::open_store_with_school(dir.file("a.db"), school);
-  std::string course = make(*s, "course", {{"kind", "observation"}, {"title", "Fysik 2.x"}});
-  std::string session = make(*s, "session", {{"course", course},
+  std::string course = make_record(*s, "course", {{"kind", "observation"}, {"title", "Fysik 2.x"}});
+  std::string session = make_record(*s, "session", {{"course", course},
                                              {"template", std::string(kTemplateCopus)},
                                              {"started_at", "2026-03-02T09:00:00Z"},
                                              {"ended_at", "2026-03-02T09:20:00Z"}});
@@ -125,13 +120,13 @@ TEST_CASE("an unknown code is refused, naming the closest ones", "[core][rules]"
 
 TEST_CASE("free coding: no template, a template unknown here or without codes", "[core][rules]") {
   Copus c;
-  const auto bare = make(*c.s, "session", {{"course", c.course}});
+  const auto bare = make_record(*c.s, "session", {{"course", c.course}});
   CHECK(record_entry(*c.s, coded(bare, "tick", "hvad-som-helst"), 0).ok());
   CHECK(record_entry(*c.s, coded(bare, "rating", "R-Any"), 0).ok());
-  const auto tmpl = make(*c.s, "template", {{"name", "Kun vurderinger"},
+  const auto tmpl = make_record(*c.s, "template", {{"name", "Kun vurderinger"},
                                             {"kind", "focus"},
                                             {"definition", {{"ratings", {{{"item", "R-Ro"}}}}}}});
-  const auto ratings_only = make(*c.s, "session", {{"course", c.course}, {"template", tmpl}});
+  const auto ratings_only = make_record(*c.s, "session", {{"course", c.course}, {"template", tmpl}});
   CHECK(record_entry(*c.s, coded(ratings_only, "tally", "hand-op"), 0).ok());  // no codes: any code
   CHECK(record_entry(*c.s, coded(ratings_only, "rating", "R-Ro"), 0).ok());
   auto item = record_entry(*c.s, coded(ratings_only, "rating", "r-ro"), 0);
@@ -170,7 +165,7 @@ TEST_CASE("ticks: intervals from 0 to the session's interval count", "[core][rul
   tick.interval = 3;
   CHECK(record_entry(*c.s, tick, 0).ok());
   // Not ended (yet): any interval from 0, below the longest observation.
-  const auto open = make(*c.s, "session", {{"course", c.course}, {"template", std::string(kTemplateCopus)}});
+  const auto open = make_record(*c.s, "session", {{"course", c.course}, {"template", std::string(kTemplateCopus)}});
   tick.session = open;
   tick.interval = 500;
   CHECK(record_entry(*c.s, tick, 0).ok());
@@ -179,7 +174,7 @@ TEST_CASE("ticks: intervals from 0 to the session's interval count", "[core][rul
   tick.interval = -1;
   CHECK(record_entry(*c.s, tick, 0).error().code == ErrorCode::kInvalidValue);
   // Without a template too (free coding still counts from 0).
-  tick.session = make(*c.s, "session", {{"course", c.course}});
+  tick.session = make_record(*c.s, "session", {{"course", c.course}});
   CHECK(record_entry(*c.s, tick, 0).error().code == ErrorCode::kInvalidValue);
   CHECK(c.entries() == 3);
 }
@@ -220,7 +215,7 @@ TEST_CASE("an end not before its start: sessions, courses, timed entries", "[cor
                                    {"started_at", "2026-03-02T10:00:00.500Z"},
                                    {"ended_at", "2026-03-02T10:00:00Z"}})
                   .ok());
-  CHECK(make(s, "session", {{"course", c.course},
+  CHECK(make_record(s, "session", {{"course", c.course},
                             {"started_at", "2026-03-02T10:00:00+01:00"},
                             {"ended_at", "2026-03-02T09:00:00Z"}})
             .size() > 0);  // equal instants: fine
@@ -283,11 +278,11 @@ TEST_CASE("rules never refuse a merge, and a record already broken stays editabl
   std::string school;
   auto a = test::open_store_with_school(dir.file("a.db"), school);
   auto b = test::open_store(dir.file("b.db"));
-  const auto course = make(*a, "course", {{"kind", "observation"}, {"title", "Obs"}});
-  const auto tmpl = make(*a, "template", {{"name", "To koder"},
+  const auto course = make_record(*a, "course", {{"kind", "observation"}, {"title", "Obs"}});
+  const auto tmpl = make_record(*a, "template", {{"name", "To koder"},
                                           {"kind", "event"},
                                           {"definition", {{"codes", {{{"code", "X"}}, {{"code", "Y"}}}}}}});
-  const auto session = make(*a, "session", {{"course", course},
+  const auto session = make_record(*a, "session", {{"course", course},
                                             {"template", tmpl},
                                             {"started_at", "2026-03-02T09:00:00Z"},
                                             {"ended_at", "2026-03-02T10:00:00Z"}});

@@ -67,6 +67,25 @@ Result<std::string> record_entry(Store& store, const EntryInput& in, std::int64_
   return store.create("entry", fields);
 }
 
+Result<std::vector<std::string>> record_entries(Store& store, std::span<const EntryInput> inputs,
+                                                std::int64_t now_ms) {
+  if (inputs.empty()) return make_error(ErrorCode::kInvalidArgument, "no entry to record");
+  if (inputs.size() > kMaxEntriesAtOnce) {
+    return make_error(ErrorCode::kTooLong, "more than " + std::to_string(kMaxEntriesAtOnce) +
+                                               " entries at once");
+  }
+  std::vector<std::string> ids;
+  TANDEM_TRY(store.transaction([&]() -> Status {
+    for (const EntryInput& in : inputs) {
+      auto id = record_entry(store, in, now_ms);
+      if (!id) return std::move(id).error();
+      ids.push_back(std::move(*id));
+    }
+    return {};
+  }));
+  return ids;
+}
+
 Result<Record> get_of_kind(const Store& store, std::string_view id, std::string_view kind) {
   auto record = store.get(id);
   if (!record.ok()) return record;

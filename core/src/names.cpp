@@ -3,6 +3,7 @@
 // into changes.
 #include <algorithm>
 
+#include "fold.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/notebook.hpp"
 #include "tandem/core/session_summary.hpp"
@@ -29,22 +30,7 @@ const char* name_field(std::string_view kind) {
   return nullptr;
 }
 
-// Lower case for comparing names: ASCII and the Latin-1 capitals (ÆØÅ, É...)
-// of UTF-8. Other letters compare as written.
-std::string fold(std::string_view s) {
-  std::string out(s);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto c = static_cast<unsigned char>(out[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out[i] = static_cast<char>(c + 32);
-    } else if (c == 0xC3 && i + 1 < out.size()) {
-      const auto n = static_cast<unsigned char>(out[i + 1]);
-      if (n >= 0x80 && n <= 0x9E && n != 0x97) out[i + 1] = static_cast<char>(n + 0x20);
-      ++i;
-    }
-  }
-  return out;
-}
+using detail::fold_case;
 
 std::vector<std::string> words(const std::string& s) {
   std::vector<std::string> out;
@@ -103,7 +89,7 @@ Result<std::vector<ReferenceMatch>> find_references(const Store& store, std::str
     return make_error(ErrorCode::kInvalidArgument,
                       excerpt(kind) + " records are not referred to by name");
   }
-  const std::string wanted = fold(trimmed(text));
+  const std::string wanted = fold_case(trimmed(text));
   if (wanted.empty()) return make_error(ErrorCode::kInvalidArgument, "an empty name");
   if (is_valid_id(text)) {
     // An id is taken as given, whatever its record's kind or state: the
@@ -121,8 +107,8 @@ Result<std::vector<ReferenceMatch>> find_references(const Store& store, std::str
   // Tier 1: the whole name or the initials; tier 2: a word of the name or its beginning.
   std::vector<ReferenceMatch> tiers[2];
   for (const Record& r : *records) {
-    const std::string name = fold(string_field(r.fields, field));
-    const std::string initials = fold(string_field(r.fields, "initials"));
+    const std::string name = fold_case(string_field(r.fields, field));
+    const std::string initials = fold_case(string_field(r.fields, "initials"));
     if (name == wanted || (kind == "person" && initials == wanted)) {
       tiers[0].push_back({r.id, record_label(r)});
       continue;

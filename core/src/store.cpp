@@ -37,8 +37,14 @@ Status Store::Impl::run_control(const char* cached_sql, const std::string& sql) 
 
 Status Store::Impl::begin() {
   const int depth = ++tx_depth;
-  if (depth <= kCachedDepths) return run_control(kSavepoint[depth], {});
-  return run_control(nullptr, "SAVEPOINT sp" + std::to_string(depth));
+  written_marks.push_back(written.size());
+  Status s = depth <= kCachedDepths ? run_control(kSavepoint[depth], {})
+                                    : run_control(nullptr, "SAVEPOINT sp" + std::to_string(depth));
+  if (!s.ok()) {  // nothing was opened
+    --tx_depth;
+    written_marks.pop_back();
+  }
+  return s;
 }
 
 Status Store::Impl::commit() {
@@ -49,6 +55,7 @@ Status Store::Impl::commit() {
     clock_dirty = false;
   }
   const int depth = tx_depth--;
+  written_marks.pop_back();
   if (depth <= kCachedDepths) return run_control(kRelease[depth], {});
   return run_control(nullptr, "RELEASE sp" + std::to_string(depth));
 }
@@ -56,6 +63,8 @@ Status Store::Impl::commit() {
 void Store::Impl::rollback() {
   const int depth = tx_depth--;
   if (depth == 1) clock_dirty = false;
+  written.resize(written_marks.back());
+  written_marks.pop_back();
   if (depth == 1) {
     (void)exec(db, "ROLLBACK");
   } else {
@@ -68,6 +77,8 @@ Status Store::Impl::in_transaction(const std::function<Status()>& fn, Durability
   auto run = [&]() -> Status {
     TANDEM_TRY(begin());
     Status s = fn();
+    // The record rules read the records as the whole transaction leaves them.
+    if (s.ok() && tx_depth == 1 && !written.empty()) s = check_written();
     if (!s.ok()) {
       rollback();
       return s;

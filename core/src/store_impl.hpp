@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,19 @@ struct Store::Impl {
     std::optional<text::Document> doc;
   };
   TextCache text_cache;
+  // Local changes of the open transaction, in order: what the record rules
+  // (record_rules.hpp) check before the outermost commit. `created`: a
+  // create's values (the whole record while nothing else in the
+  // transaction wrote it: it need not be read back). written_marks: its
+  // size at each open (save)point, so a rolled-back savepoint drops its own.
+  struct Written {
+    std::string record;
+    std::string kind;
+    std::set<std::string> fields;
+    std::optional<Json> created;
+  };
+  std::vector<Written> written;
+  std::vector<std::size_t> written_marks;
 
   ~Impl();
 
@@ -120,6 +134,10 @@ struct Store::Impl {
 
   // Local write helper: stamps, applies, logs and outboxes in one transaction.
   Status write_local(Change c);
+  // Notes a local change for the record rules; checks them over `written`
+  // (and forgets it) before the outermost commit.
+  void note_written(const Change& c);
+  Status check_written();
   // Writes a local text edit (a `text` change whose value is the edit's ops)
   // as one or more changes within the per-change cost limits
   // (text/limits.hpp: a delete across many runs is split), in one

@@ -1,9 +1,15 @@
 // Local writes: validate against the schema and the local records, stamp with
-// the hybrid logical clock, then merge + log + outbox in one transaction.
+// the hybrid logical clock, then merge + log + outbox in one transaction; the
+// record rules (record_rules.hpp) over what the transaction wrote before its
+// outermost commit.
 #include <algorithm>
 #include <cstdio>
+#include <unordered_map>
+#include <utility>
 
 #include "store_impl.hpp"
+#include "tandem/core/excerpt.hpp"
+#include "tandem/core/record_rules.hpp"
 
 namespace tandem {
 namespace {
@@ -38,7 +44,10 @@ Status Store::Impl::write_local(Change c) {
       clock_dirty = true;
       auto r = apply_change(c, true);
       if (!r) return std::move(r).error();
-      if (*r == ApplyOutcome::kApplied) return {};
+      if (*r == ApplyOutcome::kApplied) {
+        note_written(c);
+        return {};
+      }
       if (*r != ApplyOutcome::kDuplicate || attempt >= kMaxStampRetries) {
         return make_error(ErrorCode::kInternal, "local change not applied");
       }
@@ -54,6 +63,59 @@ Status Store::Impl::write_local(Change c) {
   // savepoint per write is needed; an I/O error fails the whole transaction.
   if (tx_depth > 0) return apply_local();
   return in_transaction(apply_local);
+}
+
+void Store::Impl::note_written(const Change& c) {
+  Written w{c.record, c.kind, {}, std::nullopt};
+  if (c.op == Op::kCreate) {
+    // The values the rules may read: every field but text (operations, and
+    // possibly long).
+    const KindSpec* kind = find_kind(c.kind);
+    w.created = Json::object();
+    for (const auto& [name, v] : c.value.items()) {
+      w.fields.insert(name);
+      const FieldSpec* fs = kind ? kind->field(name) : nullptr;
+      if (fs && fs->type != FieldType::kText) (*w.created)[name] = v;
+    }
+  } else if (!c.field.empty()) {
+    w.fields.insert(c.field);
+  }
+  // Deletes and purges are not noted: a record made and removed in one
+  // transaction is checked as it was made.
+  if (RecordRules::watches(w.kind, w.fields)) written.push_back(std::move(w));
+}
+
+Status Store::Impl::check_written() {
+  // One entry per record, in the order first written: the fields of all its
+  // writes, and its create's values only when that was its one write.
+  std::vector<Written> records;
+  std::unordered_map<std::string, std::size_t> index;
+  for (Written& w : std::exchange(written, {})) {
+    const auto [at, fresh] = index.emplace(w.record, records.size());
+    if (fresh) {
+      records.push_back(std::move(w));
+      continue;
+    }
+    Written& same = records[at->second];
+    same.fields.insert(w.fields.begin(), w.fields.end());
+    same.created.reset();
+  }
+  RecordRules rules([this](std::string_view id) -> Result<Record> {
+    auto r = load(id);
+    if (r && !r->live()) return make_error(ErrorCode::kNotFound, "no live record " + excerpt(id));
+    return r;
+  });
+  for (const Written& w : records) {
+    if (w.created) {
+      TANDEM_TRY(rules.check(w.kind, *w.created, w.fields));
+      continue;
+    }
+    auto r = load(w.record);
+    if (!r) return std::move(r).error();
+    if (!r->live()) continue;
+    TANDEM_TRY(rules.check(w.kind, r->fields, w.fields));
+  }
+  return {};
 }
 
 namespace {
@@ -174,6 +236,7 @@ Result<std::string> Store::create(std::string_view kind_name, const Json& fields
     if (v.is_null()) continue;
     auto ok = validate_value(*fs, v);
     if (!ok) return std::move(ok).error();
+    TANDEM_TRY(check_not_blank(*fs, *ok));
     TANDEM_TRY(check_local_refs(m, school, kind->name, *fs, *ok, parent ? &*parent : nullptr));
     if (fs->type == FieldType::kText) {
       const auto& initial = ok->get_ref<const std::string&>();
@@ -244,6 +307,7 @@ Status Store::set(std::string_view id, std::string_view field, const Json& value
     auto ok = validate_value(*t->field, value);
     if (!ok) return std::move(ok).error();
     normalised = std::move(*ok);
+    TANDEM_TRY(check_not_blank(*t->field, normalised));
     TANDEM_TRY(check_local_refs(m, t->row.school, t->kind->name, *t->field, normalised));
   }
   if (t->field->type == FieldType::kText) {

@@ -146,6 +146,17 @@ Entry Entry::span(std::string code, std::int64_t at_ms, std::int64_t end_ms) {
   return e;
 }
 
+std::optional<std::int64_t> interval_count(std::int64_t started_ms, std::int64_t ended_ms,
+                                           std::int64_t interval_seconds) {
+  constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
+  if (interval_seconds <= 0 || interval_seconds > kMaxSeconds) return std::nullopt;
+  const auto duration = checked_sub(ended_ms, started_ms);
+  if (!duration || *duration < 0) return std::nullopt;
+  const std::int64_t len_ms = interval_seconds * 1000;
+  // ceil(duration / len): a final partial interval is an interval.
+  return *duration / len_ms + (*duration % len_ms != 0 ? 1 : 0);
+}
+
 Result<IntervalSummary> summarize_intervals(const Observation& obs, const CodingScheme& scheme) {
   constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
   if (obs.interval_seconds <= 0 || obs.interval_seconds > kMaxSeconds) {
@@ -153,12 +164,8 @@ Result<IntervalSummary> summarize_intervals(const Observation& obs, const Coding
   }
   Window w{obs.started_at, obs.ended_at, obs.interval_seconds * 1000, std::nullopt};
   if (obs.ended_at) {
-    auto duration = checked_sub(*obs.ended_at, obs.started_at);
-    if (!duration || *duration < 0) {
-      return make_error(ErrorCode::kInvalidValue, "ended_at is before started_at");
-    }
-    // ceil(duration / len): a final partial interval is an interval.
-    w.count = *duration / w.len_ms + (*duration % w.len_ms != 0 ? 1 : 0);
+    w.count = interval_count(obs.started_at, *obs.ended_at, obs.interval_seconds);
+    if (!w.count) return make_error(ErrorCode::kInvalidValue, "ended_at is before started_at");
     if (*w.count > kMaxIntervals) {
       return make_error(ErrorCode::kTooLong, "observation has too many intervals");
     }

@@ -1,4 +1,4 @@
-// `tandem record SESSION ...`: recording during a session. Each call creates
+// `tandem record SESSION ...`: recording during a session. Each code becomes
 // one `entry` record (entries are append-only: concurrent recording on several
 // tablets never conflicts), stamped with the current time unless --at:
 //   record SESSION --note TEXT
@@ -7,8 +7,12 @@
 //   record SESSION --tally CODE [--count N]         (default 1; negative undoes)
 //   record SESSION --rating ITEM --value X
 // common: [--at TIME] [--child NAME|ID] [--group NAME|ID] [--author NAME|ID]
-// Times without an offset are local time (--tz). The rules per type are
-// core's (tandem/core/entries.hpp); this file turns options into its input.
+// --code, --tick and --tally take several codes, comma-separated or repeated
+// (`--tick I-Lec,S-L --tick S-WG --interval 3`): one entry each, all saved in
+// one transaction or none. Times without an offset are local time (--tz). The
+// rules are core's (tandem/core/entries.hpp, record_rules.hpp: codes of the
+// session's template, intervals within the session, an end not before its
+// start); this file turns options into their input.
 #include "commands.hpp"
 #include "record_ops.hpp"
 #include "tandem/core/entries.hpp"
@@ -19,7 +23,8 @@ namespace {
 
 struct EntryOptions {
   std::string session;
-  std::string note, code, tick, tally, rating;
+  std::string note, rating;
+  std::vector<std::string> code, tick, tally;  // split at commas
   std::string at, end, interval, count, value;
   std::string child, group, author;
 };
@@ -33,6 +38,20 @@ Status typed(const char* name, const std::string& text, std::optional<T>& out) {
   if (!value.ok()) return std::move(value).error();
   out = value->template get<T>();
   return {};
+}
+
+// The codes of repeated, comma-split options, blanks around each trimmed,
+// empty ones dropped ("I-Lec, S-L," is two). None left: one empty code, for
+// core to refuse with its own message.
+std::vector<std::string> code_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const std::string& item : items) {
+    const std::size_t first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  if (out.empty()) out.emplace_back();
+  return out;
 }
 
 Status local_time(CliContext& ctx, const std::string& text, std::optional<std::int64_t>& out) {
@@ -55,13 +74,13 @@ int run_record(CliContext& ctx, const CLI::App& cmd, const EntryOptions& o) {
   EntryInput in;
   in.type = type + 2;  // "note", "code", ...
   in.session = o.session;
+  std::vector<std::string> codes;
   if (in.type == "note") {
     in.text = o.note;
+  } else if (in.type == "rating") {
+    in.code = o.rating;
   } else {
-    in.code = in.type == "code"    ? o.code
-              : in.type == "tick"  ? o.tick
-              : in.type == "tally" ? o.tally
-                                   : o.rating;
+    codes = code_list(in.type == "code" ? o.code : in.type == "tick" ? o.tick : o.tally);
   }
   Status parsed;
   if (parsed.ok() && given("--interval")) parsed = typed("interval", o.interval, in.interval);
@@ -81,7 +100,13 @@ int run_record(CliContext& ctx, const CLI::App& cmd, const EntryOptions& o) {
     if (!id.ok()) return ctx.fail(id.error());
     *refs[i].second = *id;
   }
-  auto created = record_entry(**store, in, ctx.now_ms());
+  std::vector<EntryInput> inputs;
+  if (codes.empty()) inputs.push_back(in);
+  for (std::string& code : codes) {
+    inputs.push_back(in);
+    inputs.back().code = std::move(code);
+  }
+  auto created = record_entries(**store, inputs, ctx.now_ms());
   if (!created.ok()) {
     // An option of another type is a command-line mistake.
     if (created.error().code == ErrorCode::kInvalidArgument)
@@ -99,9 +124,13 @@ void register_entry_commands(CLI::App& app, CliContext& ctx) {
       "record", "Record an entry in a session (note, code, tick, tally or rating)");
   cmd->add_option("session", o->session, "Session id")->required();
   cmd->add_option("--note", o->note, "Free-text note");
-  cmd->add_option("--code", o->code, "Event code (e.g. I-PQ)");
-  cmd->add_option("--tick", o->tick, "Interval code ticked (needs --interval)");
-  cmd->add_option("--tally", o->tally, "Tally counter code");
+  cmd->add_option("--code", o->code, "Event code (e.g. I-PQ); several: I-PQ,S-AnQ or repeated")
+      ->delimiter(',');
+  cmd->add_option("--tick", o->tick,
+                  "Interval code ticked (needs --interval); several: I-Lec,S-L or repeated")
+      ->delimiter(',');
+  cmd->add_option("--tally", o->tally, "Tally counter code; several: comma-separated or repeated")
+      ->delimiter(',');
   cmd->add_option("--rating", o->rating, "Rating item (needs --value)");
   cmd->add_option(
       "--at", o->at,

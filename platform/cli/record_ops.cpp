@@ -83,11 +83,14 @@ Result<Record> fetch_record(Store& store, std::string_view id, std::string_view 
 }
 
 int report_created(CliContext& ctx, const Store& store, std::string_view kind,
-                   const std::string& id) {
-  Json doc = {{"id", id}};
-  auto created = store.get(id);
+                   const std::vector<std::string>& ids) {
+  if (ids.empty()) return ctx.ok(Json::object(), "");
+  Json doc = ids.size() == 1 ? Json{{"id", ids.front()}} : Json{{"ids", ids}};
+  auto created = store.get(ids.front());
   if (created.ok()) note_consent(ctx, store, kind, created->fields, doc);
-  return ctx.ok(doc, id);
+  std::string human;
+  for (const std::string& id : ids) human += id + "\n";
+  return ctx.ok(doc, human);
 }
 
 int create_record(CliContext& ctx, std::string_view kind_name, const Assignments& fields,

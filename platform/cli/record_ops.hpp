@@ -41,8 +41,10 @@ Result<Record> fetch_record(Store& store, std::string_view id, std::string_view 
 // `text` as the id of a record of `kind`: the record's name (or initials)
 // for kinds referred to by name; the text itself for other kinds.
 Result<std::string> resolve_id(const Store& store, std::string_view kind, std::string_view text);
-// Prints a created record's id (and the consent notice its fields call for).
+// Prints a created record's id (and the consent notice its fields call
+// for): {"id": ID} for one record, {"ids": [...]} for several (made alike:
+// the first one's fields decide the notice).
 int report_created(CliContext& ctx, const Store& store, std::string_view kind,
-                   const std::string& id);
+                   const std::vector<std::string>& ids);
 
 }  // namespace tandem::cli

@@ -53,6 +53,19 @@ void give_school(tandem_store* s) {
   tandem_string_free(school);
 }
 
+// A store on `path` with the OS's random source (record ids must differ)
+// and a default school.
+tandem_store* open_with_school(const std::string& path, Hooks& hooks) {
+  tandem_host host = host_for(hooks);
+  host.random_fill = nullptr;
+  tandem_error err{};
+  tandem_store* s = tandem_store_open(path.c_str(), &host, &err);
+  INFO(err.message);
+  REQUIRE(s != nullptr);
+  give_school(s);
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("the host's clock and random source reach the core, and its ctx is freed once", "[capi]") {
@@ -185,12 +198,8 @@ TEST_CASE("the notebook through C: entries, summaries, names, overdue actions, l
   TempDir dir;
   Hooks hooks;
   hooks.now = 1'795'500'000'000;  // 2026-11-24 07:00 Copenhagen (winter time)
-  tandem_host host = host_for(hooks);
-  host.random_fill = nullptr;  // the OS's: record ids must differ
+  tandem_store* s = open_with_school(dir.file("a.db"), hooks);
   tandem_error err{};
-  tandem_store* s = tandem_store_open(dir.file("a.db").c_str(), &host, &err);
-  REQUIRE(s != nullptr);
-  give_school(s);
   const std::string anne = take(tandem_record_create(s, "person", R"({"name":"Anne Hansen","initials":"AH","role":"resource_person"})", &err));
   take(tandem_record_create(s, "person", R"({"name":"Anne Berg","initials":"AB","role":"teacher"})", &err));
 
@@ -247,6 +256,42 @@ TEST_CASE("the notebook through C: entries, summaries, names, overdue actions, l
   CHECK(summary.find("Lec") != std::string::npos);
   const std::string tree = take(tandem_record_tree(s, course.c_str(), &err));
   CHECK(tree.find("\"entries\":2") != std::string::npos);
+  tandem_store_close(s);
+}
+
+TEST_CASE("coding that checks itself reaches C: unknown codes, intervals, ends, titles", "[capi][rules]") {
+  TempDir dir;
+  Hooks hooks;
+  tandem_store* s = open_with_school(dir.file("a.db"), hooks);
+  tandem_error err{};
+  const std::string course =
+      take(tandem_record_create(s, "course", R"({"kind":"observation","title":"Fysik"})", &err), &err);
+  const std::string session = take(
+      tandem_record_create(s, "session",
+                           ("{\"course\":\"" + course +
+                            "\",\"template\":\"template_copus\",\"started_at\":\"2026-03-02T09:00:00Z\","
+                            "\"ended_at\":\"2026-03-02T09:20:00Z\"}")
+                               .c_str(),
+                           &err),
+      &err);
+  tandem_entry e{};
+  e.session = session.c_str();
+  e.type = "tick";
+  e.code = "I-lec";
+  e.interval = 0;
+  CHECK(tandem_entry_record(s, &e, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  CHECK(std::string(err.message).find("did you mean I-Lec?") != std::string::npos);
+  e.code = "I-Lec";
+  e.interval = -1;
+  CHECK(tandem_entry_record(s, &e, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  e.interval = 9;
+  take(tandem_entry_record(s, &e, &err), &err);
+  CHECK_FALSE(tandem_record_set(s, session.c_str(), "ended_at", R"("2026-03-02T08:00:00Z")", &err));
+  CHECK(err.code == TANDEM_E_INVALID_VALUE);
+  CHECK_FALSE(tandem_record_set(s, course.c_str(), "title", R"("  ")", &err));
+  CHECK(err.code == TANDEM_E_MISSING_FIELD);
   tandem_store_close(s);
 }
 

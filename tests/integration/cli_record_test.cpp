@@ -31,7 +31,8 @@ std::int64_t now_ms() {
 
 const char* const kTemplate = R"({
   "codes": [{"code":"I-Lec","group":"instructor"}, {"code":"I-PQ","group":"instructor"},
-            {"code":"S-L","group":"students"}, {"code":"S-WG","group":"students"}],
+            {"code":"S-L","group":"students"}, {"code":"S-WG","group":"students"},
+            {"code":"hand-op","group":"tallies"}],
   "categories": [{"name":"Presenting","group":"instructor","codes":["I-Lec"]},
                  {"name":"Guiding","group":"instructor","codes":["I-PQ"]},
                  {"name":"Receiving","group":"students","codes":["S-L"]},

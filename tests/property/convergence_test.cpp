@@ -223,6 +223,9 @@ class History {
                                    {"type", "code"},
                                    {"code", "I-Lec"},
                                    {"at", "2026-11-22T10:02:00Z"}});
+        // A session may have been given a template (set at random) that
+        // lacks the code: the record rules refuse it, cleanly.
+        if (!r) return note(Status(r.error()));
         break;
       case 5:
         r = s.create("meeting", Json{{"date", "2026-11-20"}});

@@ -29,6 +29,12 @@ std::unique_ptr<Store> open_store_with_school(const std::string& path, std::stri
   return s;
 }
 
+std::string make_record(Store& store, std::string_view kind, const Json& fields) {
+  auto id = store.create(kind, fields);
+  if (!id) FAIL(id.error().message);
+  return *id;
+}
+
 int exchange(Store& from, Store& to) {
   int applied = 0;
   auto changes = from.changes_since(0, 1'000'000);

@@ -41,6 +41,10 @@ std::unique_ptr<Store> open_store(const std::string& path, Clock* clock = nullpt
 std::unique_ptr<Store> open_store_with_school(const std::string& path, std::string& school_id,
                                               Clock* clock = nullptr);
 
+// Creates a record (Store::create) and returns its id, or fails the test
+// with the store's message.
+std::string make_record(Store& store, std::string_view kind, const Json& fields);
+
 // Copies every change of `from` into `to` (apply); returns how many applied.
 int exchange(Store& from, Store& to);
 

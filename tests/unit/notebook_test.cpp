@@ -11,15 +11,10 @@
 #include "test_util.hpp"
 
 using namespace tandem;
+using tandem::test::make_record;
 using tandem::test::TempDir;
 
 namespace {
-
-std::string make(Store& s, const char* kind, const Json& fields) {
-  auto id = s.create(kind, fields);
-  if (!id) FAIL(id.error().message);
-  return *id;
-}
 
 // The query plan of `sql` as one line.
 std::string plan(Store& s, const std::string& sql) {
@@ -57,8 +52,8 @@ TEST_CASE("entries: the per-type rules refuse options of another type", "[core][
   TempDir dir;
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
-  const auto course = make(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
-  const auto session = make(*s, "session", {{"course", course}});
+  const auto course = make_record(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
+  const auto session = make_record(*s, "session", {{"course", course}});
   EntryInput tally = entry(session, "tally", "", "hånd");
   auto id = record_entry(*s, tally, 1'790'000'000'000);
   REQUIRE(id.ok());
@@ -79,9 +74,9 @@ TEST_CASE("a session's summary reads its own entries through the parent index",
   TempDir dir;
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
-  const auto course = make(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
-  const auto a = make(*s, "session", {{"course", course}});
-  const auto b = make(*s, "session", {{"course", course}});
+  const auto course = make_record(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
+  const auto a = make_record(*s, "session", {{"course", course}});
+  const auto b = make_record(*s, "session", {{"course", course}});
   for (int i = 0; i < 3; ++i) REQUIRE(record_entry(*s, entry(a, "note", "x"), 1000).ok());
   REQUIRE(record_entry(*s, entry(b, "note", "y"), 1000).ok());
   auto sa = summarize_session(*s, a);
@@ -114,10 +109,10 @@ TEST_CASE("names: whole name, initials, first name, and ambiguity listing the ma
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
   const auto ah =
-      make(*s, "person", {{"name", "Anne Hansen"}, {"role", "teacher"}, {"initials", "AH"}});
+      make_record(*s, "person", {{"name", "Anne Hansen"}, {"role", "teacher"}, {"initials", "AH"}});
   const auto aj =
-      make(*s, "person", {{"name", "Anne Jensen"}, {"role", "teacher"}, {"initials", "AJ"}});
-  const auto ol = make(*s, "person", {{"name", "Øjvind Lund"}, {"role", "leader"}});
+      make_record(*s, "person", {{"name", "Anne Jensen"}, {"role", "teacher"}, {"initials", "AJ"}});
+  const auto ol = make_record(*s, "person", {{"name", "Øjvind Lund"}, {"role", "leader"}});
   CHECK(resolve_reference(*s, "person", "anne hansen").value() == ah);
   CHECK(resolve_reference(*s, "person", "aj").value() == aj);
   CHECK(resolve_reference(*s, "person", "øjvind").value() == ol);
@@ -137,12 +132,12 @@ TEST_CASE("actions: open ones, mine, and overdue by the host's date", "[core][no
   TempDir dir;
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
-  const auto me = make(*s, "person", {{"name", "Mig"}, {"role", "teacher"}});
-  const auto other = make(*s, "person", {{"name", "Anden"}, {"role", "teacher"}});
-  const auto late = make(*s, "action", {{"text", "sen"}, {"tovholder", me}, {"due", "2026-11-29"}});
-  make(*s, "action", {{"text", "i dag"}, {"tovholder", me}, {"due", "2026-11-30"}});
-  make(*s, "action", {{"text", "andens"}, {"tovholder", other}, {"due", "2026-01-01"}});
-  make(*s, "action",
+  const auto me = make_record(*s, "person", {{"name", "Mig"}, {"role", "teacher"}});
+  const auto other = make_record(*s, "person", {{"name", "Anden"}, {"role", "teacher"}});
+  const auto late = make_record(*s, "action", {{"text", "sen"}, {"tovholder", me}, {"due", "2026-11-29"}});
+  make_record(*s, "action", {{"text", "i dag"}, {"tovholder", me}, {"due", "2026-11-30"}});
+  make_record(*s, "action", {{"text", "andens"}, {"tovholder", other}, {"due", "2026-01-01"}});
+  make_record(*s, "action",
        {{"text", "færdig"}, {"tovholder", me}, {"due", "2026-01-01"}, {"done", true}});
   auto mine = open_actions(*s, query(me, false));
   REQUIRE(mine.ok());
@@ -159,7 +154,7 @@ TEST_CASE("conflicts: the losing value with the device and time that wrote it",
   std::string school;
   auto a = test::open_store_with_school(dir.file("a.db"), school);
   auto b = test::open_store(dir.file("b.db"));
-  const auto course = make(*a, "course", {{"kind", "observation"}, {"title", "Obs"}});
+  const auto course = make_record(*a, "course", {{"kind", "observation"}, {"title", "Obs"}});
   auto created = a->changes_since(0, 1000);
   REQUIRE(created.ok());
   for (const auto& lc : *created) REQUIRE(b->apply(lc.change).ok());
@@ -188,13 +183,13 @@ TEST_CASE("a course with its sessions, entries, reflections and actions", "[core
   TempDir dir;
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
-  const auto me = make(*s, "person", {{"name", "Mig"}, {"role", "teacher"}});
-  const auto course = make(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
-  const auto session = make(*s, "session", {{"course", course}});
-  make(*s, "reflection", {{"session", session}, {"author", me}, {"text", "godt"}});
+  const auto me = make_record(*s, "person", {{"name", "Mig"}, {"role", "teacher"}});
+  const auto course = make_record(*s, "course", {{"kind", "observation"}, {"title", "Obs"}});
+  const auto session = make_record(*s, "session", {{"course", course}});
+  make_record(*s, "reflection", {{"session", session}, {"author", me}, {"text", "godt"}});
   REQUIRE(record_entry(*s, entry(session, "note", "x"), 1000).ok());
   REQUIRE(record_entry(*s, entry(session, "note", "y"), 1000).ok());
-  make(*s, "action", {{"text", "følg op"}, {"source", course}});
+  make_record(*s, "action", {{"text", "følg op"}, {"source", course}});
   auto tree = record_tree(*s, course);
   REQUIRE(tree.ok());
   CHECK(tree->actions.size() == 1);
@@ -209,7 +204,7 @@ TEST_CASE("write_value: sets by difference, text by minimal replacement", "[core
   TempDir dir;
   std::string school;
   auto s = test::open_store_with_school(dir.file("a.db"), school);
-  const auto course = make(
+  const auto course = make_record(
       *s, "course",
       {{"kind", "observation"}, {"title", "Obs"}, {"tags", {"a", "b"}}, {"goals", "Flere læser"}});
   const KindSpec* k = find_kind("course");

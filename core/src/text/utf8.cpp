@@ -32,6 +32,26 @@ std::optional<std::size_t> utf8_count(std::string_view s) noexcept {
   return count;
 }
 
+std::u32string utf8_code_points(std::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0x80) {
+      n = utf8_decode(s, i, &cp);
+      if (n == 0) {
+        cp = 0xFFFD;  // a stray byte: one unknown character
+        n = 1;
+      }
+    }
+    out.push_back(static_cast<char32_t>(cp));
+    i += n;
+  }
+  return out;
+}
+
 std::size_t utf8_offset(std::string_view s, std::size_t count, std::size_t index) noexcept {
   if (s.size() == count || index == 0) return index;
   if (index >= count) return s.size();

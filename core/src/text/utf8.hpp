@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tandem::text::detail {
@@ -47,6 +48,10 @@ inline std::size_t utf8_decode(std::string_view s, std::size_t i, std::uint32_t*
   *cp = v;
   return extra + 1;
 }
+
+// The code points of `s`; a byte that starts no strict sequence becomes
+// U+FFFD (for comparing and classifying text, never for storing it).
+std::u32string utf8_code_points(std::string_view s);
 
 // Byte offset of code point `index` in valid UTF-8 `s` holding `count` code
 // points. REQUIRES: index <= count. O(1) when `s` is ASCII (size == count).

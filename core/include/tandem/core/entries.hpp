@@ -8,13 +8,18 @@
 //   tick   CODE interval (0-based)       tally  CODE [count] (default 1; negative undoes)
 //   rating ITEM value
 // Options that belong to another type are refused (kInvalidArgument), so a
-// mistyped command never saves something else than was meant.
+// mistyped command never saves something else than was meant. The Store's
+// record rules (record_rules.hpp) check the rest when the entry is saved: its
+// code against the session's template (unknown: kInvalidValue naming the
+// closest codes), a tick's interval within the session, an end not before
+// its `at`.
 //
 // Thread-safety: as the Store (one thread at a time).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +48,21 @@ struct EntryInput {
 
 // Creates the entry (one durable change); returns its id. `now_ms`: the
 // host's (skew-corrected) clock, the entry's time when at_ms is absent.
-// Errors: kInvalidValue (unknown type), kInvalidArgument (an option of
-// another type, a missing interval/value), the store's (kNotFound for an
-// unknown session, child, ...).
+// Errors: kInvalidValue (unknown type; the record rules'), kInvalidArgument
+// (an option of another type, a missing interval/value), kMissingField (no
+// code), the store's (kNotFound for an unknown session, child, ...).
 Result<std::string> record_entry(Store& store, const EntryInput& input, std::int64_t now_ms);
+
+// The most entries one call records.
+inline constexpr std::size_t kMaxEntriesAtOnce = 500;
+
+// Several entries in ONE transaction (`record --tick I-Lec,S-L --interval
+// 3`: one tick per code): all are saved, or none (one unknown code refuses
+// them all). Returns their ids in input order. Errors: record_entry's, for
+// the first input refused; kInvalidArgument for no input; kTooLong past
+// kMaxEntriesAtOnce.
+Result<std::vector<std::string>> record_entries(Store& store, std::span<const EntryInput> inputs,
+                                                std::int64_t now_ms);
 
 // The summary of session `session_id` over its own entries only (indexed:
 // Store::list_under). Errors: kNotFound (no such session), the summary's.

@@ -191,6 +191,13 @@ struct IntervalSummary {
   Json to_json() const;
 };
 
+// The number of intervals from started_at to ended_at:
+// ceil((ended_ms - started_ms) / length), a final partial interval counting as
+// a whole one. nullopt when ended_ms < started_ms, interval_seconds <= 0 or
+// the arithmetic overflows (timestamps are user data).
+std::optional<std::int64_t> interval_count(std::int64_t started_ms, std::int64_t ended_ms,
+                                           std::int64_t interval_seconds);
+
 // Summarises one observation against a scheme.
 // Errors: kInvalidValue when interval_seconds <= 0 or ended_at < started_at;
 // kTooLong when the session would have more than kMaxIntervals intervals.

@@ -81,19 +81,28 @@ std::set<std::string> server_records(const SyncWorld& world) {
   return out;
 }
 
+// A school's server and two tablets' files: `a`, used offline first, and
+// `b`, enrolled normally. Keys in a folder of the test's own.
+struct Tablets : SyncWorld {
+  KeyDir keys;
+  TempDir dir;
+  std::string a = dir.file("offline.db");
+  std::string b = dir.file("second.db");
+  // A code for a new resource person of the school.
+  std::string new_code() const { return code_for(add_person("Ane", "resource_person")); }
+};
+
 }  // namespace
 
 TEST_CASE("a tablet used offline enrolls with move: its 200 records reach the server and a second tablet",
           "[e2e][enroll][cli]") {
-  SyncWorld world;
-  KeyDir keys;
-  TempDir dir;
-  const std::string a = dir.file("offline.db");
-  const std::string b = dir.file("second.db");
+  Tablets world;
+  const std::string& a = world.a;
+  const std::string& b = world.b;
   cli_ok(a, {"init", "--school-name", "Min egen skole"});
   const std::vector<std::string> ids = make_offline_records(a);
 
-  const auto enrolled = json_ok(enroll_with(world, a, world.code_for(world.add_person("Ane", "resource_person")),
+  const auto enrolled = json_ok(enroll_with(world, a, world.new_code(),
                                             "offline", {"--local-records", "move"}));
   CHECK(enrolled.at("default_school") == world.school.id);
   CHECK(enrolled.at("local_records").at("moved") == 200);
@@ -127,18 +136,16 @@ TEST_CASE("a tablet used offline enrolls with move: its 200 records reach the se
 
 TEST_CASE("a tablet used offline enrolls with keep: its records stay local and are never sent",
           "[e2e][enroll][cli]") {
-  SyncWorld world;
-  KeyDir keys;
-  TempDir dir;
-  const std::string a = dir.file("offline.db");
-  const std::string b = dir.file("second.db");
+  Tablets world;
+  const std::string& a = world.a;
+  const std::string& b = world.b;
   cli_ok(a, {"init", "--school-name", "Hjemmeskolen"});
   const std::string course = make(a, {"course", "kind=observation", "title=Privat forløb"});
   const std::string session = make(a, {"session", "course=" + course});
   cli_ok(a, {"record", session, "--note", "kun her"});
   const std::string dump_before = cli_ok(a, {"--json", "dump"});
 
-  const auto enrolled = json_ok(enroll_with(world, a, world.code_for(world.add_person("Ane", "resource_person")),
+  const auto enrolled = json_ok(enroll_with(world, a, world.new_code(),
                                             "offline", {"--local-records", "keep"}));
   CHECK(enrolled.at("local_records").at("moved") == 0);
   CHECK(enrolled.at("local_records").at("kept") == 3);
@@ -176,18 +183,16 @@ TEST_CASE("a tablet used offline enrolls with keep: its records stay local and a
 }
 
 TEST_CASE("a database with no default school enrolls and its records move", "[e2e][enroll][cli]") {
-  SyncWorld world;
-  KeyDir keys;
-  TempDir dir;
-  const std::string a = dir.file("bare.db");
-  const std::string b = dir.file("second.db");
+  Tablets world;
+  const std::string& a = world.a;
+  const std::string& b = world.b;
   cli_ok(a, {"init"});
   // No default school: a school record made by hand, named per record.
   const std::string home = make(a, {"school", "name=Uden skole"});
   const std::string group = make(a, {"group", "name=4.b", "school=" + home});
   const std::string action = make(a, {"action", "text=Ingen skole endnu", "school=" + home});
 
-  const auto enrolled = json_ok(enroll_with(world, a, world.code_for(world.add_person("Ane", "resource_person")),
+  const auto enrolled = json_ok(enroll_with(world, a, world.new_code(),
                                             "bare", {"--local-records", "move"}));
   CHECK(enrolled.at("local_records").at("moved") == 2);
   CHECK(enrolled.at("sync").at("rejected") == 0);
@@ -198,19 +203,17 @@ TEST_CASE("a database with no default school enrolls and its records move", "[e2
 }
 
 TEST_CASE("a refused enroll leaves the code usable and no device on the server", "[e2e][enroll][cli]") {
-  SyncWorld world;
-  KeyDir keys;
-  TempDir dir;
-  const std::string a = dir.file("offline.db");
+  Tablets world;
+  const std::string& a = world.a;
   cli_ok(a, {"init", "--school-name", "Min egen skole"});
   const std::string course = make(a, {"course", "kind=observation", "title=Lavet offline"});
-  const std::string code = world.code_for(world.add_person("Ane", "resource_person"));
+  const std::string code = world.new_code();
   const std::size_t devices_before = device_count(world, world.school.id);
 
   // Without the choice: refused, saying what the choices are.
   const ProcessResult refused = enroll_with(world, a, code, "offline");
   CHECK(refused.exit_code != 0);
-  CHECK_THAT(refused.err, Catch::Contains("--local-records move|keep"));
+  CHECK_THAT(refused.out + refused.err, Catch::Contains("--local-records move|keep"));
   CHECK(device_count(world, world.school.id) == devices_before);
   CHECK(json_ok(cli(a, {"--json", "status"})).at("enrolled") == false);
   CHECK(json_ok(cli(a, {"--json", "show", course})).at("fields").at("title") == "Lavet offline");
@@ -224,11 +227,11 @@ TEST_CASE("a refused enroll leaves the code usable and no device on the server",
                         {"person", "add", "--school", other_school, "--name", "Bo", "--role", "leader"})
           .at("id")
           .get<std::string>();
-  const std::string elsewhere = dir.file("elsewhere.db");
+  const std::string elsewhere = world.dir.file("elsewhere.db");
   json_ok(enroll_with(world, elsewhere, world.code_for(other_person), "elsewhere"));
   const ProcessResult wrong_school = enroll_with(world, elsewhere, code, "elsewhere again");
   CHECK(wrong_school.exit_code != 0);
-  CHECK_THAT(wrong_school.err, Catch::Contains("was enrolled at school"));
+  CHECK_THAT(wrong_school.out + wrong_school.err, Catch::Contains("was enrolled at school"));
   CHECK(device_count(world, world.school.id) == devices_before);
   CHECK(device_count(world, other_school) == 1);
 
@@ -237,7 +240,7 @@ TEST_CASE("a refused enroll leaves the code usable and no device on the server",
   CHECK(enrolled.at("local_records").at("moved") == 1);
   CHECK(device_count(world, world.school.id) == devices_before + 1);
   // And is used now: a second try is refused by the server.
-  const ProcessResult again = enroll_with(world, dir.file("third.db"), code, "third");
+  const ProcessResult again = enroll_with(world, world.dir.file("third.db"), code, "third");
   CHECK(again.exit_code != 0);
   CHECK(device_count(world, world.school.id) == devices_before + 1);
   CHECK(server_records(world).count(course) == 1);  // (enrolls an observer device)

@@ -47,6 +47,25 @@ std::unique_ptr<Store> open_store(const StoreOptions& o) {
   return std::move(opened).value();
 }
 
+// A database used offline: one school of its own and a few records.
+struct OfflineFile {
+  TempDir dir;
+  ManualClock clock;
+  StoreOptions o;
+  std::unique_ptr<Store> s;
+  Offline off;
+  OfflineFile() {
+    o.path = dir.file("a.db");
+    o.clock = &clock;
+    s = open_store(o);
+    off = make_offline(*s);
+  }
+  void reopen() {
+    s.reset();
+    s = open_store(o);
+  }
+};
+
 std::set<std::string> outbox_records(Store& s) {
   auto out = s.outbox(10'000);
   REQUIRE(out.ok());
@@ -62,13 +81,9 @@ std::set<std::string> outbox_records(Store& s) {
 
 TEST_CASE("join_school move rewrites the records and their pending changes to the joined school",
           "[core][store][join]") {
-  TempDir dir;
-  ManualClock clock;
-  StoreOptions o;
-  o.path = dir.file("a.db");
-  o.clock = &clock;
-  auto s = open_store(o);
-  const Offline off = make_offline(*s);
+  OfflineFile f;
+  auto& s = f.s;
+  const Offline& off = f.off;
   const std::string dump_fields = s->get(off.entry)->fields.dump();
 
   auto others = s->other_schools(kJoined);
@@ -100,20 +115,15 @@ TEST_CASE("join_school move rewrites the records and their pending changes to th
   CHECK(s->get(*later)->school == kJoined);
   CHECK(*s->outbox_size() == 5);
   // Persisted: a reopened file says the same.
-  s.reset();
-  s = open_store(o);
+  f.reopen();
   CHECK(s->default_school() == kJoined);
   CHECK(s->get(off.course)->school == kJoined);
 }
 
 TEST_CASE("join_school move leaves people in a local-only school", "[core][store][join]") {
-  TempDir dir;
-  ManualClock clock;
-  StoreOptions o;
-  o.path = dir.file("a.db");
-  o.clock = &clock;
-  auto s = open_store(o);
-  const Offline off = make_offline(*s);
+  OfflineFile f;
+  auto& s = f.s;
+  const Offline& off = f.off;
   auto person = s->create("person", Json{{"name", "Anna"}, {"role", "teacher"}});
   REQUIRE(person.ok());
   auto joined = s->join_school(kJoined, Store::LocalRecords::kMove);
@@ -127,13 +137,9 @@ TEST_CASE("join_school move leaves people in a local-only school", "[core][store
 }
 
 TEST_CASE("join_school keep leaves the records local and never pending", "[core][store][join]") {
-  TempDir dir;
-  ManualClock clock;
-  StoreOptions o;
-  o.path = dir.file("a.db");
-  o.clock = &clock;
-  auto s = open_store(o);
-  const Offline off = make_offline(*s);
+  OfflineFile f;
+  auto& s = f.s;
+  const Offline& off = f.off;
   auto joined = s->join_school(kJoined, Store::LocalRecords::kKeep);
   REQUIRE(joined.ok());
   CHECK(joined->moved == 0);
@@ -150,8 +156,7 @@ TEST_CASE("join_school keep leaves the records local and never pending", "[core]
   REQUIRE(later.ok());
   CHECK(outbox_records(*s) == std::set<std::string>{*later});
   // Remembered across a reopen.
-  s.reset();
-  s = open_store(o);
+  f.reopen();
   CHECK(s->is_local_only(off.school));
   CHECK(s->local_only_schools() == std::vector<std::string>{off.school});
   REQUIRE(s->set(off.course, "title", "igen").ok());
@@ -159,13 +164,9 @@ TEST_CASE("join_school keep leaves the records local and never pending", "[core]
 }
 
 TEST_CASE("join_school inside a transaction that rolls back changes nothing", "[core][store][join]") {
-  TempDir dir;
-  ManualClock clock;
-  StoreOptions o;
-  o.path = dir.file("a.db");
-  o.clock = &clock;
-  auto s = open_store(o);
-  const Offline off = make_offline(*s);
+  OfflineFile f;
+  auto& s = f.s;
+  const Offline& off = f.off;
   const auto dump = s->canonical_dump();
   REQUIRE(dump.ok());
   const auto choice = GENERATE(Store::LocalRecords::kMove, Store::LocalRecords::kKeep);

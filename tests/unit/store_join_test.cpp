@@ -182,3 +182,29 @@ TEST_CASE("join_school inside a transaction that rolls back changes nothing", "[
   CHECK(*s->outbox_size() == 5);
   CHECK(s->get(off.course)->school == off.school);
 }
+
+TEST_CASE("join_school move also sends what a bundle brought from another offline tablet",
+          "[core][store][join]") {
+  OfflineFile f;
+  // Another tablet, offline too, with a school of its own; its changes
+  // arrive here as a bundle would bring them (applied, not local).
+  TempDir dir;
+  ManualClock clock;
+  StoreOptions ob;
+  ob.path = dir.file("b.db");
+  ob.clock = &clock;
+  auto b = open_store(ob);
+  const Offline theirs = make_offline(*b);
+  auto changes = b->changes_since(0, 1000);
+  REQUIRE(changes.ok());
+  for (const auto& c : *changes) REQUIRE(f.s->apply(c.change).ok());
+  CHECK(*f.s->outbox_size() == 5);  // only this tablet's own
+
+  auto joined = f.s->join_school(kJoined, Store::LocalRecords::kMove);
+  REQUIRE(joined.ok());
+  CHECK(joined->moved == 6);
+  CHECK(joined->dropped.size() == 2);
+  CHECK(outbox_records(*f.s) == std::set<std::string>{f.off.course, f.off.session, f.off.entry,
+                                                      theirs.course, theirs.session, theirs.entry});
+  CHECK(*f.s->outbox_size() == 8);
+}

@@ -52,18 +52,35 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
   request.device_name = options.device_name;
   // 1. Whom the code is for; nothing is consumed yet.
   auto holder = post_enroll_check(transport, request);
-  if (!holder) return std::move(holder).error();
-  const std::string school = holder->school.id;
+  if (!holder && holder.error().code != ErrorCode::kUnknownField) return std::move(holder).error();
+  if (!holder) {
+    // A server older than the check: redeeming is the only way to learn the
+    // school. Safe only when nothing here depends on which school it is.
+    auto others = store.other_schools("");
+    if (!others) return std::move(others).error();
+    const bool offline_records =
+        enrolled_school.empty() && std::any_of(others->begin(), others->end(), [&](const auto& o) {
+          return o.records > 0 && !store.is_local_only(o.id);
+        });
+    if (offline_records) {
+      return make_error(ErrorCode::kUnsupportedVersion,
+                        "this database holds records made offline, and the server cannot check "
+                        "an enrollment code before using it (an older Tandem server): update the "
+                        "server first; nothing was used or changed");
+    }
+  }
+  // "" when the server could not say (then checked once redeemed).
+  const std::string school = holder ? holder->school.id : std::string();
 
   // 2. Every local reason to refuse, before the code is used.
-  if (!enrolled_school.empty() && enrolled_school != school) {
+  if (!school.empty() && !enrolled_school.empty() && enrolled_school != school) {
     return make_error(ErrorCode::kAlreadyExists,
                       "this database was enrolled at school " + enrolled_school +
                           " and its changes may have reached that server; the code is for school " +
                           school + " (use a new database); nothing was used or changed");
   }
   std::vector<Store::OtherSchool> pending;
-  if (enrolled_school.empty()) {
+  if (enrolled_school.empty() && !school.empty()) {
     // Never enrolled: nothing written here has left it.
     auto found = pending_schools(store, school);
     if (!found) return std::move(found).error();
@@ -94,9 +111,15 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
     answer = post_enroll(transport, request);
     received = clock.base().now_ms();
     if (!answer) return answer.error();
-    if (answer->school.id != school) {
+    if (!school.empty() && answer->school.id != school) {
       return make_error(ErrorCode::kBadResponse, "the server enrolled this device at another school "
                                                  "than the code's check named");
+    }
+    if (school.empty() && !enrolled_school.empty() && answer->school.id != enrolled_school) {
+      // An older server, unchecked: the code is used, the database unchanged.
+      return make_error(ErrorCode::kAlreadyExists,
+                        "this database was enrolled at school " + enrolled_school +
+                            "; the code is for school " + answer->school.id + " (use a new database)");
     }
     if (!*previous_device || **previous_device != answer->device_id) {
       // Mutation ids count per device on the server: a new device starts at

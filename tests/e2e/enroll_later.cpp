@@ -293,3 +293,42 @@ TEST_CASE("an enrollment code check consumes nothing and is throttled like an en
 }
 
 }  // namespace tandem::test
+
+namespace tandem::test {
+
+TEST_CASE("with a server older than the code check, offline records are refused before the code is used",
+          "[e2e][enroll]") {
+  SyncWorld world;
+  TempDir dir;
+  auto curl = curl_to(world.base_url());
+  // An older server refuses the member it does not know.
+  ScriptedTransport old_server(*curl);
+  old_server.before = [](int, sync::HttpRequest& request) {
+    if (request.body.find("\"check\":true") != std::string::npos)
+      request.body = R"({"code":"K7QM-2HXD-9RTA","check":true,"from_the_future":1})";
+  };
+  sync::EnrollOptions o;
+  o.server_url = world.base_url();
+  o.code = world.code_for(world.school.person);
+  o.local_records = Store::LocalRecords::kMove;
+
+  Tablet offline(dir.file("offline.db"));
+  auto school = offline.store().create("school", Json{{"name", "Min egen skole"}});
+  REQUIRE(school.ok());
+  REQUIRE(offline.store().set_default_school(*school).ok());
+  REQUIRE(offline.store().create("action", Json{{"text", "lavet offline"}}).ok());
+  auto refused = sync::enroll_device(offline.store(), old_server, offline.clock(), o);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kUnsupportedVersion);
+  CHECK(server_admin_json(world.server->data_dir(), {"device", "list", "--school", world.school.id})
+            .empty());
+
+  // A database with nothing of its own enrolls as before, with the same code.
+  Tablet fresh(dir.file("fresh.db"));
+  auto enrolled = sync::enroll_device(fresh.store(), old_server, fresh.clock(), o);
+  INFO((enrolled ? "" : enrolled.error().message));
+  REQUIRE(enrolled.ok());
+  CHECK(enrolled->school.id == world.school.id);
+}
+
+}  // namespace tandem::test

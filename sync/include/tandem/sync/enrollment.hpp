@@ -39,8 +39,9 @@ struct EnrollOptions {
 // answer. Errors: kUnauthorized/kExpired (code unknown, used or expired),
 // kAlreadyExists (the database was enrolled at another school before: its
 // changes may have reached that server; or it holds records made offline
-// under another school and options.local_records is not set), transport
-// errors. Only a failure after the server's answer to the redeeming
+// under another school and options.local_records is not set),
+// kUnsupportedVersion (a server without the check, and records made offline
+// here: refused before the code is used), transport errors. Only a failure after the server's answer to the redeeming
 // request (the local commit) can leave the code used. A device that was
 // revoked may enroll again with a new code of the same school: the new
 // token replaces the old one and unsynced local changes are kept.

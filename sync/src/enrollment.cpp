@@ -101,11 +101,12 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
   Result<EnrollResponse> answer = make_error(ErrorCode::kInternal, "enrollment not answered");
   std::int64_t sent = 0;
   std::int64_t received = 0;
+  Store::JoinOutcome outcome;
   TANDEM_TRY(store.transaction([&]() -> Status {
     if (!pending.empty()) {
-      auto outcome = store.join_school(school, *choice);
-      if (!outcome) return std::move(outcome).error();
-      if (joined) *joined = std::move(*outcome);
+      auto done = store.join_school(school, *choice);
+      if (!done) return std::move(done).error();
+      outcome = std::move(*done);
     }
     sent = clock.base().now_ms();
     answer = post_enroll(transport, request);
@@ -120,6 +121,17 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
       return make_error(ErrorCode::kAlreadyExists,
                         "this database was enrolled at school " + enrolled_school +
                             "; the code is for school " + answer->school.id + " (use a new database)");
+    }
+    if (school.empty() && enrolled_school.empty()) {
+      // An older server, unchecked: only schools made here that hold
+      // nothing but themselves can be left (checked above); they go.
+      auto found = pending_schools(store, answer->school.id);
+      if (!found) return std::move(found).error();
+      if (!found->empty()) {
+        auto done = store.join_school(answer->school.id, Store::LocalRecords::kMove);
+        if (!done) return std::move(done).error();
+        outcome = std::move(*done);
+      }
     }
     if (!*previous_device || **previous_device != answer->device_id) {
       // Mutation ids count per device on the server: a new device starts at
@@ -141,6 +153,7 @@ Result<EnrollResponse> enroll_device(Store& store, Transport& transport, SkewCor
     if (answer->lease_days) lease_ms = *answer->lease_days * kDayMs;
     return store.confirm_offline_lease(answer->server_time_ms, lease_ms);
   }));
+  if (joined) *joined = std::move(outcome);
   // The first answer only proposes an offset (skew_clock.hpp): the first
   // sync's answer confirms it.
   auto step = update_clock_offset(store, clock, measure_offset(answer->server_time_ms, sent, received),

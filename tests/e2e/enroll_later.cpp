@@ -323,12 +323,18 @@ TEST_CASE("with a server older than the code check, offline records are refused 
   CHECK(server_admin_json(world.server->data_dir(), {"device", "list", "--school", world.school.id})
             .empty());
 
-  // A database with nothing of its own enrolls as before, with the same code.
+  // A database with nothing of its own enrolls as before, with the same
+  // code; a school made here holding nothing else goes.
   Tablet fresh(dir.file("fresh.db"));
+  auto empty = fresh.store().create("school", Json{{"name", "Tom skole"}});
+  REQUIRE(empty.ok());
+  REQUIRE(fresh.store().set_default_school(*empty).ok());
   auto enrolled = sync::enroll_device(fresh.store(), old_server, fresh.clock(), o);
   INFO((enrolled ? "" : enrolled.error().message));
   REQUIRE(enrolled.ok());
   CHECK(enrolled->school.id == world.school.id);
+  CHECK(fresh.store().default_school() == world.school.id);
+  CHECK(fresh.store().get(*empty).error().code == ErrorCode::kNotFound);
 }
 
 }  // namespace tandem::test

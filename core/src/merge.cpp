@@ -331,7 +331,8 @@ Result<ApplyOutcome> Store::Impl::apply_change(const Change& c, bool local) {
   }
 
   for (const auto& t : texts) TANDEM_TRY(save_text(c.record, t));
-  if (local) {
+  // A local-only school's records never leave this device (join_school).
+  if (local && (local_only.empty() || local_only.count(c.school) == 0)) {
     auto st = stmt("INSERT INTO outbox(seq) VALUES(?)");
     if (!st) return std::move(st).error();
     TANDEM_TRY((*st)->bind(1, log_seq).run());

@@ -67,6 +67,9 @@ void Store::Impl::rollback() {
   written_marks.pop_back();
   if (depth == 1) {
     (void)exec(db, "ROLLBACK");
+    // Settings kept in memory follow the file back (a join_school inside
+    // an enrollment that failed to redeem its code).
+    (void)load_settings();
   } else {
     const std::string sp = "sp" + std::to_string(depth);
     (void)exec(db, ("ROLLBACK TO " + sp + "; RELEASE " + sp).c_str());
@@ -259,9 +262,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const Ho
   TANDEM_TRY(m.install_builtins());
   // The offset to server time sync learned, from the first stamp on.
   TANDEM_TRY(load_clock_offset(*store, *m.wall));
-  auto school = store->meta("default_school");
-  if (!school) return std::move(school).error();
-  if (*school) m.default_school = **school;
+  TANDEM_TRY(m.load_settings());
   return store;
 }
 

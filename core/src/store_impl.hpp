@@ -63,6 +63,9 @@ struct Store::Impl {
   std::unique_ptr<HybridClock> hybrid;
   std::string site;
   std::string default_school;
+  // Schools kept local when the file joined another (Store::join_school):
+  // their changes never enter the outbox. Mirrors meta 'local_schools'.
+  std::set<std::string> local_only;
   int schema_version = 0;
   int tx_depth = 0;
   bool clock_dirty = false;  // clock advanced in the open transaction
@@ -131,6 +134,9 @@ struct Store::Impl {
   Result<std::vector<std::string>> heads(std::string_view record, std::string_view field);
   Status save_clock();
   Status install_builtins();
+  // Reads the default school and the local-only schools from meta
+  // (Store::open, and after an outermost rollback).
+  Status load_settings();
 
   // Local write helper: stamps, applies, logs and outboxes in one transaction.
   Status write_local(Change c);

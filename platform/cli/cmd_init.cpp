@@ -48,7 +48,8 @@ void register_init_commands(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<InitOptions>();
   CLI::App* init = app.add_subcommand("init", "Create the database (prints the site id)");
   init->add_option("--school-name", o->school_name,
-                   "Also create this school and make it the default school");
+                   "Also create this school and make it the default school (a tablet used "
+                   "offline; `enroll --local-records move|keep` joins it to its real school later)");
   init->callback([&ctx, o] { run_init(ctx, *o); });
 }
 

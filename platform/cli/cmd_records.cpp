@@ -73,7 +73,9 @@ void register_record_commands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* cmd = app.add_subcommand("new", "Create a record: new KIND [FIELD=VALUE ...]");
   cmd->add_option("kind", o->kind, "Record kind (course, session, entry, ...)")->required();
-  cmd->add_option("fields", o->assignments, "FIELD=VALUE (sets: a,b,c; json: JSON text)");
+  cmd->add_option("fields", o->assignments,
+                  "FIELD=VALUE (sets: a,b,c; json: JSON text; school=ID: a school other than "
+                  "the default one)");
   cmd->add_option("--id", o->id, "Use this id instead of a random one");
   cmd->callback([&ctx, o] { run_new(ctx, *o); });
 

@@ -1,10 +1,15 @@
 // `tandem enroll` and `tandem sync`: the device side of /v1.
 //
 //   tandem --db FILE enroll --server URL --code CODE [--device-name NAME]
-//                           [--ca FILE] [--allow-http]
+//                           [--local-records move|keep] [--ca FILE] [--allow-http]
 //       Creates the database if needed, trades the one-time code for a device
 //       token (kept in the database's metadata), then syncs once so the
 //       school's records (and the school itself, made the default) arrive.
+//       A database used offline first (init --school-name) joins the school:
+//       --local-records move makes its records the school's (sent with the
+//       first sync), keep leaves them a local school on this tablet only.
+//       Without the choice such a database is refused before the code is
+//       used (sync/enrollment.hpp).
 //       --ca: the server's certificate must come from the CAs in FILE (PEM;
 //       the school's own CA) instead of the system's store; the file's
 //       absolute path is remembered (kMetaCaFile) for later syncs.
@@ -55,6 +60,7 @@ struct SyncCliOptions {
   std::string server;
   std::string code;
   std::string device_name;
+  std::string local_records;  // enroll: "move", "keep" or "" (ask)
   std::size_t batch = 500;
   std::size_t page = 500;
   std::int64_t max_requests = 0;
@@ -296,7 +302,10 @@ int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
   eo.server_url = o.server;
   eo.code = o.code;
   eo.device_name = o.device_name;
-  auto enrolled = sync::enroll_device(**opened, **transport, (*opened)->skew_clock(), eo);
+  if (o.local_records == "move") eo.local_records = Store::LocalRecords::kMove;
+  if (o.local_records == "keep") eo.local_records = Store::LocalRecords::kKeep;
+  Store::JoinOutcome joined;
+  auto enrolled = sync::enroll_device(**opened, **transport, (*opened)->skew_clock(), eo, &joined);
   if (!enrolled) return ctx.fail(enrolled.error());
   if (!o.ca_file.empty()) {
     if (Status s = (*opened)->set_meta(sync::kMetaCaFile, *ca_file); !s) return ctx.fail(s.error());
@@ -320,10 +329,22 @@ int run_enroll(CliContext& ctx, const SyncCliOptions& o) {
                 {"role", enrolled->person.role}}},
               {"server", o.server},
               {"default_school", (*opened)->default_school()},
+              {"local_records",
+               {{"moved", joined.moved},
+                {"kept", joined.kept},
+                {"local_schools", joined.local_schools},
+                {"dropped_schools", joined.dropped}}},
               {"sync", summary->to_json()}};
   std::string human = enrolled->device_id + "\n" + "skole: " + enrolled->school.name + " (" +
                       enrolled->school.id + ")\n" + "person: " + enrolled->person.name + " (" +
-                      enrolled->person.role + ")\n" + human_summary(*summary, o.server);
+                      enrolled->person.role + ")\n";
+  if (joined.moved > 0)
+    human += "flyttet til skolen: " + std::to_string(joined.moved) + " poster lavet offline\n";
+  if (joined.kept > 0) {
+    human += "beholdt som lokal skole (kun på denne tablet, sendes ikke): " +
+             std::to_string(joined.kept) + " poster\n";
+  }
+  human += human_summary(*summary, o.server);
   return ctx.ok(doc, human);
 }
 
@@ -382,6 +403,17 @@ int run_status(CliContext& ctx) {
     human += "skole: " + **school + "\n";
   }
   if (*device) doc["device_id"] = **device;
+  // Schools kept local at enrollment: their records never leave the tablet.
+  Json local = Json::array();
+  auto others = store.other_schools(store.default_school());
+  if (!others) return ctx.fail(others.error());
+  for (const auto& o : *others) {
+    if (!store.is_local_only(o.id)) continue;
+    local.push_back({{"id", o.id}, {"name", o.name}, {"records", o.records}});
+    human += "lokal skole: " + (o.name.empty() ? o.id : o.name) + " (" + o.id + "), " +
+             std::to_string(o.records) + " poster, kun på denne tablet (sendes ikke)\n";
+  }
+  doc["local_schools"] = std::move(local);
   auto lease = store.offline_lease();
   if (!lease) return ctx.fail(lease.error());
   Json l = {{"expired", lease->expired}};
@@ -409,6 +441,13 @@ void register_sync_commands(CLI::App& app, CliContext& ctx) {
   enroll->add_option("--server", o->server, "Server URL, e.g. https://tandem.skole.dk:8443")->required();
   enroll->add_option("--code", o->code, "One-time enrollment code from the school")->required();
   enroll->add_option("--device-name", o->device_name, "A name for this device (shown to admins)");
+  enroll
+      ->add_option("--local-records", o->local_records,
+                   "Records made on this tablet before it joined a school (init --school-name): "
+                   "'move' makes them the school's (sent at the first sync), 'keep' keeps them as "
+                   "a separate local school on this tablet only (never sent). Needed when there "
+                   "are such records; without it enroll refuses before using the code")
+      ->check(CLI::IsMember({"move", "keep"}));
   add_network_options(enroll, *o);
   enroll->callback([&ctx, o] { run_enroll(ctx, *o); });
 

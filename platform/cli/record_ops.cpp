@@ -35,9 +35,15 @@ Result<std::string> resolve_refs(const Store& store, const FieldSpec& field,
 
 // Parses assignments against `kind` into a fields object.
 Result<Json> parse_assignments(const Store& store, const TimeZone& zone, const KindSpec& kind,
-                               const Assignments& fields) {
+                               const Assignments& fields, bool creating) {
   Json out = Json::object();
   for (const auto& [name, text] : fields) {
+    if (creating && name == "school" && kind.name != "school" && !out.contains(name)) {
+      // Not a field: the school a new record belongs to when it is not the
+      // default one (Store::create checks it names a live school).
+      out[name] = text;
+      continue;
+    }
     auto field = lookup_field(kind, name);
     if (!field.ok()) return std::move(field).error();
     if (out.contains(name)) {
@@ -99,7 +105,7 @@ int create_record(CliContext& ctx, std::string_view kind_name, const Assignments
   if (!kind.ok()) return ctx.fail(kind.error());
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
-  auto values = parse_assignments(**store, ctx.zone(), **kind, fields);
+  auto values = parse_assignments(**store, ctx.zone(), **kind, fields, true);
   if (!values.ok()) return fail_parse(ctx, values.error());
   auto created = (*store)->create(kind_name, *values, id);
   if (!created.ok()) return ctx.fail(created.error());
@@ -117,7 +123,7 @@ int update_record(CliContext& ctx, std::string_view id, std::string_view kind_na
   if (!record.ok()) return ctx.fail(record.error());
   auto kind = lookup_kind(record->kind);
   if (!kind.ok()) return ctx.fail(kind.error());
-  auto values = parse_assignments(**store, ctx.zone(), **kind, fields);
+  auto values = parse_assignments(**store, ctx.zone(), **kind, fields, false);
   if (!values.ok()) return fail_parse(ctx, values.error());
   Status written = (*store)->transaction([&]() -> Status {
     for (const auto& [name, value] : values->items()) {
@@ -156,6 +162,19 @@ int change_set_element(CliContext& ctx, std::string_view id, std::string_view fi
                 std::string(add ? "Tilføjet til " : "Fjernet fra ") + record->id);
 }
 
+namespace {
+// Records of a school kept local when the tablet joined its school
+// (enroll --local-records keep) stay on this tablet only: say so.
+void mark_local_school(const Store& store, const Record& r, Json& doc, std::string& human,
+                       bool own_line) {
+  if (r.school.empty() || !store.is_local_only(r.school)) return;
+  doc["local_school"] = true;
+  if (own_line && !human.empty() && human.back() != '\n') human += '\n';
+  human += own_line ? "lokal skole: kun på denne tablet (sendes ikke)"
+                    : " [lokal skole: kun på denne tablet]";
+}
+}  // namespace
+
 int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
   auto store = ctx.store();
   if (!store.ok()) return ctx.fail(store.error());
@@ -168,6 +187,7 @@ int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
     doc["local"] = shown.local;
   }
   std::string human = format_record(*record, shown, ctx.zone());
+  mark_local_school(**store, *record, doc, human, true);
   Status consent = describe_consent(**store, *record, consent_day(ctx), doc, human, false);
   if (!consent.ok()) return ctx.fail(consent.error());
   return ctx.ok(doc, human);
@@ -221,6 +241,7 @@ int list_records(CliContext& ctx, std::string_view kind_name, bool include_delet
       item["local"] = std::move(shown.local);
     }
     std::string line = format_record_line(r);
+    mark_local_school(**store, r, item, line, false);
     Status consent = describe_consent(**store, r, day, item, line, true);
     if (!consent.ok()) return ctx.fail(consent.error());
     doc.push_back(std::move(item));

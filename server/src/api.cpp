@@ -301,14 +301,19 @@ Response Api::enroll(const Request& request, const ClientInfo& client) {
   auto req = sync::EnrollRequest::from_json(*body);
   if (!req)
     return error(req.error().code, req.error().message, request.version(), request.keep_alive());
-  auto out = service_.enroll(*req);
-  if (!out.value) {
-    if (is_credential_failure(out.error.error.code))
-      enroll_failures_.failed(client.throttle_key, steady_ms());
-    out.error.server_time_ms = service_.now_ms();
-    return make_error_response(out.error, request.version(), request.keep_alive());
-  }
-  return json(http::status::ok, out.value->to_json(), request);
+  // A check (nothing consumed) is refused and throttled exactly as a
+  // redeeming request: otherwise it would be a free code-guessing oracle.
+  auto answer = [&](auto out) {
+    if (!out.value) {
+      if (is_credential_failure(out.error.error.code))
+        enroll_failures_.failed(client.throttle_key, steady_ms());
+      out.error.server_time_ms = service_.now_ms();
+      return make_error_response(out.error, request.version(), request.keep_alive());
+    }
+    return json(http::status::ok, out.value->to_json(), request);
+  };
+  if (req->check) return answer(service_.check_enrollment(*req));
+  return answer(service_.enroll(*req));
 }
 
 void Api::sync(const Request& request, const ClientInfo& client, RequestLog& log, Post resume,

@@ -690,35 +690,54 @@ class SqliteStorage final : public ServerStorage {
 
   // ---- protocol ----
 
+  // What a code is for, judged exactly as enroll() judges it (the same
+  // errors), without consuming it. Under mu_.
+  Result<Enrollment> code_holder_locked(std::string_view code_hash, std::int64_t now_ms) {
+    Enrollment e;
+    std::string person_id, school_id;
+    {
+      auto code = stmts_.get(
+          "SELECT person, school, expires_ms, used_ms FROM server_enrollment_codes WHERE "
+          "code_hash=?");
+      if (!code) return std::move(code).error();
+      Stmt& c = **code;
+      c.bind(1, code_hash);
+      auto row = c.step();
+      if (!row) return std::move(row).error();
+      if (!*row || !c.is_null(3)) {
+        return make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code");
+      }
+      if (c.int64(2) <= now_ms) return make_error(ErrorCode::kExpired, "enrollment code has expired");
+      person_id = c.text(0);
+      school_id = c.text(1);
+    }
+    auto person = store_->get(person_id);
+    auto school = store_->get(school_id);
+    if (!person || !person->live() || !school || !school->live()) {
+      // The person or school was deleted after the code was issued.
+      return make_error(ErrorCode::kUnauthorized, "enrollment code no longer valid");
+    }
+    e.school = {school_id, string_field(*school, "name")};
+    e.person = {person_id, string_field(*person, "name"), string_field(*person, "role")};
+    return e;
+  }
+
+  Result<Enrollment> enrollment_code(std::string_view code_hash, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    return code_holder_locked(code_hash, now_ms);
+  }
+
   Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
                             std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     Enrollment e;
+    // Consuming the code and registering the device commit together or not
+    // at all: a refused or failed enrollment leaves neither a used code nor
+    // a device behind.
     TANDEM_TRY(store_->transaction([&]() -> Status {
-      std::string person_id, school_id;
-      {
-        auto code = stmts_.get(
-            "SELECT person, school, expires_ms, used_ms FROM server_enrollment_codes WHERE "
-            "code_hash=?");
-        if (!code) return std::move(code).error();
-        Stmt& c = **code;
-        c.bind(1, code_hash);
-        auto row = c.step();
-        if (!row) return std::move(row).error();
-        if (!*row || !c.is_null(3)) {
-          return make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code");
-        }
-        if (c.int64(2) <= now_ms)
-          return make_error(ErrorCode::kExpired, "enrollment code has expired");
-        person_id = c.text(0);
-        school_id = c.text(1);
-      }
-      auto person = store_->get(person_id);
-      auto school = store_->get(school_id);
-      if (!person || !person->live() || !school || !school->live()) {
-        // The person or school was deleted after the code was issued.
-        return make_error(ErrorCode::kUnauthorized, "enrollment code no longer valid");
-      }
+      auto holder = code_holder_locked(code_hash, now_ms);
+      if (!holder) return std::move(holder).error();
+      e = std::move(*holder);
       auto use =
           stmts_.get("UPDATE server_enrollment_codes SET used_ms=?, device=? WHERE code_hash=?");
       if (!use) return std::move(use).error();
@@ -729,20 +748,18 @@ class SqliteStorage final : public ServerStorage {
       if (!ins) return std::move(ins).error();
       TANDEM_TRY((*ins)
                      ->bind(1, device.id)
-                     .bind(2, school_id)
-                     .bind(3, person_id)
+                     .bind(2, e.school.id)
+                     .bind(3, e.person.id)
                      .bind(4, device.name)
                      .bind(5, device.token_hash)
                      .bind(6, now_ms)
                      .bind(7, now_ms)
                      .run());
       e.device.id = device.id;
-      e.device.school = school_id;
-      e.device.person = person_id;
+      e.device.school = e.school.id;
+      e.device.person = e.person.id;
       e.device.name = device.name;
       e.device.created_ms = e.device.last_seen_ms = e.device.token_ms = now_ms;
-      e.school = {school_id, string_field(*school, "name")};
-      e.person = {person_id, string_field(*person, "name"), string_field(*person, "role")};
       return {};
     }));
     return e;

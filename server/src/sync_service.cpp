@@ -38,30 +38,50 @@ SyncService::SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics,
                          std::int64_t max_skew_ms)
     : storage_(storage), clock_(clock), metrics_(metrics), max_skew_ms_(max_skew_ms) {}
 
-Outcome<sync::EnrollResponse> SyncService::enroll(const sync::EnrollRequest& request) {
-  using R = Outcome<sync::EnrollResponse>;
+Outcome<sync::EnrollCheckResponse> SyncService::check_enrollment(
+    const sync::EnrollRequest& request) {
+  using R = Outcome<sync::EnrollCheckResponse>;
   const std::string code = normalize_enrollment_code(request.code);
   if (code.empty())
     return R::fail(make_error(ErrorCode::kUnauthorized, "unknown or already used enrollment code"));
+  const std::int64_t now = now_ms();
+  auto holder = storage_.enrollment_code(sha256_hex(code), now);
+  if (!holder) return R::fail(std::move(holder).error());
+  R out;
+  out.value.emplace();
+  out.value->school = std::move(holder->school);
+  out.value->person = std::move(holder->person);
+  out.value->server_time_ms = now;
+  return out;
+}
+
+Outcome<sync::EnrollResponse> SyncService::enroll(const sync::EnrollRequest& request) {
+  using R = Outcome<sync::EnrollResponse>;
+  // Everything that can fail is done before the code is consumed: a failed
+  // enrollment leaves the code usable and no device behind. The school's
+  // lease is read first (the code names the school); consuming the code
+  // and registering the device are then one transaction.
+  auto checked = check_enrollment(request);
+  if (!checked.value) return R::fail(std::move(checked.error.error));
+  auto lease = school_lease_days(storage_, checked.value->school.id);
+  if (!lease) return R::fail(std::move(lease).error());
   auto token = new_device_token();
   if (!token) return R::fail(std::move(token).error());
   auto id = new_device_id();
   if (!id) return R::fail(std::move(id).error());
   const std::int64_t now = now_ms();
-  auto enrolled = storage_.enroll(sha256_hex(code),
+  auto enrolled = storage_.enroll(sha256_hex(normalize_enrollment_code(request.code)),
                                   NewDevice{*id, request.device_name, sha256_hex(*token)}, now);
   if (!enrolled) return R::fail(std::move(enrolled).error());
-  sync::EnrollResponse r;
+  R out;
+  out.value.emplace();
+  sync::EnrollResponse& r = *out.value;
   r.device_id = enrolled->device.id;
   r.token = std::move(*token);
   r.school = enrolled->school;
   r.person = enrolled->person;
   r.server_time_ms = now;
-  auto lease = school_lease_days(storage_, r.school.id);
-  if (!lease) return R::fail(std::move(lease).error());
   r.lease_days = *lease;
-  R out;
-  out.value = std::move(r);
   return out;
 }
 

@@ -70,6 +70,15 @@ Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& re
   return decode<EnrollResponse>(transport.send(http), details);
 }
 
+Result<EnrollCheckResponse> post_enroll_check(Transport& transport, EnrollRequest request,
+                                              ErrorResponse* details) {
+  request.check = true;
+  HttpRequest http;
+  http.path = std::string(kEnrollPath);
+  http.body = request.to_json().dump();
+  return decode<EnrollCheckResponse>(transport.send(http), details);
+}
+
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
                                ErrorResponse* details, std::chrono::milliseconds timeout) {
   HttpRequest http;

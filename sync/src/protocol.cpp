@@ -177,12 +177,16 @@ Result<ErrorResponse> ErrorResponse::from_json(const Json& j) {
 Json EnrollRequest::to_json() const {
   Json j{{"code", code}};
   if (!device_name.empty()) j["device_name"] = device_name;
+  if (check) j["check"] = true;
   return j;
 }
 
 Result<EnrollRequest> EnrollRequest::from_json(const Json& j) {
-  TANDEM_TRY(only_members(j, "", {"code", "device_name"}));
+  TANDEM_TRY(only_members(j, "", {"code", "device_name", "check"}));
   EnrollRequest r;
+  auto check = get_bool(j, "check", "", false);
+  if (!check) return std::move(check).error();
+  r.check = *check;
   auto code = get_string(j, "code", "", true);
   if (!code) return std::move(code).error();
   r.code = std::move(*code);
@@ -196,12 +200,43 @@ Result<EnrollRequest> EnrollRequest::from_json(const Json& j) {
   return r;
 }
 
+namespace {
+
+Json holder_json(const SchoolInfo& school, const PersonInfo& person) {
+  return Json{{"school", {{"id", school.id}, {"name", school.name}}},
+              {"person", {{"id", person.id}, {"name", person.name}, {"role", person.role}}}};
+}
+
+// The school and person an enrollment answer names.
+Status parse_holder(const Json& j, SchoolInfo& school, PersonInfo& person) {
+  const Json* s = member(j, "school");
+  if (!s) return make_error(ErrorCode::kMissingField, "lacks 'school'");
+  TANDEM_TRY(only_members(*s, "school", {"id", "name"}));
+  auto sid = get_string(*s, "id", "school", true);
+  if (!sid) return std::move(sid).error();
+  auto sname = get_string(*s, "name", "school", false);
+  if (!sname) return std::move(sname).error();
+  school = {std::move(*sid), std::move(*sname)};
+  const Json* p = member(j, "person");
+  if (!p) return make_error(ErrorCode::kMissingField, "lacks 'person'");
+  TANDEM_TRY(only_members(*p, "person", {"id", "name", "role"}));
+  auto pid = get_string(*p, "id", "person", true);
+  if (!pid) return std::move(pid).error();
+  auto pname = get_string(*p, "name", "person", false);
+  if (!pname) return std::move(pname).error();
+  auto prole = get_string(*p, "role", "person", false);
+  if (!prole) return std::move(prole).error();
+  person = {std::move(*pid), std::move(*pname), std::move(*prole)};
+  return {};
+}
+
+}  // namespace
+
 Json EnrollResponse::to_json() const {
-  Json j{{"device_id", device_id},
-         {"token", token},
-         {"school", {{"id", school.id}, {"name", school.name}}},
-         {"person", {{"id", person.id}, {"name", person.name}, {"role", person.role}}},
-         {"server_time_ms", server_time_ms}};
+  Json j = holder_json(school, person);
+  j["device_id"] = device_id;
+  j["token"] = token;
+  j["server_time_ms"] = server_time_ms;
   if (lease_days) j["lease_days"] = *lease_days;
   return j;
 }
@@ -216,24 +251,7 @@ Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
   auto token = get_string(j, "token", "", true);
   if (!token) return std::move(token).error();
   r.token = std::move(*token);
-  const Json* s = member(j, "school");
-  if (!s) return make_error(ErrorCode::kMissingField, "lacks 'school'");
-  TANDEM_TRY(only_members(*s, "school", {"id", "name"}));
-  auto sid = get_string(*s, "id", "school", true);
-  if (!sid) return std::move(sid).error();
-  auto sname = get_string(*s, "name", "school", false);
-  if (!sname) return std::move(sname).error();
-  r.school = {std::move(*sid), std::move(*sname)};
-  const Json* p = member(j, "person");
-  if (!p) return make_error(ErrorCode::kMissingField, "lacks 'person'");
-  TANDEM_TRY(only_members(*p, "person", {"id", "name", "role"}));
-  auto pid = get_string(*p, "id", "person", true);
-  if (!pid) return std::move(pid).error();
-  auto pname = get_string(*p, "name", "person", false);
-  if (!pname) return std::move(pname).error();
-  auto prole = get_string(*p, "role", "person", false);
-  if (!prole) return std::move(prole).error();
-  r.person = {std::move(*pid), std::move(*pname), std::move(*prole)};
+  TANDEM_TRY(parse_holder(j, r.school, r.person));
   auto t = get_int(j, "server_time_ms", "", true, 0, 0);
   if (!t) return std::move(t).error();
   r.server_time_ms = *t;
@@ -242,6 +260,22 @@ Result<EnrollResponse> EnrollResponse::from_json(const Json& j) {
     if (!days) return std::move(days).error();
     r.lease_days = *days;
   }
+  return r;
+}
+
+Json EnrollCheckResponse::to_json() const {
+  Json j = holder_json(school, person);
+  j["server_time_ms"] = server_time_ms;
+  return j;
+}
+
+Result<EnrollCheckResponse> EnrollCheckResponse::from_json(const Json& j) {
+  TANDEM_TRY(only_members(j, "", {"school", "person", "server_time_ms"}));
+  EnrollCheckResponse r;
+  TANDEM_TRY(parse_holder(j, r.school, r.person));
+  auto t = get_int(j, "server_time_ms", "", true, 0, 0);
+  if (!t) return std::move(t).error();
+  r.server_time_ms = *t;
   return r;
 }
 

@@ -184,6 +184,11 @@ TEST_CASE("the app's transport: failures, timeouts and an unenrolled device", "[
   // Enrolling through a transport that times out: a timeout, nothing stored.
   CHECK(tandem_store_enroll(s, t, "http://127.0.0.1:9", "ABCD-EFGH", "tablet", &err) == nullptr);
   CHECK(err.code == TANDEM_E_TIMEOUT);
+  CHECK(tandem_store_enroll_with(s, t, "http://127.0.0.1:9", "ABCD-EFGH", "tablet",
+                                 TANDEM_LOCAL_RECORDS_MOVE, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_TIMEOUT);
+  CHECK(tandem_store_enroll_with(s, t, "http://127.0.0.1:9", "ABCD-EFGH", "tablet", 7, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_ARGUMENT);
   tandem_sync_options bad{};
   bad.deadline_ms = -1;
   CHECK_FALSE(tandem_store_sync(s, t, &bad, &result, &err));

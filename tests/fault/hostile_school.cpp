@@ -48,13 +48,17 @@ void HostileSchool::handle(const HostileRequest& request, HostileWire& wire) {
       std::lock_guard lock(mu_);
       device = device_id_;
     }
-    const nlohmann::json answer{
-        {"device_id", device},
-        {"token", "hostile-token-" + device},
+    nlohmann::json answer{
         {"school", {{"id", kSchool}, {"name", "Fjendtlig skole"}}},
         {"person",
          {{"id", "person_5e5e5e5e5e5e5e5e"}, {"name", "Mette"}, {"role", "resource_person"}}},
         {"server_time_ms", wall_ms()}};
+    // A check ("check": true) only says whom the code is for.
+    const auto asked = nlohmann::json::parse(request.body, nullptr, false);
+    if (!asked.is_object() || asked.value("check", false) != true) {
+      answer["device_id"] = device;
+      answer["token"] = "hostile-token-" + device;
+    }
     wire.send(http_answer(200, answer.dump()));
     return;
   }

@@ -180,6 +180,10 @@ void protocol_seeds(const Peer& p) {
                                 {kPersonId, "Ida Holm", "resource_person"},
                                 kFuzzNowMs};
   write("sync_protocol", "enroll-response.json", enrolled.to_json().dump());
+  sync::EnrollCheckResponse checked{{kSchoolId, "Skovbakkeskolen"},
+                                    {kPersonId, "Ida Holm", "resource_person"},
+                                    kFuzzNowMs};
+  write("sync_protocol", "enroll-check-response.json", checked.to_json().dump());
   write("sync_protocol", "sync-response.json", sync_answer(pushed));
   sync::ErrorResponse stale;
   stale.error = tandem::make_error(tandem::ErrorCode::kAlreadyExists,
@@ -222,6 +226,8 @@ void http_seeds(const Peer& p) {
         post("/v1/enroll", sync::EnrollRequest{kEnrollmentCode, "Tablet 3"}.to_json().dump()));
   write("http", "enroll-unknown-code.http",
         post("/v1/enroll", sync::EnrollRequest{"AAAA-BBBB-CCCC", ""}.to_json().dump()));
+  write("http", "enroll-check.http",
+        post("/v1/enroll", sync::EnrollRequest{kEnrollmentCode, "", true}.to_json().dump()));
   write("http", "sync-pull.http", post("/v1/sync", pull_body, kTokenA));
   write("http", "sync-no-token.http", post("/v1/sync", pull_body));
   // A pushes the course, B (same school) pulls it, C (other school) pulls nothing.

@@ -103,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   round_trip<sync::EnrollRequest>(j, "EnrollRequest");
   round_trip<sync::SyncResponse>(j, "SyncResponse");
   round_trip<sync::EnrollResponse>(j, "EnrollResponse");
+  round_trip<sync::EnrollCheckResponse>(j, "EnrollCheckResponse");
   round_trip<sync::ErrorResponse>(j, "ErrorResponse");
   round_trip<sync::PushResponse>(j, "PushResponse");
   round_trip<sync::PullResponse>(j, "PullResponse");

@@ -73,6 +73,8 @@ try {
   const enroll = (label, body, expect, errorCode) =>
     exchange(label, 'POST', '/v1/enroll', u('/v1/enroll'), json(body), expect, errorCode);
   const annaCode = code(anna);
+  await enroll('enroll, check (nothing consumed)', { code: annaCode, check: true }, 200);
+  await enroll('enroll, check of an unknown code', { code: 'AAAA-BBBB-CCCC', check: true }, 401, 'unauthorized');
   const annaDev = (await enroll('enroll', { code: annaCode, device_name: 'Anna tablet' }, 200)).json;
   await enroll('enroll, used code', { code: annaCode }, 401, 'unauthorized');
   const shortCode = code(anna, '--ttl-seconds', '1');

@@ -350,6 +350,27 @@ TANDEM_API char* TANDEM_NULLABLE tandem_store_enroll(tandem_store* TANDEM_NONNUL
                                                      const char* TANDEM_NONNULL code,
                                                      const char* TANDEM_NONNULL device_name,
                                                      tandem_error* TANDEM_NULLABLE err);
+/* What becomes of records made on this tablet under another school before
+ * its first enrollment (init with a school name): TANDEM_LOCAL_RECORDS_ASK
+ * refuses such a database before the code is used (TANDEM_E_ALREADY_EXISTS,
+ * the code stays usable); MOVE makes them the school's (sent at the next
+ * sync; people stay local: only the administration creates them); KEEP
+ * keeps them as a separate local school on this device, never sent. */
+TANDEM_ENUM(tandem_local_records){
+    TANDEM_LOCAL_RECORDS_ASK = 0,
+    TANDEM_LOCAL_RECORDS_MOVE = 1,
+    TANDEM_LOCAL_RECORDS_KEEP = 2,
+};
+/* tandem_store_enroll with that choice. Every refusal (code unknown, used
+ * or expired; the choice missing) leaves the code unused and no device on
+ * the server. */
+TANDEM_API char* TANDEM_NULLABLE tandem_store_enroll_with(tandem_store* TANDEM_NONNULL store,
+                                                          tandem_transport* TANDEM_NONNULL transport,
+                                                          const char* TANDEM_NONNULL server_url,
+                                                          const char* TANDEM_NONNULL code,
+                                                          const char* TANDEM_NONNULL device_name,
+                                                          tandem_local_records local_records,
+                                                          tandem_error* TANDEM_NULLABLE err);
 
 /* Cancels a running sync from any thread. */
 typedef struct tandem_cancel_token tandem_cancel_token;

@@ -156,6 +156,13 @@ void tandem_transport_free(tandem_transport* transport) { delete transport; }
 
 char* tandem_store_enroll(tandem_store* store, tandem_transport* transport, const char* server_url,
                           const char* code, const char* device_name, tandem_error* err) {
+  return tandem_store_enroll_with(store, transport, server_url, code, device_name,
+                                  TANDEM_LOCAL_RECORDS_ASK, err);
+}
+
+char* tandem_store_enroll_with(tandem_store* store, tandem_transport* transport,
+                               const char* server_url, const char* code, const char* device_name,
+                               tandem_local_records local_records, tandem_error* err) {
   return guard<char*>(err, nullptr, [&]() -> Result<char*> {
     TANDEM_TRY(need(store, "store"));
     TANDEM_TRY(need(transport, "transport"));
@@ -166,6 +173,13 @@ char* tandem_store_enroll(tandem_store* store, tandem_transport* transport, cons
     options.server_url = server_url;
     options.code = code;
     options.device_name = device_name;
+    if (local_records == TANDEM_LOCAL_RECORDS_MOVE) {
+      options.local_records = Store::LocalRecords::kMove;
+    } else if (local_records == TANDEM_LOCAL_RECORDS_KEEP) {
+      options.local_records = Store::LocalRecords::kKeep;
+    } else if (local_records != TANDEM_LOCAL_RECORDS_ASK) {
+      return make_error(ErrorCode::kInvalidArgument, "local_records must be ASK, MOVE or KEEP");
+    }
     Store& s = *store->store;
     auto enrolled = sync::enroll_device(s, *transport->impl, s.skew_clock(), options);
     if (!enrolled) return std::move(enrolled).error();

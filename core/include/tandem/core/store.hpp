@@ -255,6 +255,52 @@ class Store {
   // kInvalidArgument inside a transaction, SQLite's I/O errors.
   Status checkpoint_truncate();
 
+  // ---- joining a school later (store_join.cpp; docs/protocol.md) ----
+  // A school this file holds records of other than the one it joins: made
+  // here before the device's first enrollment (init --school-name, or a
+  // school record created by hand).
+  struct OtherSchool {
+    std::string id;
+    std::string name;          // the school record's name ("" without one)
+    std::int64_t records = 0;  // its records, tombstones included, the school's own not counted
+    std::int64_t people = 0;   // of them people: the administration's, never moved
+  };
+  // Every school other than `school` (and the shipped records) that holds
+  // records here, the local-only ones included, sorted by id.
+  Result<std::vector<OtherSchool>> other_schools(std::string_view school) const;
+
+  // What becomes of the records of other schools when this file joins a
+  // school it was not made for (enrollment of a tablet used offline).
+  enum class LocalRecords {
+    kMove,  // they become the school's: rewritten, and pushed at the next sync
+    kKeep,  // they stay a separate local-only school: never pushed
+  };
+  struct JoinOutcome {
+    std::int64_t moved = 0;                  // records rewritten to the joined school
+    std::int64_t kept = 0;                   // records left in local-only schools
+    std::vector<std::string> local_schools;  // the local-only schools now
+    std::vector<std::string> dropped;        // local school records dropped (moved empty)
+  };
+  // Makes `school` this file's default school and settles every other
+  // school's records (other_schools). kMove: every record but people gets
+  // `school` as its school, and all its logged changes go to the outbox (in
+  // log order), so the server and other tablets get them at the next sync;
+  // a local school record left without records is dropped (forget(): the
+  // joined school's own record arrives by pull); one still holding people
+  // (only the administration may create them on the server) stays a
+  // local-only school holding them. kKeep: the schools become local-only:
+  // their changes leave the outbox and later local changes of their records
+  // never enter it. Nothing is lost either way.
+  // REQUIRES: no change of those schools ever reached a server (no device
+  // enrollment before: they could not have left). Joins an open
+  // transaction (the enrollment's, rolled back when redeeming fails); on
+  // error nothing changed.
+  Result<JoinOutcome> join_school(std::string_view school, LocalRecords choice);
+  // Schools whose records stay on this device (kKeep), sorted; their
+  // changes are never put in the outbox.
+  std::vector<std::string> local_only_schools() const;
+  bool is_local_only(std::string_view school) const;
+
   // ---- offline lease (lease.hpp) ----
   struct OfflineLease {
     std::int64_t anchor_ms = 0;  // server-confirmed time of the last sync (0: none)

@@ -335,6 +335,10 @@ class ServerStorage {
   // transaction. kUnauthorized: unknown or used code; kExpired: too late.
   virtual Result<Enrollment> enroll(std::string_view code_hash, const NewDevice& device,
                                     std::int64_t now_ms) = 0;
+  // Whom an enrollment code is for (school and person; `device` left empty),
+  // judged as enroll() judges it, with the same errors, without consuming
+  // it (POST /v1/enroll with "check": a device prepares before redeeming).
+  virtual Result<Enrollment> enrollment_code(std::string_view code_hash, std::int64_t now_ms) = 0;
   // The live device holding the token. kUnauthorized: unknown or revoked.
   // kDeviceWiped: revoked with a wipe order; the first such answer is
   // recorded as the order's delivery (wipe_delivered_ms, committed before

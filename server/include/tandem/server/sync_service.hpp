@@ -53,6 +53,9 @@ class SyncService {
 
   // POST /v1/enroll. Errors: kUnauthorized (unknown/used code), kExpired.
   Outcome<sync::EnrollResponse> enroll(const sync::EnrollRequest& request);
+  // POST /v1/enroll with "check": whom the code is for, nothing consumed.
+  // Same errors as enroll().
+  Outcome<sync::EnrollCheckResponse> check_enrollment(const sync::EnrollRequest& request);
 
   // The device behind an "Authorization: Bearer <token>" header value.
   // kUnauthorized when missing, malformed, unknown or revoked.

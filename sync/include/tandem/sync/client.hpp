@@ -42,6 +42,10 @@ bool is_retryable(ErrorCode code) noexcept;
 
 Result<EnrollResponse> post_enroll(Transport& transport, const EnrollRequest& request,
                                    ErrorResponse* details = nullptr);
+// POST /v1/enroll with "check": whom the code is for; nothing is consumed
+// (request.check is set here). Errors as post_enroll's.
+Result<EnrollCheckResponse> post_enroll_check(Transport& transport, EnrollRequest request,
+                                              ErrorResponse* details = nullptr);
 
 // `body` is the encoded SyncRequest (the engine keeps the exact bytes so a
 // retry sends the same request); `timeout`, when set, bounds the exchange

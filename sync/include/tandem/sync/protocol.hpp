@@ -92,6 +92,10 @@ struct ErrorResponse {
 struct EnrollRequest {
   std::string code;         // as typed; dashes, spaces and case are ignored
   std::string device_name;  // a label for admins ("tablet 3"); may be empty
+  // "check": true asks whom the code is for (EnrollCheckResponse) without
+  // consuming it or registering anything; on the wire only when true.
+  // Refusals are those of a redeeming request, throttled alike.
+  bool check = false;
 
   Json to_json() const;
   static Result<EnrollRequest> from_json(const Json& j);
@@ -120,6 +124,16 @@ struct EnrollResponse {
 
   Json to_json() const;
   static Result<EnrollResponse> from_json(const Json& j);
+};
+
+// The answer to a check: whom the code is for. Nothing was consumed.
+struct EnrollCheckResponse {
+  SchoolInfo school;
+  PersonInfo person;
+  std::int64_t server_time_ms = 0;
+
+  Json to_json() const;
+  static Result<EnrollCheckResponse> from_json(const Json& j);
 };
 
 // ---- POST /v1/sync ----

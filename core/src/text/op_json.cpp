@@ -114,6 +114,36 @@ Status parse_delete(const Json& j, WireOp* op) {
   return {};
 }
 
+// {"op":"ack","by":agent,"ids":[[agent,seq,len,[deleter,...]],...]}
+Status parse_ack(const Json& j, WireOp* op) {
+  for (const auto& [key, value] : j.items()) {
+    if (key != "op" && key != "by" && key != "ids")
+      return bad("unknown member " + excerpt(key) + " in ack");
+  }
+  if (!j.contains("by") || !j.contains("ids")) return bad("ack needs by and ids");
+  op->is_insert = false;
+  op->is_ack = true;
+  if (!read_agent(j["by"], &op->by)) return bad("ack 'by' must be an agent id");
+  const Json& ids = j["ids"];
+  if (!ids.is_array() || ids.empty()) return bad("ack ids must be a non-empty array");
+  op->acks.reserve(ids.size());
+  for (const Json& r : ids) {
+    WireAck ack;
+    if (!r.is_array() || r.size() != 4 || !read_agent(r[0], &ack.agent) ||
+        !read_uint(r[1], &ack.seq) || !read_uint(r[2], &ack.len) || ack.len == 0 ||
+        ack.seq >= kMaxSeq || ack.len > kMaxSeq - ack.seq || !r[3].is_array() || r[3].empty()) {
+      return bad("ack ids must be [agent, seq, len, [deleter, ...]] with len >= 1");
+    }
+    for (const Json& a : r[3]) {
+      std::string_view name;
+      if (!read_agent(a, &name)) return bad("ack deleters must be agent ids");
+      ack.deleters.push_back(name);
+    }
+    op->acks.push_back(std::move(ack));
+  }
+  return {};
+}
+
 Status parse_one(const Json& j, WireOp* op) {
   if (!j.is_object()) return bad("an op must be an object");
   auto it = j.find("op");
@@ -121,6 +151,7 @@ Status parse_one(const Json& j, WireOp* op) {
   const auto& kind = it->get_ref<const std::string&>();
   if (kind == "ins") return parse_insert(j, op);
   if (kind == "del") return parse_delete(j, op);
+  if (kind == "ack") return parse_ack(j, op);
   return bad("unknown op '" + kind + "'");
 }
 

@@ -37,7 +37,14 @@ struct TwoTablets {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
   }
-  void set_log(const std::string& db, const std::string& text) { cli_ok(db, {"set", session, "log", text}); }
+  // Offline, A and B set the log to these; then they sync A, B, A.
+  void rewrite_offline(const std::string& on_a, const std::string& on_b) {
+    cli_ok(a, {"set", session, "log", on_a});
+    cli_ok(b, {"set", session, "log", on_b});
+    sync(a);
+    sync(b);
+    sync(a);
+  }
   void sync(const std::string& db) { cli_ok(db, {"--json", "sync"}); }
   nlohmann::json show(const std::string& db) {
     return nlohmann::json::parse(cli_ok(db, {"--json", "show", session}));
@@ -73,12 +80,8 @@ TEST_CASE("two tablets rewrite the same sentence offline: both show the merge un
           "[e2e][sync][merge_marks]") {
   TwoTablets t;
   // Offline: both rewrite "en bog om vikinger".
-  t.set_log(t.a, "Vi læste et digt om vikinger. Så tegnede vi skibe.");
-  t.set_log(t.b, "Vi læste to bøger om vikinger. Så tegnede vi skibe.");
-  CHECK(t.notices(t.a).empty());  // nothing concurrent seen yet
-  t.sync(t.a);
-  t.sync(t.b);
-  t.sync(t.a);
+  t.rewrite_offline("Vi læste et digt om vikinger. Så tegnede vi skibe.",
+                    "Vi læste to bøger om vikinger. Så tegnede vi skibe.");
 
   const std::string merged_log = t.log(t.a);
   CHECK(t.log(t.b) == merged_log);
@@ -126,11 +129,8 @@ TEST_CASE("two tablets rewrite the same sentence offline: both show the merge un
 
 TEST_CASE("a later edit of the merged log clears the merge on both tablets", "[e2e][sync][merge_marks]") {
   TwoTablets t;
-  t.set_log(t.a, "Vi læste et digt om vikinger. Så tegnede vi skibe.");
-  t.set_log(t.b, "Vi læste to bøger om vikinger. Så tegnede vi skibe.");
-  t.sync(t.a);
-  t.sync(t.b);
-  t.sync(t.a);
+  t.rewrite_offline("Vi læste et digt om vikinger. Så tegnede vi skibe.",
+                    "Vi læste to bøger om vikinger. Så tegnede vi skibe.");
   REQUIRE(t.show(t.a).contains("merged"));
   cli_ok(t.a, {"text", t.session, "log", "--insert", "0", "Mandag: "});
   t.sync(t.a);
@@ -142,11 +142,8 @@ TEST_CASE("a later edit of the merged log clears the merge on both tablets", "[e
 
 TEST_CASE("two tablets rewrite different sentences offline: no merge is shown", "[e2e][sync][merge_marks]") {
   TwoTablets t;
-  t.set_log(t.a, "Vi læste et digt om vikinger. Så tegnede vi skibe.");
-  t.set_log(t.b, "Vi læste en bog om vikinger. Så malede vi skibe.");
-  t.sync(t.a);
-  t.sync(t.b);
-  t.sync(t.a);
+  t.rewrite_offline("Vi læste et digt om vikinger. Så tegnede vi skibe.",
+                    "Vi læste en bog om vikinger. Så malede vi skibe.");
   for (const std::string& db : {t.a, t.b}) {
     const auto doc = t.show(db);
     CHECK(doc.at("fields").at("log") == "Vi læste et digt om vikinger. Så malede vi skibe.");

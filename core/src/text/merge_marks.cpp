@@ -115,6 +115,10 @@ void Document::Impl::note_overlap(Run* r, std::uint64_t seq, std::uint64_t end, 
     std::uint64_t s = from;
     while (s < to) {
       auto [run, off] = lookup({agent, s});
+      if (run->deleter == names.front()) {  // already right: no need to cut it
+        s = std::min(to, run->seq + run->len);
+        continue;
+      }
       if (off > 0) run = split_indexed(run, off);
       if (run->len > to - s) split_indexed(run, to - s);
       run->deleter = names.front();

@@ -191,8 +191,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     char* merged = tandem_text_merged(i == 0 ? a : b, course, "goals", &err);
     if (merged == NULL) die("merged", &err);
-    printf("merge on %c: %s
-", i == 0 ? 'a' : 'b', merged);
+    printf("merge on %c: %s\n", i == 0 ? 'a' : 'b', merged);
     CHECK(strstr(merged, "\"merged\":true") != NULL, "the rewritten goals are marked as merged");
     CHECK(strstr(merged, site_a) != NULL && strstr(merged, site_b) != NULL, "the merge names both devices");
     CHECK(strstr(merged, "merged from concurrent edits by ") != NULL, "the merge says so in English");

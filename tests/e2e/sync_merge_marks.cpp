@@ -66,10 +66,11 @@ struct TwoTablets {
   }
   // This tablet's site id, as its merge notice names it.
   std::string own_site(const std::string& db) {
-    for (const auto& by : notices(db).at(0).at("by")) {
+    const nlohmann::json found = notices(db);
+    for (const auto& by : found.at(0).at("by")) {
       if (by.at("this_device") == true) return by.at("site").get<std::string>();
     }
-    FAIL("the merge does not name this tablet");
+    FAIL("the merge does not name this tablet: " << found.dump());
     return {};
   }
 };

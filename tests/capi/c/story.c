@@ -197,6 +197,10 @@ int main(int argc, char** argv) {
     CHECK(strstr(merged, "merged from concurrent edits by ") != NULL, "the merge says so in English");
     tandem_string_free(merged);
   }
+  char* marked = tandem_record_get(a, course, &err);
+  if (marked == NULL) die("get merged course", &err);
+  CHECK(strstr(marked, "\"merged\":{\"goals\":[") != NULL, "the record names its merged text");
+  tandem_string_free(marked);
   if (!tandem_text_confirm(b, course, "goals", &err)) die("confirm", &err);
   sync_ok(b, tb, "sync b after confirming");
   sync_ok(a, ta, "sync a after b confirmed");

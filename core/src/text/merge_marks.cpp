@@ -95,36 +95,13 @@ void Document::Impl::update_marks(std::uint32_t agent, std::uint64_t seq, std::u
 }
 
 void Document::Impl::note_overlap(Run* r, std::uint64_t seq, std::uint64_t end, std::uint32_t by) {
-  const std::uint32_t agent = r->agent;
+  // The run keeps the deleter whose delete arrived first (always one of the
+  // item's deleters); the mark holds them all, whatever the order.
   const std::uint32_t first = r->deleter;
-  update_marks(agent, seq, end, [&](Mark& m) {
+  update_marks(r->agent, seq, end, [&](Mark& m) {
     if (m.deleters.empty()) add_agent(m.deleters, first);  // its one deleter so far
     add_agent(m.deleters, by);
   });
-  // Each deleted run names the deleter whose name sorts first, the same on
-  // every replica (run_tree.hpp): cut the runs where that changes.
-  auto& marks = marks_[agent];
-  auto it = marks.upper_bound(seq);
-  if (it != marks.begin()) --it;
-  for (; it != marks.end() && it->first < end; ++it) {
-    const std::uint64_t from = std::max(seq, it->first);
-    const std::uint64_t to = std::min(end, it->second.end);
-    if (from >= to || it->second.deleters.empty()) continue;
-    AgentSet names = it->second.deleters;
-    sort_by_name(names);
-    std::uint64_t s = from;
-    while (s < to) {
-      auto [run, off] = lookup({agent, s});
-      if (run->deleter == names.front()) {  // already right: no need to cut it
-        s = std::min(to, run->seq + run->len);
-        continue;
-      }
-      if (off > 0) run = split_indexed(run, off);
-      if (run->len > to - s) split_indexed(run, to - s);
-      run->deleter = names.front();
-      s += run->len;
-    }
-  }
 }
 
 void Document::Impl::acknowledge(std::uint32_t agent, std::uint64_t seq, std::uint64_t end,

@@ -122,7 +122,9 @@ std::string merge_notice(const MergedText& merged, bool danish) {
     if (i > 0) who += i + 1 == merged.by.size() ? (danish ? " og " : " and ") : ", ";
     who += merged.by[i].name.empty() ? merged.by[i].site : merged.by[i].name;
   }
-  return (danish ? "flettet sammen af samtidige ændringer fra " : "merged from concurrent edits by ") + who;
+  return (danish ? "flettet sammen af samtidige ændringer fra "
+                 : "merged from concurrent edits by ") +
+         who;
 }
 
 Result<RecordTree> record_tree(const Store& store, std::string_view id) {

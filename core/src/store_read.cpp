@@ -106,7 +106,8 @@ Result<Record> Store::Impl::load(std::string_view id) const {
         Json by = Json::parse(merged, nullptr, false);
         auto& authors = r.merged[(*st)->text(0)];
         for (const Json& a : by.is_array() ? by : Json::array({nullptr})) {
-          if (!a.is_string()) return make_error(ErrorCode::kCorrupt, "unreadable merge marks of a text");
+          if (!a.is_string())
+            return make_error(ErrorCode::kCorrupt, "unreadable merge marks of a text");
           authors.push_back(a.get<std::string>());
         }
       }

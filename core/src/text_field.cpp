@@ -98,7 +98,13 @@ Status Store::Impl::save_text(const std::string& record, const PreparedText& t) 
       "ON CONFLICT(record, field) DO UPDATE SET state=excluded.state, text=excluded.text, "
       "merged=excluded.merged");
   if (!st) return std::move(st).error();
-  return (*st)->bind(1, record).bind(2, t.field).bind_blob(3, t.state).bind(4, t.text).bind(5, t.merged).run();
+  return (*st)
+      ->bind(1, record)
+      .bind(2, t.field)
+      .bind_blob(3, t.state)
+      .bind(4, t.text)
+      .bind(5, t.merged)
+      .run();
 }
 
 Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::string_view field,
@@ -132,7 +138,6 @@ Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::str
   if (!ops.empty()) TANDEM_TRY(confirm_merges(*doc, site, ops));
   return ops;
 }
-
 
 namespace {
 Status local_text_change(Store::Impl& m, std::string_view id, std::string_view field,
@@ -194,8 +199,9 @@ Status Store::text_confirm(std::string_view id, std::string_view field) {
   return local_text_change(*impl_, id, field, [&](text::Document& d) -> Result<Json> {
     auto ops = d.confirm(agent);
     if (ops && ops->empty()) {
-      return make_error(ErrorCode::kNoConflict, "field '" + std::string(field.substr(0, 64)) +
-                                                    "' has no merge of concurrent edits to confirm");
+      return make_error(ErrorCode::kNoConflict,
+                        "field '" + std::string(field.substr(0, 64)) +
+                            "' has no merge of concurrent edits to confirm");
     }
     return ops;
   });

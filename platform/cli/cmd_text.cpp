@@ -25,8 +25,9 @@ int run_text(CliContext& ctx, const TextOptions& o) {
   if (o.confirm) {
     st = (*store)->text_confirm(o.id, o.field);
     if (!st) return ctx.fail(st.error());
-    return ctx.ok(Json{{"id", o.id}, {"field", o.field}, {"confirmed", true}},
-                  "Bekræftet: " + o.field + " i " + o.id + " er ikke længere markeret som flettet.");
+    return ctx.ok(
+        Json{{"id", o.id}, {"field", o.field}, {"confirmed", true}},
+        "Bekræftet: " + o.field + " i " + o.id + " er ikke længere markeret som flettet.");
   }
   if (!o.insert.empty()) {
     std::size_t pos = 0;

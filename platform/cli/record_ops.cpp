@@ -169,7 +169,8 @@ void describe_merges(const Store& store, const Record& record, Json& doc, std::s
                         {"name", a.name.empty() ? Json(nullptr) : Json(a.name)},
                         {"this_device", a.this_device}});
     }
-    notices.push_back(Json{{"field", m.field}, {"by", std::move(by)}, {"message", merge_notice(m, false)}});
+    notices.push_back(
+        Json{{"field", m.field}, {"by", std::move(by)}, {"message", merge_notice(m, false)}});
     human += "  ! " + m.field + ": " + merge_notice(m, true) +
              " (ret teksten, eller bekræft den: tandem text " + record.id + " " + m.field +
              " --confirm)\n";

@@ -26,9 +26,11 @@ struct TwoTablets {
     const std::string bo = world.add_person("Bo Lærer", "resource_person");
     enroll_cli(world, a, "anna");
     enroll_cli(world, b, "bo", bo);
-    const std::string course = trim(cli_ok(a, {"new", "course", "kind=co_teaching", "title=Dansk 4.b",
-                                               "tovholder=" + world.school.person}));
-    session = trim(cli_ok(a, {"new", "session", "course=" + course, "approach=station", "log=" + kLog}));
+    const std::string course =
+        trim(cli_ok(a, {"new", "course", "kind=co_teaching", "title=Dansk 4.b",
+                        "tovholder=" + world.school.person}));
+    session =
+        trim(cli_ok(a, {"new", "session", "course=" + course, "approach=station", "log=" + kLog}));
     sync(a);
     sync(b);
     REQUIRE(log(b) == kLog);
@@ -49,7 +51,9 @@ struct TwoTablets {
   nlohmann::json show(const std::string& db) {
     return nlohmann::json::parse(cli_ok(db, {"--json", "show", session}));
   }
-  std::string log(const std::string& db) { return show(db).at("fields").at("log").get<std::string>(); }
+  std::string log(const std::string& db) {
+    return show(db).at("fields").at("log").get<std::string>();
+  }
   // The session as the server holds it (the school's archive).
   nlohmann::json on_server() {
     const auto archive = server_admin_json(world.server->data_dir(),
@@ -98,18 +102,21 @@ TEST_CASE("two tablets rewrite the same sentence offline: both show the merge un
     const auto& notice = doc.at("merge_notices")[0];
     CHECK(notice.at("field") == "log");
     CHECK(notice.at("by").size() == 2);
-    CHECK_THAT(notice.at("message").get<std::string>(), Catch::StartsWith("merged from concurrent edits by "));
+    CHECK_THAT(notice.at("message").get<std::string>(),
+               Catch::StartsWith("merged from concurrent edits by "));
     // On screen, in Danish, naming this tablet's own person.
     const std::string human = cli_ok(db, {"show", t.session});
     CHECK_THAT(human, Catch::Contains("log: flettet sammen af samtidige ændringer fra "));
-    CHECK_THAT(human, Catch::Contains(db == t.a ? std::string("Resource person") : std::string("Bo Lærer")));
+    CHECK_THAT(human, Catch::Contains(db == t.a ? std::string("Resource person")
+                                                : std::string("Bo Lærer")));
     CHECK_THAT(human, Catch::Contains("tandem text " + t.session + " log --confirm"));
   }
   CHECK(t.on_server().at("merged").at("log") == nlohmann::json(both));
 
   // Bo confirms the log as it reads; after sync neither tablet nor the
   // server shows the merge, and the text is unchanged.
-  const auto confirmed = nlohmann::json::parse(cli_ok(t.b, {"--json", "text", t.session, "log", "--confirm"}));
+  const auto confirmed =
+      nlohmann::json::parse(cli_ok(t.b, {"--json", "text", t.session, "log", "--confirm"}));
   CHECK(confirmed.at("confirmed") == true);
   CHECK_FALSE(t.show(t.b).contains("merged"));
   t.sync(t.b);
@@ -128,7 +135,8 @@ TEST_CASE("two tablets rewrite the same sentence offline: both show the merge un
   CHECK_THAT(again.out, Catch::Contains("no_conflict"));
 }
 
-TEST_CASE("a later edit of the merged log clears the merge on both tablets", "[e2e][sync][merge_marks]") {
+TEST_CASE("a later edit of the merged log clears the merge on both tablets",
+          "[e2e][sync][merge_marks]") {
   TwoTablets t;
   t.rewrite_offline("Vi læste et digt om vikinger. Så tegnede vi skibe.",
                     "Vi læste to bøger om vikinger. Så tegnede vi skibe.");
@@ -141,7 +149,8 @@ TEST_CASE("a later edit of the merged log clears the merge on both tablets", "[e
   CHECK_THAT(t.log(t.b), Catch::StartsWith("Mandag: "));
 }
 
-TEST_CASE("two tablets rewrite different sentences offline: no merge is shown", "[e2e][sync][merge_marks]") {
+TEST_CASE("two tablets rewrite different sentences offline: no merge is shown",
+          "[e2e][sync][merge_marks]") {
   TwoTablets t;
   t.rewrite_offline("Vi læste et digt om vikinger. Så tegnede vi skibe.",
                     "Vi læste en bog om vikinger. Så malede vi skibe.");

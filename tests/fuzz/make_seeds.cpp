@@ -296,7 +296,8 @@ void text_seeds() {
   const Json del_y = ops(y.remove("site-y", 2, 4));
   check(x.apply(del_y).ok() && !x.merged_by().empty(), "a seed overlap made no mark");
   write("text_state", "merged.bin", x.encode());
-  write("text_ops", "overlap-and-ack.json", Json::array({del_x[0], del_y[0], ops(x.confirm("site-z"))[0]}).dump());
+  write("text_ops", "overlap-and-ack.json",
+        Json::array({del_x[0], del_y[0], ops(x.confirm("site-z"))[0]}).dump());
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST_CASE("merge marks: both rewrite the same words offline, both replicas name 
     CHECK(b.merged_by().empty());
     apply_ok(a, ack);
     CHECK(a.merged_by().empty());
-    CHECK(a.text() == b.text());  // an ack changes no text
+    CHECK(a.text() == b.text());       // an ack changes no text
     CHECK(ok(a.confirm(kA)).empty());  // nothing left to confirm
   }
   SECTION("a third author's concurrent delete of the same words opens it again") {
@@ -93,8 +93,10 @@ TEST_CASE("merge marks: both rewrite the same words offline, both replicas name 
   }
 }
 
-TEST_CASE("merge marks: concurrent edits of different sentences, or an insert into deleted text, stay silent",
-          "[core][text][merge_marks]") {
+TEST_CASE(
+    "merge marks: concurrent edits of different sentences, or an insert into deleted text, stay "
+    "silent",
+    "[core][text][merge_marks]") {
   Base base;
   Document a = base.doc;
   Document b = base.doc;
@@ -120,9 +122,9 @@ TEST_CASE("merge marks: the same set of ops in any order gives the same marks",
   // C "bog"); D, who has seen A's and B's deletes only, confirms.
   Base base;
   Document a = base.doc, b = base.doc, c = base.doc, d = base.doc;
-  const Json del_a = rewrite(a, kA, 3, 8, "læser");   // "læste en"
+  const Json del_a = rewrite(a, kA, 3, 8, "læser");     // "læste en"
   const Json del_b = rewrite(b, kB, 9, 6, "to bøger");  // "en bog"
-  const Json del_c = ok(c.remove(kC, 12, 10));        // "bog. Så te"
+  const Json del_c = ok(c.remove(kC, 12, 10));          // "bog. Så te"
   apply_ok(d, del_a);
   apply_ok(d, del_b);
   REQUIRE(d.merged_by() == Names{kA, kB});
@@ -165,9 +167,12 @@ TEST_CASE("merge marks: a text saved before deleters were kept still decodes, an
           "[core][text][merge_marks]") {
   // Format version 1: agent "a"; a visible run "hi" and a deleted run of 2
   // (a's ids 2..3, left origin the previous run).
-  const std::string v1 = std::string("TDTX\x01\x01\x01" "a", 8) +
-                         std::string("\x02\x40\x00\x00\x02hi", 7) +
-                         std::string("\x07\x00\x02", 3) + std::string("\x00", 1);
+  const std::string v1 = std::string(
+                             "TDTX\x01\x01\x01"
+                             "a",
+                             8) +
+                         std::string("\x02\x40\x00\x00\x02hi", 7) + std::string("\x07\x00\x02", 3) +
+                         std::string("\x00", 1);
   auto doc = Document::decode(v1);
   INFO((doc.ok() ? std::string() : doc.error().message));
   REQUIRE(doc.ok());
@@ -188,13 +193,13 @@ TEST_CASE("merge marks: malformed ack ops are refused and change nothing",
   Document d = base.doc;
   const std::string before = d.encode();
   for (const char* bad : {
-           R"({"op":"ack","by":"x","ids":[["a",0,1]]})",          // no deleters
-           R"({"op":"ack","by":"x","ids":[["a",0,1,[]]]})",       // empty deleters
-           R"({"op":"ack","by":"x","ids":[["a",0,0,["b"]]]})",    // empty range
-           R"({"op":"ack","by":"x","ids":[]})",                    // nothing
-           R"({"op":"ack","by":"x","ids":[["a",0,1,[7]]]})",      // not an agent
+           R"({"op":"ack","by":"x","ids":[["a",0,1]]})",              // no deleters
+           R"({"op":"ack","by":"x","ids":[["a",0,1,[]]]})",           // empty deleters
+           R"({"op":"ack","by":"x","ids":[["a",0,0,["b"]]]})",        // empty range
+           R"({"op":"ack","by":"x","ids":[]})",                       // nothing
+           R"({"op":"ack","by":"x","ids":[["a",0,1,[7]]]})",          // not an agent
            R"({"op":"ack","by":"x","ids":[["a",0,1,["b"]]],"z":1})",  // unknown member
-           R"({"op":"ack","ids":[["a",0,1,["b"]]]})",              // no by
+           R"({"op":"ack","ids":[["a",0,1,["b"]]]})",                 // no by
        }) {
     INFO(bad);
     CHECK(d.apply(Json::parse(bad)).error().code == ErrorCode::kInvalidArgument);

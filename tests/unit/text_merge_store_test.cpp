@@ -29,7 +29,8 @@ struct Pair {
     b = test::open_store(dir.file("b.db"), &clock_b);
     auto course = a->create("course", Json{{"kind", "co_teaching"}, {"title", "Dansk 4.b"}});
     REQUIRE(course.ok());
-    auto s = a->create("session", Json{{"course", *course}, {"approach", "station"}, {"log", kLog}});
+    auto s =
+        a->create("session", Json{{"course", *course}, {"approach", "station"}, {"log", kLog}});
     REQUIRE(s.ok());
     session = *s;
     sync();
@@ -61,8 +62,10 @@ struct Pair {
 
 }  // namespace
 
-TEST_CASE("store: both rewrite the same sentence offline, both replicas show the merge until one confirms",
-          "[core][merge][merge_marks]") {
+TEST_CASE(
+    "store: both rewrite the same sentence offline, both replicas show the merge until one "
+    "confirms",
+    "[core][merge][merge_marks]") {
   Pair p;
   REQUIRE(p.a->set(p.session, "log", "Vi læste et digt. Så tegnede vi.").ok());
   REQUIRE(p.b->set(p.session, "log", "Vi læste to bøger. Så tegnede vi.").ok());
@@ -123,7 +126,8 @@ TEST_CASE("store: merge marks converge whatever order the changes arrive in",
   auto origin = test::open_store_with_school(dir.file("origin.db"), school, &clock);
   auto course = origin->create("course", Json{{"kind", "co_teaching"}, {"title", "Dansk 4.b"}});
   REQUIRE(course.ok());
-  auto session = origin->create("session", Json{{"course", *course}, {"approach", "station"}, {"log", kLog}});
+  auto session =
+      origin->create("session", Json{{"course", *course}, {"approach", "station"}, {"log", kLog}});
   REQUIRE(session.ok());
   std::vector<std::unique_ptr<Store>> tablets;
   const char* rewrites[] = {"Vi læste et bog. Så tegnede vi.", "Vi læste to bøger. Så tegnede vi.",

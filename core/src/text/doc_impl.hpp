@@ -127,8 +127,8 @@ struct WireAck {
 };
 struct WireOp {
   bool is_insert = true;
-  bool is_ack = false;            // an ack (is_insert false, ranges empty)
-  std::vector<WireAck> acks;      // ack
+  bool is_ack = false;        // an ack (is_insert false, ranges empty)
+  std::vector<WireAck> acks;  // ack
   WireId id;  // insert
   WireId left;
   WireId right;

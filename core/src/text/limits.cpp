@@ -1,9 +1,9 @@
 // Cost of text ops and the per-change limits (tandem/core/text/limits.hpp).
 #include "tandem/core/text/limits.hpp"
 
+#include <span>
 #include <string>
 #include <string_view>
-#include <span>
 #include <unordered_set>
 #include <utility>
 
@@ -77,8 +77,7 @@ class Chunker {
     return cost_.ops + ops <= kMaxOpsPerChange && agents <= kMaxAgentsPerChange &&
            cost_.inserted + inserted <= kMaxInsertedPerChange;
   }
-  void count(std::uint64_t ops, std::span<const std::string_view> names,
-             std::uint64_t inserted) {
+  void count(std::uint64_t ops, std::span<const std::string_view> names, std::uint64_t inserted) {
     cost_.ops += ops;
     cost_.inserted += inserted;
     for (std::string_view name : names) {
@@ -126,7 +125,7 @@ std::vector<Json> split_ops(const Json& ops) {
       const std::string_view text = op.at("text").get_ref<const std::string&>();
       const std::uint64_t len = detail::utf8_count(text).value_or(text.size());
       const std::string_view names[] = {agent_of(op.at("id")), agent_of(op.at("left")),
-                                         agent_of(op.at("right"))};
+                                        agent_of(op.at("right"))};
       if (!chunk.fits(1, names, len)) chunk.flush();
       chunk.count(1, names, len);
       chunk.add(op);

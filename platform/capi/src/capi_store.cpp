@@ -371,7 +371,8 @@ char* tandem_text_get(tandem_store* store, const char* id, const char* field, ta
   });
 }
 
-char* tandem_text_merged(tandem_store* store, const char* id, const char* field, tandem_error* err) {
+char* tandem_text_merged(tandem_store* store, const char* id, const char* field,
+                         tandem_error* err) {
   return guard<char*>(err, nullptr, [&]() -> Result<char*> {
     TANDEM_TRY(need(store, "store"));
     TANDEM_TRY(need(id, "id"));
@@ -381,7 +382,8 @@ char* tandem_text_merged(tandem_store* store, const char* id, const char* field,
     if (!record) return std::move(record).error();
     const KindSpec* kind = find_kind(record->kind);
     const FieldSpec* fs = kind ? kind->field(field) : nullptr;
-    if (!fs) return make_error(ErrorCode::kUnknownField, std::string("unknown field '") + field + "'");
+    if (!fs)
+      return make_error(ErrorCode::kUnknownField, std::string("unknown field '") + field + "'");
     if (fs->type != FieldType::kText)
       return make_error(ErrorCode::kWrongType, std::string("'") + field + "' is not a text field");
     auto self = s.meta(sync::kMetaPersonName);  // the person this device is enrolled for
@@ -402,7 +404,8 @@ char* tandem_text_merged(tandem_store* store, const char* id, const char* field,
   });
 }
 
-bool tandem_text_confirm(tandem_store* store, const char* id, const char* field, tandem_error* err) {
+bool tandem_text_confirm(tandem_store* store, const char* id, const char* field,
+                         tandem_error* err) {
   return capi::status_call(err, [&]() -> Status {
     TANDEM_TRY(need(store, "store"));
     TANDEM_TRY(need(id, "id"));

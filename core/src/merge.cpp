@@ -53,7 +53,7 @@ Status Store::Impl::materialise(const std::string& record, RecordRow& row) {
       // The create's ops are the whole text (no state row exists yet).
       text::Document doc;
       TANDEM_TRY(doc.apply(v));
-      TANDEM_TRY(save_text(record, PreparedText{name, doc.encode(), doc.text()}));
+      TANDEM_TRY(save_text(record, PreparedText{name, doc.encode(), doc.text(), {}}));
     } else {
       TANDEM_TRY(write_field(record, name, row.created, v.dump(), {}));
     }

@@ -88,6 +88,13 @@ INSERT OR IGNORE INTO field_writes(record, field, hlc, value)
 CREATE INDEX field_writes_parent ON field_writes(field, value)
   WHERE field IN ('session', 'course', 'meeting', 'child') AND dominated = 0;
 )sql"},
+      {6, R"sql(
+-- The authors of overlapping concurrent edits merged into a text and not
+-- confirmed yet (Document::merged_by, a JSON array; '' for none), kept with
+-- the materialised text so that reading a record does not decode its state.
+-- Older states kept no deleters and have no merges: '' is right for them.
+ALTER TABLE texts ADD COLUMN merged TEXT NOT NULL DEFAULT '';
+)sql"},
   };
   return kMigrations;
 }

@@ -101,6 +101,32 @@ Result<std::vector<OpenConflict>> open_conflicts(const Store& store) {
   return out;
 }
 
+std::vector<MergedText> merged_texts(const Store& store, const Record& record,
+                                     std::string_view self_name) {
+  std::vector<MergedText> out;
+  for (const auto& [field, sites] : record.merged) {
+    MergedText m;
+    m.field = field;
+    for (const std::string& site : sites) {
+      const bool here = site == store.site_id();
+      m.by.push_back(MergeAuthor{site, here ? std::string(self_name) : std::string(), here});
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string merge_notice(const MergedText& merged, bool danish) {
+  std::string who;
+  for (std::size_t i = 0; i < merged.by.size(); ++i) {
+    if (i > 0) who += i + 1 == merged.by.size() ? (danish ? " og " : " and ") : ", ";
+    who += merged.by[i].name.empty() ? merged.by[i].site : merged.by[i].name;
+  }
+  return (danish ? "flettet sammen af samtidige ændringer fra "
+                 : "merged from concurrent edits by ") +
+         who;
+}
+
 Result<RecordTree> record_tree(const Store& store, std::string_view id) {
   auto record = store.get(id);
   if (!record) return std::move(record).error();

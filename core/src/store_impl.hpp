@@ -29,6 +29,7 @@ struct PreparedText {
   std::string field;
   std::string state;  // Document::encode()
   std::string text;   // materialised
+  std::string merged;  // merge marks: JSON array of authors, "" for none
 };
 
 // Reads that load many records run in one read transaction: one shared

@@ -22,6 +22,8 @@ Json Record::to_json() const {
   Json cs = Json::array();
   for (const auto& c : conflicts) cs.push_back(Json{{"field", c.field}, {"value", c.value}, {"hlc", c.hlc}});
   j["conflicts"] = std::move(cs);
+  // Only when there is one: dumps of records without merges stay as they were.
+  if (!merged.empty()) j["merged"] = merged;
   return j;
 }
 
@@ -92,7 +94,7 @@ Result<Record> Store::Impl::load(std::string_view id) const {
     }
   }
   {
-    auto st = self.stmt("SELECT field, text FROM texts WHERE record=? ORDER BY field");
+    auto st = self.stmt("SELECT field, text, merged FROM texts WHERE record=? ORDER BY field");
     if (!st) return std::move(st).error();
     (*st)->bind(1, id);
     for (;;) {
@@ -100,6 +102,15 @@ Result<Record> Store::Impl::load(std::string_view id) const {
       if (!step) return std::move(step).error();
       if (!*step) break;
       r.fields[(*st)->text(0)] = (*st)->text(1);
+      if (const std::string merged = (*st)->text(2); !merged.empty()) {
+        Json by = Json::parse(merged, nullptr, false);
+        auto& authors = r.merged[(*st)->text(0)];
+        for (const Json& a : by.is_array() ? by : Json::array({nullptr})) {
+          if (!a.is_string())
+            return make_error(ErrorCode::kCorrupt, "unreadable merge marks of a text");
+          authors.push_back(a.get<std::string>());
+        }
+      }
     }
   }
   std::sort(r.conflicts.begin(), r.conflicts.end(), [](const Conflict& a, const Conflict& b) {

@@ -25,12 +25,27 @@ std::vector<std::uint32_t> code_points(std::string_view s) {
   return out;
 }
 
+// The text's open merge marks as saved in texts.merged ("" for none).
+std::string merged_column(const text::Document& doc) {
+  const std::vector<std::string> by = doc.merged_by();
+  return by.empty() ? std::string() : Json(by).dump();
+}
+
 void append_ops(Json& all, Json ops) {
   if (ops.is_array()) {
     for (auto& op : ops) all.push_back(std::move(op));
   } else if (!ops.is_null()) {
     all.push_back(std::move(ops));
   }
+}
+
+Status confirm_merges(text::Document& doc, const std::string& site, Json& ops) {
+  // Whoever edits a field has the merged text in front of them: the edit
+  // settles its merge marks (text/sequence.hpp, MERGE MARKS) everywhere.
+  auto ack = doc.confirm(site);
+  if (!ack) return std::move(ack).error();
+  append_ops(ops, std::move(*ack));
+  return {};
 }
 
 }  // namespace
@@ -72,17 +87,24 @@ Result<PreparedText> Store::Impl::prepare_text(const std::string& record, const 
     doc = std::move(*loaded);
   }
   TANDEM_TRY(doc->apply(ops));
-  PreparedText prepared{field, doc->encode(), doc->text()};
+  PreparedText prepared{field, doc->encode(), doc->text(), merged_column(*doc)};
   text_cache = TextCache{record, field, prepared.state, std::move(doc)};
   return prepared;
 }
 
 Status Store::Impl::save_text(const std::string& record, const PreparedText& t) {
   auto st = stmt(
-      "INSERT INTO texts(record, field, state, text) VALUES(?,?,?,?) "
-      "ON CONFLICT(record, field) DO UPDATE SET state=excluded.state, text=excluded.text");
+      "INSERT INTO texts(record, field, state, text, merged) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(record, field) DO UPDATE SET state=excluded.state, text=excluded.text, "
+      "merged=excluded.merged");
   if (!st) return std::move(st).error();
-  return (*st)->bind(1, record).bind(2, t.field).bind_blob(3, t.state).bind(4, t.text).run();
+  return (*st)
+      ->bind(1, record)
+      .bind(2, t.field)
+      .bind_blob(3, t.state)
+      .bind(4, t.text)
+      .bind(5, t.merged)
+      .run();
 }
 
 Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::string_view field,
@@ -113,6 +135,7 @@ Result<Json> Store::Impl::text_ops_for_replace(std::string_view record, std::str
     if (!r) return std::move(r).error();
     append_ops(ops, std::move(*r));
   }
+  if (!ops.empty()) TANDEM_TRY(confirm_merges(*doc, site, ops));
   return ops;
 }
 
@@ -135,6 +158,7 @@ Status local_text_change(Store::Impl& m, std::string_view id, std::string_view f
   if (!doc) return std::move(doc).error();
   auto ops = edit(*doc);
   if (!ops) return std::move(ops).error();
+  TANDEM_TRY(confirm_merges(*doc, m.site, *ops));
   if (doc->size() > kMaxTextLen) {
     return make_error(ErrorCode::kTooLong, "'" + std::string(field) + "' would be longer than " +
                                                std::to_string(kMaxTextLen) + " characters");
@@ -168,6 +192,19 @@ Status Store::text_insert(std::string_view id, std::string_view field, std::size
   if (text.empty()) return make_error(ErrorCode::kInvalidArgument, "nothing to insert");
   const std::string agent = impl_->site;
   return local_text_change(*impl_, id, field, [&](text::Document& d) { return d.insert(agent, pos, text); });
+}
+
+Status Store::text_confirm(std::string_view id, std::string_view field) {
+  const std::string agent = impl_->site;
+  return local_text_change(*impl_, id, field, [&](text::Document& d) -> Result<Json> {
+    auto ops = d.confirm(agent);
+    if (ops && ops->empty()) {
+      return make_error(ErrorCode::kNoConflict,
+                        "field '" + std::string(field.substr(0, 64)) +
+                            "' has no merge of concurrent edits to confirm");
+    }
+    return ops;
+  });
 }
 
 Status Store::text_delete(std::string_view id, std::string_view field, std::size_t pos, std::size_t len) {

@@ -1,6 +1,9 @@
-// `text ID FIELD --insert POS TEXT | --delete POS LEN`: edit a long text field
-// (lesson log, notes, reflections, minutes) at code-point positions. Edits
-// merge character by character with other tablets' concurrent edits.
+// `text ID FIELD --insert POS TEXT | --delete POS LEN | --confirm`: edit a
+// long text field (lesson log, notes, reflections, minutes) at code-point
+// positions. Edits merge character by character with other tablets'
+// concurrent edits. Where two tablets rewrote the same words, `show` says
+// the text was merged from their edits until someone edits the field again
+// or confirms it as it reads (--confirm), on any tablet.
 #include "commands.hpp"
 
 namespace tandem::cli {
@@ -10,14 +13,22 @@ struct TextOptions {
   std::string id, field;
   std::vector<std::string> insert;  // POS TEXT
   std::vector<std::size_t> del;     // POS LEN
+  bool confirm = false;
 };
 
 int run_text(CliContext& ctx, const TextOptions& o) {
-  if (o.insert.empty() == o.del.empty())
-    return ctx.usage("give exactly one of --insert POS TEXT or --delete POS LEN");
+  if (!o.insert.empty() + !o.del.empty() + o.confirm != 1)
+    return ctx.usage("give exactly one of --insert POS TEXT, --delete POS LEN or --confirm");
   auto store = ctx.store();
   if (!store) return ctx.fail(store.error());
   Status st;
+  if (o.confirm) {
+    st = (*store)->text_confirm(o.id, o.field);
+    if (!st) return ctx.fail(st.error());
+    return ctx.ok(
+        Json{{"id", o.id}, {"field", o.field}, {"confirmed", true}},
+        "Bekræftet: " + o.field + " i " + o.id + " er ikke længere markeret som flettet.");
+  }
   if (!o.insert.empty()) {
     std::size_t pos = 0;
     try {
@@ -48,6 +59,8 @@ void register_text_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--insert", o->insert, "POS TEXT: insert TEXT before code point POS")
       ->expected(2);
   cmd->add_option("--delete", o->del, "POS LEN: delete LEN code points from POS")->expected(2);
+  cmd->add_flag("--confirm", o->confirm,
+                "Confirm a text merged from overlapping concurrent edits as it reads");
   cmd->callback([&ctx, o] { run_text(ctx, *o); });
 }
 

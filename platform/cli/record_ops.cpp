@@ -4,6 +4,7 @@
 #include "format.hpp"
 #include "tandem/core/entries.hpp"
 #include "tandem/core/notebook.hpp"
+#include "tandem/sync/engine.hpp"
 #include "value_parse.hpp"
 
 namespace tandem::cli {
@@ -173,6 +174,29 @@ void mark_local_school(const Store& store, const Record& r, Json& doc, std::stri
   human += own_line ? "lokal skole: kun på denne tablet (sendes ikke)"
                     : " [lokal skole: kun på denne tablet]";
 }
+
+// Text fields merged from overlapping concurrent edits (core: merged_texts):
+// "merge_notices" in JSON (English message), a Danish line each on screen.
+void describe_merges(const Store& store, const Record& record, Json& doc, std::string& human) {
+  auto self = store.meta(sync::kMetaPersonName);  // the person this device is enrolled for
+  const std::string me = self.ok() && *self ? **self : std::string();
+  Json notices = Json::array();
+  for (const MergedText& m : merged_texts(store, record, me)) {
+    Json by = Json::array();
+    for (const MergeAuthor& a : m.by) {
+      by.push_back(Json{{"site", a.site},
+                        {"name", a.name.empty() ? Json(nullptr) : Json(a.name)},
+                        {"this_device", a.this_device}});
+    }
+    notices.push_back(
+        Json{{"field", m.field}, {"by", std::move(by)}, {"message", merge_notice(m, false)}});
+    human += "  ! " + m.field + ": " + merge_notice(m, true) +
+             " (ret teksten, eller bekræft den: tandem text " + record.id + " " + m.field +
+             " --confirm)\n";
+  }
+  doc["merge_notices"] = std::move(notices);
+}
+
 }  // namespace
 
 int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
@@ -187,6 +211,7 @@ int show_record(CliContext& ctx, std::string_view id, std::string_view kind) {
     doc["local"] = shown.local;
   }
   std::string human = format_record(*record, shown, ctx.zone());
+  if (!record->merged.empty()) describe_merges(**store, *record, doc, human);
   mark_local_school(**store, *record, doc, human, true);
   Status consent = describe_consent(**store, *record, consent_day(ctx), doc, human, false);
   if (!consent.ok()) return ctx.fail(consent.error());

@@ -162,6 +162,34 @@ TEST_CASE("text positions are code points", "[capi]") {
   tandem_store_close(s);
 }
 
+TEST_CASE("merged texts: the accessor's shape, its errors, and confirming nothing", "[capi]") {
+  // Two tablets' merges go through a server: tests/capi/c/story.c.
+  TempDir dir;
+  tandem_error err{};
+  tandem_store* s = tandem_store_open(dir.file("a.db").c_str(), nullptr, &err);
+  REQUIRE(s != nullptr);
+  give_school(s);
+  const std::string id = take(tandem_record_create(s, "action", R"({"text":"Læs højt"})", &err));
+  CHECK(take(tandem_text_merged(s, id.c_str(), "text", &err), &err) ==
+        R"({"by":[],"field":"text","merged":false})");
+  CHECK_FALSE(tandem_text_confirm(s, id.c_str(), "text", &err));
+  CHECK(err.code == TANDEM_E_NO_CONFLICT);
+  CHECK(tandem_text_merged(s, id.c_str(), "due", &err) == nullptr);
+  CHECK(err.code == TANDEM_E_WRONG_TYPE);
+  CHECK(tandem_text_merged(s, id.c_str(), "nope", &err) == nullptr);
+  CHECK(err.code == TANDEM_E_UNKNOWN_FIELD);
+  CHECK(tandem_text_merged(s, "no-such-record", "text", &err) == nullptr);
+  CHECK(err.code == TANDEM_E_NOT_FOUND);
+  CHECK(tandem_text_merged(s, id.c_str(), nullptr, &err) == nullptr);
+  CHECK(err.code == TANDEM_E_INVALID_ARGUMENT);
+  CHECK_FALSE(tandem_text_confirm(s, nullptr, "text", nullptr));
+  // An edit with nothing merged ships no acknowledgement: one change.
+  const std::int64_t before = tandem_store_outbox_size(s, &err);
+  REQUIRE(tandem_text_insert(s, id.c_str(), "text", 0, "Alle: ", &err));
+  CHECK(tandem_store_outbox_size(s, &err) == before + 1);
+  tandem_store_close(s);
+}
+
 TEST_CASE("the app's transport: failures, timeouts and an unenrolled device", "[capi]") {
   TempDir dir;
   tandem_error err{};

@@ -295,6 +295,15 @@ void text_seeds() {
   (void)ops(longer.remove("f022000000000002", 100, 400));
   (void)ops(longer.insert("f022000000000001", 700, "🙂 ørn"));
   write("text_state", "long-runs.bin", longer.encode());
+  // Two agents' overlapping deletes (a merge mark), then an acknowledgement.
+  Document x = make_text_base();
+  Document y = x;
+  const Json del_x = ops(x.remove("site-x", 1, 4));
+  const Json del_y = ops(y.remove("site-y", 2, 4));
+  check(x.apply(del_y).ok() && !x.merged_by().empty(), "a seed overlap made no mark");
+  write("text_state", "merged.bin", x.encode());
+  write("text_ops", "overlap-and-ack.json",
+        Json::array({del_x[0], del_y[0], ops(x.confirm("site-z"))[0]}).dump());
 }
 
 }  // namespace

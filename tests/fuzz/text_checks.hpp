@@ -24,6 +24,7 @@ inline std::string check_document(const text::Document& doc) {
   check(again->encode() == bytes, "encode(decode(encode())) differs from encode()");
   check(again->text() == text, "decode(encode()) has another text");
   check(again->pending_count() == doc.pending_count(), "decode(encode()) buffers other ops");
+  check(again->merged_by() == doc.merged_by(), "decode(encode()) has other merge marks");
   return bytes;
 }
 

@@ -147,8 +147,11 @@ Status apply(Document& doc, const Json& ops) {
       op.text.assign(w.text);
       submit_insert(d, std::move(op));
     } else {
+      // Deletes are shared with Document (they record their deleter since
+      // merge marks, issue 16); only the integration of inserts is frozen.
+      const std::uint32_t by = w.is_ack ? detail::kNoAgent : d.intern(w.by);
       for (const detail::WireRange& range : w.ranges) {
-        d.submit_delete(detail::DeleteOp{d.intern(range.agent), range.seq, range.len});
+        d.submit_delete(detail::DeleteOp{d.intern(range.agent), range.seq, range.len, by});
       }
     }
     drain(d);

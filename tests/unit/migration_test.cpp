@@ -201,6 +201,7 @@ TEST_CASE("migration 5 gives the entries of a version-4 file their session rows"
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     exec(db, "DROP INDEX field_writes_parent");
     exec(db, "DELETE FROM field_writes WHERE field IN ('session', 'course')");
+    exec(db, "ALTER TABLE texts DROP COLUMN merged");  // migration 6
     exec(db, "PRAGMA user_version=4");
     sqlite3_close(db);
   }
@@ -210,4 +211,34 @@ TEST_CASE("migration 5 gives the entries of a version-4 file their session rows"
   CHECK(s->list_under("entry", other)->size() == 1);
   CHECK(s->list_under("session", s->get(session)->fields["course"].get<std::string>())->size() ==
         2);
+}
+
+TEST_CASE("migration 6 gives the texts of a version-5 file an empty merge column",
+          "[core][migrations]") {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  std::string session;
+  {
+    std::string school;
+    auto s = test::open_store_with_school(path, school);
+    auto course = s->create("course", Json{{"kind", "observation"}, {"title", "Obs"}});
+    REQUIRE(course.ok());
+    session = s->create("session", Json{{"course", *course}, {"log", "Vi læste."}}).value();
+    REQUIRE(s->text_insert(session, "log", 0, "I dag: ").ok());  // a texts row
+  }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    exec(db, "ALTER TABLE texts DROP COLUMN merged");
+    exec(db, "PRAGMA user_version=5");
+    sqlite3_close(db);
+  }
+  auto s = test::open_store(path);
+  CHECK(s->schema_version() == detail::latest_schema_version());
+  auto r = s->get(session);
+  REQUIRE(r.ok());
+  CHECK(r->fields["log"] == "I dag: Vi læste.");
+  CHECK(r->merged.empty());
+  REQUIRE(s->text_insert(session, "log", 0, "Mandag. ").ok());
+  CHECK(s->get(session)->fields["log"] == "Mandag. I dag: Vi læste.");
 }

@@ -1,9 +1,10 @@
-// Binary encoding of a text Document (format version 1).
+// Binary encoding of a text Document (format version 2; version 1 decodes).
 //
 //   "TDTX" u8:version
 //   varint:agent_count  { string:agent }*
 //   varint:run_count    { run }*            runs in document order
 //   varint:pending_count { pending op }*
+//   varint:mark_count   { mark }*           version 2 (merge marks)
 //
 // run := varint:flags
 //        [varint:agent]             unless kSameAgent
@@ -13,6 +14,7 @@
 //        [varint:agent zigzag:seq-run.seq]  right origin when kRightExplicit
 //        [varint:bytes]             visible, non-ASCII runs
 //        [bytes]                    visible runs: the UTF-8 text
+//        [varint:deleter+1]         deleted runs, version 2 (0: not known)
 // Origin kinds (2 bits each): left 0 none, 1 the previous run's last item,
 // 2 explicit, 3 (own agent, seq - 1); right 0 none, 1 the next run's first
 // item, 2 explicit, 3 the previous run's right origin.
@@ -21,8 +23,13 @@
 // handful of runs per cursor jump.
 //
 // pending op := u8:0 varint:agent varint:seq string:text id:left id:right
-//             | u8:1 varint:agent varint:seq varint:len
+//             | u8:1 varint:agent varint:seq varint:len [varint:deleter+1]
+//               (the deleter from version 2 on; 0: not known)
+// mark := varint:agent varint:seq varint:len agents:deleters agents:acked
+//         (by agent, then seq; agents := varint:count { varint:agent }*)
 // id := u8:0 | u8:1 varint:agent varint:seq
+// Version 1 kept no deleters: its deleted runs and pending deletes decode
+// with the deleter unknown, which never makes a merge mark.
 #include <algorithm>
 #include <iterator>
 #include <string>
@@ -44,7 +51,8 @@ using detail::Run;
 namespace {
 
 constexpr char kMagic[4] = {'T', 'D', 'T', 'X'};
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionNoDeleters = 1;
 
 enum : std::uint64_t {
   kDeleted = 1u << 0,
@@ -78,11 +86,60 @@ void write_id(ByteWriter& w, ItemId id) {
   }
 }
 
+void write_agent_or_unknown(ByteWriter& w, std::uint32_t agent) {
+  w.varint(agent == detail::kNoAgent ? 0 : std::uint64_t{agent} + 1);
+}
+
 Error corrupt(const char* what) {
   return make_error(ErrorCode::kCorrupt, std::string("text document: ") + what);
 }
 
+bool read_agent_or_unknown(ByteReader& in, std::uint64_t agent_count, std::uint32_t* out) {
+  const std::uint64_t v = in.varint();
+  if (!in.ok() || v > agent_count) return false;
+  *out = v == 0 ? detail::kNoAgent : static_cast<std::uint32_t>(v - 1);
+  return true;
+}
+
+// Reads a sorted agent set (two and more deleters, or any acked agents).
+bool read_set(ByteReader& in, std::uint64_t agent_count, detail::AgentSet* out) {
+  const std::uint64_t n = in.varint();
+  if (!in.ok() || n > agent_count) return false;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const std::uint64_t a = in.varint();
+    if (!in.ok() || a >= agent_count || (!out->empty() && a <= out->back())) return false;
+    out->push_back(static_cast<std::uint32_t>(a));
+  }
+  return true;
+}
+
 }  // namespace
+
+Status Document::Impl::decode_marks(ByteReader& in, std::uint64_t agent_count, Impl& d) {
+  const std::uint64_t count = in.varint();
+  if (!in.ok() || count > in.remaining()) return corrupt("bad mark count");
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint64_t a = in.varint();
+    const std::uint64_t seq = in.varint();
+    const std::uint64_t len = in.varint();
+    if (!in.ok() || a >= agent_count || seq >= kMaxSeq || len == 0 || len > kMaxSeq - seq)
+      return corrupt("bad mark");
+    detail::Mark m;
+    m.end = seq + len;
+    if (!read_set(in, agent_count, &m.deleters) || !read_set(in, agent_count, &m.acked) ||
+        m.deleters.size() == 1 || (m.deleters.empty() && m.acked.empty())) {
+      return corrupt("bad mark agents");
+    }
+    auto& marks = d.marks_[static_cast<std::size_t>(a)];
+    // In order, disjoint and coalesced, as encode() writes them.
+    if (!marks.empty()) {
+      const detail::Mark& last = marks.rbegin()->second;
+      if (seq < last.end || (seq == last.end && last.same(m))) return corrupt("marks out of order");
+    }
+    marks.emplace_hint(marks.end(), seq, std::move(m));
+  }
+  return {};
+}
 
 std::string Document::Impl::encode() const {
   std::vector<Chain> chains;
@@ -92,7 +149,7 @@ std::string Document::Impl::encode() const {
       // Compare with the chain as one run: its first item's origins, last id.
       if (r->agent == c.last->agent && r->seq == c.last->seq + c.last->len &&
           r->origin_left == c.last->last_id() && r->origin_right == c.first->origin_right &&
-          r->deleted == c.first->deleted) {
+          r->deleted == c.first->deleted && r->deleter == c.first->deleter) {
         c.last = r;
         c.len += r->len;
         continue;
@@ -162,6 +219,8 @@ std::string Document::Impl::encode() const {
         w.bytes(x->text);
         if (x == c.last) break;
       }
+    } else {
+      write_agent_or_unknown(w, r->deleter);
     }
   }
 
@@ -187,11 +246,30 @@ std::string Document::Impl::encode() const {
     write_id(w, p.right);
   }
   for (std::uint32_t a = 0; a < pending_dels_.size(); ++a) {
-    for (const auto& [start, end] : pending_dels_[a]) {
-      w.byte(1);
+    for (const auto& [by, set] : pending_dels_[a]) {
+      for (const auto& [start, end] : set) {
+        w.byte(1);
+        w.varint(a);
+        w.varint(start);
+        w.varint(end - start);
+        write_agent_or_unknown(w, by);
+      }
+    }
+  }
+  std::uint64_t mark_count = 0;
+  for (const auto& marks : marks_) mark_count += marks.size();
+  w.varint(mark_count);
+  auto write_set = [&](const detail::AgentSet& set) {
+    w.varint(set.size());
+    for (std::uint32_t a : set) w.varint(a);
+  };
+  for (std::uint32_t a = 0; a < marks_.size(); ++a) {
+    for (const auto& [start, m] : marks_[a]) {
       w.varint(a);
       w.varint(start);
-      w.varint(end - start);
+      w.varint(m.end - start);
+      write_set(m.deleters);
+      write_set(m.acked);
     }
   }
   return w.take();
@@ -202,9 +280,10 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
   if (in.bytes(4) != std::string_view(kMagic, 4)) return corrupt("bad magic");
   const std::uint8_t version = in.byte();
   if (!in.ok()) return corrupt("truncated header");
-  if (version != kVersion) {
+  if (version != kVersion && version != kVersionNoDeleters) {
     return make_error(ErrorCode::kUnsupportedVersion, "text document: unknown format version");
   }
+  const bool deleters = version >= kVersion;
   auto impl = std::make_unique<Impl>();
   Impl& d = *impl;
 
@@ -301,6 +380,8 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
       r->text.assign(text);
     } else if (flags & kAscii) {
       return corrupt("deleted run with text flag");
+    } else if (deleters && !read_agent_or_unknown(in, agent_count, &r->deleter)) {
+      return corrupt("bad deleter");
     }
     if (!in.ok()) return corrupt("truncated run");
     prev_begin = runs.size();
@@ -399,12 +480,15 @@ Result<std::unique_ptr<Document::Impl>> Document::Impl::decode(std::string_view 
     } else if (kind == 1) {
       const std::uint64_t len = in.varint();
       if (!in.ok() || len == 0 || len > kMaxSeq - seq) return corrupt("bad pending delete");
-      d.submit_delete(detail::DeleteOp{agent, seq, len});
+      std::uint32_t by = detail::kNoAgent;
+      if (deleters && !read_agent_or_unknown(in, agent_count, &by)) return corrupt("bad deleter");
+      d.submit_delete(detail::DeleteOp{agent, seq, len, by});
     } else {
       return corrupt("unknown pending op kind");
     }
     d.drain();
   }
+  if (deleters) TANDEM_TRY(decode_marks(in, agent_count, d));
   if (!in.ok() || !in.at_end()) return corrupt("trailing bytes");
   return impl;
 }

@@ -9,11 +9,15 @@
 //  * every origin of every integrated run is itself integrated.
 //  * pending_ holds inserts that miss an origin; each live one is registered
 //    in waiting_ under one id it misses, and in pending_keys_ (for dedup).
-//  * pending_dels_[a] is the set of ids of agent a that some delete targeted
-//    before they were integrated, as disjoint, non-adjacent intervals
-//    [start, end). None of them is integrated: integrating an id removes it
-//    from the set and deletes it at once. Deletes are idempotent, so keeping
-//    the union (not the individual ops) is exact.
+//  * pending_dels_[a][b] is the set of ids of agent a that a delete by agent
+//    b targeted before they were integrated, as disjoint, non-adjacent
+//    intervals [start, end). None of them is integrated: integrating an id
+//    removes it from the sets and deletes it at once (once per deleter, so
+//    that overlapping deletes are seen whatever the order). Deletes are
+//    idempotent, so keeping the union per deleter is exact.
+//  * marks_[a] holds the merge marks of ids of agent a (MERGE MARKS below) as
+//    disjoint intervals [start, end), coalesced: two adjacent intervals never
+//    carry the same mark, and no interval carries an empty one.
 //  * index_state_ says whether the integration index below is kept (kRegular);
 //    while it is, every run's key and the children sets are exact.
 //
@@ -52,6 +56,19 @@
 // (kScanLimit). The first longer scan builds the index, which
 // checks P, the dangerous-op condition and the orders of A and B on the whole
 // state, and falls back to kIrregular when one fails.
+//
+// MERGE MARKS. An item deleted by the deletes of two or more agents was
+// removed concurrently: each delete only targets text its author could see,
+// so whoever's delete came second had not seen the first. That is how two
+// people rewriting the same sentence offline shows in the CRDT, and it is
+// what Document::merged_by reports. A mark keeps, per item, every agent
+// whose delete removed it (`deleters`, set only once there are two) and the
+// agents acknowledged by `ack` ops that cover it (`acked`, the union of
+// their lists). The item's overlap is settled when acked includes
+// deleters. Both sets only grow and are unions over the ops received, so a
+// mark is a function of the SET of ops, whatever their order and
+// duplication; a new concurrent delete of a settled item adds a deleter and
+// unsettles it again.
 // Thread-safety: none (see Document).
 #pragma once
 
@@ -69,6 +86,7 @@
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/text/sequence.hpp"
+#include "text/binary_io.hpp"
 #include "text/run_tree.hpp"
 
 namespace tandem::text::detail {
@@ -99,8 +117,18 @@ struct WireRange {
   std::uint64_t seq = 0;
   std::uint64_t len = 0;
 };
+// One acknowledged overlap: the ids [seq, seq+len) of `agent`, deleted by
+// `deleters` (an ack op's entry).
+struct WireAck {
+  std::string_view agent;
+  std::uint64_t seq = 0;
+  std::uint64_t len = 0;
+  std::vector<std::string_view> deleters;
+};
 struct WireOp {
   bool is_insert = true;
+  bool is_ack = false;        // an ack (is_insert false, ranges empty)
+  std::vector<WireAck> acks;  // ack
   WireId id;  // insert
   WireId left;
   WireId right;
@@ -126,6 +154,16 @@ struct DeleteOp {
   std::uint32_t agent = kNoAgent;
   std::uint64_t seq = 0;
   std::uint64_t len = 0;
+  std::uint32_t by = kNoAgent;  // the deleting agent (kNoAgent: not known)
+};
+// Agents as sorted interned indexes (small: the authors of one overlap).
+using AgentSet = std::vector<std::uint32_t>;
+struct Mark {
+  std::uint64_t end = 0;
+  AgentSet deleters;  // empty, or two and more agents
+  AgentSet acked;
+  bool open() const;  // deleters not all acked
+  bool same(const Mark& o) const { return deleters == o.deleters && acked == o.acked; }
 };
 struct PendingInsert {
   bool live = false;
@@ -177,8 +215,10 @@ struct Document::Impl {
   std::multimap<std::pair<std::uint32_t, std::uint64_t>, std::size_t> waiting_;
   std::set<std::tuple<std::uint32_t, std::uint64_t, std::uint64_t>> pending_keys_;
   std::size_t live_pending_ = 0;                                      // live entries of pending_
-  std::vector<std::map<std::uint64_t, std::uint64_t>> pending_dels_;  // per agent
+  // per target agent: deleter -> intervals
+  std::vector<std::map<std::uint32_t, std::map<std::uint64_t, std::uint64_t>>> pending_dels_;
   std::size_t pending_del_ranges_ = 0;
+  std::vector<std::map<std::uint64_t, detail::Mark>> marks_;  // per agent (MERGE MARKS)
   std::vector<std::size_t> ready_;  // woken pending slots, processed by drain()
 
   IndexState index_state_ = IndexState::kUnbuilt;
@@ -196,7 +236,7 @@ struct Document::Impl {
   // First seq > seq of a known run of `agent`, or kMaxSeq.
   std::uint64_t next_known_start(std::uint32_t agent, std::uint64_t seq) const;
   Run* split_indexed(Run* r, std::uint64_t k);
-  void mark_deleted(Run* r);
+  void mark_deleted(Run* r, std::uint32_t by);
 
   // Links a new run after `after` (or extends `after` when it continues it)
   // and indexes it (right_is_child: its right origin has the same left
@@ -239,17 +279,36 @@ struct Document::Impl {
   // Remote ops: apply what can be applied now, buffer the rest.
   void submit_insert(detail::InsertOp op);
   void submit_delete(const detail::DeleteOp& op);
-  // Deletes the known ids [seq, end) of `agent` (REQUIRES: all integrated).
-  void delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
+  // Deletes the known ids [seq, end) of `agent` by agent `by` (REQUIRES: all
+  // integrated). Ids another agent deleted already get a merge mark.
+  void delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end, std::uint32_t by);
   void buffer_insert(detail::InsertOp op, ItemId missing);
-  void buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
+  void buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end, std::uint32_t by);
+
+  // ---- merge marks (merge_marks.cpp) ----
+  // Calls f(mark) for every piece of [seq, end) of `agent`, making pieces
+  // without a mark first, then coalesces and drops empty marks again.
+  template <typename F>
+  void update_marks(std::uint32_t agent, std::uint64_t seq, std::uint64_t end, F f);
+  // The ids [seq, end) of `agent`, all in deleted run `r`, were deleted
+  // again by `by`: adds `by` to their deleters.
+  void note_overlap(Run* r, std::uint64_t seq, std::uint64_t end, std::uint32_t by);
+  // Adds `acked` to the acknowledged agents of [seq, end) of `agent`.
+  void acknowledge(std::uint32_t agent, std::uint64_t seq, std::uint64_t end,
+                   const detail::AgentSet& acked);
+  // Sorted by agent name (the order every replica shares).
+  void sort_by_name(detail::AgentSet& set) const;
   // After [seq, end) of `agent` got integrated: apply the deletes waiting for it.
   void apply_buffered_deletes(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
+  void apply_buffered_deletes_of(std::uint32_t agent, std::uint32_t by,
+                                 std::map<std::uint64_t, std::uint64_t>& set, std::uint64_t seq,
+                                 std::uint64_t end);
   void wake(std::uint32_t agent, std::uint64_t seq, std::uint64_t end);
   void drain();
 
   std::string encode() const;
   static Result<std::unique_ptr<Impl>> decode(std::string_view bytes);
+  static Status decode_marks(detail::ByteReader& in, std::uint64_t agent_count, Impl& d);
 };
 
 }  // namespace tandem::text

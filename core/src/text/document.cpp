@@ -37,6 +37,7 @@ std::uint32_t Document::Impl::intern(std::string_view agent) {
   index_.emplace_back();
   next_seq_.push_back(0);
   pending_dels_.emplace_back();
+  marks_.emplace_back();
   return id;
 }
 
@@ -65,9 +66,10 @@ Run* Document::Impl::split_indexed(Run* r, std::uint64_t k) {
   return tail;
 }
 
-void Document::Impl::mark_deleted(Run* r) {
+void Document::Impl::mark_deleted(Run* r, std::uint32_t by) {
   tree_.begin_update(r);
   r->deleted = true;
+  r->deleter = by;
   std::string().swap(r->text);  // the deleted content is gone, not just hidden
   tree_.end_update(r);
 }
@@ -140,26 +142,33 @@ void Document::Impl::submit_delete(const DeleteOp& op) {
     auto [r, off] = lookup({op.agent, s});
     if (r) {
       const std::uint64_t u = std::min(end, r->seq + r->len);
-      delete_known(op.agent, s, u);
+      delete_known(op.agent, s, u, op.by);
       s = u;
     } else {
       const std::uint64_t u = std::min(end, next_known_start(op.agent, s));
-      buffer_delete(op.agent, s, u);
+      buffer_delete(op.agent, s, u, op.by);
       s = u;
     }
   }
 }
 
-void Document::Impl::delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
+void Document::Impl::delete_known(std::uint32_t agent, std::uint64_t seq, std::uint64_t end,
+                                  std::uint32_t by) {
   while (seq < end) {
     auto [r, off] = lookup({agent, seq});
     if (r->deleted) {
-      seq = std::min(end, r->seq + r->len);
+      const std::uint64_t stop = std::min(end, r->seq + r->len);
+      // Deleted before by someone else: the two deletes were concurrent
+      // (MERGE MARKS in doc_impl.hpp). Unknown deleters (old states) and
+      // unknown authors are left alone.
+      if (by != detail::kNoAgent && r->deleter != detail::kNoAgent && r->deleter != by)
+        note_overlap(r, seq, stop, by);
+      seq = stop;
       continue;
     }
     if (off > 0) r = split_indexed(r, off);
     if (r->len > end - seq) split_indexed(r, end - seq);
-    mark_deleted(r);
+    mark_deleted(r, by);
     seq += r->len;
   }
 }
@@ -181,9 +190,11 @@ void Document::Impl::buffer_insert(InsertOp op, ItemId missing) {
   ++live_pending_;
 }
 
-void Document::Impl::buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end) {
-  // Union [seq, end) into the agent's interval set, merging touching intervals.
-  auto& set = pending_dels_[agent];
+void Document::Impl::buffer_delete(std::uint32_t agent, std::uint64_t seq, std::uint64_t end,
+                                   std::uint32_t by) {
+  // Union [seq, end) into the deleter's interval set for the agent, merging
+  // touching intervals.
+  auto& set = pending_dels_[agent][by];
   auto it = set.upper_bound(seq);
   if (it != set.begin()) {
     auto before = std::prev(it);
@@ -205,8 +216,16 @@ void Document::Impl::buffer_delete(std::uint32_t agent, std::uint64_t seq, std::
 
 void Document::Impl::apply_buffered_deletes(std::uint32_t agent, std::uint64_t seq,
                                             std::uint64_t end) {
-  auto& set = pending_dels_[agent];
-  if (set.empty()) return;
+  auto& by_deleter = pending_dels_[agent];
+  for (auto d = by_deleter.begin(); d != by_deleter.end();) {
+    apply_buffered_deletes_of(agent, d->first, d->second, seq, end);
+    d = d->second.empty() ? by_deleter.erase(d) : std::next(d);
+  }
+}
+
+void Document::Impl::apply_buffered_deletes_of(std::uint32_t agent, std::uint32_t by,
+                                               std::map<std::uint64_t, std::uint64_t>& set,
+                                               std::uint64_t seq, std::uint64_t end) {
   auto it = set.upper_bound(seq);
   if (it != set.begin() && std::prev(it)->second > seq) --it;
   while (it != set.end() && it->first < end) {
@@ -223,7 +242,7 @@ void Document::Impl::apply_buffered_deletes(std::uint32_t agent, std::uint64_t s
       it = set.emplace_hint(it, end, e);
       ++pending_del_ranges_;
     }
-    delete_known(agent, std::max(s, seq), std::min(e, end));
+    delete_known(agent, std::max(s, seq), std::min(e, end), by);
   }
 }
 
@@ -370,6 +389,7 @@ Result<Json> Document::remove(std::string_view agent, std::size_t pos, std::size
     return make_error(ErrorCode::kInvalidArgument, "text remove: range past the end");
   }
   if (len == 0) return Json::array();
+  const std::uint32_t by = d.intern(agent);
   Json ids = Json::array();
   ItemId last_start;  // start of the range at the back of `ids`
   std::uint64_t last_len = 0;
@@ -383,7 +403,7 @@ Result<Json> Document::remove(std::string_view agent, std::size_t pos, std::size
     Run* r = d.tree_.find_visible(pos, &off);
     if (off > 0) r = d.split_indexed(r, off);
     if (r->len > remaining) d.split_indexed(r, remaining);
-    d.mark_deleted(r);
+    d.mark_deleted(r, by);
     remaining -= r->len;
     if (last_len && r->agent == last_start.agent && last_start.seq + last_len == r->seq) {
       last_len += r->len;
@@ -415,9 +435,18 @@ Status Document::apply(const Json& ops) {
       if (!w.right.none) op.right = ItemId{d.intern(w.right.agent), w.right.seq};
       op.text.assign(w.text);
       d.submit_insert(std::move(op));
+    } else if (w.is_ack) {
+      for (const detail::WireAck& ack : w.acks) {
+        detail::AgentSet acked;
+        for (std::string_view a : ack.deleters) acked.push_back(d.intern(a));
+        std::sort(acked.begin(), acked.end());
+        acked.erase(std::unique(acked.begin(), acked.end()), acked.end());
+        d.acknowledge(d.intern(ack.agent), ack.seq, ack.seq + ack.len, acked);
+      }
     } else {
+      const std::uint32_t by = d.intern(w.by);
       for (const detail::WireRange& range : w.ranges) {
-        d.submit_delete(DeleteOp{d.intern(range.agent), range.seq, range.len});
+        d.submit_delete(DeleteOp{d.intern(range.agent), range.seq, range.len, by});
       }
     }
     d.drain();

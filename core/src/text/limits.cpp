@@ -1,6 +1,7 @@
 // Cost of text ops and the per-change limits (tandem/core/text/limits.hpp).
 #include "tandem/core/text/limits.hpp"
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -24,6 +25,13 @@ Result<TextCost> measure_ops(std::span<const Json* const> values) {
         agents.insert(op.id.agent);
         if (!op.left.none) agents.insert(op.left.agent);
         if (!op.right.none) agents.insert(op.right.agent);
+      } else if (op.is_ack) {
+        cost.ops += op.acks.size();
+        agents.insert(op.by);
+        for (const detail::WireAck& a : op.acks) {
+          agents.insert(a.agent);
+          agents.insert(a.deleters.begin(), a.deleters.end());
+        }
       } else {
         cost.ops += op.ranges.size();
         agents.insert(op.by);
@@ -59,7 +67,7 @@ class Chunker {
 
   // Whether `ops` more ops naming `names` and inserting `inserted` fit; an
   // empty chunk takes anything (an op cannot be cut further).
-  bool fits(std::uint64_t ops, std::initializer_list<std::string_view> names,
+  bool fits(std::uint64_t ops, std::span<const std::string_view> names,
             std::uint64_t inserted) const {
     if (chunk_.empty() && open_del_.is_null()) return true;
     std::uint64_t agents = agents_.size();
@@ -69,8 +77,7 @@ class Chunker {
     return cost_.ops + ops <= kMaxOpsPerChange && agents <= kMaxAgentsPerChange &&
            cost_.inserted + inserted <= kMaxInsertedPerChange;
   }
-  void count(std::uint64_t ops, std::initializer_list<std::string_view> names,
-             std::uint64_t inserted) {
+  void count(std::uint64_t ops, std::span<const std::string_view> names, std::uint64_t inserted) {
     cost_.ops += ops;
     cost_.inserted += inserted;
     for (std::string_view name : names) {
@@ -78,9 +85,9 @@ class Chunker {
     }
   }
   void add(Json op) { chunk_.push_back(std::move(op)); }
-  // A `del` being filled range by range.
-  Json& open_del(const std::string& by) {
-    if (open_del_.is_null()) open_del_ = Json{{"op", "del"}, {"by", by}, {"ids", Json::array()}};
+  // A `del` (or `ack`) being filled range by range.
+  Json& open_del(const std::string& kind, const std::string& by) {
+    if (open_del_.is_null()) open_del_ = Json{{"op", kind}, {"by", by}, {"ids", Json::array()}};
     return open_del_["ids"];
   }
   void close_del() {
@@ -117,18 +124,23 @@ std::vector<Json> split_ops(const Json& ops) {
     if (op.at("op") == "ins") {
       const std::string_view text = op.at("text").get_ref<const std::string&>();
       const std::uint64_t len = detail::utf8_count(text).value_or(text.size());
-      const auto names = {agent_of(op.at("id")), agent_of(op.at("left")), agent_of(op.at("right"))};
+      const std::string_view names[] = {agent_of(op.at("id")), agent_of(op.at("left")),
+                                        agent_of(op.at("right"))};
       if (!chunk.fits(1, names, len)) chunk.flush();
       chunk.count(1, names, len);
       chunk.add(op);
       continue;
     }
+    const std::string& kind = op.at("op").get_ref<const std::string&>();
     const std::string& by = op.at("by").get_ref<const std::string&>();
     for (const Json& range : op.at("ids")) {
-      const auto names = {std::string_view(by), agent_of(range)};
+      std::vector<std::string_view> names = {by, agent_of(range)};
+      if (kind == "ack") {  // [agent, seq, len, [deleter, ...]]
+        for (const Json& a : range.at(3)) names.push_back(a.get_ref<const std::string&>());
+      }
       if (!chunk.fits(1, names, 0)) chunk.flush();
       chunk.count(1, names, 0);
-      chunk.open_del(by).push_back(range);
+      chunk.open_del(kind, by).push_back(range);
     }
     chunk.close_del();
   }

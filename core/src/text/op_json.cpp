@@ -91,25 +91,58 @@ Status parse_insert(const Json& j, WireOp* op) {
   return {};
 }
 
-Status parse_delete(const Json& j, WireOp* op) {
+// The members a del and an ack share: exactly op, by and a non-empty ids
+// array (`kind` names the op in messages). Reads `by`; returns the ids.
+Result<const Json*> read_by_and_ids(const Json& j, const std::string& kind, WireOp* op) {
   for (const auto& [key, value] : j.items()) {
     if (key != "op" && key != "by" && key != "ids")
-      return bad("unknown member " + excerpt(key) + " in del");
+      return bad("unknown member " + excerpt(key) + " in " + kind);
   }
-  if (!j.contains("by") || !j.contains("ids")) return bad("del needs by and ids");
+  if (!j.contains("by") || !j.contains("ids")) return bad(kind + " needs by and ids");
   op->is_insert = false;
-  if (!read_agent(j["by"], &op->by)) return bad("del 'by' must be an agent id");
+  if (!read_agent(j["by"], &op->by)) return bad(kind + " 'by' must be an agent id");
   const Json& ids = j["ids"];
-  if (!ids.is_array() || ids.empty()) return bad("del ids must be a non-empty array");
-  op->ranges.reserve(ids.size());
-  for (const Json& r : ids) {
+  if (!ids.is_array() || ids.empty()) return bad(kind + " ids must be a non-empty array");
+  return &ids;
+}
+
+// [agent, seq, len] with len >= 1 and seq + len <= 2^53 (the first three of r).
+bool read_range(const Json& r, std::string_view* agent, std::uint64_t* seq, std::uint64_t* len) {
+  return read_agent(r[0], agent) && read_uint(r[1], seq) && read_uint(r[2], len) && *len > 0 &&
+         *seq < kMaxSeq && *len <= kMaxSeq - *seq;
+}
+
+Status parse_delete(const Json& j, WireOp* op) {
+  auto ids = read_by_and_ids(j, "del", op);
+  if (!ids) return std::move(ids).error();
+  op->ranges.reserve((*ids)->size());
+  for (const Json& r : **ids) {
     WireRange range;
-    if (!r.is_array() || r.size() != 3 || !read_agent(r[0], &range.agent) ||
-        !read_uint(r[1], &range.seq) || !read_uint(r[2], &range.len) || range.len == 0 ||
-        range.seq >= kMaxSeq || range.len > kMaxSeq - range.seq) {
+    if (!r.is_array() || r.size() != 3 || !read_range(r, &range.agent, &range.seq, &range.len))
       return bad("del ids must be [agent, seq, len] with len >= 1");
-    }
     op->ranges.push_back(range);
+  }
+  return {};
+}
+
+// {"op":"ack","by":agent,"ids":[[agent,seq,len,[deleter,...]],...]}
+Status parse_ack(const Json& j, WireOp* op) {
+  auto ids = read_by_and_ids(j, "ack", op);
+  if (!ids) return std::move(ids).error();
+  op->is_ack = true;
+  op->acks.reserve((*ids)->size());
+  for (const Json& r : **ids) {
+    WireAck ack;
+    if (!r.is_array() || r.size() != 4 || !read_range(r, &ack.agent, &ack.seq, &ack.len) ||
+        !r[3].is_array() || r[3].empty()) {
+      return bad("ack ids must be [agent, seq, len, [deleter, ...]] with len >= 1");
+    }
+    for (const Json& a : r[3]) {
+      std::string_view name;
+      if (!read_agent(a, &name)) return bad("ack deleters must be agent ids");
+      ack.deleters.push_back(name);
+    }
+    op->acks.push_back(std::move(ack));
   }
   return {};
 }
@@ -121,6 +154,7 @@ Status parse_one(const Json& j, WireOp* op) {
   const auto& kind = it->get_ref<const std::string&>();
   if (kind == "ins") return parse_insert(j, op);
   if (kind == "del") return parse_delete(j, op);
+  if (kind == "ack") return parse_ack(j, op);
   return bad("unknown op '" + kind + "'");
 }
 

@@ -144,6 +144,7 @@ Run* RunTree::split(Run* r, std::uint64_t k) {
   tail->origin_left = ItemId{r->agent, r->seq + k - 1};
   tail->origin_right = r->origin_right;
   tail->deleted = r->deleted;
+  tail->deleter = r->deleter;
   tail->key = DepthKey{r->key.depth + k, 0};
   begin_update(r);
   if (!r->deleted) {

@@ -70,6 +70,11 @@ struct Run {
   ItemId origin_left;     // left origin of the first item
   ItemId origin_right;    // right origin of every item
   bool deleted = false;
+  // Deleted runs: the agent whose delete removed them first here (kNoAgent:
+  // not known, a state saved before format version 2). Items that several
+  // agents' concurrent deletes removed also have a merge mark (doc_impl.hpp)
+  // holding all of them.
+  std::uint32_t deleter = kNoAgent;
   DepthKey key;      // of the first item; kept up to date only while the
                      // document keeps its integration index (doc_impl.hpp)
   std::string text;  // UTF-8 of the items; empty when deleted

@@ -220,7 +220,9 @@ TANDEM_API bool tandem_record_delete(tandem_store* TANDEM_NONNULL store, const c
 TANDEM_API bool tandem_record_purge(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
                                     tandem_error* TANDEM_NULLABLE err);
 /* The record as JSON: {"id","kind","school","fields",{...},"conflicts":[...],
- * "created_ms"} (created_ms: when it was created, null if unknown here). */
+ * "created_ms"} (created_ms: when it was created, null if unknown here), and
+ * "merged": {field: [site, ...]} when a text field holds an unconfirmed
+ * merge of overlapping concurrent edits (see tandem_text_merged). */
 TANDEM_API char* TANDEM_NULLABLE tandem_record_get(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
                                                    tandem_error* TANDEM_NULLABLE err);
 /* Live records of a kind ("" or NULL: all kinds), a JSON array sorted by id. */
@@ -238,6 +240,25 @@ TANDEM_API bool tandem_text_delete(tandem_store* TANDEM_NONNULL store, const cha
 /* The field's current text ("" when unset). */
 TANDEM_API char* TANDEM_NULLABLE tandem_text_get(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
                                                  const char* TANDEM_NONNULL field, tandem_error* TANDEM_NULLABLE err);
+/* Whether the text was merged from overlapping concurrent edits (two devices
+ * deleted or rewrote the same characters offline) and nobody has edited or
+ * confirmed it since: a JSON object {"field","merged":bool,"by":[{"site",
+ * "name","this_device"}]} and, when merged, "message" ("merged from
+ * concurrent edits by A and B", English) and "message_da" (Danish) for the
+ * app to show beside the text. "name" is the person's name where this device
+ * knows it (its own enrolled person), else null: show the site id. The same
+ * authors' site ids are in tandem_record_get's "merged" member. Every
+ * replica shows the same state once it has the same changes, whatever their
+ * order. TANDEM_E_WRONG_TYPE for a field that is not a text. */
+TANDEM_API char* TANDEM_NULLABLE tandem_text_merged(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
+                                                    const char* TANDEM_NONNULL field,
+                                                    tandem_error* TANDEM_NULLABLE err);
+/* Confirms the merged text as it reads: a change that clears the merge on
+ * every device that syncs it (so does any tandem_text_insert/_delete or
+ * tandem_record_set of the field). TANDEM_E_NO_CONFLICT when the field has
+ * no merge to confirm. */
+TANDEM_API bool tandem_text_confirm(tandem_store* TANDEM_NONNULL store, const char* TANDEM_NONNULL id,
+                                    const char* TANDEM_NONNULL field, tandem_error* TANDEM_NULLABLE err);
 
 /* ---- conflicts ---- */
 /* Open conflicts, a JSON array of {"record","kind","label","field","value",

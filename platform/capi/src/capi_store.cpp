@@ -6,6 +6,7 @@
 #include "tandem/core/local_time.hpp"
 #include "tandem/core/notebook.hpp"
 #include "tandem/core/schema.hpp"
+#include "tandem/sync/engine.hpp"
 
 namespace tandem::capi {
 
@@ -367,6 +368,49 @@ char* tandem_text_get(tandem_store* store, const char* id, const char* field, ta
     if (it == record->fields.end() || it->is_null()) return capi::dup("");
     if (!it->is_string()) return make_error(ErrorCode::kWrongType, std::string("'") + field + "' is not a text field");
     return capi::dup(it->get_ref<const std::string&>());
+  });
+}
+
+char* tandem_text_merged(tandem_store* store, const char* id, const char* field,
+                         tandem_error* err) {
+  return guard<char*>(err, nullptr, [&]() -> Result<char*> {
+    TANDEM_TRY(need(store, "store"));
+    TANDEM_TRY(need(id, "id"));
+    TANDEM_TRY(need(field, "field"));
+    Store& s = *store->store;
+    auto record = s.get(id);
+    if (!record) return std::move(record).error();
+    const KindSpec* kind = find_kind(record->kind);
+    const FieldSpec* fs = kind ? kind->field(field) : nullptr;
+    if (!fs)
+      return make_error(ErrorCode::kUnknownField, std::string("unknown field '") + field + "'");
+    if (fs->type != FieldType::kText)
+      return make_error(ErrorCode::kWrongType, std::string("'") + field + "' is not a text field");
+    auto self = s.meta(sync::kMetaPersonName);  // the person this device is enrolled for
+    if (!self) return std::move(self).error();
+    Json out{{"field", field}, {"merged", false}, {"by", Json::array()}};
+    for (const MergedText& m : merged_texts(s, *record, self->value_or(""))) {
+      if (m.field != field) continue;
+      for (const MergeAuthor& a : m.by) {
+        out["by"].push_back(Json{{"site", a.site},
+                                 {"name", a.name.empty() ? Json(nullptr) : Json(a.name)},
+                                 {"this_device", a.this_device}});
+      }
+      out["merged"] = true;
+      out["message"] = merge_notice(m, false);
+      out["message_da"] = merge_notice(m, true);
+    }
+    return capi::json_out(out);
+  });
+}
+
+bool tandem_text_confirm(tandem_store* store, const char* id, const char* field,
+                         tandem_error* err) {
+  return capi::status_call(err, [&]() -> Status {
+    TANDEM_TRY(need(store, "store"));
+    TANDEM_TRY(need(id, "id"));
+    TANDEM_TRY(need(field, "field"));
+    return store->store->text_confirm(id, field);
   });
 }
 

@@ -178,6 +178,43 @@ int main(int argc, char** argv) {
   CHECK(strstr(record, "\"status\":\"active\"") != NULL, "b has the resolved value");
   tandem_string_free(record);
 
+  /* Both rewrite the same word of the goals offline ("højt"): the merge is
+   * marked on both tablets, with both devices, until B confirms it. */
+  if (!tandem_record_set(a, course, "goals", "\"Alle: Læse stille hver dag\"", &err)) die("a rewrites", &err);
+  if (!tandem_record_set(b, course, "goals", "\"Alle: Læse i par hver dag\"", &err)) die("b rewrites", &err);
+  sync_ok(a, ta, "sync a after rewriting");
+  sync_ok(b, tb, "sync b after rewriting");
+  sync_ok(a, ta, "sync a after b rewrote");
+  char* site_a = tandem_store_site_id(a, &err);
+  char* site_b = tandem_store_site_id(b, &err);
+  if (site_a == NULL || site_b == NULL) die("site ids", &err);
+  for (int i = 0; i < 2; ++i) {
+    char* merged = tandem_text_merged(i == 0 ? a : b, course, "goals", &err);
+    if (merged == NULL) die("merged", &err);
+    printf("merge on %c: %s\n", i == 0 ? 'a' : 'b', merged);
+    CHECK(strstr(merged, "\"merged\":true") != NULL, "the rewritten goals are marked as merged");
+    CHECK(strstr(merged, site_a) != NULL && strstr(merged, site_b) != NULL, "the merge names both devices");
+    CHECK(strstr(merged, "merged from concurrent edits by ") != NULL, "the merge says so in English");
+    tandem_string_free(merged);
+  }
+  char* marked = tandem_record_get(a, course, &err);
+  if (marked == NULL) die("get merged course", &err);
+  CHECK(strstr(marked, "\"merged\":{\"goals\":[") != NULL, "the record names its merged text");
+  tandem_string_free(marked);
+  if (!tandem_text_confirm(b, course, "goals", &err)) die("confirm", &err);
+  sync_ok(b, tb, "sync b after confirming");
+  sync_ok(a, ta, "sync a after b confirmed");
+  for (int i = 0; i < 2; ++i) {
+    char* merged = tandem_text_merged(i == 0 ? a : b, course, "goals", &err);
+    if (merged == NULL) die("merged after confirming", &err);
+    CHECK(strstr(merged, "\"merged\":false") != NULL, "a confirmed merge is cleared on both");
+    tandem_string_free(merged);
+  }
+  CHECK(!tandem_text_confirm(a, course, "goals", &err) && err.code == TANDEM_E_NO_CONFLICT,
+        "nothing is left to confirm");
+  tandem_string_free(site_a);
+  tandem_string_free(site_b);
+
   /* Errors: a stable code, the message; NULL err and NULL frees harmless. */
   tandem_error e2;
   memset(&e2, 0, sizeof e2);

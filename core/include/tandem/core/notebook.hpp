@@ -85,6 +85,29 @@ struct OpenConflict {
 // records that have one (Store::conflicted).
 Result<std::vector<OpenConflict>> open_conflicts(const Store& store);
 
+// ---- merged texts ----
+// Who wrote one side of a merge of overlapping concurrent edits.
+struct MergeAuthor {
+  std::string site;          // the device (its site id: the text's agent)
+  std::string name;          // the person, when known here; "" otherwise
+  bool this_device = false;  // written here
+};
+// A text field holding overlapping concurrent edits not confirmed yet
+// (Record::merged, text/sequence.hpp MERGE MARKS).
+struct MergedText {
+  std::string field;
+  std::vector<MergeAuthor> by;  // sorted by site
+};
+// The record's merged text fields, by field. A device knows one person by
+// name, the one it is enrolled for: `self_name` ("" when none) names this
+// device's site; other devices are named by their site id.
+std::vector<MergedText> merged_texts(const Store& store, const Record& record,
+                                     std::string_view self_name);
+// "merged from concurrent edits by A and B" (English) or "flettet sammen af
+// samtidige ændringer fra A og B" (Danish); A, B, ... the authors' names, or
+// their site ids when not known.
+std::string merge_notice(const MergedText& merged, bool danish);
+
 // ---- what hangs under a record ----
 struct RecordTree {
   Record record;

@@ -68,6 +68,10 @@ struct Record {
   std::string school;
   Json fields = Json::object();  // field name -> current value (sets as sorted arrays)
   std::vector<Conflict> conflicts;
+  // Text field -> the authors (site ids, sorted) of overlapping concurrent
+  // edits merged into it and not confirmed yet (text/sequence.hpp, MERGE
+  // MARKS). Only fields with such a merge appear. In to_json() as "merged".
+  std::map<std::string, std::vector<std::string>> merged;
   std::string created;  // hlc of the create ("" if only later changes arrived)
   std::string deleted;  // hlc of the delete tombstone, "" if live
   std::string purged;   // hlc of the purge, "" if not purged (then fields is empty)
@@ -161,6 +165,11 @@ class Store {
                      std::string_view text);
   Status text_delete(std::string_view id, std::string_view field, std::size_t pos,
                      std::size_t len);
+  // Confirms a text field's merge of overlapping concurrent edits (see
+  // Record::merged): a change that settles it on every replica that gets it.
+  // Every text edit above (and set() of a text field) confirms too.
+  // kNoConflict when the field has no merge to confirm.
+  Status text_confirm(std::string_view id, std::string_view field);
 
   // Runs fn inside one transaction; local writes and apply() calls inside it
   // join it. Commits when fn returns ok, rolls back otherwise. kDurable (the

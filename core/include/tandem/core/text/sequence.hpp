@@ -23,9 +23,13 @@
 //   {"op":"ins","id":[agent,seq],"left":[agent,seq]|null,"right":[agent,seq]|null,
 //    "text":"one run of typed text"}
 //   {"op":"del","by":agent,"ids":[[agent,seq,len],...]}
+//   {"op":"ack","by":agent,"ids":[[agent,seq,len,[deleter,...]],...]}
 // A run of inserted text is one "ins" op whose code points get the ids
 // seq, seq+1, ...; inside the run each code point's left origin is the one
-// before it. Agents are 1..64 printable ASCII characters (site ids); seq and
+// before it. An "ack" says that `by` has seen the overlap of the listed
+// deleters' deletes on those ids (MERGE MARKS); it changes no text; ops made
+// before "ack" existed all still apply. Agents are 1..64 printable ASCII
+// characters (site ids); seq and
 // seq+len stay below 2^53 so that they survive any JSON implementation.
 // Unknown members, wrong types, bad UTF-8 and self-referencing origins are
 // rejected with kInvalidArgument and change nothing (an array is validated
@@ -38,6 +42,17 @@
 // one wins everywhere it arrived first; ids are never reused by honest peers
 // because an agent continues after the highest seq the document knows for it.
 //
+// MERGE MARKS: an item removed by the deletes of two different agents was
+// deleted concurrently (a delete only targets text its author could see), as
+// when two people rewrite the same sentence offline; the merged text there
+// may read oddly. merged_by() names the authors of such overlaps until an
+// "ack" op (confirm(), made by the Store on every later local edit of the
+// field and on an explicit confirmation) covers them. The marks are a
+// function of the set of ops received, like the text: every replica shows
+// the same ones whatever the order. Concurrent edits that delete different
+// items, and concurrent inserts, make no mark. Deletes of an old state
+// (format version 1, which did not keep who deleted what) make none either.
+//
 // TOMBSTONES: deleting keeps the deleted items' ids, origins and lengths (a
 // tombstone run) because concurrent and future inserts may use them as origins
 // and because a late delete must still find its target. The deleted CONTENT
@@ -48,11 +63,13 @@
 // replicas, which a Document does not have; compaction is therefore NOT done
 // yet (planned together with server-side snapshots).
 //
-// ENCODING (encode/decode): compact binary, version 1. A table of agents, then
+// ENCODING (encode/decode): compact binary, version 2 (version 1, without
+// deleters and marks, still decodes). A table of agents, then
 // the runs in document order, run-length encoded (one run = consecutive ids of
 // one agent with chained origins and the same deleted state), LEB128 varints,
 // origins stored implicitly when they are the neighbouring run, deleted runs
-// as ids + length only, followed by the buffered (not yet applicable) ops.
+// as ids + length + deleter, followed by the buffered (not yet applicable)
+// ops and the merge marks.
 //
 // COMPLEXITY: runs live in a splay tree ordered by document position with
 // subtree counts (visible code points, all items), plus a per-agent id index,
@@ -73,6 +90,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tandem/core/change.hpp"
 #include "tandem/core/error.hpp"
@@ -121,6 +139,15 @@ class Document {
   // dependencies are missing are buffered. kInvalidArgument (or kInvalidUtf8)
   // for a malformed op; then nothing of `ops` was applied.
   Status apply(const Json& ops);
+
+  // The authors (agents, sorted) of the overlapping concurrent deletes not
+  // acknowledged yet (MERGE MARKS); empty when there are none. O(marks).
+  std::vector<std::string> merged_by() const;
+  // Acknowledges every open overlap as `agent` (a local confirmation): on
+  // success the marks are settled here and the returned Json array holds the
+  // "ack" op to ship (empty when nothing was open).
+  // Errors: kInvalidArgument for a bad agent.
+  Result<Json> confirm(std::string_view agent);
 
   // Number of ops buffered because their dependencies have not arrived.
   std::size_t pending_count() const;

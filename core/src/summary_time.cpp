@@ -11,38 +11,17 @@
 #include <utility>
 
 #include "tandem/core/summary.hpp"
+#include "unit_ranges.hpp"
 
 namespace tandem::summary {
 namespace {
 
-struct Span {
-  std::int64_t lo = 0;  // half-open [lo, hi), ms
-  std::int64_t hi = 0;
-};
-using Spans = std::vector<Span>;
+// A code's time as inclusive ranges of milliseconds: the half-open
+// [lo, hi) is {lo, hi - 1} (spans here are never empty).
+using Spans = detail::Ranges;
 
 double percent_of(std::int64_t part, std::int64_t whole) {
   return whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
-}
-
-// Sorted, disjoint, non-adjacent spans covering the same instants.
-Spans united(Spans s) {
-  std::sort(s.begin(), s.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
-  Spans out;
-  for (const Span& x : s) {
-    if (!out.empty() && x.lo <= out.back().hi) {
-      out.back().hi = std::max(out.back().hi, x.hi);
-    } else {
-      out.push_back(x);
-    }
-  }
-  return out;
-}
-
-std::int64_t total(const Spans& disjoint) {
-  std::int64_t n = 0;
-  for (const Span& x : disjoint) n += x.hi - x.lo;
-  return n;
 }
 
 // The union length of several codes' merged spans.
@@ -53,7 +32,7 @@ std::int64_t union_of(const std::vector<std::string>& codes,
     auto it = merged.find(code);
     if (it != merged.end()) all.insert(all.end(), it->second.begin(), it->second.end());
   }
-  return total(united(std::move(all)));
+  return detail::length(detail::merged(std::move(all)));
 }
 
 const TimeStat* find_stat(const std::vector<TimeStat>& v, std::string_view code,
@@ -71,9 +50,9 @@ void build_timeline(TimeSummary& out, const std::map<std::string, Spans>& merged
   for (std::size_t i = 0; i < out.codes.size(); ++i) {
     auto it = merged.find(out.codes[i].code);
     if (it == merged.end()) continue;
-    for (const Span& x : it->second) {
-      starts.push_back({x.lo - out.started_at, i});
-      ends.push_back({x.hi - out.started_at, i});
+    for (const detail::Range& x : it->second) {
+      starts.push_back({x.first - out.started_at, i});
+      ends.push_back({x.last + 1 - out.started_at, i});
     }
   }
   std::sort(starts.begin(), starts.end());
@@ -157,15 +136,15 @@ Result<TimeSummary> summarize_time(const Observation& obs, const CodingScheme& s
     }
     if (lo != e.at || hi != *e.end) ++out.clipped_entries;
     ++counts[e.code];
-    spans[e.code].push_back({lo, hi});
+    spans[e.code].push_back({lo, hi - 1});
   }
   std::map<std::string, Spans> merged;
-  for (auto& [code, s] : spans) merged[code] = united(std::move(s));
+  for (auto& [code, s] : spans) merged[code] = detail::merged(std::move(s));
 
   std::set<std::string> known;
   auto stat_of = [&](const std::string& code, const std::string& group) {
     auto m = merged.find(code);
-    const std::int64_t ms = m == merged.end() ? 0 : total(m->second);
+    const std::int64_t ms = m == merged.end() ? 0 : detail::length(m->second);
     auto c = counts.find(code);
     return TimeStat{code, group, "", c == counts.end() ? 0 : c->second, ms,
                     percent_of(ms, out.observed_ms)};

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "format.hpp"
 #include "record_ops.hpp"
 #include "tandem/core/entries.hpp"
 #include "tandem/core/schema.hpp"
@@ -33,12 +34,6 @@ std::string pct(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%5.1f %%", v);
   return buf;
-}
-
-// `label` padded with spaces to `width` code points (for aligned columns).
-std::string pad(const std::string& label, std::size_t width) {
-  const std::size_t n = utf8_length(label);
-  return n >= width ? label : label + std::string(width - n, ' ');
 }
 
 std::string joined(const std::vector<std::string>& codes) {
@@ -63,16 +58,16 @@ std::string human_time(const summary::TimeSummary& t) {
   for (const auto& c : t.codes) width = std::max(width, utf8_length(c.code));
   for (const auto& c : t.categories) width = std::max(width, utf8_length(c.group + "/" + c.name));
   for (const auto& c : t.codes) {
-    out += "    " + pad(c.code, width) + "  " + pct(c.percent_of_time) + "  " + minutes(c.ms) +
+    out += "    " + pad_right(c.code, width) + "  " + pct(c.percent_of_time) + "  " + minutes(c.ms) +
            " (" + std::to_string(c.entries) + ")\n";
   }
   if (!t.groups.empty()) out += "  gruppe:\n";
   for (const auto& g : t.groups) {
-    out += "    " + pad(g.group, width) + "  " + pct(g.percent_of_time) + "  " + minutes(g.ms) + "\n";
+    out += "    " + pad_right(g.group, width) + "  " + pct(g.percent_of_time) + "  " + minutes(g.ms) + "\n";
   }
   if (!t.categories.empty()) out += "  kategori:\n";
   for (const auto& c : t.categories) {
-    out += "    " + pad(c.group + "/" + c.name, width) + "  " + pct(c.percent_of_time) + "  " +
+    out += "    " + pad_right(c.group + "/" + c.name, width) + "  " + pct(c.percent_of_time) + "  " +
            minutes(c.ms) + "\n";
   }
   for (const auto& d : t.derived) {
@@ -98,13 +93,13 @@ std::string human(const SessionSummary& s) {
     for (const auto& c : iv.categories)
       width = std::max(width, utf8_length(c.group + "/" + c.name));
     for (const auto& c : iv.codes) {
-      out += "    " + pad(c.code, width) + "  " + pct(c.percent_of_intervals) + "  (" +
+      out += "    " + pad_right(c.code, width) + "  " + pct(c.percent_of_intervals) + "  (" +
              std::to_string(c.intervals) + ")\n";
     }
     if (!iv.categories.empty()) {
       out += "  kategori: (a) andel af intervaller, (b) andel af gruppens markeringer\n";
       for (const auto& c : iv.categories) {
-        out += "    " + pad(c.group + "/" + c.name, width) + "  (a) " +
+        out += "    " + pad_right(c.group + "/" + c.name, width) + "  (a) " +
                pct(c.percent_of_intervals) + "  (b) " + pct(c.percent_of_group_ticks) + "\n";
       }
     }

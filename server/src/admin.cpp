@@ -1,5 +1,7 @@
 #include "tandem/server/admin.hpp"
 
+#include "tandem/server/backup.hpp"
+
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/server/audit.hpp"
@@ -294,6 +296,33 @@ int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, A
   } else {
     io.out << "deleted " << *deleted << " audit entries stamped before "
            << format_datetime_ms(before) << "\n";
+  }
+  return 0;
+}
+
+int admin_backup(const std::string& data_dir, const std::string& db_key_file, const std::string& to,
+                 AdminIo io) {
+  auto made = backup_database(data_dir, db_key_file, to);
+  if (!made) return admin_fail(made.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"file", made->file}, {"bytes", made->bytes}});
+  } else {
+    io.out << "backup written to " << shown(made->file) << " (" << made->bytes << " bytes)\n";
+  }
+  return 0;
+}
+
+int admin_restore(const std::string& data_dir, const std::string& db_key_file, const std::string& from,
+                  const std::string& erasure_log, Clock& clock, AdminIo io) {
+  auto restored = restore_database(data_dir, db_key_file, from, erasure_log, clock);
+  if (!restored) return admin_fail(restored.error(), io);
+  if (io.json) {
+    print_json(io, Json{{"data", data_dir},
+                        {"erasures_in_log", restored->erasures_in_log},
+                        {"erasures_reapplied", restored->erasures_reapplied}});
+  } else {
+    io.out << "restored into " << shown(data_dir) << "; erasure log: " << restored->erasures_in_log
+           << " purges, " << restored->erasures_reapplied << " re-applied\n";
   }
   return 0;
 }

@@ -13,6 +13,8 @@
 //   tandem-server --data DIR audit verify
 //   tandem-server --data DIR audit export --child ID [--json | --csv]
 //   tandem-server --data DIR audit prune --older-than-days N
+//   tandem-server --data DIR backup --to FILE
+//   tandem-server --data NEW restore --from FILE [--erasure-log LOG]
 // Every command takes --json. Options may come before or after the command.
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,7 @@
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/lease.hpp"
 #include "tandem/server/admin.hpp"
+#include "tandem/server/backup.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/sealed_key_store.hpp"
 #include "tandem/server/server.hpp"
@@ -66,6 +69,9 @@ int main(int argc, char** argv) {
                  "serving and every admin command)");
   app.add_option("--now-offset-ms", options.now_offset_ms,
                  "Shift the server's wall clock (tests, drills)");
+  app.add_option("--erasure-log", options.erasure_log,
+                 "Where purges are logged so that a restore never undoes one (default DIR/erasure-log.jsonl; "
+                 "for restore: the log to re-apply)");
   auto* serve_group = "Serving";
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->group(serve_group);
@@ -233,6 +239,18 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::Range(std::int64_t{0}, kMaxAuditRetentionDays));
 
+  auto* backup = app.add_subcommand("backup", "Copy the database while the server runs (consistent, online)");
+  std::string backup_to;
+  backup->add_option("--to", backup_to, "The backup file to write (must not exist)")->required();
+  auto* restore = app.add_subcommand(
+      "restore", "Restore a backup into a new --data folder and re-apply the erasures logged since");
+  std::string restore_from;
+  restore->add_option("--from", restore_from, "The backup file")->required();
+  bool restore_without_log = false;
+  restore->add_flag("--without-erasure-log", restore_without_log,
+                    "Restore without re-applying erasures (only when no log was ever kept: erasures done "
+                    "since the backup come back)");
+
   CLI11_PARSE(app, argc, argv);
 
   if (data_dir.empty()) {
@@ -260,6 +278,18 @@ int main(int argc, char** argv) {
   }
 
   AdminIo io{std::cout, std::cerr, json};
+  // Neither opens the server's storage: backup reads the file as it is,
+  // restore writes a new one.
+  if (*backup) return admin_backup(data_dir, options.db_key_file, backup_to, io);
+  if (*restore) {
+    if (options.erasure_log.empty() == !restore_without_log) {
+      std::cerr << "tandem-server: restore needs --erasure-log LOG (the log of the server the backup "
+                   "came from: erasures done since the backup are re-applied) or --without-erasure-log\n";
+      return 2;
+    }
+    OffsetClock restore_clock(options.now_offset_ms);
+    return admin_restore(data_dir, options.db_key_file, restore_from, options.erasure_log, restore_clock, io);
+  }
   std::error_code fs_ec;
   std::filesystem::create_directories(data_dir, fs_ec);
   OffsetClock clock(options.now_offset_ms);

@@ -17,6 +17,7 @@
 #include "tls_context.hpp"
 #include "tandem/core/excerpt.hpp"
 #include "tandem/server/access.hpp"
+#include "tandem/server/backup.hpp"
 #include "tandem/server/audit.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/metrics.hpp"
@@ -123,7 +124,9 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     // retention.
     prune_audit_trail(**storage, clock, options);
     Metrics metrics;
-    SyncService service(**storage, clock, metrics, options.max_skew_ms);
+    ErasureLog erasures(options.erasure_log.empty() ? erasure_log_path(options.data_dir)
+                                                    : options.erasure_log);
+    SyncService service(**storage, clock, metrics, options.max_skew_ms, &erasures);
     // Threads for requests that wait for their own commit (enrollment).
     // Pushes never take one: they wait in the storage's commit queue.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -5,6 +5,7 @@
 #include "tandem/core/schema.hpp"
 #include "tandem/core/text/limits.hpp"
 #include "tandem/server/access.hpp"
+#include "tandem/server/backup.hpp"
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/lease.hpp"
 #include "tandem/server/limits.hpp"
@@ -35,8 +36,12 @@ std::string batch_digest(const sync::PushRequest& push) {
 }  // namespace
 
 SyncService::SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics,
-                         std::int64_t max_skew_ms)
-    : storage_(storage), clock_(clock), metrics_(metrics), max_skew_ms_(max_skew_ms) {}
+                         std::int64_t max_skew_ms, ErasureLog* erasures)
+    : storage_(storage),
+      clock_(clock),
+      metrics_(metrics),
+      max_skew_ms_(max_skew_ms),
+      erasures_(erasures) {}
 
 Outcome<sync::EnrollCheckResponse> SyncService::check_enrollment(
     const sync::EnrollRequest& request) {
@@ -277,6 +282,10 @@ Result<std::string> SyncService::apply_push(SyncCall& call, PushTransaction& txn
                           : sync::ChangeStatus::kAccepted;
       result.seq = applied->seq;
       if (applied->outcome == ApplyOutcome::kApplied) {
+        // Logged before the group commits: a restore of an older backup
+        // re-applies it (backup.hpp). No log, no purge.
+        if (change.op == Op::kPurge && erasures_ != nullptr)
+          TANDEM_TRY(erasures_->append(change, call.now));
         if (affects_scope(change))
           TANDEM_TRY(note_change(change, applied->seq.value_or(0), call.device.person, txn));
         // Only these kinds name a child (access.cpp derive_scope): no scope

@@ -188,6 +188,27 @@ std::string uri_escape(const std::string& path) {
   return out;
 }
 
+// VACUUM INTO a new file `tmp` through the VFS `target_vfs` ("" = SQLite's
+// default), then syncs it. The copy is one read transaction of `db`.
+Status vacuum_into(sqlite3* db, const std::string& tmp, const std::string& target_vfs) {
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((tmp + suffix).c_str());
+  const std::string uri = uri_escape(tmp) + (target_vfs.empty() ? "" : "?vfs=" + target_vfs);
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, uri.c_str(), static_cast<int>(uri.size()), SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  sqlite3_finalize(st);
+  Status done = rc == SQLITE_OK ? Status() : Status(detail::sqlite_error(db, rc, "cannot write the copy"));
+  if (done.ok()) done = sync_path(tmp, false);
+  if (!done.ok()) {
+    for (const char* suffix : {"", "-journal"}) ::unlink((tmp + suffix).c_str());
+  }
+  return done;
+}
+
 // Copies the database at `path` (opened through `source_vfs`) into a new
 // file encrypted under `target`, then puts it in place of the old one. The
 // source stays whole until the rename; an exclusive lock keeps any other
@@ -208,18 +229,7 @@ Status reencrypt(const std::string& path, const std::string& source_vfs, CryptVf
   int reserve = static_cast<int>(crypto::kReserve);
   sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   const std::string tmp = path + ".tandem-encrypting";
-  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((tmp + suffix).c_str());
-  const std::string uri = uri_escape(tmp) + "?vfs=" + target.name();
-  sqlite3_stmt* st = nullptr;
-  rc = sqlite3_prepare_v2(db, "VACUUM INTO ?", -1, &st, nullptr);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, uri.c_str(), static_cast<int>(uri.size()), SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  Status done = rc == SQLITE_OK ? Status() : Status(detail::sqlite_error(db, rc, "cannot write the encrypted copy"));
-  if (done.ok()) done = sync_path(tmp, false);
+  Status done = vacuum_into(db, tmp, target.name());
   if (done.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     done = make_error(ErrorCode::kIo, "cannot put the encrypted copy in place: " + std::string(std::strerror(errno)));
   }
@@ -374,6 +384,77 @@ Status rotate_database_key(const std::string& path, const Host& host) {
     return s;
   }
   return host.keys->erase(h->info.key_name);
+}
+
+Status copy_database(const std::string& from, const Host& from_host, const std::string& to,
+                     const Host& to_host) {
+  auto h = read_header(from);
+  if (!h) return std::move(h).error();
+  if (h->info.format == DatabaseFormat::kMissing) {
+    return make_error(ErrorCode::kNotFound, "there is no database at '" + from + "'");
+  }
+  if (h->info.format != DatabaseFormat::kPlain && h->info.format != DatabaseFormat::kEncrypted) {
+    return make_error(ErrorCode::kInvalidArgument, "'" + from + "' is not a Tandem database");
+  }
+  if (::access(to.c_str(), F_OK) == 0) {
+    return make_error(ErrorCode::kAlreadyExists, "'" + to + "' exists already; a copy never overwrites");
+  }
+  const Host fr = resolved(from_host);
+  sqlite3_vfs* from_base = find_vfs(fr.files->sqlite_vfs());
+  const Host tr = resolved(to_host);
+  sqlite3_vfs* to_base = find_vfs(tr.files->sqlite_vfs());
+  if (from_base == nullptr || to_base == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument, "the host's SQLite VFS is not registered");
+  }
+  // Declared before the connection: the VFSs outlive it.
+  std::unique_ptr<CryptVfs> source;
+  std::unique_ptr<CryptVfs> target;
+  std::string source_vfs = fr.files->sqlite_vfs();
+  // Named even when plain: VACUUM INTO would otherwise write through the
+  // source's VFS (the source's cipher).
+  std::string target_vfs = to_base->zName;
+  if (h->info.format == DatabaseFormat::kEncrypted) {
+    auto key = stored_key(from_host.keys, h->id, h->check);
+    if (!key) return std::move(key).error();
+    source = std::make_unique<CryptVfs>(std::move(key).value(), from_base);
+    source_vfs = source->name();
+  }
+  std::string new_key_name;
+  if (to_host.keys != nullptr) {
+    auto key = new_key(*to_host.keys);
+    if (!key) return std::move(key).error();
+    new_key_name = key_name((*key)->id());
+    target = std::make_unique<CryptVfs>(std::move(key).value(), to_base);
+    target_vfs = target->name();
+  }
+  Status done = [&]() -> Status {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(from.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                   source_vfs.empty() ? nullptr : source_vfs.c_str());
+    struct Closer {
+      sqlite3*& db;
+      ~Closer() { sqlite3_close_v2(db); }
+    } closer{db};
+    if (rc != SQLITE_OK) return detail::sqlite_error(db, rc, "cannot open '" + from + "' to copy it");
+    sqlite3_extended_result_codes(db, 1);
+    // A writer holds its locks only for a commit; the copy waits that long.
+    sqlite3_busy_timeout(db, 10'000);
+    TANDEM_TRY(detail::exec(db, "PRAGMA temp_store=MEMORY;"));
+    if (target) {
+      int reserve = static_cast<int>(crypto::kReserve);
+      sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+    }
+    const std::string tmp = to + ".tandem-copy";
+    TANDEM_TRY(vacuum_into(db, tmp, target_vfs));
+    if (::rename(tmp.c_str(), to.c_str()) != 0) {
+      const std::string why = std::strerror(errno);
+      ::unlink(tmp.c_str());
+      return make_error(ErrorCode::kIo, "cannot put the copy in place at '" + to + "': " + why);
+    }
+    return sync_path(parent_dir(to), true);
+  }();
+  if (!done.ok() && !new_key_name.empty()) (void)to_host.keys->erase(new_key_name);
+  return done;
 }
 
 Result<ScanResult> scan_database(const std::string& path, const Host& host, std::string_view text) {

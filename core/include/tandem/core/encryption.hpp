@@ -55,6 +55,20 @@ Status encrypt_database(const std::string& path, const Host& host);
 // REQUIRES as encrypt_database.
 Status rotate_database_key(const std::string& path, const Host& host);
 
+// Copies the database at `from` into a new file `to`: an online backup. The
+// copy is one read transaction, so other connections (other processes too)
+// go on writing meanwhile (WAL): it holds every transaction committed before
+// it began and none after. It is made with VACUUM INTO, so free pages are not
+// copied: content erased before the copy is not in it (the online backup API
+// would copy free pages as they are). `from` opens with from_host's keys when
+// encrypted; `to` is encrypted under a new key put in to_host.keys, plain
+// when to_host.keys is null. Written beside `to`, synced, then renamed into
+// place (a crash leaves no half copy under the name `to`).
+// Errors: kAlreadyExists when `to` exists; kNotFound when `from` does not;
+// key_missing / wrong_key for `from`; kIo.
+Status copy_database(const std::string& from, const Host& from_host, const std::string& to,
+                     const Host& to_host);
+
 // How often `text` occurs in what the database's files hold: the bytes on
 // disk and, for an encrypted database, every page decrypted (the database's
 // pages in use and free, every WAL frame, journal page images; not the -shm,

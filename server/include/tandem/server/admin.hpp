@@ -77,6 +77,12 @@ int admin_audit_export(ServerStorage& storage, const std::string& child, AdminIo
 // before now (retention; the chain stays verifiable). Prints how many.
 int admin_audit_prune(ServerStorage& storage, Clock& clock, std::int64_t days, AdminIo io);
 
+// backup --to FILE / restore --from FILE (backup.hpp); they open no storage.
+int admin_backup(const std::string& data_dir, const std::string& db_key_file, const std::string& to,
+                 AdminIo io);
+int admin_restore(const std::string& data_dir, const std::string& db_key_file, const std::string& from,
+                  const std::string& erasure_log, Clock& clock, AdminIo io);
+
 // report overview --school ID [--from D --to D] [--course C]: the school's
 // overview (or one course) as the administration sees it (a leader's view).
 struct ReportCommand {

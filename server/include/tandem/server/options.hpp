@@ -45,6 +45,8 @@ struct ServerOptions {
   // Encryption at rest (--db-key FILE): the master key file of the sealed
   // database keys (server/src/sealed_key_store.hpp); empty: plain.
   std::string db_key_file;
+  // The erasure log (backup.hpp); empty: erasure_log_path(data_dir).
+  std::string erasure_log;
   std::string tls_cert_file;
   std::string tls_key_file;
   // Audit entries older than this are deleted at start and once a day

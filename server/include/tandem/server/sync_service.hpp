@@ -20,6 +20,8 @@
 
 namespace tandem::server {
 
+class ErasureLog;
+
 // A wall clock shifted by a fixed offset (--now-offset-ms). Thread-safe.
 class OffsetClock final : public Clock {
  public:
@@ -47,7 +49,10 @@ struct Outcome {
 class SyncService {
  public:
   // REQUIRES: storage, clock and metrics outlive the service.
-  SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics, std::int64_t max_skew_ms);
+  // `erasures`: where purges are logged before they commit (backup.hpp);
+  // nullptr: not logged.
+  SyncService(ServerStorage& storage, Clock& clock, Metrics& metrics, std::int64_t max_skew_ms,
+              ErasureLog* erasures = nullptr);
 
   std::int64_t now_ms() { return clock_.now_ms(); }
 
@@ -102,6 +107,7 @@ class SyncService {
   Clock& clock_;
   Metrics& metrics_;
   std::int64_t max_skew_ms_;
+  ErasureLog* erasures_;
 };
 
 }  // namespace tandem::server

@@ -1,0 +1,216 @@
+#include "tandem/server/backup.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "tandem/core/encryption.hpp"
+#include "tandem/server/access.hpp"
+#include "tandem/server/options.hpp"
+#include "tandem/server/sealed_key_store.hpp"
+
+namespace tandem::server {
+namespace {
+
+std::string parent_of(const std::string& file) {
+  const std::filesystem::path p = std::filesystem::absolute(file).parent_path();
+  return p.string();
+}
+
+Status write_all(int fd, const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(ErrorCode::kIo, std::string("cannot write the erasure log: ") + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string erasure_log_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "erasure-log.jsonl").string();
+}
+
+Status ErasureLog::append(const Change& change, std::int64_t now_ms) {
+  if (path_.empty()) return {};
+  const Json line = {{"at_ms", now_ms}, {"school", change.school}, {"record", change.record},
+                     {"change", change.to_json()}};
+  const std::string text = line.dump() + "\n";
+  std::lock_guard lock(mu_);
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIo, "cannot open the erasure log '" + path_ + "': " + std::strerror(errno));
+  }
+  Status s = write_all(fd, text);
+  if (s.ok() && ::fdatasync(fd) != 0) {
+    s = make_error(ErrorCode::kIo, std::string("cannot sync the erasure log: ") + std::strerror(errno));
+  }
+  ::close(fd);
+  return s;
+}
+
+Result<std::vector<Change>> ErasureLog::read(const std::string& path) {
+  std::vector<Change> out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (::access(path.c_str(), F_OK) != 0) return out;
+    return make_error(ErrorCode::kIo, "cannot read the erasure log '" + path + "'");
+  }
+  std::string line;
+  std::int64_t number = 0;
+  for (;;) {
+    line.clear();
+    bool newline = false;
+    char c = 0;
+    while (in.get(c)) {
+      if (c == '\n') {
+        newline = true;
+        break;
+      }
+      if (line.size() >= kMaxErasureLogLine) {
+        return make_error(ErrorCode::kInvalidValue, "erasure log line " + std::to_string(number + 1) +
+                                                        " is longer than " +
+                                                        std::to_string(kMaxErasureLogLine) + " bytes");
+      }
+      line.push_back(c);
+    }
+    if (line.empty() && !newline) break;  // the end
+    ++number;
+    if (line.empty()) continue;
+    const Json j = Json::parse(line, nullptr, false);
+    auto change = j.is_object() && j.contains("change")
+                      ? Change::from_json(j["change"])
+                      : Result<Change>(make_error(ErrorCode::kInvalidValue, "not a log line"));
+    if (!change || change->op != Op::kPurge) {
+      // A last line without its newline was cut by a crash mid-append: its
+      // purge never committed.
+      if (!newline) break;
+      return make_error(ErrorCode::kInvalidValue,
+                        "erasure log line " + std::to_string(number) + " is not a purge");
+    }
+    out.push_back(std::move(*change));
+  }
+  return out;
+}
+
+Result<std::int64_t> reapply_erasures(ServerStorage& storage, const std::vector<Change>& purges,
+                                      std::int64_t now_ms) {
+  if (purges.empty()) return std::int64_t{0};
+  std::int64_t applied_count = 0;
+  std::promise<Status> result;
+  auto done = result.get_future();
+  storage.submit_write(
+      "", purges.size(),
+      [&purges, &applied_count, now_ms](PushTransaction& txn) -> Status {
+        applied_count = 0;
+        for (const Change& purge : purges) {
+          AuditEntry erased{now_ms, purge.school, "", "", "erase", {}};
+          auto before = txn.scope(purge.record);
+          if (!before) return std::move(before).error();
+          auto applied = txn.apply(purge, purge.to_json().dump());
+          if (!applied) {
+            // A record the backup never had: nothing to erase.
+            if (applied.error().code == ErrorCode::kNotFound) continue;
+            return std::move(applied).error();
+          }
+          if (applied->outcome != ApplyOutcome::kApplied) continue;
+          ++applied_count;
+          TANDEM_TRY(note_change(purge, applied->seq.value_or(0), "", txn));
+          if (*before && !(*before)->child.empty()) {
+            erased.records.push_back(AuditRef{purge.record, (*before)->child});
+            TANDEM_TRY(txn.append_audit(erased));
+          }
+        }
+        return {};
+      },
+      [&result](Status s) { result.set_value(std::move(s)); });
+  TANDEM_TRY(done.get());
+  return applied_count;
+}
+
+Result<BackupResult> backup_database(const std::string& data_dir, const std::string& db_key_file,
+                                     const std::string& to) {
+  auto keys = database_keys(db_key_file, data_dir);
+  if (!keys) return std::move(keys).error();
+  std::shared_ptr<KeyStore> to_keys;
+  if (!db_key_file.empty()) {
+    auto k = database_keys(db_key_file, parent_of(to));
+    if (!k) return std::move(k).error();
+    to_keys = std::move(*k);
+  }
+  Host from_host;
+  from_host.keys = keys->get();
+  Host to_host;
+  to_host.keys = to_keys.get();
+  TANDEM_TRY(copy_database(database_path(data_dir), from_host, to, to_host));
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(to, ec);
+  return BackupResult{to, ec ? 0 : static_cast<std::int64_t>(size)};
+}
+
+Result<RestoreResult> restore_database(const std::string& data_dir, const std::string& db_key_file,
+                                       const std::string& from, const std::string& erasure_log,
+                                       Clock& clock) {
+  // The log first: a log that cannot be read stops the restore before
+  // anything is written.
+  std::vector<Change> purges;
+  if (!erasure_log.empty()) {
+    if (::access(erasure_log.c_str(), R_OK) != 0) {
+      return make_error(ErrorCode::kNotFound, "no erasure log at '" + erasure_log + "'");
+    }
+    auto read = ErasureLog::read(erasure_log);
+    if (!read) return std::move(read).error();
+    purges = std::move(*read);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  const std::string db = database_path(data_dir);
+  if (::access(db.c_str(), F_OK) == 0) {
+    return make_error(ErrorCode::kAlreadyExists,
+                      "'" + data_dir + "' holds a database already; restore into a new folder");
+  }
+  std::shared_ptr<KeyStore> from_keys;
+  std::shared_ptr<KeyStore> to_keys;
+  if (!db_key_file.empty()) {
+    auto k = database_keys(db_key_file, parent_of(from));
+    if (!k) return std::move(k).error();
+    from_keys = std::move(*k);
+    auto t = database_keys(db_key_file, data_dir);
+    if (!t) return std::move(t).error();
+    to_keys = std::move(*t);
+  }
+  Host from_host;
+  from_host.keys = from_keys.get();
+  Host to_host;
+  to_host.keys = to_keys.get();
+  TANDEM_TRY(copy_database(from, from_host, db, to_host));
+
+  RestoreResult result;
+  result.erasures_in_log = static_cast<std::int64_t>(purges.size());
+  if (purges.empty()) return result;
+  {
+    auto storage = open_sqlite_storage({db, &clock, sync::kDefaultMaxSkewMs, {}, to_keys});
+    if (!storage) return std::move(storage).error();
+    auto applied = reapply_erasures(**storage, purges, clock.now_ms());
+    if (!applied) return std::move(applied).error();
+    result.erasures_reapplied = *applied;
+  }
+  // The new folder's log holds them too: a backup of it restored later
+  // re-applies them again.
+  ErasureLog log(erasure_log_path(data_dir));
+  if (std::filesystem::absolute(erasure_log) != std::filesystem::absolute(log.path())) {
+    for (const Change& purge : purges) TANDEM_TRY(log.append(purge, clock.now_ms()));
+  }
+  return result;
+}
+
+}  // namespace tandem::server

@@ -64,7 +64,8 @@ int run_import(CliContext& ctx, const GorpOptions& o) {
   if (!result.ok()) return ctx.fail(result.error());
   const auto& r = *result;
   std::string human = "Importeret til session " + r.session + ": " + std::to_string(r.entries) +
-                      " registreringer (" + std::to_string(r.notes) + " noter), " +
+                      (r.entries == 1 ? " registrering (" : " registreringer (") +
+                      std::to_string(r.notes) + (r.notes == 1 ? " note), " : " noter), ") +
                       std::to_string(r.codes) + " koder\n  forløb " + r.course +
                       (r.course_created ? " (nyt)" : "") + ", skabelon " + r.template_id +
                       (r.template_created ? " (ny)" : "") + "\n  " +

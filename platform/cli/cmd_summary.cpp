@@ -79,7 +79,8 @@ std::string human_time(const summary::TimeSummary& t) {
 
 std::string human(const SessionSummary& s) {
   std::string out = "Session " + s.session + ": " + std::to_string(s.entries) +
-                    " registreringer, " + std::to_string(s.notes) + " noter\n";
+                    (s.entries == 1 ? " registrering, " : " registreringer, ") +
+                    std::to_string(s.notes) + (s.notes == 1 ? " note\n" : " noter\n");
   if (s.intervals) {
     const auto& iv = *s.intervals;
     out += "  " + std::to_string(iv.interval_count) + " intervaller à " +

@@ -153,8 +153,12 @@ void check_response(const server::Response& res, std::string_view route, bool pa
     auto r = sync::SyncResponse::from_json(*body);
     check(r.ok(), "a sync answer does not decode", r.ok() ? "" : r.error().message);
   } else if (route == "/v1/enroll") {
+    // An enrollment, or the answer to a check ("check": true: whom the code is for).
     auto r = sync::EnrollResponse::from_json(*body);
-    check(r.ok(), "an enrollment answer does not decode", r.ok() ? "" : r.error().message);
+    if (!r.ok()) {
+      auto c = sync::EnrollCheckResponse::from_json(*body);
+      check(c.ok(), "an enrollment answer does not decode", r.error().message);
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include "test_util.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/store.hpp"
+#include "tandem/core/templates.hpp"
 
 namespace {
 
@@ -201,7 +202,9 @@ TEST_CASE("oversize text", "[cli][bad_input]") {
   w.rejects({"person", "create", "--name", "Bo", "--role", "teacher", "--initials", "ABCDEFGHIJK"},
             "too_long");  // initials: at most 10
   w.rejects({"set", w.child, "pseudonym", repeat("x", 41)}, "too_long");
-  w.rejects({"record", w.session, "--code", repeat("C", 65)}, "too_long");
+  // Codes: up to kMaxCodeLength code points (real GORP event names run past 64).
+  ok_json(w.db, {"record", w.session, "--code", repeat("é", tandem::kMaxCodeLength)});
+  w.rejects({"record", w.session, "--code", repeat("C", tandem::kMaxCodeLength + 1)}, "too_long");
 
   // Long text does not fit one argument: --from-file and stdin.
   const std::string path = w.db.dir().file("long.txt");

@@ -179,7 +179,10 @@ class Store {
   // bookkeeping: a pulled page goes back with its cursor and is pulled
   // again; an acknowledged batch goes back with its in-flight record and the
   // server answers it again). Local writes refuse to join a deferred
-  // transaction. The outermost transaction decides.
+  // transaction. The outermost transaction decides. Before the outermost
+  // commit the record rules (record_rules.hpp) check every record this
+  // device wrote in it, as the transaction leaves it: a refusal (e.g.
+  // kInvalidValue for an end before its start) rolls the whole of it back.
   Status transaction(const std::function<Status()>& fn, Durability durability = Durability::kDurable);
 
   // ---- remote changes ----

@@ -171,8 +171,9 @@ tj anna action create --text "Lav læseplan for gruppe 3" --tovholder "$BO" --du
 tj bo action create --text "Aftal forældresamtale om læsning" --tovholder "$ANNA" --due "$(day 30)" --source "$COURSE" >/dev/null
 DONE=$(tj bo action create --text "Kopiér læsetekster" --tovholder "$BO" --due "$(day -12)" | id_of)
 t bo set "$DONE" done true >/dev/null
-# Mikkel codes the observation with COPUS: every 2 minutes, every code seen.
-tick() { local iv=$1; shift; for c in "$@"; do t mikkel record "$OS" --tick "$c" --interval "$iv" >/dev/null; done; }
+# Mikkel codes the observation with COPUS: every 2 minutes, every code seen
+# (one command per interval; the codes are checked against the template).
+tick() { local iv=$1; shift; local IFS=,; t mikkel record "$OS" --tick "$*" --interval "$iv" >/dev/null; }
 tick 0 I-Lec S-L
 tick 1 I-Lec I-RtW S-L
 tick 2 I-PQ S-AnQ S-L

@@ -28,8 +28,20 @@ Result<Json> export_bundle(const Store& store, std::int64_t since) {
 
 Result<Json> parse_bundle(std::string_view text) { return parse_json_text(text, kMaxJsonDepth); }
 
+namespace {
+
+// A member as text; "" when absent or not a string (Json::value would throw
+// on another type: a hostile bundle must get an error, never an exception).
+std::string text_member(const Json& j, const char* name) {
+  if (!j.is_object()) return {};
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
 Result<ImportReport> import_bundle(Store& store, const Json& bundle) {
-  if (!bundle.is_object() || bundle.value("format", "") != "tandem-bundle") {
+  if (!bundle.is_object() || text_member(bundle, "format") != "tandem-bundle") {
     return make_error(ErrorCode::kCorrupt, "not a Tandem change bundle");
   }
   if (!bundle.contains("version") || !bundle["version"].is_number_integer() || bundle["version"] != 1) {
@@ -43,7 +55,7 @@ Result<ImportReport> import_bundle(Store& store, const Json& bundle) {
     for (const auto& j : *it) {
       auto c = Change::from_json(j);
       if (!c) {
-        report.rejected.push_back({j.is_object() ? j.value("hlc", "") : "", std::move(c).error()});
+        report.rejected.push_back({text_member(j, "hlc"), std::move(c).error()});
         continue;
       }
       auto r = store.apply(*c);

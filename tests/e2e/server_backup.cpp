@@ -26,15 +26,6 @@ namespace {
 
 constexpr int kDevices = 8;
 
-std::size_t raw_hits(const std::string& data_dir, const std::string& text) {
-  std::size_t n = 0;
-  for (const char* suffix : {"", "-wal", "-journal"}) {
-    const std::string bytes = file_bytes(data_dir + "/tandem-server.db" + suffix);
-    for (auto at = bytes.find(text); at != std::string::npos; at = bytes.find(text, at + 1)) ++n;
-  }
-  return n;
-}
-
 // The stamps of the changes served to `token`, and the records purged.
 struct Served {
   std::set<std::string> hlcs;

@@ -18,15 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::size_t raw_hits(const std::string& data_dir, const std::string& text) {
-  std::size_t n = 0;
-  for (const char* suffix : {"", "-wal", "-journal"}) {
-    const std::string bytes = file_bytes(data_dir + "/tandem-server.db" + suffix);
-    for (auto at = bytes.find(text); at != std::string::npos; at = bytes.find(text, at + 1)) ++n;
-  }
-  return n;
-}
-
 std::string write_key(const std::string& path, const std::string& hex, mode_t mode) {
   std::ofstream(path) << hex << "\n";
   REQUIRE(::chmod(path.c_str(), mode) == 0);

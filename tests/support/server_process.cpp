@@ -1,5 +1,7 @@
 #include "server_process.hpp"
 
+#include "test_util.hpp"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -380,6 +382,15 @@ std::string SchoolServer::add_person(const std::string& name, const std::string&
                            {"person", "add", "--school", school.id, "--name", name, "--role", role})
       .at("id")
       .get<std::string>();
+}
+
+std::size_t raw_hits(const std::string& data_dir, const std::string& text) {
+  std::size_t n = 0;
+  for (const char* suffix : {"", "-wal", "-journal"}) {
+    const std::string bytes = file_bytes(data_dir + "/tandem-server.db" + suffix);
+    for (auto at = bytes.find(text); at != std::string::npos; at = bytes.find(text, at + 1)) ++n;
+  }
+  return n;
 }
 
 std::string enrollment_code(const std::string& data_dir, const std::string& person) {

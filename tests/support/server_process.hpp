@@ -85,6 +85,10 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// Raw occurrences of `text` in a server data folder's database file, its WAL
+// and journal (what is on disk, never decrypted).
+std::size_t raw_hits(const std::string& data_dir, const std::string& text);
+
 // Runs an admin subcommand: tandem-server --data DIR --json ARGS...
 ProcessResult server_admin(const std::string& data_dir, const std::vector<std::string>& args);
 // Same, decoding stdout as JSON; fails the test on a non-zero exit.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tandem/core/excerpt.hpp"
+#include "tandem/core/json.hpp"
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/limits.hpp"
 
@@ -138,6 +139,25 @@ std::vector<AuditExportLine> audit_export_lines(const std::vector<AuditEntryRow>
     }
   }
   return out;
+}
+
+std::string audit_encode_records(const std::vector<AuditRef>& refs) {
+  Json list = Json::array();
+  for (const auto& r : refs) list.push_back(Json::array({r.record, r.child}));
+  return list.dump();
+}
+
+std::optional<std::vector<AuditRef>> audit_decode_records(std::string_view text) {
+  auto parsed = parse_json_text(text);
+  if (!parsed || !parsed->is_array()) return std::nullopt;
+  std::vector<AuditRef> refs;
+  refs.reserve(parsed->size());
+  for (const auto& pair : *parsed) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
+      return std::nullopt;
+    refs.push_back(AuditRef{pair[0].get<std::string>(), pair[1].get<std::string>()});
+  }
+  return refs;
 }
 
 }  // namespace tandem::server

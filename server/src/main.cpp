@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   bool quiet = false;
 
   app.add_option("--data", data_dir, "Data directory (holds tandem-server.db)");
+  app.add_option("--store", options.store,
+                 "Serve from PostgreSQL instead: postgresql://USER@HOST:PORT/DB (several instances may "
+                 "share one database; --data then only holds the erasure log and the record cache)");
   app.add_flag("--json", json, "Print results as JSON");
   app.add_option("--db-key", options.db_key_file,
                  "Encrypt the database at rest under this key file (0600, 64 hex digits; the same file for "
@@ -253,10 +256,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (data_dir.empty()) {
-    std::cerr << "tandem-server: --data DIR is required\n";
+  if (data_dir.empty() && options.store.empty()) {
+    std::cerr << "tandem-server: --data DIR (or --store postgresql://...) is required\n";
     return 2;
   }
+  options.data_dir = data_dir;
 
   if (app.get_subcommands().empty()) {
     auto address = parse_listen_address(listen);
@@ -278,6 +282,11 @@ int main(int argc, char** argv) {
   }
 
   AdminIo io{std::cout, std::cerr, json};
+  if ((*backup || *restore) && !options.store.empty()) {
+    std::cerr << "tandem-server: backup and restore copy the SQLite file; a PostgreSQL store is backed "
+                 "up with pg_dump or streaming replication (README, PostgreSQL)\n";
+    return 2;
+  }
   // Neither opens the server's storage: backup reads the file as it is,
   // restore writes a new one.
   if (*backup) return admin_backup(data_dir, options.db_key_file, backup_to, io);
@@ -290,13 +299,8 @@ int main(int argc, char** argv) {
     OffsetClock restore_clock(options.now_offset_ms);
     return admin_restore(data_dir, options.db_key_file, restore_from, options.erasure_log, restore_clock, io);
   }
-  std::error_code fs_ec;
-  std::filesystem::create_directories(data_dir, fs_ec);
   OffsetClock clock(options.now_offset_ms);
-  auto keys = database_keys(options.db_key_file, data_dir);
-  tandem::Result<std::unique_ptr<ServerStorage>> storage =
-      keys ? open_sqlite_storage({database_path(data_dir), &clock, options.max_skew_ms, {}, *keys})
-           : tandem::Result<std::unique_ptr<ServerStorage>>(keys.error());
+  tandem::Result<std::unique_ptr<ServerStorage>> storage = open_server_storage(options, clock);
   if (!storage) {
     if (json) {
       tandem::sync::ErrorResponse e;

@@ -86,8 +86,6 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 
 int run_server(const ServerOptions& options, std::ostream& out, std::ostream& err) {
   try {
-    std::error_code fs_ec;
-    std::filesystem::create_directories(options.data_dir, fs_ec);
     // TLS first: a certificate that cannot be used stops the start before
     // anything is opened.
     std::shared_ptr<net::ssl::context> tls;
@@ -101,14 +99,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
       tls = std::move(*made);
     }
     OffsetClock clock(options.now_offset_ms);
-    auto keys = database_keys(options.db_key_file, options.data_dir);
-    if (!keys) {
-      err << "tandem-server: " << error_code_name(keys.error().code) << ": "
-          << escape_controls(keys.error().message) << "\n";
-      return 1;
-    }
-    auto storage = open_sqlite_storage(
-        {database_path(options.data_dir), &clock, options.max_skew_ms, {}, std::move(*keys)});
+    auto storage = open_server_storage(options, clock);
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
           << escape_controls(storage.error().message) << "\n";
@@ -124,9 +115,16 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     // retention.
     prune_audit_trail(**storage, clock, options);
     Metrics metrics;
-    ErasureLog erasures(options.erasure_log.empty() ? erasure_log_path(options.data_dir)
-                                                    : options.erasure_log);
-    SyncService service(**storage, clock, metrics, options.max_skew_ms, &erasures);
+    // The erasure log (backup.hpp): beside the SQLite file; with PostgreSQL
+    // where --erasure-log or --data puts it (README, PostgreSQL).
+    std::optional<ErasureLog> erasures;
+    if (!options.erasure_log.empty()) {
+      erasures.emplace(options.erasure_log);
+    } else if (!options.data_dir.empty()) {
+      erasures.emplace(erasure_log_path(options.data_dir));
+    }
+    SyncService service(**storage, clock, metrics, options.max_skew_ms,
+                        erasures ? &*erasures : nullptr);
     // Threads for requests that wait for their own commit (enrollment).
     // Pushes never take one: they wait in the storage's commit queue.
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -102,6 +102,11 @@ std::string audit_canonical(const AuditEntry& entry, std::int64_t n);
 // hash(n) from hash(n-1).
 std::string audit_hash(std::string_view prev_hash, const AuditEntry& entry, std::int64_t n);
 
+// The records of an entry as stored ([[record, child], ...] JSON text), and
+// back; nullopt when the text is not what audit_encode_records writes.
+std::string audit_encode_records(const std::vector<AuditRef>& refs);
+std::optional<std::vector<AuditRef>> audit_decode_records(std::string_view text);
+
 // Checks one school's chain, fed its stored entries in ascending n. Reports
 // the first problem: a gap (a deleted entry), a hash that does not match the
 // entry's content or its predecessor (an edited, reordered or replaced

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "tandem/core/error.hpp"
 #include "tandem/server/limits.hpp"
+#include "tandem/server/storage.hpp"
 
 namespace tandem::server {
 
@@ -25,6 +27,10 @@ struct Timeouts {
 
 struct ServerOptions {
   std::string data_dir;            // holds tandem-server.db
+  // --store postgresql://...: the PostgreSQL backend instead of the SQLite
+  // file in data_dir (then data_dir is optional: the erasure log and the
+  // record cache go there when given).
+  std::string store;
   std::string host = "127.0.0.1";  // address to bind (IPv4 or IPv6 literal)
   std::uint16_t port = 8080;       // 0: any free port (printed at startup)
   unsigned io_threads = 0;         // 0: one per core but one (at least 1)
@@ -65,6 +71,11 @@ inline unsigned default_io_threads() {
 
 // The database file inside a data directory.
 std::string database_path(const std::string& data_dir);
+
+// Opens the storage `options` name: PostgreSQL for --store postgresql://...,
+// else the SQLite file in data_dir (encrypted with --db-key). The one place
+// that decides, for serving and for every admin subcommand.
+Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& options, Clock& clock);
 
 struct ListenAddress {
   std::string host;

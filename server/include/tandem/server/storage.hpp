@@ -469,6 +469,23 @@ struct SqliteStorageOptions {
 // per-school sequence, mutations). Opens or creates and migrates the file.
 Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options);
 
+struct PostgresStorageOptions {
+  std::string url;         // postgresql://USER@HOST:PORT/DB (libpq's connection URI)
+  Clock* clock = nullptr;  // the cache Store's wall clock; nullptr: system clock
+  std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
+  // Where the instance's cache of merged records lives (a private file,
+  // rebuilt from the log at every start and removed at close; files left by
+  // killed instances are removed at the next start). "": $TMPDIR.
+  std::string cache_dir{};
+  int pool_size = 8;  // connections for request threads (the commit thread has its own)
+};
+
+// The PostgreSQL backend (route (b) of issue 17, README "PostgreSQL"):
+// PostgreSQL holds every table, including each school's sequenced change
+// log; each instance merges into a local cache it rebuilds from that log.
+// Several instances may share one database. Creates or migrates the tables.
+Result<std::unique_ptr<ServerStorage>> open_postgres_storage(const PostgresStorageOptions& options);
+
 // Process-wide settings of the SQLite library for a server (one thread per
 // connection at a time, no global memory accounting). Call once, before any
 // other SQLite use; the SQLite backend's business, so main() stays neutral.

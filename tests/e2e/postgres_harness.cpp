@@ -69,8 +69,9 @@ TEST_CASE("PostgreSQL harness: two databases of one private server are separate"
   const double created = seconds_since(t1);
   const std::string b = pg->create_database();
   // Figures for the report; not asserted (the machine may be busy).
-  WARN("PostgreSQL started in " << started << " s (initdb + start), database created in " << created
-                                << " s");
+  WARN("PostgreSQL started in "
+       << started << " s (cluster made or copied, then pg_ctl start), database created in "
+       << created << " s");
 
   const std::string prefix = "postgresql://tandem@127.0.0.1:" + std::to_string(pg->port()) + "/";
   CHECK(a.rfind(prefix, 0) == 0);

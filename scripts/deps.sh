@@ -7,10 +7,15 @@ set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libsqlite3-dev nlohmann-json3-dev
           libcurl4-openssl-dev libboost-dev libboost-system-dev catch2 libcli11-dev
           zlib1g-dev libssl-dev libbenchmark-dev libsodium-dev
+          libpq-dev  # the server's PostgreSQL store (--store postgresql://...)
           openssl)  # the main job and the TLS tests make a private CA at run time
 if [ "${1:-}" = --test ]; then
   shift
   PACKAGES+=(faketime   # the clock suite (tests/fault/clock_suite.cpp), the lease test
+             # The PostgreSQL store's tests: each test process runs a private
+             # server of its own (initdb, pg_ctl; tests/support/postgres_server.hpp)
+             # on loopback. Debian's cluster service is not needed or used.
+             postgresql
              python3    # the CSV tests read exports back with Python's csv module
              # Fuzzing (scripts/fuzz.sh): clang, its libFuzzer runtime, and
              # llvm-symbolizer for readable sanitizer stack traces.

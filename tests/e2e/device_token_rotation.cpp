@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "device_cli.hpp"
+#include "server_store.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/sync/device_token.hpp"
 
@@ -144,7 +145,7 @@ TEST_CASE("rotate-token refuses an unknown or revoked device with stable codes",
   CHECK(contact(world, device.token).status == 401);
   // The text form says so on stderr.
   const ProcessResult text = run_process(
-      server_binary(), {"--data", world.server->data_dir(), "device", "rotate-token", device.id});
+      server_binary(), store_args(world.server->data_dir(), {"device", "rotate-token", device.id}));
   CHECK(text.exit_code == 1);
   CHECK_THAT(text.err, Catch::Contains("forbidden") && Catch::Contains("revoked"));
 }

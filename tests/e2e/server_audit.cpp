@@ -10,6 +10,7 @@
 
 #include "cli_runner.hpp"
 #include "server_process.hpp"
+#include "server_store.hpp"
 #include "tandem/server/admin.hpp"
 #include "tandem/server/audit.hpp"
 #include "tandem/server/limits.hpp"
@@ -84,8 +85,8 @@ void sql(const TempDir& dir, const std::string& text) {
 
 // tandem-server --data DIR ARGS (no --json unless given).
 ProcessResult admin(const TempDir& dir, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--data", dir.path()});
-  return tandem::test::run_process(tandem::test::server_binary(), args);
+  return tandem::test::run_process(tandem::test::server_binary(),
+                                   tandem::test::store_args(dir.path(), std::move(args)));
 }
 
 Json export_json(const TempDir& dir, const std::string& child) {

@@ -2,7 +2,6 @@
 // after the restarts, every change the server acknowledged is stored and
 // served exactly once. Seeded; set TANDEM_SEED to replay a run.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "server_process.hpp"
+#include "server_store.hpp"
 
 using tandem::Change;
 using namespace tandem::test;  // NOLINT(google-build-using-namespace)
@@ -28,18 +28,11 @@ std::uint64_t test_seed() {
   return std::random_device{}();
 }
 
-// hlc -> number of rows in server_changes, read straight from the file.
-std::map<std::string, int> rows_by_hlc(const std::string& db_path) {
+// hlc -> number of rows in the school's sequence, read straight from the
+// store (the SQLite file, or the PostgreSQL database: server_store.hpp).
+std::map<std::string, int> rows_by_hlc(const std::string& data_dir, const std::string& school) {
   std::map<std::string, int> rows;
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT hlc FROM server_changes", -1, &st, nullptr) == SQLITE_OK);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    ++rows[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))];
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  for (const auto& row : stored_sequence(data_dir, school)) ++rows[row.hlc];
   return rows;
 }
 
@@ -116,7 +109,7 @@ TEST_CASE("server: kill -9 during pushes loses and duplicates nothing acknowledg
   for (const auto& p : pulled) ++served[p.at("change").at("hlc").get<std::string>()];
   server->terminate();
 
-  const auto rows = rows_by_hlc(dir.file("tandem-server.db"));
+  const auto rows = rows_by_hlc(dir.path(), school.id);
   INFO("acknowledged " << acknowledged.size() << ", kills mid-push " << kills_mid_push);
   CHECK(acknowledged.size() > 100);
   for (const auto& hlc : acknowledged) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server_process.hpp"
+#include "server_store.hpp"
 #include "tandem/core/excerpt.hpp"
 
 using namespace tandem::test;  // NOLINT(google-build-using-namespace)
@@ -107,7 +108,7 @@ TEST_CASE("server: admin commands print names with control characters escaped",
 
   // Text: one line per device, nothing a terminal acts on.
   const auto text = run_process(
-      server_binary(), {"--data", world.dir.path(), "device", "list", "--school", world.school.id});
+      server_binary(), store_args(world.dir.path(), {"device", "list", "--school", world.school.id}));
   REQUIRE(text.exit_code == 0);
   INFO(text.out);
   CHECK_FALSE(has_terminal_control(text.out, true));
@@ -136,7 +137,7 @@ TEST_CASE("server: admin commands print names with control characters escaped",
 
   // An error about a typed value: escaped on stderr.
   const auto bad =
-      run_process(server_binary(), {"--data", world.dir.path(), "device", "revoke", "dev_\x1b[2J"});
+      run_process(server_binary(), store_args(world.dir.path(), {"device", "revoke", "dev_\x1b[2J"}));
   CHECK(bad.exit_code != 0);
   CHECK_FALSE(has_terminal_control(bad.err, true));
 }

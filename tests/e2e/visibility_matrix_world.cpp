@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "tandem/core/schema.hpp"
+#include "server_store.hpp"
 #include "test_util.hpp"
 
 namespace tandem::test {
@@ -239,7 +240,7 @@ void MatrixWorld::check_write_beyond_view() {
 void MatrixWorld::check_audit() {
   const std::string data = world_.server->data_dir();
   const ProcessResult exported = run_process(
-      server_binary(), {"--data", data, "audit", "export", "--child", id("K"), "--json"});
+      server_binary(), store_args(data, {"audit", "export", "--child", id("K"), "--json"}));
   INFO("export: " << exported.err);
   REQUIRE(exported.exit_code == 0);
   CHECK(keys_in(exported.out).empty());  // ids only, never text
@@ -264,7 +265,7 @@ void MatrixWorld::check_audit() {
     devices_with_reads += held.empty() ? 0 : 1;
   }
   CHECK(devices_with_reads == 3);  // the leader, teacher A and the external
-  const ProcessResult verified = run_process(server_binary(), {"--data", data, "audit", "verify"});
+  const ProcessResult verified = run_process(server_binary(), store_args(data, {"audit", "verify"}));
   INFO("verify: " << verified.out << verified.err);
   CHECK(verified.exit_code == 0);
 }

@@ -1,5 +1,7 @@
 #include "server_process.hpp"
 
+#include "server_store.hpp"
+
 #include "test_util.hpp"
 
 #include <arpa/inet.h>
@@ -112,7 +114,8 @@ std::unique_ptr<ServerProcess> ServerProcess::launch(const std::string& data_dir
     if (error) *error = "tandem-server is not built (TANDEM_SERVER_PATH empty)";
     return nullptr;
   }
-  std::vector<std::string> args = {"--data", data_dir, "--listen", "127.0.0.1:0", "--quiet"};
+  std::vector<std::string> args = store_args(data_dir);
+  args.insert(args.end(), {"--listen", "127.0.0.1:0", "--quiet"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->data_dir_ = data_dir;
@@ -174,7 +177,8 @@ ProcessResult ServerProcess::kill_hard() {
 }
 
 ProcessResult server_admin(const std::string& data_dir, const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"--data", data_dir, "--json"};
+  std::vector<std::string> full = store_args(data_dir);
+  full.push_back("--json");
   full.insert(full.end(), args.begin(), args.end());
   return run_process(server_binary(), full);
 }

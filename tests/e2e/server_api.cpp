@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server_process.hpp"
+#include "server_store.hpp"
 #include "tandem/core/sqlite.hpp"
 
 using tandem::Change;
@@ -135,9 +136,12 @@ TEST_CASE("server: admin, enroll, push and pull round trip", "[server][e2e]") {
   // and the tokens seen before were answered from memory.
   const std::string reads = "tandem_storage_reads_total";
   CHECK(metric_value(metrics.body, reads + "{read=\"pull\",from=\"file\"}") >= 1);
-  CHECK(metric_value(metrics.body, reads + "{read=\"pull\",from=\"memory\"}") >= 3);
   CHECK(metric_value(metrics.body, reads + "{read=\"token\",from=\"file\"}") >= 2);
-  CHECK(metric_value(metrics.body, reads + "{read=\"token\",from=\"memory\"}") >= 4);
+  // The PostgreSQL store keeps nothing in memory (several instances share it).
+  if (!testing_postgres()) {
+    CHECK(metric_value(metrics.body, reads + "{read=\"pull\",from=\"memory\"}") >= 3);
+    CHECK(metric_value(metrics.body, reads + "{read=\"token\",from=\"memory\"}") >= 4);
+  }
 }
 
 TEST_CASE("server: enrollment codes are single use and expire", "[server][e2e]") {
@@ -317,7 +321,7 @@ TEST_CASE("server: pull pages through a few thousand changes", "[server][e2e]") 
 }
 
 TEST_CASE("server: tables of version 1 are upgraded in place, old changes reach every device",
-          "[server][e2e]") {
+          "[sqlite-only][server][e2e]") {
   TempDir dir;
   const TestSchool school = create_test_school(dir.path(), "School");
   {

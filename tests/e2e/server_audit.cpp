@@ -125,7 +125,7 @@ void require_broken_at(const TempDir& dir, std::int64_t n, const std::string& wh
 }  // namespace
 
 TEST_CASE("audit: an intact trail verifies and its export expands batched entries for one child",
-          "[server][audit]") {
+          "[sqlite-only][server][audit]") {
   TempDir dir;
   write_two_schools(dir);
 
@@ -168,7 +168,7 @@ TEST_CASE("audit: an intact trail verifies and its export expands batched entrie
 }
 
 TEST_CASE("audit: verify names the first entry tampered with, deleted or reordered",
-          "[server][audit]") {
+          "[sqlite-only][server][audit]") {
   TempDir dir;
   write_two_schools(dir);
   REQUIRE(admin(dir, {"audit", "verify"}).exit_code == 0);
@@ -249,7 +249,7 @@ TEST_CASE("audit: verify names the first entry tampered with, deleted or reorder
 }
 
 TEST_CASE("audit: pruning keeps the chain verifiable and exports only what it kept",
-          "[server][audit]") {
+          "[sqlite-only][server][audit]") {
   TempDir dir;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -300,7 +300,7 @@ TEST_CASE("audit: pruning keeps the chain verifiable and exports only what it ke
   }
 }
 
-TEST_CASE("audit: the server prunes past its retention when it starts", "[server][audit]") {
+TEST_CASE("audit: the server prunes past its retention when it starts", "[sqlite-only][server][audit]") {
   TempDir dir;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -320,7 +320,7 @@ TEST_CASE("audit: the server prunes past its retention when it starts", "[server
 }
 
 TEST_CASE("audit: writes from many threads for many schools make dense, intact chains",
-          "[server][audit][commit]") {
+          "[sqlite-only][server][audit][commit]") {
   TempDir dir;
   auto storage = open_storage(dir);
   constexpr int kThreads = 4, kSchools = 3, kPerThread = 60;
@@ -380,7 +380,7 @@ TEST_CASE("audit: writes from many threads for many schools make dense, intact c
   CHECK(static_cast<std::int64_t>(rows->size()) == v->entries);
 }
 
-TEST_CASE("audit: entries hold ids only and a write after draining is refused", "[server][audit]") {
+TEST_CASE("audit: entries hold ids only and a write after draining is refused", "[sqlite-only][server][audit]") {
   TempDir dir;
   auto storage = open_storage(dir);
   // Text where an id belongs (a pseudonym, a note) is refused, nothing kept.

@@ -46,7 +46,7 @@ Served served_to(HttpClient& http, const ServerProcess& server, const std::strin
 
 TEST_CASE("backup while 8 devices push: every change acknowledged before it is restored, a later purge is "
           "re-applied",
-          "[e2e][server][backup]") {
+          "[sqlite-only][e2e][server][backup]") {
   TempDir dir;
   const std::string data = dir.file("data");
   const std::string backup_file = dir.file("backups/monday.db");
@@ -171,7 +171,7 @@ TEST_CASE("backup while 8 devices push: every change acknowledged before it is r
 }
 
 TEST_CASE("an encrypted server's backup is encrypted under its own key and restores only with the master key",
-          "[e2e][server][backup][encryption]") {
+          "[sqlite-only][e2e][server][backup][encryption]") {
   TempDir dir;
   const std::string data = dir.file("data");
   const std::string key = dir.file("db.key");
@@ -227,7 +227,7 @@ TEST_CASE("an encrypted server's backup is encrypted under its own key and resto
 }
 
 TEST_CASE("the erasure log: a line cut by a crash is left out, a damaged one stops the restore",
-          "[server][backup]") {
+          "[sqlite-only][server][backup]") {
   TempDir dir;
   const std::string path = dir.file("erasure-log.jsonl");
   ChangeMaker maker;

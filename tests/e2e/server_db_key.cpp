@@ -55,7 +55,7 @@ const char* kOtherHex = "00112233445566778899aabbccddeeff00112233445566778899aab
 
 TEST_CASE("tandem-server --db-key: the server's files are ciphertext, its key sealed, and without the key "
           "nothing opens",
-          "[e2e][encryption][server]") {
+          "[sqlite-only][e2e][encryption][server]") {
   TempDir secrets, data_dir, tablets;
   const std::string data = data_dir.path();
   const std::string key = write_key(secrets.file("db.key"), kHex, 0600);
@@ -129,7 +129,7 @@ TEST_CASE("tandem-server --db-key: the server's files are ciphertext, its key se
   CHECK(devices.size() == 2);
 }
 
-TEST_CASE("tandem-server --db-key on a plain data folder encrypts it, every row kept", "[e2e][encryption][server]") {
+TEST_CASE("tandem-server --db-key on a plain data folder encrypts it, every row kept", "[sqlite-only][e2e][encryption][server]") {
   TempDir secrets, data_dir;
   const std::string data = data_dir.path();
   const std::string school_name = "Klartekstskolen";

@@ -110,7 +110,7 @@ void check_same_page(const ChangePage& served, const ChangePage& from_file) {
 
 }  // namespace
 
-TEST_CASE("storage: pages served from memory are the pages the file holds", "[server][storage]") {
+TEST_CASE("storage: pages served from memory are the pages the file holds", "[sqlite-only][server][storage]") {
   TempDir dir;
   auto storage = open_storage(dir);
   const School school = make_school(*storage, "Skolen", 3);
@@ -168,7 +168,7 @@ TEST_CASE("storage: pages served from memory are the pages the file holds", "[se
 }
 
 TEST_CASE("storage: what another process writes reaches a running server's next request",
-          "[server][storage]") {
+          "[sqlite-only][server][storage]") {
   TempDir dir;
   auto server = open_storage(dir);
   const School school = make_school(*server, "Skolen", 2);
@@ -230,7 +230,7 @@ TEST_CASE("storage: what another process writes reaches a running server's next 
 }
 
 TEST_CASE("storage: a rotated token replaces the old one in every process at once",
-          "[server][storage][token]") {
+          "[sqlite-only][server][storage][token]") {
   using tandem::ErrorCode;
   TempDir dir;
   auto server = open_storage(dir);
@@ -323,7 +323,7 @@ TEST_CASE("storage: a rotated token replaces the old one in every process at onc
 }
 
 TEST_CASE("storage: the epoch file made by root belongs to the database's owner",
-          "[server][storage]") {
+          "[sqlite-only][server][storage]") {
   if (geteuid() != 0) {
     WARN("needs root (an admin command run with sudo): skipped");
     return;

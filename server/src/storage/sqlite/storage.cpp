@@ -33,10 +33,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "sqlite_audit.hpp"
-#include "sqlite_devices.hpp"
-#include "sqlite_school_reader.hpp"
-#include "sqlite_web.hpp"
+#include "storage/sqlite/audit.hpp"
+#include "storage/sqlite/devices.hpp"
+#include "storage/sqlite/school_reader.hpp"
+#include "storage/sqlite/web_sessions.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
@@ -566,7 +566,7 @@ class SqliteStorage final : public ServerStorage {
     return school_reader_->record(id);
   }
 
-  // ---- leaders' browser sessions (the tables: sqlite_web.cpp) ----
+  // ---- leaders' browser sessions (the tables: web_sessions.cpp) ----
 
   Result<std::string> add_login_code(std::string_view code_hash, std::string_view person,
                                      std::int64_t now_ms, std::int64_t expires_ms) override {
@@ -883,7 +883,7 @@ class SqliteStorage final : public ServerStorage {
     job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
   }
 
-  // ---- audit trail (the tables: sqlite_audit.cpp) ----
+  // ---- audit trail (the tables: audit.cpp) ----
 
   Result<AuditVerification> verify_audit() override {
     return read_snapshot<AuditVerification>(

@@ -1,4 +1,4 @@
-#include "sqlite_audit.hpp"
+#include "storage/sqlite/audit.hpp"
 
 #include <string>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "sqlite_web.hpp"
+#include "storage/sqlite/web_sessions.hpp"
 
 #include <utility>
 

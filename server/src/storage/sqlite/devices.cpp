@@ -1,4 +1,4 @@
-#include "sqlite_devices.hpp"
+#include "storage/sqlite/devices.hpp"
 
 #include <string>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "sqlite_school_reader.hpp"
+#include "storage/sqlite/school_reader.hpp"
 
 #include <set>
 

@@ -36,6 +36,7 @@
 #include "storage/sqlite/audit.hpp"
 #include "storage/sqlite/devices.hpp"
 #include "storage/sqlite/school_reader.hpp"
+#include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/web_sessions.hpp"
 #include "tandem/core/schema.hpp"
 #include "tandem/core/sqlite.hpp"
@@ -45,105 +46,13 @@
 #include "tandem/server/storage.hpp"
 
 namespace tandem::server {
+namespace sqlite_backend {
 namespace {
 
 using sqlite::exec;
 using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
-
-constexpr int kServerSchemaVersion = 5;
-
-// The server's tables. Names start with server_ to stay clear of the Store's.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE IF NOT EXISTS server_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
--- Enrolled devices. token_hash: hex SHA-256 of the bearer token (the token
--- itself is never stored). last_mutation_id/last_response/last_digest: the
--- device's last push, answered again verbatim when retried.
-CREATE TABLE IF NOT EXISTS server_devices(
-  id TEXT PRIMARY KEY, school TEXT NOT NULL, person TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
-  token_hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL DEFAULT 0,
-  revoked_ms INTEGER, last_mutation_id INTEGER NOT NULL DEFAULT 0, last_digest TEXT NOT NULL DEFAULT '',
-  last_response TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS server_devices_school ON server_devices(school);
--- One-time enrollment codes, by hash; used_ms set when consumed.
-CREATE TABLE IF NOT EXISTS server_enrollment_codes(
-  code_hash TEXT PRIMARY KEY, person TEXT NOT NULL, school TEXT NOT NULL,
-  created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device TEXT) WITHOUT ROWID;
--- Per-school change sequence: what devices pull. seq is dense per school,
--- given out by server_school_seq (never reused, even after a purge).
-CREATE TABLE IF NOT EXISTS server_school_seq(school TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS server_changes(
-  school TEXT NOT NULL, seq INTEGER NOT NULL, hlc TEXT NOT NULL UNIQUE, record TEXT NOT NULL,
-  kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(school, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS server_changes_record ON server_changes(record);
-)sql";
-
-// Version 2: the device that pushed each change (empty: written on the
-// server), so that a device's pulls skip what it sent itself.
-constexpr const char* kSchemaV2 = R"sql(
-ALTER TABLE server_changes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
-)sql";
-
-// Version 3: the sequence without secondary indexes. Every push wrote three
-// B-trees per change; the stamp is already unique in the Store's log (only
-// changes that log accepted are sequenced), and the one query by record, a
-// purge, is rare enough to scan its school's range of the primary key.
-constexpr const char* kSchemaV3 = R"sql(
-CREATE TABLE server_changes_v3(
-  school TEXT NOT NULL, seq INTEGER NOT NULL, hlc TEXT NOT NULL, record TEXT NOT NULL,
-  kind TEXT NOT NULL, body TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(school, seq)) WITHOUT ROWID;
-INSERT INTO server_changes_v3(school, seq, hlc, record, kind, body, origin)
-  SELECT school, seq, hlc, record, kind, body, origin FROM server_changes;
-DROP TABLE server_changes;
-ALTER TABLE server_changes_v3 RENAME TO server_changes;
-)sql";
-
-// Version 4: visibility (access.hpp). Where each record stands (its scope),
-// the people and children of each course, meeting and action, the consents,
-// a per-school counter of changes to any of those, and what each device was
-// told about its view. All kept beside the records so that deciding what a
-// device sees never decodes a change body.
-constexpr const char* kSchemaV4 = R"sql(
-CREATE TABLE IF NOT EXISTS server_scope(
-  record TEXT PRIMARY KEY, school TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
-  anchor TEXT NOT NULL DEFAULT '', anchor_kind TEXT NOT NULL DEFAULT '', child TEXT NOT NULL DEFAULT '',
-  author TEXT NOT NULL DEFAULT '', assignee TEXT NOT NULL DEFAULT '', first_seq INTEGER NOT NULL DEFAULT 0,
-  anchor_author TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS server_scope_school ON server_scope(school);
-CREATE INDEX IF NOT EXISTS server_scope_parent ON server_scope(parent) WHERE parent<>'';
-CREATE TABLE IF NOT EXISTS server_members(anchor TEXT NOT NULL, person TEXT NOT NULL, school TEXT NOT NULL,
-  PRIMARY KEY(anchor, person)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS server_members_person ON server_members(person, school);
-CREATE TABLE IF NOT EXISTS server_links(anchor TEXT NOT NULL, child TEXT NOT NULL, school TEXT NOT NULL,
-  PRIMARY KEY(anchor, child)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS server_consents(id TEXT PRIMARY KEY, school TEXT NOT NULL, child TEXT NOT NULL,
-  scope TEXT NOT NULL, given_on TEXT NOT NULL, withdrawn_on TEXT NOT NULL DEFAULT '',
-  live INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS server_consents_school ON server_consents(school);
-CREATE TABLE IF NOT EXISTS server_scope_versions(key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS server_device_views(device TEXT PRIMARY KEY, number INTEGER NOT NULL, view TEXT NOT NULL,
-  acked_view TEXT NOT NULL, scope_version INTEGER NOT NULL, day TEXT NOT NULL, gone TEXT NOT NULL,
-  backfill TEXT NOT NULL, backfill_upto INTEGER NOT NULL, rewind INTEGER NOT NULL) WITHOUT ROWID;
-)sql";
-
-// Version 5: lost tablets and token rotation. A wipe order (revoke --wipe)
-// and its delivery; when the current token was issued, a rotation asked for
-// by the administration, and the hash of a new token sent to the device but
-// not yet used by it (both tokens are valid until it is: a lost answer never
-// locks a device out).
-constexpr const char* kSchemaV5 = R"sql(
-ALTER TABLE server_devices ADD COLUMN wipe_ordered_ms INTEGER;
-ALTER TABLE server_devices ADD COLUMN wipe_delivered_ms INTEGER;
-ALTER TABLE server_devices ADD COLUMN token_ms INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE server_devices ADD COLUMN rotate_due INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE server_devices ADD COLUMN next_token_hash TEXT;
-UPDATE server_devices SET token_ms = created_ms;
-CREATE UNIQUE INDEX IF NOT EXISTS server_devices_next_token ON server_devices(next_token_hash)
-  WHERE next_token_hash IS NOT NULL;
-)sql";
 
 // Read-only connections to the same file. In WAL mode they read the last
 // committed state while the writer commits, so authentication and pulls do
@@ -439,34 +348,10 @@ class SqliteStorage final : public ServerStorage {
     return readers_.open(path, store_->vfs_name());
   }
 
-  // Creates or upgrades the server's tables. An up-to-date file is only read
-  // (admin commands open it while the server runs: no write lock needed).
+  // Creates or upgrades the server's tables (schema.hpp).
   Status migrate() {
     std::lock_guard lock(mu_);
-    auto version = schema_version();
-    if (version && *version == kServerSchemaVersion && sqlite_audit::is_current(db_) &&
-        sqlite_web::is_current(db_))
-      return {};
-    return store_->transaction([&]() -> Status {
-      TANDEM_TRY(exec(db_, kSchemaV1));
-      auto found = schema_version();
-      if (!found) return std::move(found).error();
-      if (*found > kServerSchemaVersion) {
-        return make_error(ErrorCode::kUnsupportedVersion,
-                          "server tables are from a newer tandem-server (version " +
-                              std::to_string(*found) + ")");
-      }
-      if (*found < 2) TANDEM_TRY(exec(db_, kSchemaV2));
-      if (*found < 3) TANDEM_TRY(exec(db_, kSchemaV3));
-      if (*found < 4) TANDEM_TRY(exec(db_, kSchemaV4));
-      if (*found < 5) TANDEM_TRY(exec(db_, kSchemaV5));
-      TANDEM_TRY(sqlite_audit::migrate(db_));  // versioned on its own
-      TANDEM_TRY(sqlite_web::migrate(db_));    // so are the web sessions
-      auto set =
-          stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES('schema_version', ?)");
-      if (!set) return std::move(set).error();
-      return (*set)->bind(1, std::to_string(kServerSchemaVersion)).run();
-    });
+    return schema::migrate(*store_, stmts_);
   }
 
   // ---- administration ----
@@ -1184,23 +1069,6 @@ class SqliteStorage final : public ServerStorage {
     v.backfill_upto = st.int64(7);
     v.rewind = st.int64(8) != 0;
     return std::optional<DeviceView>(std::move(v));
-  }
-
-  // The server's version in server_meta; 0 before the tables exist.
-  Result<int> schema_version() {
-    // Not cached: the statement must be prepared again once the table exists.
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT value FROM server_meta WHERE key='schema_version'", -1,
-                           &raw, nullptr) != SQLITE_OK) {
-      sqlite3_finalize(raw);
-      return 0;
-    }
-    Stmt st(db_, raw);
-    auto row = st.step();
-    const int version = row && *row ? std::atoi(st.text(0).c_str()) : 0;
-    sqlite3_finalize(raw);
-    if (!row) return std::move(row).error();
-    return version;
   }
 
   // The school's last seq (0 before its first change) through `st`, the
@@ -1978,6 +1846,7 @@ Status SqlitePushTransaction::append_audit(const AuditEntry& entry) {
 }
 
 }  // namespace
+}  // namespace sqlite_backend
 
 void configure_sqlite_for_server() {
   // Every connection of this process is used by one thread at a time (the
@@ -2008,8 +1877,8 @@ Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOp
   if (!store) return std::move(store).error();
   // The Store already sets these; they are restated because the server's 2xx
   // promise depends on them.
-  TANDEM_TRY(exec(sqlite::handle(**store), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  auto storage = std::make_unique<SqliteStorage>(std::move(*store), options.keys);
+  TANDEM_TRY(sqlite::exec(sqlite::handle(**store), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  auto storage = std::make_unique<sqlite_backend::SqliteStorage>(std::move(*store), options.keys);
   TANDEM_TRY(storage->migrate());
   TANDEM_TRY(storage->open_readers(options.path, options.vfs));
   storage->start_committer();

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "storage/sqlite/audit.hpp"
+#include "storage/sqlite/reader_pool.hpp"
 #include "storage/sqlite/devices.hpp"
 #include "storage/sqlite/school_reader.hpp"
 #include "storage/sqlite/schema.hpp"
@@ -53,80 +54,6 @@ using sqlite::exec;
 using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
-
-// Read-only connections to the same file. In WAL mode they read the last
-// committed state while the writer commits, so authentication and pulls do
-// not wait behind a group commit's fsync. Each keeps its prepared statements.
-// Thread-safety: acquire() from any thread; a lease is used by one thread.
-class ReaderPool {
- public:
-  static constexpr std::size_t kReaders = 4;
-
-  ~ReaderPool() { close(); }
-
-  // Closes every reader (before the writer's Store goes: an encrypted
-  // database's readers read through the writer's VFS).
-  void close() {
-    for (auto& r : readers_) {
-      r.stmts.reset();  // finalized before their connection closes
-      sqlite3_close_v2(r.db);
-      r.db = nullptr;
-    }
-  }
-
-  // `vfs`: a registered SQLite VFS name, empty for the default.
-  Status open(const std::string& path, const std::string& vfs) {
-    for (auto& r : readers_) {
-      const int rc =
-          sqlite3_open_v2(path.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                          vfs.empty() ? nullptr : vfs.c_str());
-      if (rc != SQLITE_OK)
-        return sqlite::error_from(r.db, rc, "cannot open a reader on '" + path + "'");
-      sqlite3_busy_timeout(r.db, 5000);
-      r.stmts = std::make_unique<StatementCache>(r.db);
-    }
-    return {};
-  }
-
-  struct Reader {
-    std::mutex mu;
-    sqlite3* db = nullptr;
-    std::unique_ptr<StatementCache> stmts;
-  };
-
-  // One reader for one thread. A read transaction left open (an early
-  // return) is ended when the lease ends: the next user starts clean and no
-  // old snapshot holds back checkpoints.
-  class Lease {
-   public:
-    Lease(std::unique_lock<std::mutex>&& lock, Reader& reader)
-        : lock_(std::move(lock)), reader_(reader) {}
-    ~Lease() {
-      if (!sqlite3_get_autocommit(reader_.db)) (void)exec(reader_.db, "ROLLBACK");
-    }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Result<StmtLease> stmt(const char* sql) { return reader_.stmts->get(sql); }
-
-   private:
-    std::unique_lock<std::mutex> lock_;
-    Reader& reader_;
-  };
-
-  // A free reader if there is one, else waits for one (by rotation).
-  Lease acquire() {
-    for (auto& r : readers_) {
-      std::unique_lock lock(r.mu, std::try_to_lock);
-      if (lock.owns_lock()) return Lease(std::move(lock), r);
-    }
-    auto& r = readers_[next_.fetch_add(1, std::memory_order_relaxed) % kReaders];
-    return Lease(std::unique_lock(r.mu), r);
-  }
-
- private:
-  std::array<Reader, kReaders> readers_;
-  std::atomic<std::size_t> next_{0};
-};
 
 // A counter shared by every process that opens the database, in a small
 // file beside it (DIR/tandem-server.db-epoch), mapped into memory. A process

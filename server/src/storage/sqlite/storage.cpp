@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "storage/sqlite/audit.hpp"
+#include "storage/sqlite/caches.hpp"
 #include "storage/sqlite/reader_pool.hpp"
 #include "storage/sqlite/devices.hpp"
 #include "storage/sqlite/school_reader.hpp"
@@ -54,89 +55,6 @@ using sqlite::exec;
 using sqlite::StatementCache;
 using sqlite::Stmt;
 using sqlite::StmtLease;
-
-// A counter shared by every process that opens the database, in a small
-// file beside it (DIR/tandem-server.db-epoch), mapped into memory. A process
-// bumps it after it commits a write that a running server may hold in its
-// read caches (the admin CLI: a revoked device, a school's new records); the
-// server compares it on every request, a memory read, and drops those caches
-// when it moved. So a revocation from the CLI is refused on the device's next
-// request without a database read per request.
-class WriteEpoch {
- public:
-  WriteEpoch() = default;
-  ~WriteEpoch() {
-    if (counter_ != nullptr) munmap(counter_, sizeof(std::uint64_t));
-  }
-  WriteEpoch(const WriteEpoch&) = delete;
-  WriteEpoch& operator=(const WriteEpoch&) = delete;
-
-  // The file for the database at `database`: its path with "-epoch", made
-  // with the database's permissions and, when created by root (an admin
-  // command run with sudo), its owner, as SQLite does for "-wal" and "-shm":
-  // the server, running as the owner, can still open it.
-  Status open(const std::string& database) {
-    const std::string path = database + "-epoch";
-    struct stat db {};
-    if (::stat(database.c_str(), &db) != 0) return error("cannot stat", database);
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, db.st_mode & 0666);
-    if (fd < 0) return error("cannot open", path);
-    if (geteuid() == 0 && fchown(fd, db.st_uid, db.st_gid) != 0) {
-      Status failed = error("cannot give the database's owner", path);
-      ::close(fd);
-      return failed;
-    }
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || (st.st_size < static_cast<off_t>(sizeof(std::uint64_t)) &&
-                                ftruncate(fd, sizeof(std::uint64_t)) != 0)) {
-      Status failed = error("cannot size", path);
-      ::close(fd);
-      return failed;
-    }
-    void* mem = mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    ::close(fd);
-    if (mem == MAP_FAILED) return error("cannot map", path);
-    counter_ = static_cast<std::uint64_t*>(mem);
-    return {};
-  }
-
-  std::uint64_t load() const {
-    return std::atomic_ref<std::uint64_t>(*counter_).load(std::memory_order_acquire);
-  }
-  // REQUIRES: after the write it announces has committed.
-  void bump() { std::atomic_ref<std::uint64_t>(*counter_).fetch_add(1, std::memory_order_acq_rel); }
-
- private:
-  static Status error(const char* what, const std::string& path) {
-    return make_error(ErrorCode::kIo,
-                      std::string(what) + " '" + path + "': " + std::strerror(errno));
-  }
-  std::uint64_t* counter_ = nullptr;
-};
-
-// The newest rows of a school's sequence, kept by the server so that a device
-// that is up to date (nearly every sync) pulls without a database read.
-// Holds every row with seq > base that the sequence holds (purged rows are
-// gone from both), up to kTailRows of them.
-struct SchoolTail {
-  struct Row {
-    std::int64_t seq = 0;
-    std::string origin;
-    std::string record;
-    std::string body;
-  };
-  std::int64_t base = 0;
-  std::int64_t last_seq = 0;  // the school's last seq
-  std::deque<Row> rows;       // seq ascending
-};
-
-// A row a write transaction appended (or a purge it applied), for the tails
-// once the transaction is durable.
-struct TailUpdate {
-  std::string school;
-  SchoolTail::Row row;
-  bool purge = false;
-};
 
 class SqliteStorage;
 
@@ -268,7 +186,7 @@ class SqliteStorage final : public ServerStorage {
   // database, the one that holds its key); the school reader's Stores find
   // the key in keys_.
   Status open_readers(const std::string& path, const std::string& base_vfs) {
-    TANDEM_TRY(epoch_.open(path));
+    TANDEM_TRY(caches_.open(path));
     Host host;
     host.keys = keys_.get();
     school_reader_.emplace(path, base_vfs, host);
@@ -287,12 +205,12 @@ class SqliteStorage final : public ServerStorage {
     std::lock_guard lock(mu_);
     sync::SchoolInfo info;
     TANDEM_TRY(write_transaction([&]() -> Status {
+      caches_.changes().shared = true;
       auto id = store_->create("school", Json{{"name", name}});
       if (!id) return std::move(id).error();
       info = {*id, std::string(name)};
       return sequence_local_writes();
     }));
-    epoch_.bump();
     return info;
   }
 
@@ -301,6 +219,7 @@ class SqliteStorage final : public ServerStorage {
     std::lock_guard lock(mu_);
     sync::PersonInfo info;
     TANDEM_TRY(write_transaction([&]() -> Status {
+      caches_.changes().shared = true;
       auto s = store_->get(school);
       if (!s && s.error().code != ErrorCode::kNotFound) return s.error();
       if (!s || s->kind != "school" || !s->live()) {
@@ -314,14 +233,14 @@ class SqliteStorage final : public ServerStorage {
       info = {*id, std::string(name), std::string(role)};
       return sequence_local_writes();
     }));
-    epoch_.bump();
     return info;
   }
 
   Status update_person(std::string_view person, std::string_view role,
                        const std::optional<std::string>& profession) override {
     std::lock_guard lock(mu_);
-    TANDEM_TRY(write_transaction([&]() -> Status {
+    return write_transaction([&]() -> Status {
+      caches_.changes().shared = true;
       auto p = store_->get(person);
       if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
       if (!p || p->kind != "person" || !p->live()) {
@@ -334,9 +253,7 @@ class SqliteStorage final : public ServerStorage {
       // Every view of the school is worked out again at its device's next sync.
       SqlitePushTransaction txn(*this, "");
       return txn.bump_scope_version(p->school);
-    }));
-    epoch_.bump();
-    return {};
+    });
   }
 
   Result<SchoolSnapshot> school_records(std::string_view school, std::int64_t after_seq) override {
@@ -349,7 +266,7 @@ class SqliteStorage final : public ServerStorage {
 
   Status set_setting(std::string_view key, std::string_view value) override {
     std::lock_guard lock(mu_);
-    return store_->transaction([&]() -> Status {
+    return write([&]() -> Status {
       auto st = stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?,?)");
       if (!st) return std::move(st).error();
       return (*st)->bind(1, key).bind(2, value).run();
@@ -391,7 +308,7 @@ class SqliteStorage final : public ServerStorage {
   Result<std::string> use_login_code(std::string_view code_hash, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     std::string person;
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write([&]() -> Status {
       auto used = sqlite_web::use_login_code(writer_stmts(), code_hash, now_ms);
       if (!used) return std::move(used).error();
       person = std::move(*used);
@@ -402,7 +319,7 @@ class SqliteStorage final : public ServerStorage {
 
   Status add_web_session(const WebSessionRow& session, std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
-    return store_->transaction(
+    return write(
         [&]() -> Status { return sqlite_web::add_session(writer_stmts(), session, now_ms); });
   }
 
@@ -418,7 +335,7 @@ class SqliteStorage final : public ServerStorage {
 
   Status delete_web_session(std::string_view token_hash) override {
     std::lock_guard lock(mu_);
-    return store_->transaction(
+    return write(
         [&]() -> Status { return sqlite_web::delete_session(writer_stmts(), token_hash); });
   }
 
@@ -441,7 +358,7 @@ class SqliteStorage final : public ServerStorage {
 
   Status revoke_device(std::string_view device_id, std::int64_t now_ms, bool wipe) override {
     std::lock_guard lock(mu_);
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write([&]() -> Status {
       auto st = stmts_.get(
           "UPDATE server_devices SET revoked_ms=coalesce(revoked_ms, ?1), "
           "wipe_ordered_ms=CASE WHEN ?3 THEN coalesce(wipe_ordered_ms, ?1) ELSE wipe_ordered_ms END "
@@ -452,19 +369,20 @@ class SqliteStorage final : public ServerStorage {
         return make_error(ErrorCode::kNotFound,
                           "no device '" + std::string(device_id.substr(0, 64)) + "'");
       }
-      writer_cache_.devices.erase(std::string(device_id));
+      caches_.changes().revoked.emplace_back(device_id);
+      caches_.changes().shared = true;  // the server's token cache drops the device at once
       return {};
     }));
-    epoch_.bump();  // the server's token cache drops the device at once
     return {};
   }
 
   Status request_token_rotation(std::string_view device_id) override {
     std::lock_guard lock(mu_);
-    TANDEM_TRY(store_->transaction(
-        [&]() -> Status { return sqlite_devices::request_rotation(writer_stmts(), device_id); }));
-    epoch_.bump();  // cached devices (here or in a running server) learn it at once
-    return {};
+    return write([&]() -> Status {
+      TANDEM_TRY(sqlite_devices::request_rotation(writer_stmts(), device_id));
+      caches_.changes().shared = true;  // cached devices (here or in a running server) learn it
+      return {};
+    });
   }
 
   Result<bool> promote_token(std::string_view device_id, std::string_view token_hash,
@@ -484,19 +402,17 @@ class SqliteStorage final : public ServerStorage {
 
   // Runs a write of a device's tokens in its own transaction; when it
   // changed something (true), the read caches of every process are dropped.
-  template <typename Write>
-  Result<bool> token_write(Write write) {
+  template <typename Change>
+  Result<bool> token_write(Change change) {
+    std::lock_guard lock(mu_);
     bool changed = false;
-    {
-      std::lock_guard lock(mu_);
-      TANDEM_TRY(store_->transaction([&]() -> Status {
-        Result<bool> done = write();
-        if (!done) return std::move(done).error();
-        changed = *done;
-        return {};
-      }));
-    }
-    if (changed) epoch_.bump();
+    TANDEM_TRY(write([&]() -> Status {
+      Result<bool> done = change();
+      if (!done) return std::move(done).error();
+      changed = *done;
+      caches_.changes().shared = changed;
+      return {};
+    }));
     return changed;
   }
 
@@ -546,7 +462,7 @@ class SqliteStorage final : public ServerStorage {
     // Consuming the code and registering the device commit together or not
     // at all: a refused or failed enrollment leaves neither a used code nor
     // a device behind.
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write([&]() -> Status {
       auto holder = code_holder_locked(code_hash, now_ms);
       if (!holder) return std::move(holder).error();
       e = std::move(*holder);
@@ -579,18 +495,10 @@ class SqliteStorage final : public ServerStorage {
 
   Result<DeviceRecord> device_by_token(std::string_view token_hash, std::int64_t now_ms) override {
     const std::string key(token_hash);
-    DeviceRecord d;
-    std::uint64_t epoch = 0;
-    bool cached = false;
-    {
-      std::lock_guard lock(cache_mu_);
-      epoch = refresh_caches_locked();
-      if (auto it = tokens_.find(key); it != tokens_.end()) {
-        d = it->second;
-        cached = true;
-      }
-    }
-    (cached ? tokens_from_memory_ : tokens_from_store_).fetch_add(1, std::memory_order_relaxed);
+    Caches::Ticket ticket;
+    auto in_memory = caches_.token(key, ticket);
+    const bool cached = in_memory.has_value();
+    DeviceRecord d = cached ? std::move(*in_memory) : DeviceRecord{};
     if (!cached) {
       std::optional<sqlite_devices::TokenMatch> match;
       {
@@ -609,15 +517,7 @@ class SqliteStorage final : public ServerStorage {
     }
     const bool touch = now_ms - d.last_seen_ms >= kLastSeenGranularityMs;
     if (touch) d.last_seen_ms = now_ms;
-    if (!cached || touch) {
-      // Only what was read under the epoch still current is kept: a
-      // revocation committed meanwhile has moved it.
-      std::lock_guard lock(cache_mu_);
-      if (refresh_caches_locked() == epoch) {
-        if (!cached && tokens_.size() >= kMaxCachedTokens) tokens_.clear();
-        tokens_.insert_or_assign(key, d);
-      }
-    }
+    if (!cached || touch) caches_.keep_token(key, d, ticket, !cached);
     if (touch) {
       // Written by the commit thread with its next group (woken for it if
       // idle): authentication never waits for a disk flush.
@@ -640,7 +540,7 @@ class SqliteStorage final : public ServerStorage {
                              "this device was reported lost: erase its local data now");
     if (d.wipe_delivered_ms) return wiped;
     std::lock_guard lock(mu_);
-    Status recorded = store_->transaction([&]() -> Status {
+    Status recorded = write([&]() -> Status {
       auto st = stmts_.get(
           "UPDATE server_devices SET wipe_delivered_ms=coalesce(wipe_delivered_ms, ?) WHERE id=?");
       if (!st) return std::move(st).error();
@@ -714,7 +614,7 @@ class SqliteStorage final : public ServerStorage {
       std::int64_t deleted = 0;
       {
         std::lock_guard lock(mu_);
-        TANDEM_TRY(store_->transaction([&]() -> Status {
+        TANDEM_TRY(write([&]() -> Status {
           auto step = sqlite_audit::prune_step(writer_stmts(), before_ms, kAuditPruneBatch);
           if (!step) return std::move(step).error();
           deleted = *step;
@@ -736,23 +636,12 @@ class SqliteStorage final : public ServerStorage {
                                   std::string_view skip_origin) override {
     limit = std::max<std::size_t>(limit, 1);  // a page ends at a row
     const std::string key(school);
-    std::uint64_t epoch = 0;
-    std::uint64_t generation = 0;
+    Caches::Ticket ticket;
     bool load_tail = false;
-    {
-      std::lock_guard lock(cache_mu_);
-      epoch = refresh_caches_locked();
-      if (auto it = tails_.find(key); it != tails_.end()) {
-        if (after_seq >= it->second.base) {
-          pulls_from_memory_.fetch_add(1, std::memory_order_relaxed);
-          return page_from_tail(it->second, after_seq, limit, max_bytes, skip_origin);
-        }
-      } else {
-        load_tail = true;
-        generation = tail_generation_;
-      }
+    if (auto cached = caches_.tail_page(key, after_seq, limit, max_bytes, skip_origin, ticket,
+                                        load_tail)) {
+      return std::move(*cached);
     }
-    pulls_from_store_.fetch_add(1, std::memory_order_relaxed);
     auto reader = readers_.acquire();
     auto begin = reader.stmt("BEGIN");
     if (!begin) return std::move(begin).error();
@@ -768,34 +657,18 @@ class SqliteStorage final : public ServerStorage {
     auto end = reader.stmt("COMMIT");
     if (!end) return std::move(end).error();
     TANDEM_TRY((*end)->run());
-    if (tail) {
-      // Kept only if no commit group and no admin write came in between:
-      // else it may lack rows that no update will bring.
-      std::lock_guard lock(cache_mu_);
-      if (refresh_caches_locked() == epoch && tail_generation_ == generation) {
-        tails_.try_emplace(key, std::move(*tail));
-      }
-    }
+    if (tail) caches_.keep_tail(key, std::move(*tail), ticket);
     return page;
   }
 
   Result<PullState> pull_state(std::string_view device, std::string_view school,
                                std::string_view person) override {
     const std::string key(device);
-    std::uint64_t epoch = 0, generation = 0;
-    {
-      std::lock_guard lock(cache_mu_);
-      epoch = refresh_caches_locked();
-      if (auto it = views_.find(key); it != views_.end()) return it->second;
-      generation = view_generation_;
-    }
+    Caches::Ticket ticket;
+    if (auto cached = caches_.view(key, ticket)) return std::move(*cached);
     auto state = read_pull_state(device, school, person);
     if (!state) return state;
-    std::lock_guard lock(cache_mu_);
-    if (refresh_caches_locked() == epoch && view_generation_ == generation) {
-      if (views_.size() >= kMaxCachedViews) views_.clear();
-      views_.insert_or_assign(key, *state);
-    }
+    caches_.keep_view(key, *state, ticket);
     return state;
   }
 
@@ -880,12 +753,7 @@ class SqliteStorage final : public ServerStorage {
   }
 
   StorageStats stats() const override {
-    StorageStats s;
-    s.tokens_from_memory = tokens_from_memory_.load(std::memory_order_relaxed);
-    s.tokens_from_store = tokens_from_store_.load(std::memory_order_relaxed);
-    s.pulls_from_memory = pulls_from_memory_.load(std::memory_order_relaxed);
-    s.pulls_from_store = pulls_from_store_.load(std::memory_order_relaxed);
-    return s;
+    return caches_.stats();
   }
 
   Status check_health() override {
@@ -926,7 +794,7 @@ class SqliteStorage final : public ServerStorage {
     auto seq = append_to_sequence(change, body, origin);
     if (!seq) return std::move(seq).error();
     applied.seq = *seq;
-    tail_updates_.push_back(TailUpdate{
+    caches_.changes().rows.push_back(TailUpdate{
         change.school, {*seq, std::string(origin), change.record, std::string(body)}, false});
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the sequence; the purge stays so
@@ -935,7 +803,7 @@ class SqliteStorage final : public ServerStorage {
       if (!del) return std::move(del).error();
       TANDEM_TRY((*del)->bind(1, change.school).bind(2, change.record).bind(3, *seq).run());
       purged_ = true;
-      tail_updates_.push_back(TailUpdate{change.school, {*seq, {}, change.record, {}}, true});
+      caches_.changes().rows.push_back(TailUpdate{change.school, {*seq, {}, change.record, {}}, true});
     }
     return applied;
   }
@@ -948,7 +816,7 @@ class SqliteStorage final : public ServerStorage {
   Result<std::string> add_person_code(std::string_view person, Insert&& insert) {
     std::lock_guard lock(mu_);
     std::string school;
-    TANDEM_TRY(store_->transaction([&]() -> Status {
+    TANDEM_TRY(write([&]() -> Status {
       auto p = store_->get(person);
       if (!p && p.error().code != ErrorCode::kNotFound) return p.error();
       if (!p || p->kind != "person" || !p->live()) {
@@ -1115,7 +983,7 @@ class SqliteStorage final : public ServerStorage {
         ++ran;
         MutationJob* job = entry.job.get();
         seq_undo_.clear();
-        const std::size_t updates_before = tail_updates_.size();
+        const std::size_t updates_before = caches_.changes().rows.size();
         job->status = store_->transaction([&]() -> Status {
           // An exception must not escape with the transaction open (nor stop
           // the commit thread): it fails this mutation only.
@@ -1127,11 +995,11 @@ class SqliteStorage final : public ServerStorage {
         });
         if (job->status) {
           if (!job->write_fn && job->outcome.state == MutationState::kCommitted) {
-            writer_cache_.devices[job->device.id] = {job->mutation_id, job->digest};
+            caches_.writer().devices[job->device.id] = {job->mutation_id, job->digest};
           }
         } else {
           undo_sequence();  // its rows were rolled back with its savepoint
-          tail_updates_.resize(updates_before);
+          caches_.changes().rows.resize(updates_before);
         }
       }
       for (const auto& [id, ms] : touches) {
@@ -1158,41 +1026,6 @@ class SqliteStorage final : public ServerStorage {
     return ran;
   }
 
-  // Drops the read caches if another process (or an admin call) committed a
-  // write they may hold; returns the epoch they are now valid for.
-  // REQUIRES: cache_mu_ held.
-  std::uint64_t refresh_caches_locked() {
-    const std::uint64_t now = epoch_.load();
-    if (now != cache_epoch_) {
-      tokens_.clear();
-      tails_.clear();
-      views_.clear();
-      ++tail_generation_;
-      cache_epoch_ = now;
-    }
-    return now;
-  }
-
-  // The same page read_page() gives, from a tail that covers `after_seq`.
-  static ChangePage page_from_tail(const SchoolTail& tail, std::int64_t after_seq,
-                                   std::size_t limit, std::size_t max_bytes,
-                                   std::string_view skip_origin) {
-    ChangePage page;
-    auto it = std::upper_bound(
-        tail.rows.begin(), tail.rows.end(), after_seq,
-        [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
-    for (; it != tail.rows.end(); ++it) {
-      if (it->origin == skip_origin) continue;
-      if (!page.fits(it->body.size(), limit, max_bytes)) {
-        page.more = true;
-        break;
-      }
-      page.add(it->seq, it->body, it->record);
-    }
-    page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, tail.last_seq);
-    return page;
-  }
-
   // The school's newest rows. REQUIRES: a read transaction on `reader`.
   static Result<SchoolTail> read_tail(ReaderPool::Lease& reader, std::string_view school) {
     SchoolTail tail;
@@ -1202,7 +1035,7 @@ class SqliteStorage final : public ServerStorage {
           "LIMIT ?");
       if (!st) return std::move(st).error();
       Stmt& s = **st;
-      s.bind(1, school).bind(2, static_cast<std::int64_t>(kTailRows));
+      s.bind(1, school).bind(2, static_cast<std::int64_t>(SchoolTail::kMaxRows));
       for (;;) {
         auto row = s.step();
         if (!row) return std::move(row).error();
@@ -1211,7 +1044,7 @@ class SqliteStorage final : public ServerStorage {
       }
     }
     // Fewer rows than the tail holds: the tail is the whole sequence.
-    if (tail.rows.size() == kTailRows) tail.base = tail.rows.front().seq - 1;
+    if (tail.rows.size() == SchoolTail::kMaxRows) tail.base = tail.rows.front().seq - 1;
     auto last = last_seq_of(reader.stmt(kLastSeqSql), school);
     if (!last) return std::move(last).error();
     tail.last_seq = *last;
@@ -1219,87 +1052,27 @@ class SqliteStorage final : public ServerStorage {
     return tail;
   }
 
-  // Gives the loaded tails the rows of the transaction just committed. A row that
-  // does not follow its tail's last seq means the tail missed rows: dropped,
-  // loaded again by the next pull. REQUIRES: mu_ held.
-  // Drops the cached views once a transaction wrote one (or a version).
-  // REQUIRES: mu_ held.
-  void apply_view_updates() {
-    if (!views_dirty_) return;
-    views_dirty_ = false;
-    std::lock_guard lock(cache_mu_);
-    ++view_generation_;
-    views_.clear();
-  }
-
-  void apply_tail_updates() {
-    if (tail_updates_.empty()) return;
-    std::lock_guard lock(cache_mu_);
-    ++tail_generation_;
-    for (auto& update : tail_updates_) {
-      auto it = tails_.find(update.school);
-      if (it == tails_.end()) continue;
-      SchoolTail& tail = it->second;
-      if (update.purge) {
-        std::erase_if(tail.rows, [&](const SchoolTail::Row& row) {
-          return row.record == update.row.record && row.seq != update.row.seq;
-        });
-        continue;
-      }
-      if (update.row.seq <= tail.last_seq) continue;  // loaded with the tail already
-      if (update.row.seq != tail.last_seq + 1) {
-        tails_.erase(it);
-        continue;
-      }
-      tail.last_seq = update.row.seq;
-      tail.rows.push_back(std::move(update.row));
-      while (tail.rows.size() > kTailRows) {
-        tail.base = tail.rows.front().seq;
-        tail.rows.pop_front();
-      }
-    }
-    tail_updates_.clear();
-  }
-
-  // A device's last push as the writer knows it (server_devices holds it).
-  struct LastMutation {
-    std::int64_t id = 0;
-    std::string digest;
-  };
-
-  // What the writer connection knows without reading the file again: each
-  // school's last seq and each device's last push. The commit thread is the
-  // only writer of both while the server runs; the admin CLI (another
-  // process) writes sequence rows and revokes devices, so every write
-  // transaction starts by asking SQLite whether another connection committed
-  // since the last one (PRAGMA data_version) and forgets everything if so.
-  // Under mu_.
-  struct WriterCache {
-    std::int64_t data_version = -1;
-    std::unordered_map<std::string, std::int64_t> last_seq;  // by school
-    std::unordered_map<std::string, LastMutation> devices;   // by device, not revoked
-    std::vector<std::string> dirty_schools;                  // last_seq to write
-  };
-
-  // Runs `fn` in a write transaction that starts from a valid WriterCache and
-  // stores the sequence counters it advanced. Once it is durable, the tails
-  // get the rows it appended, before the caller answers anyone, so a pull
-  // that follows an answer sees them. A failed transaction leaves the cache
-  // empty (it may hold what was rolled back) and its rows out of the tails.
+  // A sequencing write: runs `fn` in a write transaction that starts from a
+  // valid WriterCache and stores the sequence counters it advanced. Once it
+  // is durable, the tails get the rows it appended (write(): invalidate),
+  // before the caller answers anyone, so a pull that follows an answer sees
+  // them. A failed transaction leaves the WriterCache empty (it may hold
+  // what was rolled back) and its rows out of the tails. REQUIRES: mu_ held.
   Status write_transaction(const std::function<Status()>& fn) {
-    Status s = store_->transaction([&]() -> Status {
+    caches_.changes().sequenced = true;
+    return write([&]() -> Status {
       TANDEM_TRY(check_writer_cache());
       TANDEM_TRY(fn());
       return flush_sequence();
     });
-    if (!s) {
-      const std::int64_t seen = writer_cache_.data_version;  // still what others wrote
-      writer_cache_ = WriterCache{};
-      writer_cache_.data_version = seen;
-      tail_updates_.clear();
-    }
-    apply_tail_updates();
-    apply_view_updates();
+  }
+
+  // Every write transaction on the writer connection: `fn` in one Store
+  // transaction, then the caches are told how it ended (the rule in
+  // caches.hpp). REQUIRES: mu_ held, not inside a transaction.
+  Status write(const std::function<Status()>& fn) {
+    Status s = store_->transaction(fn);
+    caches_.invalidate(s ? Caches::Event::kCommitted : Caches::Event::kRolledBack);
     return s;
   }
 
@@ -1308,37 +1081,29 @@ class SqliteStorage final : public ServerStorage {
     if (!st) return std::move(st).error();
     auto row = (*st)->step();
     if (!row) return std::move(row).error();
-    const std::int64_t version = *row ? (*st)->int64(0) : -1;
-    if (version != writer_cache_.data_version) {
-      // Also drops the read caches (unless this is the first write): a
-      // writer that did not bump the epoch (an admin command killed between
-      // its commit and its bump, the sqlite3 shell) is seen by the next group.
-      if (writer_cache_.data_version != -1) epoch_.bump();
-      writer_cache_ = WriterCache{};
-      writer_cache_.data_version = version;
-    }
+    caches_.writer_saw(*row ? (*st)->int64(0) : -1);
     return {};
   }
 
   // The school's next seq, counted in memory (undone by undo_sequence()).
   Result<std::int64_t> next_seq(const std::string& school) {
-    auto it = writer_cache_.last_seq.find(school);
-    if (it == writer_cache_.last_seq.end()) {
+    auto it = caches_.writer().last_seq.find(school);
+    if (it == caches_.writer().last_seq.end()) {
       auto last = last_seq_of(stmts_.get(kLastSeqSql), school);
       if (!last) return std::move(last).error();
-      it = writer_cache_.last_seq.emplace(school, *last).first;
+      it = caches_.writer().last_seq.emplace(school, *last).first;
     }
     seq_undo_.emplace_back(school, it->second);
-    if (std::find(writer_cache_.dirty_schools.begin(), writer_cache_.dirty_schools.end(), school) ==
-        writer_cache_.dirty_schools.end()) {
-      writer_cache_.dirty_schools.push_back(school);
+    if (std::find(caches_.writer().dirty_schools.begin(), caches_.writer().dirty_schools.end(), school) ==
+        caches_.writer().dirty_schools.end()) {
+      caches_.writer().dirty_schools.push_back(school);
     }
     return ++it->second;
   }
 
   void undo_sequence() {
     for (auto it = seq_undo_.rbegin(); it != seq_undo_.rend(); ++it) {
-      writer_cache_.last_seq[it->first] = it->second;
+      caches_.writer().last_seq[it->first] = it->second;
     }
     seq_undo_.clear();
   }
@@ -1346,21 +1111,21 @@ class SqliteStorage final : public ServerStorage {
   // Writes the counters advanced in this transaction: one row per school,
   // not one write per change.
   Status flush_sequence() {
-    for (const auto& school : writer_cache_.dirty_schools) {
+    for (const auto& school : caches_.writer().dirty_schools) {
       auto st = stmts_.get(
           "INSERT INTO server_school_seq(school, last_seq) VALUES(?, ?) "
           "ON CONFLICT(school) DO UPDATE SET last_seq=excluded.last_seq");
       if (!st) return std::move(st).error();
-      TANDEM_TRY((*st)->bind(1, school).bind(2, writer_cache_.last_seq.at(school)).run());
+      TANDEM_TRY((*st)->bind(1, school).bind(2, caches_.writer().last_seq.at(school)).run());
     }
-    writer_cache_.dirty_schools.clear();
+    caches_.writer().dirty_schools.clear();
     return {};
   }
 
   // The device's last push: from the cache, else from its row (nullopt:
   // unknown or revoked device).
   Result<std::optional<LastMutation>> last_mutation(const std::string& device) {
-    if (auto it = writer_cache_.devices.find(device); it != writer_cache_.devices.end()) {
+    if (auto it = caches_.writer().devices.find(device); it != caches_.writer().devices.end()) {
       return std::optional<LastMutation>(it->second);
     }
     auto st = stmts_.get(
@@ -1372,7 +1137,7 @@ class SqliteStorage final : public ServerStorage {
     if (!row) return std::move(row).error();
     if (!*row || !s.is_null(2)) return std::optional<LastMutation>();
     LastMutation last{s.int64(0), s.text(1)};
-    writer_cache_.devices.emplace(device, last);
+    caches_.writer().devices.emplace(device, last);
     return std::optional<LastMutation>(std::move(last));
   }
 
@@ -1485,28 +1250,7 @@ class SqliteStorage final : public ServerStorage {
   sqlite3* db_;
   StatementCache stmts_;                  // the server's statements on the writer connection
   bool purged_ = false;                   // a purge was applied in the current batch (under mu_)
-  WriterCache writer_cache_;              // under mu_
-  std::vector<TailUpdate> tail_updates_;  // of the write transaction running (under mu_)
-
-  // Read caches, valid for cache_epoch_ (see WriteEpoch). Under cache_mu_.
-  static constexpr std::size_t kMaxCachedTokens = 65536;
-  static constexpr std::size_t kTailRows = 256;
-  WriteEpoch epoch_;
-  std::mutex cache_mu_;
-  std::uint64_t cache_epoch_ = 0;
-  std::unordered_map<std::string, DeviceRecord> tokens_;  // by token hash; live devices
-  std::unordered_map<std::string, SchoolTail> tails_;     // by school
-  std::uint64_t tail_generation_ = 0;                     // moves with every change to the tails
-  // Each device's PullState, valid until a commit writes a view or moves a
-  // scope version (views_dirty_, under mu_), then all dropped.
-  static constexpr std::size_t kMaxCachedViews = 65536;
-  std::unordered_map<std::string, PullState> views_;  // by device
-  std::uint64_t view_generation_ = 0;
-  bool views_dirty_ = false;  // under mu_
-  std::atomic<std::uint64_t> tokens_from_memory_{0};
-  std::atomic<std::uint64_t> tokens_from_store_{0};
-  std::atomic<std::uint64_t> pulls_from_memory_{0};
-  std::atomic<std::uint64_t> pulls_from_store_{0};
+  Caches caches_;  // every cache (caches.hpp: the rule that keeps them true)
   // (school, last seq before) per seq given out to the current mutation.
   std::vector<std::pair<std::string, std::int64_t>> seq_undo_;
 
@@ -1689,7 +1433,7 @@ Result<std::int64_t> SqlitePushTransaction::scope_version(std::string_view schoo
 }
 
 Status SqlitePushTransaction::bump_scope_version(std::string_view school) {
-  s_.views_dirty_ = true;
+  s_.caches_.changes().views = true;
   auto st = stmt(
       "INSERT INTO server_scope_versions(key, version) VALUES(?, 1) "
       "ON CONFLICT(key) DO UPDATE SET version=version+1");
@@ -1704,7 +1448,7 @@ Result<std::optional<DeviceView>> SqlitePushTransaction::device_view(std::string
 }
 
 Status SqlitePushTransaction::put_device_view(std::string_view device, const DeviceView& v) {
-  s_.views_dirty_ = true;
+  s_.caches_.changes().views = true;
   auto st = stmt(
       "INSERT OR REPLACE INTO server_device_views(device, number, view, acked_view, "
       "scope_version, day, gone, backfill, backfill_upto, rewind) VALUES(?,?,?,?,?,?,?,?,?,?)");

@@ -35,6 +35,7 @@
 
 #include "storage/sqlite/audit.hpp"
 #include "storage/sqlite/caches.hpp"
+#include "storage/sqlite/group_commit.hpp"
 #include "storage/sqlite/reader_pool.hpp"
 #include "storage/sqlite/devices.hpp"
 #include "storage/sqlite/school_reader.hpp"
@@ -168,18 +169,12 @@ class SqliteStorage final : public ServerStorage {
 
   // Starts the commit thread. REQUIRES: migrate() done.
   void start_committer() {
-    committer_ = std::thread([this] { commit_loop(); });
+    group_.start([this](GroupCommit::Batch& batch, const GroupCommit::Touches& touches) {
+      return commit_batch(batch, touches);
+    });
   }
 
-  void drain() override {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    queue_cv_.notify_one();
-    if (committer_.joinable()) committer_.join();
-  }
+  void drain() override { group_.drain(); }
 
   // REQUIRES: migrate() done (the readers need the tables).
   // The readers open the file through the writer's VFS (for an encrypted
@@ -521,12 +516,7 @@ class SqliteStorage final : public ServerStorage {
     if (touch) {
       // Written by the commit thread with its next group (woken for it if
       // idle): authentication never waits for a disk flush.
-      {
-        std::lock_guard lock(queue_mu_);
-        auto& seen = touches_[d.id];
-        seen = std::max(seen, now_ms);
-      }
-      queue_cv_.notify_one();
+      group_.touch(d.id, now_ms);
     }
     return d;
   }
@@ -552,47 +542,26 @@ class SqliteStorage final : public ServerStorage {
     return wiped;
   }
 
-  // Group commit: mutations wait in a queue; the commit thread takes a group
-  // of them (CommitQueue: schools take turns, a costly push goes alone) and
-  // runs it in ONE transaction (each in its own savepoint, so one failing
-  // mutation rolls back alone), with one flush for all of them, then tells
-  // each its outcome. While it commits, the next group gathers: throughput
-  // grows with the number of devices pushing at once, and a waiting push
-  // costs a queue entry, not a thread.
+  // Group commit (group_commit.hpp): the job waits in the queue; the commit
+  // thread runs it with a group in one transaction (commit_batch).
   void submit_mutation(DeviceRecord device, std::int64_t mutation_id, std::string batch_digest,
                        std::uint64_t cost, MutationFn fn, MutationDone done) override {
-    auto job = std::make_unique<MutationJob>();
+    auto job = std::make_unique<CommitJob>();
     job->device = std::move(device);
     job->mutation_id = mutation_id;
     job->digest = std::move(batch_digest);
     job->fn = std::move(fn);
     job->done = std::move(done);
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!stopping_) {
-        std::string school = job->device.school;
-        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
-        if (queue_.size() == 1) queue_cv_.notify_one();
-        return;
-      }
-    }
-    job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+    std::string school = job->device.school;
+    group_.submit(std::move(school), cost, std::move(job));
   }
 
   // A job of the same queue without mutation bookkeeping (run_one).
   void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
-    auto job = std::make_unique<MutationJob>();
+    auto job = std::make_unique<CommitJob>();
     job->write_fn = std::move(fn);
     job->write_done = std::move(done);
-    {
-      std::lock_guard lock(queue_mu_);
-      if (!stopping_) {
-        queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
-        if (queue_.size() == 1) queue_cv_.notify_one();
-        return;
-      }
-    }
-    job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+    group_.submit(std::move(school), cost, std::move(job));
   }
 
   // ---- audit trail (the tables: audit.cpp) ----
@@ -917,56 +886,8 @@ class SqliteStorage final : public ServerStorage {
     return page;
   }
 
-  struct MutationJob {
-    DeviceRecord device;
-    std::int64_t mutation_id = 0;
-    std::string digest;
-    MutationFn fn;
-    MutationDone done;
-    MutationOutcome outcome;
-    Status status;
-    // Set for a submit_write() job instead of the mutation's fields.
-    WriteFn write_fn;
-    WriteDone write_done;
-  };
-  using Queue = CommitQueue<std::unique_ptr<MutationJob>>;
-  using Batch = std::vector<Queue::Entry>;
-  using Touches = std::unordered_map<std::string, std::int64_t>;
-
-  // The commit thread: one group at a time, until drained.
-  void commit_loop() {
-    std::unique_lock lock(queue_mu_);
-    for (;;) {
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !touches_.empty(); });
-      if (queue_.empty() && touches_.empty()) return;  // stopping, nothing left
-      Batch batch = queue_.take_group(kCommitGroupBudget);
-      Touches touches;
-      touches.swap(touches_);
-      lock.unlock();
-      const std::size_t ran = commit_batch(batch, touches);
-      for (std::size_t i = 0; i < ran; ++i) {
-        MutationJob& job = *batch[i].job;
-        // A callback that throws (out of memory) must not end the commit
-        // thread; its request then goes unanswered and its connection closes.
-        try {
-          if (job.write_done) {
-            job.write_done(std::move(job.status));
-          } else if (job.status) {
-            job.done(std::move(job.outcome));
-          } else {
-            job.done(std::move(job.status).error());
-          }
-        } catch (...) {
-        }
-      }
-      // What the group did not reach goes back to the head of the queue.
-      Batch rest(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(ran)),
-                 std::make_move_iterator(batch.end()));
-      batch.clear();  // the callbacks' captures go before the next wait
-      lock.lock();
-      if (!rest.empty()) queue_.put_back(std::move(rest));
-    }
-  }
+  using Batch = GroupCommit::Batch;
+  using Touches = GroupCommit::Touches;
 
   // Runs `batch` and the last-seen `touches` in one transaction, and returns
   // how many of its mutations it answered (the first ones): it starts no
@@ -981,7 +902,7 @@ class SqliteStorage final : public ServerStorage {
       for (auto& entry : batch) {
         if (ran > 0 && std::chrono::steady_clock::now() - started >= kCommitGroupTime) break;
         ++ran;
-        MutationJob* job = entry.job.get();
+        CommitJob* job = entry.job.get();
         seq_undo_.clear();
         const std::size_t updates_before = caches_.changes().rows.size();
         job->status = store_->transaction([&]() -> Status {
@@ -1143,7 +1064,7 @@ class SqliteStorage final : public ServerStorage {
 
   // One mutation (or a submit_write job), inside the batch transaction (its
   // own savepoint).
-  Status run_one(MutationJob& job) {
+  Status run_one(CommitJob& job) {
     if (job.write_fn) {
       SqlitePushTransaction txn(*this, "");  // rows it sequences have no device origin
       return job.write_fn(txn);
@@ -1254,12 +1175,7 @@ class SqliteStorage final : public ServerStorage {
   // (school, last seq before) per seq given out to the current mutation.
   std::vector<std::pair<std::string, std::int64_t>> seq_undo_;
 
-  std::mutex queue_mu_;  // the group-commit queue, touches_ and stopping_
-  std::condition_variable queue_cv_;
-  Queue queue_;
-  Touches touches_;  // devices' last_seen to write with the next group
-  bool stopping_ = false;
-  std::thread committer_;
+  GroupCommit group_;  // the queue and the commit thread (stopped first: ~SqliteStorage)
 };
 
 Result<std::optional<std::string>> SqlitePushTransaction::record_school(

@@ -22,9 +22,9 @@ Status epoch_error(const char* what, const std::string& path) {
 ChangePage page_from_tail(const SchoolTail& tail, std::int64_t after_seq, std::size_t limit,
                           std::size_t max_bytes, std::string_view skip_origin) {
   ChangePage page;
-  auto it = std::upper_bound(
-      tail.rows.begin(), tail.rows.end(), after_seq,
-      [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
+  auto it =
+      std::upper_bound(tail.rows.begin(), tail.rows.end(), after_seq,
+                       [](std::int64_t seq, const SchoolTail::Row& row) { return seq < row.seq; });
   for (; it != tail.rows.end(); ++it) {
     if (it->origin == skip_origin) continue;
     if (!page.fits(it->body.size(), limit, max_bytes)) {

@@ -127,7 +127,7 @@ struct LastMutation {
 // only writer of both while the server runs; other processes write too, so
 // every sequencing write starts with writer_saw(PRAGMA data_version).
 struct WriterCache {
-  std::int64_t data_version = -1;  // -1: no write seen yet
+  std::int64_t data_version = -1;                          // -1: no write seen yet
   std::unordered_map<std::string, std::int64_t> last_seq;  // by school
   std::unordered_map<std::string, LastMutation> devices;   // by device, not revoked
   std::vector<std::string> dirty_schools;                  // last_seq to write

@@ -134,17 +134,16 @@ Result<int> schema_version(sqlite3* db) {
 Status migrate(Store& store, sqlite::StatementCache& stmts) {
   sqlite3* db = sqlite::handle(store);
   auto version = schema_version(db);
-  if (version && *version == kVersion && sqlite_audit::is_current(db) &&
-      sqlite_web::is_current(db))
+  if (version && *version == kVersion && sqlite_audit::is_current(db) && sqlite_web::is_current(db))
     return {};
   return store.transaction([&]() -> Status {
     TANDEM_TRY(exec(db, kMigrations[0]));
     auto found = schema_version(db);
     if (!found) return std::move(found).error();
     if (*found > kVersion) {
-      return make_error(ErrorCode::kUnsupportedVersion,
-                        "server tables are from a newer tandem-server (version " +
-                            std::to_string(*found) + ")");
+      return make_error(
+          ErrorCode::kUnsupportedVersion,
+          "server tables are from a newer tandem-server (version " + std::to_string(*found) + ")");
     }
     for (int v = 2; v <= kVersion; ++v) {
       if (*found < v) TANDEM_TRY(exec(db, kMigrations[static_cast<std::size_t>(v - 1)]));

@@ -12,6 +12,22 @@ namespace {
 
 using sqlite::Stmt;
 
+// Adds the rows of `s` (SELECT seq, body, record ... LIMIT limit + 1) to
+// `page` while they fit; `page.more` when a row was left out.
+Status fill_page(Stmt& s, std::size_t limit, std::size_t max_bytes, ChangePage& page) {
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return {};
+    std::string body = s.text(1);
+    if (!page.fits(body.size(), limit, max_bytes)) {
+      page.more = true;
+      return {};
+    }
+    page.add(s.int64(0), std::move(body), s.text(2));
+  }
+}
+
 // REQUIRES: a read transaction on `reader`.
 Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
                              std::int64_t after_seq, std::size_t limit, std::size_t max_bytes,
@@ -26,17 +42,7 @@ Result<ChangePage> read_page(ReaderPool::Lease& reader, std::string_view school,
     s.bind(1, school).bind(2, after_seq).bind(3, skip_origin);
     s.bind(4, static_cast<std::int64_t>(limit) + 1);
     page.rows.reserve(std::min<std::size_t>(limit, 64));
-    for (;;) {
-      auto row = s.step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      std::string body = s.text(1);
-      if (!page.fits(body.size(), limit, max_bytes)) {
-        page.more = true;
-        break;
-      }
-      page.add(s.int64(0), std::move(body), s.text(2));
-    }
+    TANDEM_TRY(fill_page(s, limit, max_bytes, page));
   }
   if (page.more) {
     page.cursor = page.rows.back().seq;
@@ -179,17 +185,7 @@ Result<ChangePage> SqliteStorage::read_record_changes(std::string_view school,
   s.bind(1, school).bind(2, after_seq).bind(3, upto_seq).bind(4, json_list(records));
   s.bind(5, static_cast<std::int64_t>(limit) + 1);
   ChangePage page;
-  for (;;) {
-    auto row = s.step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    std::string body = s.text(1);
-    if (!page.fits(body.size(), limit, max_bytes)) {
-      page.more = true;
-      break;
-    }
-    page.add(s.int64(0), std::move(body), s.text(2));
-  }
+  TANDEM_TRY(fill_page(s, limit, max_bytes, page));
   page.cursor = page.more ? page.rows.back().seq : std::max(after_seq, upto_seq);
   return page;
 }

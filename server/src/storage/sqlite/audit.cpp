@@ -1,3 +1,5 @@
+// The audit trail's SQLite tables: what they hold, and who must hold which
+// transaction, is in audit.hpp.
 #include "storage/sqlite/audit.hpp"
 
 #include <string>

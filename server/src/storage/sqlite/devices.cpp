@@ -1,3 +1,5 @@
+// Enrolled devices' rows and tokens in SQLite: see devices.hpp (the columns,
+// and which calls need the caller's write transaction).
 #include "storage/sqlite/devices.hpp"
 
 #include <string>

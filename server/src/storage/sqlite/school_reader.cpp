@@ -1,3 +1,5 @@
+// The school readers (their own read-only Stores): see school_reader.hpp for
+// why there are two and how they are shared between threads.
 #include "storage/sqlite/school_reader.hpp"
 
 #include <set>

@@ -1,3 +1,5 @@
+// The leaders' login codes and browser sessions in SQLite: see
+// web_sessions.hpp (the tables, and who must hold which transaction).
 #include "storage/sqlite/web_sessions.hpp"
 
 #include <utility>

@@ -8,7 +8,7 @@
 //     cookie); deleted at logout, and once expired by the next login.
 //
 // The tables have their own version (server_meta 'web_schema_version'), so
-// they migrate apart from the server's other tables (as sqlite_audit's do).
+// they migrate apart from the server's other tables (as the audit tables do: audit.hpp).
 //
 // REQUIRES (migrate, add_login_code, use_login_code, add_session,
 // delete_session): the caller's write transaction. session(): any connection.
@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "sqlite_audit.hpp"
+#include "storage/sqlite/audit.hpp"
 #include "tandem/server/storage.hpp"
 
 namespace tandem::server::sqlite_web {

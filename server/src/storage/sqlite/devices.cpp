@@ -1,4 +1,6 @@
-#include "sqlite_devices.hpp"
+// Enrolled devices' rows and tokens in SQLite: see devices.hpp (the columns,
+// and which calls need the caller's write transaction).
+#include "storage/sqlite/devices.hpp"
 
 #include <string>
 #include <utility>

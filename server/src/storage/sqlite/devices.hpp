@@ -15,7 +15,7 @@
 #include <optional>
 #include <string_view>
 
-#include "sqlite_audit.hpp"
+#include "storage/sqlite/audit.hpp"
 #include "tandem/core/sqlite.hpp"
 #include "tandem/server/storage.hpp"
 

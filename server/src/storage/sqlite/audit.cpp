@@ -1,4 +1,6 @@
-#include "sqlite_audit.hpp"
+// The audit trail's SQLite tables: what they hold, and who must hold which
+// transaction, is in audit.hpp.
+#include "storage/sqlite/audit.hpp"
 
 #include <string>
 #include <utility>

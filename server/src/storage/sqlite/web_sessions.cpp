@@ -1,4 +1,6 @@
-#include "sqlite_web.hpp"
+// The leaders' login codes and browser sessions in SQLite: see
+// web_sessions.hpp (the tables, and who must hold which transaction).
+#include "storage/sqlite/web_sessions.hpp"
 
 #include <utility>
 

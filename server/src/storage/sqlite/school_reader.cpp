@@ -1,4 +1,6 @@
-#include "sqlite_school_reader.hpp"
+// The school readers (their own read-only Stores): see school_reader.hpp for
+// why there are two and how they are shared between threads.
+#include "storage/sqlite/school_reader.hpp"
 
 #include <set>
 

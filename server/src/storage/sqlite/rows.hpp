@@ -1,0 +1,53 @@
+// How the server's visibility and sequence rows are read and written on any
+// connection (the writer's or a reader's): the column lists and the codecs
+// shared by the push transaction (push_transaction.cpp) and the pull reads
+// (reads.cpp). The tables themselves: schema.cpp.
+//
+// SQL texts are constants with static storage: the statement caches key
+// prepared statements by the text's address.
+// Thread-safety: none needed; each function uses only the statement it is
+// given, on its caller's connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tandem/core/sqlite.hpp"
+#include "tandem/server/storage.hpp"
+
+namespace tandem::server::sqlite_backend {
+
+// The columns of server_scope, in this order, for every query that reads one.
+inline constexpr const char* kScopeColumns =
+    "record, school, kind, parent, anchor, anchor_kind, child, author, assignee, first_seq, "
+    "anchor_author";
+
+// The scope in the current row of a SELECT kScopeColumns.
+RecordScope read_scope(const sqlite::Stmt& st);
+// Every row of a SELECT kScopeColumns.
+Result<std::vector<RecordScope>> read_scopes(sqlite::Stmt& st);
+// The first column of every row.
+Result<std::vector<std::string>> read_texts(sqlite::Stmt& st);
+
+// A list of strings as a JSON array (for json_each(?) and the list columns).
+std::string json_list(const std::vector<std::string>& items);
+// The strings of a JSON array; anything else reads as an empty list.
+std::vector<std::string> parse_list(const std::string& text);
+
+// A device's view by device id (bind 1), for read_device_view().
+inline constexpr const char* kDeviceViewSql =
+    "SELECT number, view, acked_view, scope_version, day, gone, backfill, backfill_upto, rewind "
+    "FROM server_device_views WHERE device=?";
+// The view of `device` through `st`, the prepared kDeviceViewSql; nullopt:
+// the device has none yet.
+Result<std::optional<DeviceView>> read_device_view(sqlite::Stmt& st, std::string_view device);
+
+// The school's last seq (0 before its first change) through `st`, the
+// prepared kLastSeqSql of whichever connection asks.
+inline constexpr const char* kLastSeqSql = "SELECT last_seq FROM server_school_seq WHERE school=?";
+Result<std::int64_t> last_seq_of(Result<sqlite::StmtLease> st, std::string_view school);
+
+}  // namespace tandem::server::sqlite_backend

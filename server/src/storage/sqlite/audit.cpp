@@ -26,27 +26,6 @@ CREATE TRIGGER IF NOT EXISTS server_audit_append_only BEFORE UPDATE ON server_au
   BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 )sql";
 
-std::string encode_records(const std::vector<AuditRef>& refs) {
-  Json list = Json::array();
-  for (const auto& r : refs) list.push_back(Json::array({r.record, r.child}));
-  return list.dump();
-}
-
-// The records column back as refs; nullopt when it is not what encode_records
-// writes (a damaged or edited row).
-std::optional<std::vector<AuditRef>> decode_records(std::string_view text) {
-  auto parsed = parse_json_text(text);
-  if (!parsed || !parsed->is_array()) return std::nullopt;
-  std::vector<AuditRef> refs;
-  refs.reserve(parsed->size());
-  for (const auto& pair : *parsed) {
-    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
-      return std::nullopt;
-    refs.push_back(AuditRef{pair[0].get<std::string>(), pair[1].get<std::string>()});
-  }
-  return refs;
-}
-
 // The current row of a statement selecting (school, n, at_ms, person,
 // device, action, records, hash); nullopt when its
 // records do not decode.
@@ -58,7 +37,7 @@ std::optional<AuditEntryRow> read_row(const Stmt& s) {
   row.entry.person = s.text(3);
   row.entry.device = s.text(4);
   row.entry.action = s.text(5);
-  auto refs = decode_records(s.text_view(6));
+  auto refs = audit_decode_records(s.text_view(6));
   if (!refs) return std::nullopt;
   row.entry.records = std::move(*refs);
   row.hash = s.text(7);
@@ -165,7 +144,7 @@ Status append(const StmtSource& stmts, const AuditEntry& entry) {
                  .bind(4, entry.person)
                  .bind(5, entry.device)
                  .bind(6, entry.action)
-                 .bind(7, encode_records(entry.records))
+                 .bind(7, audit_encode_records(entry.records))
                  .bind(8, hash)
                  .run());
   auto head = stmts(

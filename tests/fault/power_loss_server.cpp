@@ -185,7 +185,7 @@ class ServerWorkload final : public PowerLossWorkload {
 
 }  // namespace
 
-TEST_CASE(kTestName, "[fault][power-loss]") {
+TEST_CASE(kTestName, "[sqlite-only][fault][power-loss]") {
   power_loss_test(
       "server", "power loss, server (100 pushes)",
       "0 acknowledged pushes lost, 0 half pushes, 0 merged twice on resend, integrity_check ok",

@@ -168,7 +168,7 @@ class TabletWorkload final : public PowerLossWorkload {
 
 }  // namespace
 
-TEST_CASE(kTestName, "[fault][power-loss]") {
+TEST_CASE(kTestName, "[sqlite-only][fault][power-loss]") {
   power_loss_test(
       "tablet", "power loss, tablet (100 edits)",
       "0 acknowledged edits lost, 0 half edits, integrity_check ok, store writable after reboot",

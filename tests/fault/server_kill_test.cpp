@@ -154,7 +154,7 @@ std::vector<std::int64_t> sequence_numbers(const std::string& db_path, const std
 
 }  // namespace
 
-TEST_CASE(kTestName, "[fault][kill]") {
+TEST_CASE(kTestName, "[sqlite-only][fault][kill]") {
   const std::uint64_t seed = fault_seed("server kill -9");
   const int kills = soak_tier() ? kSoakKills : kCiKills;
   INFO("replay with " << rerun_command(kTestName, seed, soak_tier()));

@@ -1,5 +1,6 @@
 // open_server_storage (options.hpp): which backend serves, in one place.
 #include <filesystem>
+#include <ostream>
 
 #include "storage/postgres/pg.hpp"
 #include "tandem/server/options.hpp"
@@ -7,7 +8,8 @@
 
 namespace tandem::server {
 
-Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& options, Clock& clock) {
+Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& options, Clock& clock,
+                                                           std::ostream* warnings) {
   if (!options.store.empty()) {
     if (!pg::is_postgres_url(options.store)) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -24,6 +26,7 @@ Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& 
     po.max_skew_ms = options.max_skew_ms;
     if (!options.data_dir.empty())
       po.cache_dir = (std::filesystem::path(options.data_dir) / "cache").string();
+    if (warnings) po.warn = [warnings](const std::string& w) { *warnings << "tandem-server: warning: " << w << "\n"; };
     return open_postgres_storage(po);
   }
   std::error_code ec;

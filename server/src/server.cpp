@@ -99,7 +99,7 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
       tls = std::move(*made);
     }
     OffsetClock clock(options.now_offset_ms);
-    auto storage = open_server_storage(options, clock);
+    auto storage = open_server_storage(options, clock, &err);
     if (!storage) {
       err << "tandem-server: " << error_code_name(storage.error().code) << ": "
           << escape_controls(storage.error().message) << "\n";

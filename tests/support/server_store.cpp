@@ -24,6 +24,28 @@ namespace {
 std::filesystem::path url_file(const std::string& data_dir) {
   return std::filesystem::path(data_dir) / "pg-store-url";
 }
+// A fresh database owned by an ordinary role, as the README asks of a
+// deployment: the servers of the tests then run under row-level security
+// (a superuser would bypass it).
+std::string app_database(PostgresServer& pg) {
+  const std::string url = pg.create_database();
+  const std::string name = PostgresServer::database_name(url);
+  PGconn* c = PQconnectdb(pg.url("postgres").c_str());
+  std::string error;
+  for (const std::string& sql :
+       {std::string("DO $$ BEGIN CREATE ROLE tandem_app LOGIN; EXCEPTION WHEN duplicate_object "
+                    "THEN NULL; END $$"),
+        "ALTER DATABASE " + name + " OWNER TO tandem_app"}) {
+    PGresult* r = PQexec(c, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && error.empty()) error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(c);
+  INFO(error);
+  REQUIRE(error.empty());
+  return pg.url(name).replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, "tandem_app");
+}
+
 }  // namespace
 
 std::string store_url(const std::string& data_dir) {
@@ -44,7 +66,7 @@ std::vector<std::string> store_args(const std::string& data_dir) {
   if (url.empty() && testing_postgres()) {
     PostgresServer* pg = PostgresServer::shared();
     if (pg == nullptr) FAIL("TANDEM_TEST_STORE=postgresql but no PostgreSQL: " << PostgresServer::shared_error());
-    url = pg->create_database();
+    url = app_database(*pg);
     set_store_url(data_dir, url);
   }
   if (url.empty()) return {"--data", data_dir};

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <thread>
@@ -75,7 +76,9 @@ std::string database_path(const std::string& data_dir);
 // Opens the storage `options` name: PostgreSQL for --store postgresql://...,
 // else the SQLite file in data_dir (encrypted with --db-key). The one place
 // that decides, for serving and for every admin subcommand.
-Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& options, Clock& clock);
+// `warnings`: where what an operator should fix is told (serving); none: not.
+Result<std::unique_ptr<ServerStorage>> open_server_storage(const ServerOptions& options, Clock& clock,
+                                                           std::ostream* warnings = nullptr);
 
 struct ListenAddress {
   std::string host;

@@ -478,6 +478,9 @@ struct PostgresStorageOptions {
   // killed instances are removed at the next start). "": $TMPDIR.
   std::string cache_dir{};
   int pool_size = 8;  // connections for request threads (the commit thread has its own)
+  // Told what an operator should fix (e.g. a role that bypasses row-level
+  // security); none: not told.
+  std::function<void(const std::string&)> warn{};
 };
 
 // The PostgreSQL backend (route (b) of issue 17, README "PostgreSQL"):

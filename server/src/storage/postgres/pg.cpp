@@ -16,6 +16,12 @@ constexpr const char* kSessionSetup =
     "SET statement_timeout = '30s'; SET lock_timeout = '20s'; "
     "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning";
 constexpr int kBusyRetries = 5;
+
+bool is_transaction_control(std::string_view sql) {
+  for (std::string_view word : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+    if (sql.starts_with(word)) return true;
+  return false;
+}
 constexpr auto kPoolWait = std::chrono::seconds(30);
 
 }  // namespace
@@ -97,7 +103,28 @@ Conn::~Conn() { PQfinish(c_); }
 bool Conn::ensure_ok() {
   if (PQstatus(c_) == CONNECTION_OK) return true;
   PQreset(c_);
+  prepared_.clear();  // a new session has none
   return PQstatus(c_) == CONNECTION_OK && setup(c_);
+}
+
+Result<std::string> Conn::prepared(const std::string& sql) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) {
+    // Statements built at run time are few; a runaway is cut, not grown.
+    PGresult* r = PQexec(c_, "DEALLOCATE ALL");
+    PQclear(r);
+    prepared_.clear();
+  }
+  std::string name = "t" + std::to_string(prepared_.size() + 1);
+  PGresult* r = PQprepare(c_, name.c_str(), sql.c_str(), 0, nullptr);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    Error e = error_of(c_, r, "PostgreSQL");
+    PQclear(r);
+    return e;
+  }
+  PQclear(r);
+  prepared_.emplace(sql, name);
+  return name;
 }
 
 Result<Rows> Conn::query(std::string_view sql, const Params& params) {
@@ -106,9 +133,18 @@ Result<Rows> Conn::query(std::string_view sql, const Params& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.value ? p.value->c_str() : nullptr);
-  const std::string text(sql);
-  PGresult* r = PQexecParams(c_, text.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
+  PGresult* r = nullptr;
+  if (is_transaction_control(sql)) {
+    // Never prepared: they must run in an aborted transaction too.
+    const std::string text(sql);
+    r = PQexecParams(c_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                     nullptr, nullptr, 0);
+  } else {
+    auto name = prepared(std::string(sql));
+    if (!name) return std::move(name).error();
+    r = PQexecPrepared(c_, name->c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                       nullptr, 0);
+  }
   const auto st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     Error e = error_of(c_, r, "PostgreSQL");

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tandem/core/error.hpp"
@@ -105,8 +106,13 @@ class Conn {
  private:
   explicit Conn(PGconn* c, std::string url) : c_(c), url_(std::move(url)) {}
   static Status setup(PGconn* c);
+  // The name of `sql` prepared on this connection (prepared on first use):
+  // PostgreSQL parses and plans each statement once per connection.
+  Result<std::string> prepared(const std::string& sql);
   PGconn* c_;
   std::string url_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  static constexpr std::size_t kMaxPrepared = 512;  // statements kept per connection
 };
 
 // The error of a failed statement on `c` (or of `r` when given).

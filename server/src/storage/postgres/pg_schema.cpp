@@ -83,8 +83,18 @@ BEGIN
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
     EXECUTE format('DROP POLICY IF EXISTS per_school ON %I', t);
-    EXECUTE format('CREATE POLICY per_school ON %I USING (server_school_allowed(school)) '
-                   'WITH CHECK (server_school_allowed(school))', t);
+    IF t = 'server_scope' THEN
+      -- Which school holds a record is read across schools (a push naming
+      -- another school's record is refused per change as not_found, the
+      -- answer for an unknown id); writing stays inside the school.
+      EXECUTE format('DROP POLICY IF EXISTS per_school_read ON %I', t);
+      EXECUTE format('CREATE POLICY per_school_read ON %I FOR SELECT USING (true)', t);
+      EXECUTE format('CREATE POLICY per_school ON %I FOR ALL USING (server_school_allowed(school)) '
+                     'WITH CHECK (server_school_allowed(school))', t);
+    ELSE
+      EXECUTE format('CREATE POLICY per_school ON %I USING (server_school_allowed(school)) '
+                     'WITH CHECK (server_school_allowed(school))', t);
+    END IF;
   END LOOP;
 END $$;
 )sql";

@@ -678,11 +678,22 @@ class PgStorage final : public ServerStorage {
 
   // Which school holds `record`: every sequenced record has a scope row in
   // PostgreSQL (the truth, whatever this instance's cache has seen).
+  // A record never changes school, so what was found is kept (bounded).
   Result<std::optional<std::string>> school_of_in(Conn& c, std::string_view record) {
+    const std::string key(record);
+    {
+      std::lock_guard lock(schools_mu_);
+      if (auto it = schools_.find(key); it != schools_.end())
+        return std::optional<std::string>(it->second);
+    }
     auto rows = c.query("SELECT school FROM server_scope WHERE record=$1", {record});
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return std::optional<std::string>();
-    return std::optional<std::string>(rows->text(0, 0));
+    std::string school = rows->text(0, 0);
+    std::lock_guard lock(schools_mu_);
+    if (schools_.size() >= kMaxKnownSchools) schools_.clear();
+    schools_.emplace(key, school);
+    return std::optional<std::string>(std::move(school));
   }
 
  private:
@@ -1043,6 +1054,10 @@ class PgStorage final : public ServerStorage {
   std::map<std::string, std::int64_t> seq_;        // per school locked by the running group: last seq
   pg::Pool readers_;
 
+  static constexpr std::size_t kMaxKnownSchools = 1'000'000;
+  std::mutex schools_mu_;
+  std::unordered_map<std::string, std::string> schools_;  // record -> its school (immutable)
+
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_store_{0};
 
@@ -1262,6 +1277,13 @@ Result<std::unique_ptr<ServerStorage>> open_postgres_storage(const PostgresStora
   auto writer = Conn::open(options.url);
   if (!writer) return std::move(writer).error();
   TANDEM_TRY(pg::migrate(**writer));
+  if (options.warn) {
+    auto bypass = (*writer)->query(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user");
+    if (bypass && !bypass->empty() && bypass->boolean(0, 0))
+      options.warn("the PostgreSQL role bypasses row-level security (a superuser): the per-school "
+                   "policies are not enforced; serve as an ordinary role that owns the database");
+  }
   const fs::path root = cache_folder(options.cache_dir);
   std::random_device rd;
   const fs::path file =

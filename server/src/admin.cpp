@@ -6,6 +6,7 @@
 #include "tandem/core/schema.hpp"
 #include "tandem/server/audit.hpp"
 #include "tandem/server/crypto.hpp"
+#include "tandem/server/erasure_log.hpp"
 #include "tandem/server/lease.hpp"
 #include "tandem/server/limits.hpp"
 #include "web_auth.hpp"
@@ -323,6 +324,29 @@ int admin_restore(const std::string& data_dir, const std::string& db_key_file, c
   } else {
     io.out << "restored into " << shown(data_dir) << "; erasure log: " << restored->erasures_in_log
            << " purges, " << restored->erasures_reapplied << " re-applied\n";
+  }
+  return 0;
+}
+
+int admin_erasures_reapply(ServerStorage& storage, Clock& clock, const std::vector<std::string>& logs,
+                           AdminIo io) {
+  std::vector<Change> purges;
+  for (const auto& log : logs) {
+    auto read = ErasureLog::read(log);
+    if (!read) return admin_fail(read.error(), io);
+    purges.insert(purges.end(), read->begin(), read->end());
+  }
+  std::int64_t applied = 0;
+  if (!purges.empty()) {
+    auto done = reapply_erasures(storage, purges, clock.now_ms());
+    if (!done) return admin_fail(done.error(), io);
+    applied = *done;
+  }
+  if (io.json) {
+    print_json(io, Json{{"erasures_in_logs", static_cast<std::int64_t>(purges.size())},
+                        {"erasures_reapplied", applied}});
+  } else {
+    io.out << "erasure logs: " << purges.size() << " purges, " << applied << " re-applied\n";
   }
   return 0;
 }

@@ -254,6 +254,14 @@ int main(int argc, char** argv) {
                     "Restore without re-applying erasures (only when no log was ever kept: erasures done "
                     "since the backup come back)");
 
+  auto* erasures = app.add_subcommand("erasures", "The erasure log");
+  erasures->require_subcommand(1);
+  auto* erasures_reapply = erasures->add_subcommand(
+      "reapply", "Re-apply the purges of erasure logs to this store (after restoring a dump)");
+  std::vector<std::string> reapply_logs;
+  erasures_reapply->add_option("--from", reapply_logs, "An erasure log (repeat for each instance's)")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (data_dir.empty() && options.store.empty()) {
@@ -343,6 +351,7 @@ int main(int argc, char** argv) {
     return admin_audit_export(s, audit_child, io);
   }
   if (*audit_prune) return admin_audit_prune(s, clock, audit_days, io);
+  if (*erasures_reapply) return admin_erasures_reapply(s, clock, reapply_logs, io);
   std::cerr << app.help();
   return 2;
 }

@@ -103,4 +103,11 @@ int admin_export(ServerStorage& storage, Clock& clock, const ExportCommand& cmd,
 int admin_school_set(ServerStorage& storage, const std::string& school, const std::string& rp_reports,
                      AdminIo io);
 
+// erasures reapply --from LOG...: re-applies every purge in the erasure logs
+// to this store (after restoring a PostgreSQL dump, or any older copy):
+// erasure is never undone. Prints how many purges the logs hold and how many
+// changed the store.
+int admin_erasures_reapply(ServerStorage& storage, Clock& clock, const std::vector<std::string>& logs,
+                           AdminIo io);
+
 }  // namespace tandem::server

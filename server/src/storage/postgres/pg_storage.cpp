@@ -660,6 +660,9 @@ class PgStorage final : public ServerStorage {
 
   Result<AppliedChange> apply_locked(const Change& change, std::string_view body,
                                      std::string_view origin) {
+    // The merge decides on the school's whole log: locked and caught up
+    // first (a write queued without a school, e.g. re-applied erasures).
+    if (!seq_.count(change.school)) TANDEM_TRY(lock_schools({change.school}));
     auto outcome = cache_->apply(change);
     if (!outcome) return std::move(outcome).error();
     AppliedChange applied{*outcome, std::nullopt};

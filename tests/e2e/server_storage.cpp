@@ -13,6 +13,7 @@
 
 #include "cli_runner.hpp"
 #include "server_process.hpp"
+#include "storage_conformance.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
 
@@ -27,6 +28,9 @@ using tandem::server::PushTransaction;
 using tandem::server::ServerStorage;
 using tandem::test::ChangeMaker;
 using tandem::test::TempDir;
+using tandem::test::conformance::make_school;  // a school with one person and enrolled devices
+using tandem::test::conformance::School;
+using tandem::test::conformance::seqs;
 
 namespace {
 
@@ -34,32 +38,6 @@ std::unique_ptr<ServerStorage> open_storage(const TempDir& dir) {
   auto s = tandem::server::open_sqlite_storage({dir.file("tandem-server.db")});
   REQUIRE(s);
   return std::move(*s);
-}
-
-// A school with one person and `devices` enrolled devices.
-struct School {
-  std::string id;
-  std::string person;
-  std::vector<DeviceRecord> devices;
-};
-
-School make_school(ServerStorage& storage, const std::string& name, int devices) {
-  School s;
-  auto info = storage.create_school(name);
-  REQUIRE(info);
-  s.id = info->id;
-  auto person = storage.add_person(s.id, "Resource person", "resource_person", "");
-  REQUIRE(person);
-  s.person = person->id;
-  for (int i = 0; i < devices; ++i) {
-    const std::string code = name + "-code-" + std::to_string(i);
-    const std::string token = name + "-token-" + std::to_string(i);
-    REQUIRE(storage.add_enrollment_code(code, s.person, 0, 1LL << 50));
-    auto e = storage.enroll(code, NewDevice{"dev_" + name + std::to_string(i), "", token}, 1);
-    REQUIRE(e);
-    s.devices.push_back(e->device);
-  }
-  return s;
 }
 
 // Pushes `changes` as one mutation of `device` and waits until it is durable.
@@ -91,12 +69,6 @@ ChangePage read(ServerStorage& storage, const std::string& school, std::int64_t 
   CHECK(page->rows.size() <= std::max<std::size_t>(limit, 1));
   if (page->rows.size() > 1) CHECK(page->bytes <= max_bytes);
   return *page;
-}
-
-std::vector<std::int64_t> seqs(const ChangePage& page) {
-  std::vector<std::int64_t> out;
-  for (const auto& row : page.rows) out.push_back(row.seq);
-  return out;
 }
 
 void check_same_page(const ChangePage& served, const ChangePage& from_file) {

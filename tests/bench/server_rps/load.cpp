@@ -40,8 +40,9 @@
 //
 // The generator is one Asio thread; it sets up each mode's servers with
 // schools of --per-school devices and one enrolled device per client (admin
-// commands + POST /v1/enroll), then drives the load. It measures; it asserts
-// nothing.
+// commands + POST /v1/enroll), then drives the load. It measures and asserts
+// no time; it exits 3 when a request failed or a load got no answer in its
+// window (the smoke run, ctest bench/server_rps_smoke, checks that much).
 // clang-format off
 #include <unistd.h>
 #include <utility>  // first: Boost 1.74 asio uses std::exchange without it
@@ -497,6 +498,14 @@ int main(int argc, char** argv) {
                 "server = tandem-server process(es), postgres = postmaster and its children, "
                 "gen = this load generator\n\n");
     print_results(results);
+    const bool failed = std::any_of(results.begin(), results.end(), [](const Result& r) {
+      return r.stats.errors > 0 || r.stats.ok == 0;
+    });
+    if (failed) {
+      std::cerr << "bench_server_rps: a request failed or a load got no answer\n";
+      std::filesystem::remove_all(dir);
+      return 3;
+    }
   } catch (const std::exception& e) {
     std::cerr << "bench_server_rps: " << e.what() << "\n";
     std::filesystem::remove_all(dir);

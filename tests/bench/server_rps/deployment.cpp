@@ -155,9 +155,11 @@ void Deployment::setup(const ModeSpec& mode, const std::vector<std::string>& ser
   std::vector<std::string> people;
   for (int i = 0; i < clients; i += per_school) {
     const Json school = Json::parse(run_capture(
-        server_, admin({"school", "create", "--name", "Bench " + std::to_string(people.size() + 1)})));
+        server_,
+        admin({"school", "create", "--name", "Bench " + std::to_string(people.size() + 1)})));
     const Json person = Json::parse(run_capture(
-        server_, admin({"person", "add", "--school", school["id"], "--name", "P", "--role", "teacher"})));
+        server_,
+        admin({"person", "add", "--school", school["id"], "--name", "P", "--role", "teacher"})));
     people.push_back(person["id"]);
   }
   for (int k = 0; k < mode.instances; ++k) {
@@ -169,7 +171,8 @@ void Deployment::setup(const ModeSpec& mode, const std::vector<std::string>& ser
   }
   for (int i = 0; i < clients; ++i) {
     const Json code = Json::parse(run_capture(
-        server_, admin({"enroll-code", "--person", people[static_cast<std::size_t>(i / per_school)]})));
+        server_,
+        admin({"enroll-code", "--person", people[static_cast<std::size_t>(i / per_school)]})));
     const std::size_t instance = static_cast<std::size_t>(i) % ports_.size();
     const Json e = Json::parse(
         post_blocking(ports_[instance], "/v1/enroll", Json{{"code", code["code"]}}.dump()));

@@ -66,7 +66,8 @@ class Deployment {
  private:
   // `store(name)`: the --data/--store arguments of a folder named `name`.
   void setup(const ModeSpec& mode, const std::vector<std::string>& server_args, int clients,
-             int per_school, const std::function<std::vector<std::string>(const std::string&)>& store);
+             int per_school,
+             const std::function<std::vector<std::string>(const std::string&)>& store);
   std::vector<std::string> admin(std::vector<std::string> args) const;
 
   std::string server_;

@@ -91,7 +91,7 @@ struct Options {
   double seconds = 10;
   double warmup = 2;
   std::vector<std::string> server_args;
-  std::string bare_threads;  // "": the bare endpoint's default, as tandem-server's
+  std::string bare_threads;      // "": the bare endpoint's default, as tandem-server's
   std::string store = "sqlite";  // sqlite, postgres (a private server) or a postgresql:// URL
   int instances = 1;
   std::vector<std::string> modes;  // empty: the one --store/--instances name
@@ -262,7 +262,7 @@ struct Result {
   std::string name;
   Stats stats;
   double seconds = 0;
-  CpuSample cpu;  // used during the measured window
+  CpuSample cpu;             // used during the measured window
   std::string load_average;  // 1 minute, at the end of the window
 };
 
@@ -309,7 +309,8 @@ double percentile(std::vector<double> v, double p) {
 CpuProbe cpu_probe(std::vector<pid_t> servers, pid_t postmaster) {
   return [servers = std::move(servers), postmaster] {
     CpuSample s;
-    for (const pid_t pid : servers) s.server += std::max(0.0, tandem::bench::process_cpu_seconds(pid));
+    for (const pid_t pid : servers)
+      s.server += std::max(0.0, tandem::bench::process_cpu_seconds(pid));
     if (postmaster > 0) s.postgres = tandem::bench::tree_cpu_seconds(postmaster);
     s.generator = tandem::bench::process_cpu_seconds(getpid());
     return s;
@@ -347,18 +348,19 @@ void print_results(const std::vector<Result>& results) {
     std::printf("%-36s %9ld %8.0f %8.2f %8.2f %8.2f %6ld | %8.0f %8s %8.0f | %8.0f %5s\n",
                 r.name.c_str(), r.stats.ok, static_cast<double>(r.stats.ok) / r.seconds,
                 percentile(r.stats.latencies_ms, 0.5), percentile(r.stats.latencies_ms, 0.9),
-                percentile(r.stats.latencies_ms, 0.99), r.stats.errors, per_request(r.cpu.server), pg,
-                per_request(r.cpu.server + std::max(0.0, r.cpu.postgres)),
+                percentile(r.stats.latencies_ms, 0.99), r.stats.errors, per_request(r.cpu.server),
+                pg, per_request(r.cpu.server + std::max(0.0, r.cpu.postgres)),
                 per_request(r.cpu.generator), r.load_average.c_str());
   }
 }
 
 int usage() {
-  std::cerr << "usage: bench_server_rps [--clients N] [--per-school N] [--seconds S] [--warmup S]\n"
-               "         [--modes sqlite,pg1,pg2 | --store sqlite|postgres|postgresql://... "
-               "--instances N]\n"
-               "         [--loads sync,check-in,catch-up,bare] [--rounds R] [--server-args \"...\"] "
-               "[--bare-threads N]\n";
+  std::cerr
+      << "usage: bench_server_rps [--clients N] [--per-school N] [--seconds S] [--warmup S]\n"
+         "         [--modes sqlite,pg1,pg2 | --store sqlite|postgres|postgresql://... "
+         "--instances N]\n"
+         "         [--loads sync,check-in,catch-up,bare] [--rounds R] [--server-args \"...\"] "
+         "[--bare-threads N]\n";
   return 2;
 }
 
@@ -400,7 +402,8 @@ int main(int argc, char** argv) {
   const bool store_url = o.store.rfind("postgresql://", 0) == 0;
   if (o.modes.empty()) {
     if (o.store == "sqlite" && o.instances != 1) {
-      std::cerr << "bench_server_rps: the SQLite store has one instance; --store postgres for more\n";
+      std::cerr
+          << "bench_server_rps: the SQLite store has one instance; --store postgres for more\n";
       return 2;
     }
     if (o.store != "sqlite" && o.store != "postgres" && !store_url) return usage();
@@ -428,7 +431,8 @@ int main(int argc, char** argv) {
       server_env != nullptr && *server_env != '\0' ? server_env : TANDEM_SERVER_PATH;
   const std::string bare = TANDEM_BARE_ENDPOINT_PATH;
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tandem-bench-XXXXXX";
+  std::string tmpl =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/tandem-bench-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
     std::cerr << "bench_server_rps: cannot make a folder " << tmpl << "\n";
     return 1;
@@ -439,7 +443,8 @@ int main(int argc, char** argv) {
   try {
     // A private PostgreSQL for the pg modes, unless --store names a database.
     std::unique_ptr<tandem::test::PostgresServer> pg;
-    const bool any_pg = std::any_of(modes.begin(), modes.end(), [](const auto& m) { return m.postgres; });
+    const bool any_pg =
+        std::any_of(modes.begin(), modes.end(), [](const auto& m) { return m.postgres; });
     if (any_pg && !store_url) {
       std::string error;
       pg = tandem::test::PostgresServer::start(&error);
@@ -452,14 +457,16 @@ int main(int argc, char** argv) {
         std::string url;
         if (mode.postgres) url = pg ? pg->create_database() : o.store;
         const std::string folder = dir + "/" + mode.name + "-" + std::to_string(round);
-        tandem::bench::Deployment d(server, folder, mode, url, o.server_args, o.clients, o.per_school);
+        tandem::bench::Deployment d(server, folder, mode, url, o.server_args, o.clients,
+                                    o.per_school);
         const CpuProbe probe =
             cpu_probe(d.server_pids(), mode.postgres && pg ? pg->postmaster_pid() : -1);
-        const std::string prefix = o.rounds > 1 ? mode.name + " #" + std::to_string(round) : mode.name;
+        const std::string prefix =
+            o.rounds > 1 ? mode.name + " #" + std::to_string(round) : mode.name;
         for (const auto& l : kLoads) {
           if (!wanted(o, l.option)) continue;
-          results.push_back(run_load(prefix + " " + l.label, d.ports(), d.devices(), l.kind, o,
-                                     l.seed, probe));
+          results.push_back(
+              run_load(prefix + " " + l.label, d.ports(), d.devices(), l.kind, o, l.seed, probe));
         }
         last_devices = d.devices();
         d.stop_servers();
@@ -494,9 +501,10 @@ int main(int argc, char** argv) {
                                    : "--store " + o.store + " (its CPU not measured)";
       std::printf("PostgreSQL: %s\n", where.c_str());
     }
-    std::printf("CPU us/req: user+sys CPU in the measured window / requests answered in it; "
-                "server = tandem-server process(es), postgres = postmaster and its children, "
-                "gen = this load generator\n\n");
+    std::printf(
+        "CPU us/req: user+sys CPU in the measured window / requests answered in it; "
+        "server = tandem-server process(es), postgres = postmaster and its children, "
+        "gen = this load generator\n\n");
     print_results(results);
     const bool failed = std::any_of(results.begin(), results.end(), [](const Result& r) {
       return r.stats.errors > 0 || r.stats.ok == 0;

@@ -78,19 +78,6 @@ bool gone(pid_t pid) {
   return state == '\0' || state == 'Z' || state == 'X';
 }
 
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (!all_digits(name)) continue;
-    const auto pid = static_cast<pid_t>(std::stol(name));
-    pid_t ppid = 0;
-    if (process_state(pid, &ppid) != '\0' && ppid == parent) out.push_back(pid);
-  }
-  return out;
-}
-
 // Only characters that need no quoting in postgresql.conf, pg_ctl's shell
 // command line or a conninfo string.
 bool plain_path(const std::string& path) {
@@ -114,6 +101,19 @@ bool reachable(const ServerUser& user, const fs::path& dir) {
 }
 
 }  // namespace
+
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!all_digits(name)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(name));
+    pid_t ppid = 0;
+    if (process_state(pid, &ppid) != '\0' && ppid == parent) out.push_back(pid);
+  }
+  return out;
+}
 
 std::string find_bindir(const std::string& given, std::string* error) {
   const char* env = std::getenv("TANDEM_PG_BINDIR");

@@ -71,6 +71,10 @@ int free_loopback_port();
 // -1 otherwise.
 pid_t postmaster_of(const std::string& data_dir);
 
+// The running processes whose parent is `parent` (walks /proc): a
+// postmaster's backends and background workers.
+std::vector<pid_t> children_of(pid_t parent);
+
 // SIGKILLs the postmaster of `data_dir` and every child it has (stopped
 // first, so that it starts no new ones), waits up to kWait until they have
 // exited, then removes the stale lock files (postmaster.pid and the socket's

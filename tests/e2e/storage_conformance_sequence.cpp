@@ -305,16 +305,12 @@ TEST_CASE("storage conformance: a school's records as merged, and those changed 
   CHECK(first_none == 0);
 }
 
-// A known difference (reported to the lead, not settled): the PostgreSQL
-// store finds a record's school through its scope row (pg_storage.cpp
-// school_of / record_ids read server_scope), the SQLite store through the
-// merged records. The server writes a scope row for every record a push
-// creates (sync_service.cpp, affects_scope), so it does not see this; a
-// change merged without one (a set that arrives before its record's create,
-// or any caller that skips put_scope) is a record that read_record and
-// record_ids find on SQLite only. [!mayfail]: reported, not failing the run.
+// A record is found through what was merged, not through its visibility
+// row: a change merged without a scope row (a set that arrives before its
+// record's create, or a caller that skips put_scope) is found by read_record
+// and record_ids on both stores (PostgreSQL: server_records).
 TEST_CASE("storage conformance: a merged record is found without its scope row",
-          "[storage][conformance][both-stores][!mayfail]") {
+          "[storage][conformance][both-stores]") {
   TANDEM_CONFORMANCE_STORE(s);
   const School a = make_school(s, "Aaa", 1);
   tandem::test::ChangeMaker maker;

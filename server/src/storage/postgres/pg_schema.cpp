@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS server_changes(
   kind TEXT NOT NULL, body TEXT NOT NULL, origin TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(school, seq));
 CREATE INDEX IF NOT EXISTS server_changes_record ON server_changes(school, record);
+-- Every sequenced record and its school and kind (a record never changes
+-- school): which school holds a record, whatever the visibility rows say.
+CREATE TABLE IF NOT EXISTS server_records(record TEXT PRIMARY KEY, school TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS server_records_kind ON server_records(kind);
 CREATE TABLE IF NOT EXISTS server_scope(
   record TEXT PRIMARY KEY, school TEXT NOT NULL, kind TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '',
   anchor TEXT NOT NULL DEFAULT '', anchor_kind TEXT NOT NULL DEFAULT '', child TEXT NOT NULL DEFAULT '',
@@ -78,12 +82,12 @@ DO $$
 DECLARE t TEXT;
 BEGIN
   FOREACH t IN ARRAY ARRAY['server_devices', 'server_enrollment_codes', 'server_school_seq',
-      'server_changes', 'server_scope', 'server_members', 'server_links', 'server_consents',
+      'server_changes', 'server_records', 'server_scope', 'server_members', 'server_links', 'server_consents',
       'server_login_codes', 'server_web_sessions', 'server_audit', 'server_audit_chain'] LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
     EXECUTE format('DROP POLICY IF EXISTS per_school ON %I', t);
-    IF t = 'server_scope' THEN
+    IF t IN ('server_scope', 'server_records') THEN
       -- Which school holds a record is read across schools (a push naming
       -- another school's record is refused per change as not_found, the
       -- answer for an unknown id); writing stays inside the school.

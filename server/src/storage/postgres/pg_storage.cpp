@@ -679,8 +679,8 @@ class PgStorage final : public ServerStorage {
     return applied;
   }
 
-  // Which school holds `record`: every sequenced record has a scope row in
-  // PostgreSQL (the truth, whatever this instance's cache has seen).
+  // Which school holds `record`: every sequenced record has a row in
+  // server_records (the truth, whatever this instance's cache has seen).
   // A record never changes school, so what was found is kept (bounded).
   Result<std::optional<std::string>> school_of_in(Conn& c, std::string_view record) {
     const std::string key(record);
@@ -689,13 +689,16 @@ class PgStorage final : public ServerStorage {
       if (auto it = schools_.find(key); it != schools_.end())
         return std::optional<std::string>(it->second);
     }
-    auto rows = c.query("SELECT school FROM server_scope WHERE record=$1", {record});
+    auto rows = c.query("SELECT school FROM server_records WHERE record=$1", {record});
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return std::optional<std::string>();
     std::string school = rows->text(0, 0);
-    std::lock_guard lock(schools_mu_);
-    if (schools_.size() >= kMaxKnownSchools) schools_.clear();
-    schools_.emplace(key, school);
+    if (&c == writer_.get()) {
+      // Maybe this transaction's own row: known once it commits.
+      pending_schools_.emplace_back(key, school);
+      return std::optional<std::string>(std::move(school));
+    }
+    remember_schools({{key, school}});
     return std::optional<std::string>(std::move(school));
   }
 
@@ -714,6 +717,14 @@ class PgStorage final : public ServerStorage {
   using Queue = CommitQueue<std::unique_ptr<Job>>;
   using Batch = std::vector<Queue::Entry>;
   using Touches = std::unordered_map<std::string, std::int64_t>;
+
+  void remember_schools(const std::vector<std::pair<std::string, std::string>>& found) {
+    std::lock_guard lock(schools_mu_);
+    for (const auto& [record, school] : found) {
+      if (schools_.size() >= kMaxKnownSchools) schools_.clear();
+      schools_.emplace(record, school);
+    }
+  }
 
   bool enqueue(std::string school, std::uint64_t cost, std::unique_ptr<Job>& job) {
     std::lock_guard lock(queue_mu_);
@@ -854,6 +865,14 @@ class PgStorage final : public ServerStorage {
   Result<std::int64_t> append_to_sequence(const Change& change, std::string_view body,
                                           std::string_view origin) {
     if (!seq_.count(change.school)) TANDEM_TRY(lock_schools({change.school}));
+    {
+      std::lock_guard lock(schools_mu_);
+      if (!schools_.count(change.record)) {
+        TANDEM_TRY(writer_->run(
+            "INSERT INTO server_records(record, school, kind) VALUES($1,$2,$3) ON CONFLICT DO NOTHING",
+            {change.record, change.school, change.kind}));
+      }
+    }
     const std::int64_t seq = ++seq_[change.school];
     TANDEM_TRY(writer_->run(
         "INSERT INTO server_changes(school, seq, hlc, record, kind, body, origin) "
@@ -909,6 +928,8 @@ class PgStorage final : public ServerStorage {
         durability);
     seq_.clear();
     if (!s) positions_ = positions_before;
+    if (s) remember_schools(pending_schools_);
+    pending_schools_.clear();
     return s;
   }
 
@@ -984,6 +1005,7 @@ class PgStorage final : public ServerStorage {
   Status run_in_savepoint(Job& job, const std::string& school) {
     const auto seq_before = seq_;
     const auto positions_before = positions_;
+    const std::size_t found_before = pending_schools_.size();
     TANDEM_TRY(writer_->run("SAVEPOINT job"));
     Status s = writer_->run("SELECT set_config('tandem.school', $1, true)", {school});
     if (s) {
@@ -1002,6 +1024,7 @@ class PgStorage final : public ServerStorage {
     if (!s) {
       seq_ = seq_before;
       positions_ = positions_before;
+      pending_schools_.resize(found_before);
       TANDEM_TRY(writer_->run("ROLLBACK TO SAVEPOINT job"));
       TANDEM_TRY(writer_->run("RELEASE SAVEPOINT job"));
     }
@@ -1055,6 +1078,8 @@ class PgStorage final : public ServerStorage {
   fs::path cache_file_;
   std::map<std::string, std::int64_t> positions_;  // per school: the last seq the cache holds
   std::map<std::string, std::int64_t> seq_;        // per school locked by the running group: last seq
+  // Records' schools the running group found, kept once it commits.
+  std::vector<std::pair<std::string, std::string>> pending_schools_;
   pg::Pool readers_;
 
   static constexpr std::size_t kMaxKnownSchools = 1'000'000;
@@ -1246,9 +1271,9 @@ Result<std::optional<DeviceRecord>> PgPushTransaction::device(std::string_view d
 }
 
 Result<std::vector<std::string>> PgPushTransaction::record_ids(std::string_view kind) {
-  // Every record of a kind, in every school: from the scope rows, which
-  // hold each sequenced record's kind (the cache may not hold every school).
-  auto rows = c().query("SELECT record FROM server_scope WHERE kind=$1 ORDER BY record", {kind});
+  // Every record of a kind, in every school (the cache may not hold every
+  // school): from the table of sequenced records.
+  auto rows = c().query("SELECT record FROM server_records WHERE kind=$1 ORDER BY record", {kind});
   if (!rows) return std::move(rows).error();
   return texts(*rows);
 }

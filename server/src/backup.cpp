@@ -1,3 +1,4 @@
+#include "tandem/server/stores.hpp"
 #include "tandem/server/backup.hpp"
 
 #include <unistd.h>

@@ -31,6 +31,7 @@
 #include "tandem/server/sealed_key_store.hpp"
 #include "tandem/server/server.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 #include "tandem/server/sync_service.hpp"
 
 namespace {

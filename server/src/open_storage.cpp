@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "storage/postgres/pg.hpp"
+#include "tandem/server/stores.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/sealed_key_store.hpp"
 

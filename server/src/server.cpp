@@ -138,7 +138,13 @@ int run_server(const ServerOptions& options, std::ostream& out, std::ostream& er
     // destroyed (after a forced stop) refer to these.
     ConnectionRegistry registry(fit_connection_limit(options.max_connections));
     SessionContext ctx{api, registry, metrics, options.timeouts, options.access_log};
-    const unsigned io_threads = options.io_threads ? options.io_threads : default_io_threads();
+    // With PostgreSQL a network thread waits on the database's round trips
+    // (measured: --threads 4 nearly doubled check-ins/s on 2 cores against a
+    // PostgreSQL on the same machine); with SQLite it works.
+    const unsigned io_threads =
+        options.io_threads ? options.io_threads
+                           : (options.store.empty() ? default_io_threads()
+                                                    : std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency())));
     net::io_context ioc(static_cast<int>(io_threads));
 
     auto endpoint = resolve(ioc, options.host, options.port);

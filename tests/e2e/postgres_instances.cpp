@@ -205,3 +205,41 @@ TEST_CASE("postgresql: an instance killed mid-push loses nothing acknowledged, d
   std::printf("TANDEM_RELIABILITY postgres_instance_kill acknowledged=%zu kills_mid_push=%d rows=%zu\n",
               acknowledged.size(), kills_mid_push, rows.size());
 }
+
+TEST_CASE("postgresql: what one instance or the administration commits reaches every instance's next request",
+          "[postgres][instances]") {
+  PostgresServer* pg = postgres_or_skip();
+  if (pg == nullptr) return;
+  TwoInstances world(*pg);
+  const TestDevice device = enroll_test_device(*world.one, world.school.person);
+  HttpClient http;
+  ChangeMaker maker;
+  // A push through one instance is pulled through the other at once.
+  const Change course = maker.create_course(world.school.id, "Forløb");
+  const HttpResponse pushed =
+      http.post(world.one->url("/v1/sync"), sync_body(1, {course}), device.token);
+  REQUIRE(pushed.status == 200);
+  const TestDevice reader = enroll_test_device(*world.two, world.school.person);
+  bool seen = false;
+  for (const auto& p : pull_all(http, *world.two, reader.token))
+    if (p.at("change").at("record") == course.record) seen = true;
+  CHECK(seen);
+  // Both instances answer the device; after a revocation by the
+  // administration neither does, from the next request on.
+  for (ServerProcess* s : {world.one.get(), world.two.get()})
+    CHECK(http.post(s->url("/v1/sync"), pull_body(0), device.token).status == 200);
+  server_admin_json(world.a.path(), {"device", "revoke", device.id});
+  for (ServerProcess* s : {world.one.get(), world.two.get()}) {
+    const HttpResponse r = http.post(s->url("/v1/sync"), pull_body(0), device.token);
+    CHECK(r.status == 401);
+  }
+  // A person added by the administration (another process) enrolls through
+  // a running instance at once: its record cache catches up on the school.
+  const std::string newcomer = server_admin_json(world.b.path(), {"person", "add", "--school", world.school.id,
+                                                                 "--name", "Ny", "--role", "teacher"})
+                                   .at("id")
+                                   .get<std::string>();
+  const TestDevice fresh = enroll_test_device(*world.one, newcomer);
+  CHECK(fresh.person == newcomer);
+  CHECK(http.post(world.one->url("/v1/sync"), pull_body(0), fresh.token).status == 200);
+}

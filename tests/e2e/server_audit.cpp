@@ -15,6 +15,7 @@
 #include "tandem/server/audit.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 using tandem::Status;
 using tandem::server::AuditEntry;

@@ -16,6 +16,7 @@
 #include "storage_conformance.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 using tandem::Change;
 using tandem::Op;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "tandem/server/stores.hpp"
 #include "postgres_server.hpp"
 #include "storage_conformance.hpp"
 

@@ -20,6 +20,7 @@
 #include "power_loss_driver.hpp"
 #include "server_process.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 namespace tandem::test {
 namespace {

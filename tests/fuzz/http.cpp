@@ -30,6 +30,7 @@
 #include "fixtures.hpp"
 #include "http_types.hpp"
 #include "web.hpp"
+#include "tandem/server/stores.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/sync/protocol.hpp"

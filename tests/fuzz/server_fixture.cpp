@@ -3,6 +3,7 @@
 #include "tandem/server/crypto.hpp"
 #include "tandem/server/options.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 namespace tandem::fuzz {
 

@@ -15,6 +15,8 @@
 //    school's newest rows), but a write committed by another process must
 //    reach the next request it concerns: a revoked token is refused at once.
 //
+// The backends and how to open them: stores.hpp.
+//
 // The sync *rules* (who may write what, clock bounds, which changes a device
 // may receive) are not here: they are in sync_service.hpp and access.hpp and
 // use the primitives below, so every backend enforces the same rules.
@@ -110,8 +112,8 @@ struct ChangePage {
 };
 
 // Where a backend answered authentications and pulls from, counted since it
-// opened (for /metrics: a high share read from the store means its caches
-// are too small for how far behind devices are).
+// opened (for /metrics). A backend that keeps nothing in memory (several
+// processes share it) counts every answer as read from the store.
 struct StorageStats {
   std::uint64_t tokens_from_memory = 0;
   std::uint64_t tokens_from_store = 0;
@@ -261,11 +263,11 @@ struct MutationOutcome {
 // A device's answer to a mutation, computed inside the transaction.
 using MutationFn = std::function<Result<std::string>(PushTransaction&)>;
 // Told the outcome of a mutation once its transaction has committed (or
-// failed). Called on the backend's commit thread: it must hand real work
-// elsewhere and return at once (it holds up the next commit group).
+// failed). Called on a thread of the backend that commits: it must hand real
+// work elsewhere and return at once (it holds up the next commits).
 using MutationDone = std::function<void(Result<MutationOutcome>)>;
 // A write that is not a device's push (a pull's view bookkeeping, its audit
-// entry): runs on the commit thread inside a transaction.
+// entry): runs inside a transaction of the backend.
 using WriteFn = std::function<Status(PushTransaction&)>;
 using WriteDone = std::function<void(Status)>;
 
@@ -372,30 +374,30 @@ class ServerStorage {
   // a reused id with other changes is told apart from a retry. `cost` is the
   // caller's estimate of the push's work (SyncService: push_cost in
   // limits.hpp); a backend uses it to keep one school's heavy pushes from
-  // holding up other schools' (CommitQueue). `fn` runs on
-  // the backend's commit thread inside the transaction; its answer is stored
-  // with the id in that transaction; an error from `fn` rolls the mutation
-  // back and is what `done` gets. `done` is called exactly once: after the
-  // transaction holding the mutation is durable (or has failed), on the
-  // commit thread; or at once, on the caller's thread, with kServer when the
-  // backend is draining. Nothing waits: callers do not hold a thread per
-  // push, so many devices' pushes share one commit.
+  // holding up other schools'. `fn` runs on a thread of the backend inside
+  // the transaction; its answer is stored with the id in that transaction;
+  // an error from `fn` rolls the mutation back and is what `done` gets.
+  // `done` is called exactly once: after the transaction holding the
+  // mutation is durable (or has failed), on the backend's thread; or at
+  // once, on the caller's thread, with kServer when the backend is draining.
+  // Nothing waits: callers do not hold a thread per push, and a backend may
+  // let many devices' pushes share one commit.
   virtual void submit_mutation(DeviceRecord device, std::int64_t mutation_id,
                                std::string batch_digest, std::uint64_t cost, MutationFn fn,
                                MutationDone done) = 0;
   // A write that is not a device mutation (a pull's audit entry, view
-  // bookkeeping): queued in the same commit queue as mutations (fair per
-  // school; `cost` as for submit_mutation), run in the next commit group on
-  // the commit thread in its own savepoint (an error from `fn` rolls back
-  // only what `fn` did, and is what `done` gets). Changes it applies have no
-  // device as their origin. `done` is called exactly once, as for
-  // submit_mutation: once the group is durable (or failed), on the commit
-  // thread; or at once, on the caller's thread, with kServer when draining.
+  // bookkeeping): queued with the mutations (fair per school; `cost` as for
+  // submit_mutation), run in a transaction of its own or in a savepoint of a
+  // shared one (an error from `fn` rolls back only what `fn` did, and is
+  // what `done` gets). Changes it applies have no device as their origin.
+  // `done` is called exactly once, as for submit_mutation: once the write is
+  // durable (or failed), on the backend's thread; or at once, on the
+  // caller's thread, with kServer when draining.
   virtual void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) = 0;
   // Rows of `school`'s sequence with seq > after_seq, ascending, at most
   // `limit` (taken as 1 when 0) and at most `max_bytes` of bodies (but at
-  // least one row), leaving out those pushed by the device `skip_origin` (rows
-  // written on the server have no device and are never left out). The
+  // least one row), leaving out those pushed by the device `skip_origin`
+  // (callers pass a device id; rows written on the server have origin ""). The
   // page's cursor is the last row's seq when more remain, else the school's
   // last seq as of the same snapshot: rows left out still advance it.
   // Callers decide visibility (access.hpp); this only reads.
@@ -449,49 +451,5 @@ class ServerStorage {
   // stopped answering requests; also run by the destructor.
   virtual void drain() = 0;
 };
-
-struct SqliteStorageOptions {
-  std::string path;        // the database file; created if missing
-  Clock* clock = nullptr;  // the Store's wall clock; nullptr: system clock
-  std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
-  // The SQLite VFS of every connection (the writer and the readers); empty:
-  // SQLite's default. See StoreOptions::vfs. (Braced: `{path, clock, skew}`
-  // initialisations leave it out without -Wmissing-field-initializers.)
-  std::string vfs{};
-  // Encryption at rest (tandem-server --db-key): the key store that holds
-  // the database's key (database_keys in sealed_key_store.hpp); none: a plain file (an
-  // encrypted one then fails with key_missing).
-  std::shared_ptr<KeyStore> keys{};
-};
-
-// The embedded backend: one SQLite file holding a tandem::Store (records,
-// merge state) and the server's own tables (devices, enrollment codes, the
-// per-school sequence, mutations). Opens or creates and migrates the file.
-Result<std::unique_ptr<ServerStorage>> open_sqlite_storage(const SqliteStorageOptions& options);
-
-struct PostgresStorageOptions {
-  std::string url;         // postgresql://USER@HOST:PORT/DB (libpq's connection URI)
-  Clock* clock = nullptr;  // the cache Store's wall clock; nullptr: system clock
-  std::int64_t max_skew_ms = sync::kDefaultMaxSkewMs;
-  // Where the instance's cache of merged records lives (a private file,
-  // rebuilt from the log at every start and removed at close; files left by
-  // killed instances are removed at the next start). "": $TMPDIR.
-  std::string cache_dir{};
-  int pool_size = 8;  // connections for request threads (the commit thread has its own)
-  // Told what an operator should fix (e.g. a role that bypasses row-level
-  // security); none: not told.
-  std::function<void(const std::string&)> warn{};
-};
-
-// The PostgreSQL backend (route (b) of issue 17, README "PostgreSQL"):
-// PostgreSQL holds every table, including each school's sequenced change
-// log; each instance merges into a local cache it rebuilds from that log.
-// Several instances may share one database. Creates or migrates the tables.
-Result<std::unique_ptr<ServerStorage>> open_postgres_storage(const PostgresStorageOptions& options);
-
-// Process-wide settings of the SQLite library for a server (one thread per
-// connection at a time, no global memory accounting). Call once, before any
-// other SQLite use; the SQLite backend's business, so main() stays neutral.
-void configure_sqlite_for_server();
 
 }  // namespace tandem::server

@@ -47,6 +47,7 @@
 #include "tandem/server/commit_queue.hpp"
 #include "tandem/server/limits.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 namespace tandem::server {
 namespace {

@@ -6,6 +6,7 @@
 #include "storage/sqlite/push_transaction.hpp"
 #include "storage/sqlite/schema.hpp"
 #include "storage/sqlite/web_sessions.hpp"
+#include "tandem/server/stores.hpp"
 #include "tandem/server/limits.hpp"
 
 namespace tandem::server {

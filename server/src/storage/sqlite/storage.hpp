@@ -48,6 +48,7 @@
 #include "tandem/core/sqlite.hpp"
 #include "tandem/core/store.hpp"
 #include "tandem/server/storage.hpp"
+#include "tandem/server/stores.hpp"
 
 namespace tandem::server::sqlite_backend {
 

@@ -62,5 +62,12 @@ for p in "${missing[@]}"; do
   if [ "$p" = libclang-rt-dev ] && ! apt-cache show "$p" >/dev/null 2>&1; then continue; fi
   installable+=("$p")
 done
+# The PostgreSQL tests start private servers of their own (initdb in
+# $TMPDIR): when the package is new here, it makes no default cluster that
+# would run as a system service.
+if [[ " ${installable[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  $SUDO mkdir -p /etc/postgresql-common
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null
 web_modules

@@ -57,7 +57,7 @@ Error error_of(PGconn* c, const PGresult* r, std::string_view what) {
   const std::string_view s = state ? state : "";
   ErrorCode code = ErrorCode::kInternal;
   if (c && PQstatus(c) != CONNECTION_OK) {
-    code = ErrorCode::kServer;
+    code = ErrorCode::kBusy;  // 503: the database is away; the client retries
   } else if (s == "40001" || s == "40P01") {
     code = ErrorCode::kBusy;
   } else if (s == "23505") {
@@ -65,7 +65,7 @@ Error error_of(PGconn* c, const PGresult* r, std::string_view what) {
   } else if (s == "57014" || s == "55P03") {
     code = ErrorCode::kTimeout;  // statement or lock timeout
   } else if (s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03") {
-    code = ErrorCode::kServer;  // connection lost, server shutting down or starting
+    code = ErrorCode::kBusy;  // connection lost, server shutting down or starting: retry
   } else if (s == "53100") {
     code = ErrorCode::kDiskFull;
   }

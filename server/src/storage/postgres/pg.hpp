@@ -6,10 +6,10 @@
 //   auto rows = (*conn)->query("SELECT seq FROM t WHERE school=$1", {school});
 //   for (int i = 0; i < rows->size(); ++i) use(rows->int64(i, 0));
 //
-// Errors: a lost connection or a server shutting down is kServer (the caller
-// retries later; the connection reconnects at its next use); a serialization
-// failure or a deadlock between instances is kBusy (the transaction may be
-// run again as a whole); a unique violation is kAlreadyExists; a statement
+// Errors: a lost connection or a server shutting down is kBusy (503: the
+// client retries; the connection reconnects at its next use), and so is a
+// serialization failure or a deadlock between instances (the transaction
+// may be run again as a whole); a unique violation is kAlreadyExists; a statement
 // over statement_timeout is kTimeout; anything else kInternal. Messages never
 // carry parameter values (they may be a child's data): only the SQLSTATE and
 // libpq's primary message for the statement.
@@ -99,7 +99,11 @@ class Conn {
   // Runs `fn` in a transaction (BEGIN ... COMMIT; ROLLBACK on error). A
   // kBusy failure (serialization, deadlock) is retried up to 5 times.
   Status transaction(const std::function<Status()>& fn);
-  bool in_transaction() const { return PQtransactionStatus(c_) != PQTRANS_IDLE; }
+  // Inside BEGIN ... COMMIT (a lost connection is not: it reconnects).
+  bool in_transaction() const {
+    const auto s = PQtransactionStatus(c_);
+    return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+  }
   // Whether the connection is usable; reconnects once when it was lost.
   bool ensure_ok();
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -674,6 +675,7 @@ class PgStorage final : public ServerStorage {
     if (change.op == Op::kPurge) {
       // Erasure: the record's content leaves the log; the purge stays so
       // that every device (and every instance's cache) erases it.
+      TANDEM_TRY(flush_rows());
       TANDEM_TRY(writer_->run("DELETE FROM server_changes WHERE school=$1 AND record=$2 AND seq<>$3",
                               {change.school, change.record, *seq}));
     }
@@ -689,6 +691,13 @@ class PgStorage final : public ServerStorage {
       std::lock_guard lock(schools_mu_);
       if (auto it = schools_.find(key); it != schools_.end())
         return std::optional<std::string>(it->second);
+    }
+    if (&c == writer_.get()) {
+      // Found, or appended, by the running group (not committed yet).
+      for (auto it = pending_schools_.rbegin(); it != pending_schools_.rend(); ++it)
+        if (it->first == key) return std::optional<std::string>(it->second);
+      for (const auto& r : pending_records_)
+        if (r[0] == key) return std::optional<std::string>(r[1]);
     }
     auto rows = c.query("SELECT school FROM server_records WHERE record=$1", {record});
     if (!rows) return std::move(rows).error();
@@ -811,6 +820,7 @@ class PgStorage final : public ServerStorage {
   // school's row lock, or `c` any connection (rows committed are a dense
   // prefix: a row is visible only once every lower seq of its school is).
   Status catch_up_on(Conn& c, const std::string& school) {
+    if (&c == writer_.get()) TANDEM_TRY(flush_rows());
     std::int64_t& pos = positions_[school];
     for (;;) {
       auto rows = c.query(
@@ -866,21 +876,67 @@ class PgStorage final : public ServerStorage {
   Result<std::int64_t> append_to_sequence(const Change& change, std::string_view body,
                                           std::string_view origin) {
     if (!seq_.count(change.school)) TANDEM_TRY(lock_schools({change.school}));
+    bool known = false;
     {
       std::lock_guard lock(schools_mu_);
-      if (!schools_.count(change.record)) {
-        TANDEM_TRY(writer_->run(
-            "INSERT INTO server_records(record, school, kind) VALUES($1,$2,$3) ON CONFLICT DO NOTHING",
-            {change.record, change.school, change.kind}));
-      }
+      known = schools_.count(change.record) > 0;
     }
+    if (!known && pending_record_ids_.insert(change.record).second)
+      pending_records_.push_back({change.record, change.school, change.kind});
     const std::int64_t seq = ++seq_[change.school];
-    TANDEM_TRY(writer_->run(
-        "INSERT INTO server_changes(school, seq, hlc, record, kind, body, origin) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7)",
-        {change.school, seq, change.hlc.str(), change.record, change.kind, body, origin}));
+    pending_rows_.push_back(
+        PendingRow{change.school, seq, change.hlc.str(), change.record, change.kind,
+                   std::string(body), std::string(origin)});
     positions_[change.school] = seq;  // the cache holds it (merged just before)
     return seq;
+  }
+
+  // Writes the rows appended since the last flush, in one statement each
+  // for the log and the record table (not one round trip per change).
+  // Called before anything on the writer reads server_changes, and at the end
+  // of each job, inside its savepoint.
+  Status flush_rows() {
+    if (!pending_records_.empty()) {
+      std::vector<std::string> ids, schools, kinds;
+      for (auto& r : pending_records_) {
+        ids.push_back(std::move(r[0]));
+        schools.push_back(std::move(r[1]));
+        kinds.push_back(std::move(r[2]));
+      }
+      pending_records_.clear();
+      pending_record_ids_.clear();
+      TANDEM_TRY(writer_->run(
+          "INSERT INTO server_records(record, school, kind) SELECT * FROM unnest($1::text[], "
+          "$2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+          {pg::text_array(ids), pg::text_array(schools), pg::text_array(kinds)}));
+    }
+    if (pending_rows_.empty()) return {};
+    std::vector<std::string> schools, hlcs, records, kinds, bodies, origins;
+    std::string seqs = "{";
+    for (auto& r : pending_rows_) {
+      if (seqs.size() > 1) seqs += ',';
+      seqs += std::to_string(r.seq);
+      schools.push_back(std::move(r.school));
+      hlcs.push_back(std::move(r.hlc));
+      records.push_back(std::move(r.record));
+      kinds.push_back(std::move(r.kind));
+      bodies.push_back(std::move(r.body));
+      origins.push_back(std::move(r.origin));
+    }
+    seqs += '}';
+    pending_rows_.clear();
+    return writer_->run(
+        "INSERT INTO server_changes(school, seq, hlc, record, kind, body, origin) SELECT * FROM "
+        "unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+        {pg::text_array(schools), seqs, pg::text_array(hlcs), pg::text_array(records),
+         pg::text_array(kinds), pg::text_array(bodies), pg::text_array(origins)});
+  }
+
+  void drop_pending_rows() {
+    scope_cache_.clear();  // may hold what the job that failed wrote
+    pending_rows_.clear();
+    pending_records_.clear();
+    pending_record_ids_.clear();
   }
 
   Status flush_sequence() {
@@ -920,6 +976,7 @@ class PgStorage final : public ServerStorage {
           Status inner = [&]() -> Status {
             TANDEM_TRY(lock_schools(schools));
             TANDEM_TRY(fn());
+            TANDEM_TRY(flush_rows());
             TANDEM_TRY(flush_sequence());
             return writer_->run("COMMIT");
           }();
@@ -928,6 +985,7 @@ class PgStorage final : public ServerStorage {
         },
         durability);
     seq_.clear();
+    drop_pending_rows();
     if (!s) positions_ = positions_before;
     if (s) remember_schools(pending_schools_);
     pending_schools_.clear();
@@ -1020,12 +1078,14 @@ class PgStorage final : public ServerStorage {
           },
           Durability::kDeferred);
     }
+    if (s) s = flush_rows();
     if (s) s = writer_->run("SELECT set_config('tandem.school', '', true)");
     if (s) s = writer_->run("RELEASE SAVEPOINT job");
     if (!s) {
       seq_ = seq_before;
       positions_ = positions_before;
       pending_schools_.resize(found_before);
+      drop_pending_rows();
       TANDEM_TRY(writer_->run("ROLLBACK TO SAVEPOINT job"));
       TANDEM_TRY(writer_->run("RELEASE SAVEPOINT job"));
     }
@@ -1079,6 +1139,18 @@ class PgStorage final : public ServerStorage {
   fs::path cache_file_;
   std::map<std::string, std::int64_t> positions_;  // per school: the last seq the cache holds
   std::map<std::string, std::int64_t> seq_;        // per school locked by the running group: last seq
+  // Rows appended by the running job, written by flush_rows().
+  struct PendingRow {
+    std::string school;
+    std::int64_t seq = 0;
+    std::string hlc, record, kind, body, origin;
+  };
+  std::vector<PendingRow> pending_rows_;
+  // Scope rows of the running group's locked schools, as read or written
+  // in it (cleared at its end and when a job rolls back).
+  std::unordered_map<std::string, std::optional<RecordScope>> scope_cache_;
+  std::vector<std::array<std::string, 3>> pending_records_;  // record, school, kind
+  std::set<std::string> pending_record_ids_;
   // Records' schools the running group found, kept once it commits.
   std::vector<std::pair<std::string, std::string>> pending_schools_;
   pg::Pool readers_;
@@ -1130,14 +1202,27 @@ Result<std::optional<Record>> PgPushTransaction::record(std::string_view id) {
 }
 
 Result<std::optional<RecordScope>> PgPushTransaction::scope(std::string_view record) {
+  // Within a group, the scope rows of the schools it locked change only
+  // through it: read once, then kept (put_scope keeps them current).
+  const std::string key(record);
+  if (auto it = s_.scope_cache_.find(key); it != s_.scope_cache_.end()) return it->second;
   auto rows = c().query(std::string("SELECT ") + kScopeColumns + " FROM server_scope WHERE record=$1",
                         {record});
   if (!rows) return std::move(rows).error();
-  if (rows->empty()) return std::optional<RecordScope>();
-  return std::optional<RecordScope>(read_scope(*rows, 0));
+  std::optional<RecordScope> found;
+  if (!rows->empty()) found = read_scope(*rows, 0);
+  auto school = found ? std::optional<std::string>(found->school) : record_school(record);
+  if (!school) return std::move(school).error();
+  if (*school && s_.seq_.count(**school)) s_.scope_cache_[key] = found;
+  return found;
 }
 
 Status PgPushTransaction::put_scope(const RecordScope& r) {
+  if (s_.seq_.count(r.school)) {
+    s_.scope_cache_[r.record] = r;
+  } else {
+    s_.scope_cache_.erase(r.record);
+  }
   return c().run(
       std::string("INSERT INTO server_scope(") + kScopeColumns +
           ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT(record) DO UPDATE SET "
@@ -1280,6 +1365,7 @@ Result<std::vector<std::string>> PgPushTransaction::record_ids(std::string_view 
 }
 
 Result<std::int64_t> PgPushTransaction::first_seq(std::string_view school, std::string_view record) {
+  TANDEM_TRY(s_.flush_rows());
   auto rows = c().query("SELECT min(seq) FROM server_changes WHERE school=$1 AND record=$2",
                         {school, record});
   if (!rows) return std::move(rows).error();

@@ -39,6 +39,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "storage/group_commit.hpp"
 #include "storage/postgres/pg.hpp"
 #include "storage/postgres/pg_schema.hpp"
 #include "storage/postgres/pg_tables.hpp"
@@ -201,18 +202,12 @@ class PgStorage final : public ServerStorage {
 
   Status open_readers(const std::string& url, int size) { return readers_.open(url, size); }
   void start_committer() {
-    committer_ = std::thread([this] { commit_loop(); });
+    group_.start([this](GroupCommit::Batch& batch, const GroupCommit::Touches& touches) {
+      return commit_batch(batch, touches);
+    });
   }
 
-  void drain() override {
-    {
-      std::lock_guard lock(queue_mu_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    queue_cv_.notify_one();
-    if (committer_.joinable()) committer_.join();
-  }
+  void drain() override { group_.drain(); }
 
   // ---- administration ----
 
@@ -413,12 +408,7 @@ class PgStorage final : public ServerStorage {
     d.by_pending_token = match->second;
     if (now_ms - d.last_seen_ms >= kLastSeenGranularityMs) {
       d.last_seen_ms = now_ms;
-      {
-        std::lock_guard lock(queue_mu_);
-        auto& seen = touches_[d.id];
-        seen = std::max(seen, now_ms);
-      }
-      queue_cv_.notify_one();
+      group_.touch(d.id, now_ms);  // written with the next group
     }
     return d;
   }
@@ -439,23 +429,12 @@ class PgStorage final : public ServerStorage {
 
   void submit_mutation(DeviceRecord device, std::int64_t mutation_id, std::string batch_digest,
                        std::uint64_t cost, MutationFn fn, MutationDone done) override {
-    auto job = std::make_unique<Job>();
-    job->device = std::move(device);
-    job->mutation_id = mutation_id;
-    job->digest = std::move(batch_digest);
-    job->fn = std::move(fn);
-    job->done = std::move(done);
-    std::string school = job->device.school;
-    if (!enqueue(std::move(school), cost, job))
-      job->done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+    group_.submit_mutation(std::move(device), mutation_id, std::move(batch_digest), cost,
+                           std::move(fn), std::move(done));
   }
 
   void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) override {
-    auto job = std::make_unique<Job>();
-    job->write_fn = std::move(fn);
-    job->write_done = std::move(done);
-    if (!enqueue(std::move(school), cost, job))
-      job->write_done(make_error(ErrorCode::kServer, "the server is shutting down; retry shortly"));
+    group_.submit_write(std::move(school), cost, std::move(fn), std::move(done));
   }
 
   Result<ChangePage> read_changes(std::string_view school, std::int64_t after_seq,
@@ -713,35 +692,12 @@ class PgStorage final : public ServerStorage {
   }
 
  private:
-  struct Job {
-    DeviceRecord device;
-    std::int64_t mutation_id = 0;
-    std::string digest;
-    MutationFn fn;
-    MutationDone done;
-    MutationOutcome outcome;
-    Status status;
-    WriteFn write_fn;
-    WriteDone write_done;
-  };
-  using Queue = CommitQueue<std::unique_ptr<Job>>;
-  using Batch = std::vector<Queue::Entry>;
-  using Touches = std::unordered_map<std::string, std::int64_t>;
-
   void remember_schools(const std::vector<std::pair<std::string, std::string>>& found) {
     std::lock_guard lock(schools_mu_);
     for (const auto& [record, school] : found) {
       if (schools_.size() >= kMaxKnownSchools) schools_.clear();
       schools_.emplace(record, school);
     }
-  }
-
-  bool enqueue(std::string school, std::uint64_t cost, std::unique_ptr<Job>& job) {
-    std::lock_guard lock(queue_mu_);
-    if (stopping_) return false;
-    queue_.push(Queue::Entry{std::move(school), cost, std::move(job)});
-    if (queue_.size() == 1) queue_cv_.notify_one();
-    return true;
   }
 
   Result<std::optional<std::string>> school_of(std::string_view record) {
@@ -999,38 +955,7 @@ class PgStorage final : public ServerStorage {
 
   // ---- group commit ----
 
-  void commit_loop() {
-    std::unique_lock lock(queue_mu_);
-    for (;;) {
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !touches_.empty(); });
-      if (queue_.empty() && touches_.empty()) return;
-      Batch batch = queue_.take_group(kCommitGroupBudget);
-      Touches touches;
-      touches.swap(touches_);
-      lock.unlock();
-      const std::size_t ran = commit_batch(batch, touches);
-      for (std::size_t i = 0; i < ran; ++i) {
-        Job& job = *batch[i].job;
-        try {
-          if (job.write_done) {
-            job.write_done(std::move(job.status));
-          } else if (job.status) {
-            job.done(std::move(job.outcome));
-          } else {
-            job.done(std::move(job.status).error());
-          }
-        } catch (...) {
-        }
-      }
-      Batch rest(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(ran)),
-                 std::make_move_iterator(batch.end()));
-      batch.clear();
-      lock.lock();
-      if (!rest.empty()) queue_.put_back(std::move(rest));
-    }
-  }
-
-  std::size_t commit_batch(Batch& batch, const Touches& touches) {
+  std::size_t commit_batch(GroupCommit::Batch& batch, const GroupCommit::Touches& touches) {
     std::lock_guard lock(mu_);
     const auto started = std::chrono::steady_clock::now();
     std::size_t ran = 0;
@@ -1061,7 +986,7 @@ class PgStorage final : public ServerStorage {
   // One job in its own savepoint (PostgreSQL) and nested transaction (the
   // cache): a failing job rolls back alone. While it runs, row-level
   // security confines the transaction to the job's school.
-  Status run_in_savepoint(Job& job, const std::string& school) {
+  Status run_in_savepoint(CommitJob& job, const std::string& school) {
     const auto seq_before = seq_;
     const auto positions_before = positions_;
     const std::size_t found_before = pending_schools_.size();
@@ -1092,7 +1017,7 @@ class PgStorage final : public ServerStorage {
     return s;
   }
 
-  Status run_one(Job& job) {
+  Status run_one(CommitJob& job) {
     if (job.write_fn) {
       PgPushTransaction txn(*this, "");
       return job.write_fn(txn);
@@ -1108,17 +1033,10 @@ class PgStorage final : public ServerStorage {
     if (last->empty() || last->boolean(0, 2))
       return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
     out.last_mutation_id = last->int64(0, 0);
-    if (job.mutation_id < out.last_mutation_id) {
-      out.state = MutationState::kStale;
-      return {};
-    }
-    if (job.mutation_id == out.last_mutation_id) {
-      if (last->text(0, 1) != job.digest) {
-        out.state = MutationState::kReused;
-        return {};
-      }
-      out.state = MutationState::kReplayed;
-      out.response = last->text(0, 3);
+    if (auto settled = settled_mutation(out.last_mutation_id, last->text(0, 1), job.mutation_id,
+                                        job.digest)) {
+      out.state = *settled;
+      if (*settled == MutationState::kReplayed) out.response = last->text(0, 3);
       return {};
     }
     PgPushTransaction txn(*this, job.device.id);
@@ -1162,12 +1080,7 @@ class PgStorage final : public ServerStorage {
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_store_{0};
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  Queue queue_;
-  Touches touches_;
-  bool stopping_ = false;
-  std::thread committer_;
+  GroupCommit group_;  // the queue and the commit thread (drained first: ~PgStorage)
 };
 
 Conn& PgPushTransaction::c() { return *s_.writer_; }

@@ -204,23 +204,14 @@ Status SqliteStorage::delete_web_session(std::string_view token_hash) {
 void SqliteStorage::submit_mutation(DeviceRecord device, std::int64_t mutation_id,
                                     std::string batch_digest, std::uint64_t cost, MutationFn fn,
                                     MutationDone done) {
-  auto job = std::make_unique<CommitJob>();
-  job->device = std::move(device);
-  job->mutation_id = mutation_id;
-  job->digest = std::move(batch_digest);
-  job->fn = std::move(fn);
-  job->done = std::move(done);
-  std::string school = job->device.school;
-  group_.submit(std::move(school), cost, std::move(job));
+  group_.submit_mutation(std::move(device), mutation_id, std::move(batch_digest), cost, std::move(fn),
+                         std::move(done));
 }
 
 // A job of the same queue without mutation bookkeeping (run_one).
 void SqliteStorage::submit_write(std::string school, std::uint64_t cost, WriteFn fn,
                                  WriteDone done) {
-  auto job = std::make_unique<CommitJob>();
-  job->write_fn = std::move(fn);
-  job->write_done = std::move(done);
-  group_.submit(std::move(school), cost, std::move(job));
+  group_.submit_write(std::move(school), cost, std::move(fn), std::move(done));
 }
 
 // ---- audit trail (the tables: audit.cpp) ----

@@ -42,7 +42,7 @@
 
 #include "storage/sqlite/audit.hpp"
 #include "storage/sqlite/caches.hpp"
-#include "storage/sqlite/group_commit.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/sqlite/reader_pool.hpp"
 #include "storage/sqlite/school_reader.hpp"
 #include "tandem/core/sqlite.hpp"

@@ -199,15 +199,9 @@ Status SqliteStorage::run_one(CommitJob& job) {
   // Revoked between authentication and now: the push must not land.
   if (!*last) return make_error(ErrorCode::kUnauthorized, "unknown or revoked device token");
   out.last_mutation_id = (*last)->id;
-  if (job.mutation_id < (*last)->id) {
-    out.state = MutationState::kStale;
-    return {};
-  }
-  if (job.mutation_id == (*last)->id) {
-    if ((*last)->digest != job.digest) {
-      out.state = MutationState::kReused;
-      return {};
-    }
+  if (auto settled = settled_mutation((*last)->id, (*last)->digest, job.mutation_id, job.digest)) {
+    out.state = *settled;
+    if (*settled != MutationState::kReplayed) return {};
     // A retry: its stored answer (rare, so not cached).
     auto st = stmts_.get("SELECT last_response FROM server_devices WHERE id=?");
     if (!st) return std::move(st).error();

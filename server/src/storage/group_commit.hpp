@@ -15,7 +15,8 @@
 // thread or, once draining has begun, at once with kServer. The jobs of a
 // group that the commit function did not reach (the group ran long) go back
 // to the head of the queue. drain() answers everything queued before it
-// returns. Nothing here knows SQLite: the commit function does the writing.
+// returns. Nothing here knows a database: the commit function of each
+// backend (SQLite, PostgreSQL) does the writing.
 //
 // Thread-safety: submit(), touch() and drain() from any thread; the commit
 // function runs on the commit thread only, one group at a time.
@@ -27,7 +28,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -35,7 +38,7 @@
 #include "tandem/server/commit_queue.hpp"
 #include "tandem/server/storage.hpp"
 
-namespace tandem::server::sqlite_backend {
+namespace tandem::server {
 
 // One queued write: a device's push (fn, done), or a submit_write() job
 // (write_fn, write_done). The commit function sets status and outcome.
@@ -54,6 +57,14 @@ struct CommitJob {
   // Hands the job its status (and a push its outcome) through its callback.
   void answer();
 };
+
+// The mutation-id rule (storage.hpp, MutationState), for every backend: what
+// a push with `id` and `digest` is, given the device's last mutation id and
+// digest. kStale (a lower id), kReused (the same id, another batch),
+// kReplayed (a retry: the caller answers the stored response), or nullopt:
+// a new mutation, to run.
+std::optional<MutationState> settled_mutation(std::int64_t last_id, std::string_view last_digest,
+                                              std::int64_t id, std::string_view digest);
 
 class GroupCommit {
  public:
@@ -74,6 +85,10 @@ class GroupCommit {
 
   // Queues `job` under `school` with its estimated cost.
   void submit(std::string school, std::uint64_t cost, std::unique_ptr<CommitJob> job);
+  // ServerStorage::submit_mutation and submit_write, for every backend.
+  void submit_mutation(DeviceRecord device, std::int64_t mutation_id, std::string batch_digest,
+                       std::uint64_t cost, MutationFn fn, MutationDone done);
+  void submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done);
 
   // Records that `device` was seen at `at_ms`, written with the next group
   // (the commit thread is woken for it if idle).
@@ -95,4 +110,4 @@ class GroupCommit {
   std::thread thread_;
 };
 
-}  // namespace tandem::server::sqlite_backend
+}  // namespace tandem::server

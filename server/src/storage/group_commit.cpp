@@ -1,5 +1,5 @@
 // Group commit: see group_commit.hpp.
-#include "storage/sqlite/group_commit.hpp"
+#include "storage/group_commit.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -7,7 +7,7 @@
 
 #include "tandem/server/limits.hpp"
 
-namespace tandem::server::sqlite_backend {
+namespace tandem::server {
 
 void CommitJob::answer() {
   if (write_done) {
@@ -17,6 +17,33 @@ void CommitJob::answer() {
   } else {
     done(std::move(status).error());
   }
+}
+
+std::optional<MutationState> settled_mutation(std::int64_t last_id, std::string_view last_digest,
+                                              std::int64_t id, std::string_view digest) {
+  if (id < last_id) return MutationState::kStale;
+  if (id == last_id) return last_digest == digest ? MutationState::kReplayed : MutationState::kReused;
+  return std::nullopt;
+}
+
+void GroupCommit::submit_mutation(DeviceRecord device, std::int64_t mutation_id,
+                                  std::string batch_digest, std::uint64_t cost, MutationFn fn,
+                                  MutationDone done) {
+  auto job = std::make_unique<CommitJob>();
+  job->device = std::move(device);
+  job->mutation_id = mutation_id;
+  job->digest = std::move(batch_digest);
+  job->fn = std::move(fn);
+  job->done = std::move(done);
+  std::string school = job->device.school;
+  submit(std::move(school), cost, std::move(job));
+}
+
+void GroupCommit::submit_write(std::string school, std::uint64_t cost, WriteFn fn, WriteDone done) {
+  auto job = std::make_unique<CommitJob>();
+  job->write_fn = std::move(fn);
+  job->write_done = std::move(done);
+  submit(std::move(school), cost, std::move(job));
 }
 
 void GroupCommit::start(CommitFn commit) {
@@ -84,4 +111,4 @@ void GroupCommit::loop() {
   }
 }
 
-}  // namespace tandem::server::sqlite_backend
+}  // namespace tandem::server

@@ -1,6 +1,6 @@
 // The PostgreSQL backend's devices, web sessions and audit trail: the same
-// rules as the embedded backend's sqlite_devices, sqlite_web and
-// sqlite_audit (storage.hpp, token_rotation.hpp, web.hpp, audit.hpp), as SQL
+// rules as the embedded backend's storage/sqlite/devices, web_sessions and
+// audit (storage.hpp, token_rotation.hpp, web.hpp, audit.hpp), as SQL
 // on one connection. Every function expects its caller's transaction where
 // it writes more than one statement; the audit verification and the export
 // expect one snapshot (REPEATABLE READ).

@@ -3,7 +3,7 @@
 // device — and the server's own tables next to it (schema.hpp), written
 // through sqlite::handle(Store&) inside Store::transaction() so that a merge,
 // its place in the school's sequence and the device's mutation bookkeeping
-// commit together. open_sqlite_storage() (tandem/server/storage.hpp) makes one.
+// commit together. open_sqlite_storage() (tandem/server/stores.hpp) makes one.
 //
 // Where each concern lives:
 //   storage.cpp        opening, administration, settings, web sessions, audit

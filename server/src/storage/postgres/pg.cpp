@@ -165,6 +165,14 @@ Status Conn::script(std::string_view sql) {
   return s;
 }
 
+Result<std::string> Conn::literal(std::string_view text) {
+  char* quoted = PQescapeLiteral(c_, text.data(), text.size());
+  if (!quoted) return error_of(c_, nullptr, "cannot quote a value");
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
 Status Conn::transaction(const std::function<Status()>& fn) {
   for (int attempt = 0;; ++attempt) {
     TANDEM_TRY(run("BEGIN"));

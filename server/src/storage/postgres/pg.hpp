@@ -94,8 +94,11 @@ class Conn {
     if (!r) return std::move(r).error();
     return {};
   }
-  // Several statements without parameters (migrations).
+  // Several statements without parameters (migrations; statements sent in
+  // one round trip).
   Status script(std::string_view sql);
+  // `text` as an SQL string literal for script() (quoted and escaped by libpq).
+  Result<std::string> literal(std::string_view text);
   // Runs `fn` in a transaction (BEGIN ... COMMIT; ROLLBACK on error). A
   // kBusy failure (serialization, deadlock) is retried up to 5 times.
   Status transaction(const std::function<Status()>& fn);

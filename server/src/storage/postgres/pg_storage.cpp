@@ -815,17 +815,28 @@ class PgStorage final : public ServerStorage {
     std::erase_if(schools, [&](const std::string& s) { return s.empty() || seq_.count(s) > 0; });
     if (schools.empty()) return {};
     const std::string list = pg::text_array(schools);
-    TANDEM_TRY(writer_->run(
-        "INSERT INTO server_school_seq(school, last_seq) SELECT s, 0 FROM unnest($1::text[]) s "
-        "ORDER BY s ON CONFLICT(school) DO NOTHING",
-        {list}));
+    // A school's row is made once (a row never goes away).
+    if (std::any_of(schools.begin(), schools.end(),
+                    [&](const std::string& school) { return !positions_.count(school); })) {
+      TANDEM_TRY(writer_->run(
+          "INSERT INTO server_school_seq(school, last_seq) SELECT s, 0 FROM unnest($1::text[]) s "
+          "ORDER BY s ON CONFLICT(school) DO NOTHING",
+          {list}));
+    }
     auto rows = writer_->query(
         "SELECT school, last_seq FROM server_school_seq WHERE school = ANY($1::text[]) ORDER BY "
         "school FOR UPDATE",
         {list});
     if (!rows) return std::move(rows).error();
-    for (int i = 0; i < rows->size(); ++i) seq_[rows->text(i, 0)] = rows->int64(i, 1);
-    for (const auto& school : schools) TANDEM_TRY(catch_up_on(*writer_, school));
+    for (int i = 0; i < rows->size(); ++i) {
+      const std::string school = rows->text(i, 0);
+      const std::int64_t last = rows->int64(i, 1);
+      seq_[school] = last;
+      // Only what another instance (or the administration) appended since
+      // this cache last saw the school is read.
+      auto at = positions_.find(school);
+      if (at == positions_.end() || at->second < last) TANDEM_TRY(catch_up_on(*writer_, school));
+    }
     return {};
   }
 
@@ -990,8 +1001,12 @@ class PgStorage final : public ServerStorage {
     const auto seq_before = seq_;
     const auto positions_before = positions_;
     const std::size_t found_before = pending_schools_.size();
-    TANDEM_TRY(writer_->run("SAVEPOINT job"));
-    Status s = writer_->run("SELECT set_config('tandem.school', $1, true)", {school});
+    // One round trip: the savepoint and the job's school for row-level security.
+    auto quoted = writer_->literal(school);
+    if (!quoted) return std::move(quoted).error();
+    Status s = writer_->script("SAVEPOINT job; SELECT set_config('tandem.school', " + *quoted +
+                               ", true)");
+    if (!s) return s;
     if (s) {
       s = cache_->transaction(
           [&]() -> Status {
@@ -1004,15 +1019,13 @@ class PgStorage final : public ServerStorage {
           Durability::kDeferred);
     }
     if (s) s = flush_rows();
-    if (s) s = writer_->run("SELECT set_config('tandem.school', '', true)");
-    if (s) s = writer_->run("RELEASE SAVEPOINT job");
+    if (s) s = writer_->script("SELECT set_config('tandem.school', '', true); RELEASE SAVEPOINT job");
     if (!s) {
       seq_ = seq_before;
       positions_ = positions_before;
       pending_schools_.resize(found_before);
       drop_pending_rows();
-      TANDEM_TRY(writer_->run("ROLLBACK TO SAVEPOINT job"));
-      TANDEM_TRY(writer_->run("RELEASE SAVEPOINT job"));
+      TANDEM_TRY(writer_->script("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"));
     }
     return s;
   }

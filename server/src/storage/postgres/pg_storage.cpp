@@ -777,7 +777,7 @@ class PgStorage final : public ServerStorage {
   // prefix: a row is visible only once every lower seq of its school is).
   Status catch_up_on(Conn& c, const std::string& school) {
     if (&c == writer_.get()) TANDEM_TRY(flush_rows());
-    std::int64_t& pos = positions_[school];
+    std::int64_t pos = positions_.count(school) ? positions_.at(school) : 0;
     for (;;) {
       auto rows = c.query(
           "SELECT seq, body FROM server_changes WHERE school=$1 AND seq>$2 ORDER BY seq LIMIT $3",
@@ -792,6 +792,7 @@ class PgStorage final : public ServerStorage {
         if (!applied) return std::move(applied).error();
         pos = rows->int64(i, 0);
       }
+      set_position(school, pos);
       if (rows->size() < kCatchUpPage) return {};
     }
   }
@@ -800,10 +801,30 @@ class PgStorage final : public ServerStorage {
   // REQUIRES: mu_.
   Status catch_up_unlocked(std::string_view school_view) {
     const std::string school(school_view);
-    const auto before = positions_;
     Status s = cache_->transaction([&] { return catch_up_on(*writer_, school); }, Durability::kDeferred);
-    if (!s) positions_ = before;
+    if (!s) undo_positions(0);
+    position_undo_.clear();
     return s;
+  }
+
+  // Moves the cache's position for `school`, remembering the old one so a
+  // rolled-back transaction or job puts it back (undo_positions): no copy
+  // of every school's position per job.
+  void set_position(const std::string& school, std::int64_t seq) {
+    auto [it, fresh] = positions_.try_emplace(school, 0);
+    position_undo_.emplace_back(school, fresh ? -1 : it->second);
+    it->second = seq;
+  }
+  void undo_positions(std::size_t mark) {
+    while (position_undo_.size() > mark) {
+      const auto& [school, old] = position_undo_.back();
+      if (old < 0) {
+        positions_.erase(school);
+      } else {
+        positions_[school] = old;
+      }
+      position_undo_.pop_back();
+    }
   }
 
   // Locks the schools' sequence rows (sorted: never a cycle between
@@ -854,7 +875,7 @@ class PgStorage final : public ServerStorage {
     pending_rows_.push_back(
         PendingRow{change.school, seq, change.hlc.str(), change.record, change.kind,
                    std::string(body), std::string(origin)});
-    positions_[change.school] = seq;  // the cache holds it (merged just before)
+    set_position(change.school, seq);  // the cache holds it (merged just before)
     return seq;
   }
 
@@ -935,8 +956,8 @@ class PgStorage final : public ServerStorage {
   // first; the cache commits after it (or rolls back with it).
   Status group_transaction(const std::vector<std::string>& schools, const std::function<Status()>& fn,
                            Durability durability) {
-    const auto positions_before = positions_;
     seq_.clear();
+    position_undo_.clear();
     Status s = cache_->transaction(
         [&]() -> Status {
           TANDEM_TRY(writer_->run("BEGIN"));
@@ -953,7 +974,8 @@ class PgStorage final : public ServerStorage {
         durability);
     seq_.clear();
     drop_pending_rows();
-    if (!s) positions_ = positions_before;
+    if (!s) undo_positions(0);
+    position_undo_.clear();
     if (s) remember_schools(pending_schools_);
     pending_schools_.clear();
     return s;
@@ -998,8 +1020,8 @@ class PgStorage final : public ServerStorage {
   // cache): a failing job rolls back alone. While it runs, row-level
   // security confines the transaction to the job's school.
   Status run_in_savepoint(CommitJob& job, const std::string& school) {
-    const auto seq_before = seq_;
-    const auto positions_before = positions_;
+    const auto seq_before = seq_;  // the group's locked schools: a few
+    const std::size_t positions_mark = position_undo_.size();
     const std::size_t found_before = pending_schools_.size();
     // One round trip: the savepoint and the job's school for row-level security.
     auto quoted = writer_->literal(school);
@@ -1007,22 +1029,20 @@ class PgStorage final : public ServerStorage {
     Status s = writer_->script("SAVEPOINT job; SELECT set_config('tandem.school', " + *quoted +
                                ", true)");
     if (!s) return s;
-    if (s) {
-      s = cache_->transaction(
-          [&]() -> Status {
-            try {
-              return run_one(job);
-            } catch (const std::exception&) {
-              return make_error(ErrorCode::kInternal, "internal error while applying a push");
-            }
-          },
-          Durability::kDeferred);
-    }
+    s = cache_->transaction(
+        [&]() -> Status {
+          try {
+            return run_one(job);
+          } catch (const std::exception&) {
+            return make_error(ErrorCode::kInternal, "internal error while applying a push");
+          }
+        },
+        Durability::kDeferred);
     if (s) s = flush_rows();
     if (s) s = writer_->script("SELECT set_config('tandem.school', '', true); RELEASE SAVEPOINT job");
     if (!s) {
       seq_ = seq_before;
-      positions_ = positions_before;
+      undo_positions(positions_mark);
       pending_schools_.resize(found_before);
       drop_pending_rows();
       TANDEM_TRY(writer_->script("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"));
@@ -1069,6 +1089,8 @@ class PgStorage final : public ServerStorage {
   std::unique_ptr<Store> cache_;
   fs::path cache_file_;
   std::map<std::string, std::int64_t> positions_;  // per school: the last seq the cache holds
+  // (school, position before; -1: none) per move in the running transaction.
+  std::vector<std::pair<std::string, std::int64_t>> position_undo_;
   std::map<std::string, std::int64_t> seq_;        // per school locked by the running group: last seq
   // Rows appended by the running job, written by flush_rows().
   struct PendingRow {

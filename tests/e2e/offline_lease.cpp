@@ -100,4 +100,22 @@ TEST_CASE("offline lease: a tablet whose clock is weeks fast when it syncs is no
   CHECK(error_code(tandem_at("+28d", db, {"show", child})) == "lease_expired");  // 8 days on
 }
 
+// The server keeps each school's lease in memory (every sync reads it): a
+// change by the administration, another process, reaches the next sync.
+TEST_CASE("offline lease: a lease changed while the server runs reaches the next sync",
+          "[e2e][lease]") {
+  LeaseWorld lw;
+  const std::string db = lw.dir.file("tablet.db");
+  lw.enroll("", db);
+  ok(tandem_at("", db, {"sync", "--quiet"}));
+  CHECK(ok(tandem_at("", db, {"status"})).at("lease").at("days") == 7);
+  for (const int days : {10, 3}) {
+    REQUIRE(server_admin(lw.world.dir.path(), {"school", "set-lease", "--school", lw.world.school.id,
+                                               "--days", std::to_string(days)})
+                .exit_code == 0);
+    ok(tandem_at("", db, {"sync", "--quiet"}));
+    CHECK(ok(tandem_at("", db, {"status"})).at("lease").at("days") == days);
+  }
+}
+
 }  // namespace tandem::test

@@ -148,6 +148,22 @@ void Caches::keep_view(const std::string& device, const PullState& state, const 
   }
 }
 
+std::optional<std::optional<std::string>> Caches::setting(const std::string& key,
+                                                          Ticket& ticket) {
+  std::lock_guard lock(mu_);
+  ticket.epoch = refresh_locked();
+  if (auto it = settings_.find(key); it != settings_.end()) return it->second;
+  return std::nullopt;
+}
+
+void Caches::keep_setting(const std::string& key, const std::optional<std::string>& value,
+                          const Ticket& ticket) {
+  std::lock_guard lock(mu_);
+  if (refresh_locked() != ticket.epoch) return;
+  if (settings_.size() >= kMaxSettings) settings_.clear();
+  settings_.insert_or_assign(key, value);
+}
+
 StorageStats Caches::stats() const {
   StorageStats s;
   s.tokens_from_memory = tokens_from_memory_.load(std::memory_order_relaxed);
@@ -163,6 +179,7 @@ std::uint64_t Caches::refresh_locked() {
     tokens_.clear();
     tails_.clear();
     views_.clear();
+    settings_.clear();
     ++tail_generation_;
     cache_epoch_ = now;
   }

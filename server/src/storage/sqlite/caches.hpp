@@ -6,6 +6,8 @@
 //      tails:  each school's newest rows of its sequence (SchoolTail), so a
 //              device that is up to date (nearly every sync) pulls from memory;
 //      views:  each device's PullState (its view, the scope versions);
+//      settings: server_meta values read by key (a school's offline lease
+//              is read by every sync);
 //  * the writer's cache (WriterCache), under the writer's mutex: each
 //    school's last seq and each device's last push.
 // Other processes (the admin CLI, the sqlite3 shell) write the same file.
@@ -137,6 +139,7 @@ class Caches {
  public:
   static constexpr std::size_t kMaxTokens = 65536;
   static constexpr std::size_t kMaxViews = 65536;
+  static constexpr std::size_t kMaxSettings = 16384;
 
   // Opens the shared epoch beside `database`. REQUIRES: before any lookup.
   Status open(const std::string& database) { return epoch_.open(database); }
@@ -168,6 +171,13 @@ class Caches {
 
   std::optional<PullState> view(const std::string& device, Ticket& ticket);
   void keep_view(const std::string& device, const PullState& state, const Ticket& ticket);
+
+  // A server_meta value, if cached (the inner nullopt: cached as absent).
+  // A write of server_meta is `shared` (it moves the epoch), so a value is
+  // never kept past the write that changed it.
+  std::optional<std::optional<std::string>> setting(const std::string& key, Ticket& ticket);
+  void keep_setting(const std::string& key, const std::optional<std::string>& value,
+                    const Ticket& ticket);
 
   StorageStats stats() const;
 
@@ -213,6 +223,7 @@ class Caches {
   std::uint64_t tail_generation_ = 0;                     // moves with every change to the tails
   std::unordered_map<std::string, PullState> views_;      // by device
   std::uint64_t view_generation_ = 0;
+  std::unordered_map<std::string, std::optional<std::string>> settings_;  // by key
   std::atomic<std::uint64_t> tokens_from_memory_{0};
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_memory_{0};

@@ -258,6 +258,7 @@ Result<std::optional<std::string>> SqlitePushTransaction::meta(std::string_view 
 Status SqlitePushTransaction::set_meta(std::string_view key, std::string_view value) {
   auto st = stmt("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?, ?)");
   if (!st) return std::move(st).error();
+  s_.caches_.changes().shared = true;  // settings are cached
   return (*st)->bind(1, key).bind(2, value).run();
 }
 

@@ -120,8 +120,14 @@ Result<SchoolSnapshot> SqliteStorage::school_records(std::string_view school,
   return school_reader_->read(school, after_seq);
 }
 
+// Read by every sync (a school's lease): from memory once read.
 Result<std::optional<std::string>> SqliteStorage::setting(std::string_view key) {
-  return school_reader_->meta(key);
+  const std::string k(key);
+  Caches::Ticket ticket;
+  if (auto cached = caches_.setting(k, ticket)) return std::move(*cached);
+  auto value = school_reader_->meta(key);
+  if (value) caches_.keep_setting(k, *value, ticket);
+  return value;
 }
 
 Status SqliteStorage::set_setting(std::string_view key, std::string_view value) {
@@ -129,6 +135,7 @@ Status SqliteStorage::set_setting(std::string_view key, std::string_view value) 
   return write([&]() -> Status {
     auto st = stmts_.get("INSERT OR REPLACE INTO server_meta(key, value) VALUES(?,?)");
     if (!st) return std::move(st).error();
+    caches_.changes().shared = true;  // settings are cached (here and in a running server)
     return (*st)->bind(1, key).bind(2, value).run();
   });
 }

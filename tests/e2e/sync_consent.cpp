@@ -114,6 +114,46 @@ TEST_CASE("consent: the psychologist gets the child's agenda item while consent 
   CHECK(rc.store().get(*item).ok());
 }
 
+// The server keeps records' scopes in memory (every filtered pull reads
+// them): an item that comes to name a child after the psychologist received
+// it must leave her view with every later edit, as if nothing were cached.
+TEST_CASE("an agenda item that names a child after it was delivered leaves the psychologist's view, "
+          "its later edits never reach her",
+          "[e2e][sync][visibility][consent]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));
+  Tablet psy(dir.file("psy.db"));
+  world.enroll(rc);
+  const std::string psychologist = world.add_person("Pia PPR", "external");
+  psy.enroll(world.base_url(), world.code_for(psychologist));
+  REQUIRE(rc.sync(world.base_url())->complete);
+
+  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
+  REQUIRE(child.ok());
+  auto meeting = rc.store().create(
+      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
+  REQUIRE(meeting.ok());
+  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting}, {"need", "child_intervention"}});
+  REQUIRE(item.ok());
+  REQUIRE(rc.store().text_insert(*item, "notes", 0, "Ingen barn nævnt endnu. ").ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(psy.sync(world.base_url())->complete);
+  REQUIRE(psy.store().get(*item).ok());  // no child named: hers through the meeting
+
+  // Named a child (no consent), then written about, in two pushes.
+  REQUIRE(rc.store().set(*item, "child", *child).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(psy.sync(world.base_url())->complete);
+    CHECK(psy.store().get(*meeting).ok());
+    CHECK(bytes_of(psy, kItemNotes) == 0);
+    CHECK(bytes_of(psy, kPseudonym) == 0);
+  }
+}
+
 TEST_CASE("a device that sets its own role is refused and sees no more than before",
           "[e2e][sync][visibility]") {
   SyncWorld world;

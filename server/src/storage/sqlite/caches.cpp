@@ -164,6 +164,70 @@ void Caches::keep_setting(const std::string& key, const std::optional<std::strin
   settings_.insert_or_assign(key, value);
 }
 
+namespace {
+
+std::size_t scope_bytes(const RecordScope& s) {
+  return 96 + s.record.size() + s.school.size() + s.kind.size() + s.parent.size() +
+         s.anchor.size() + s.anchor_kind.size() + s.child.size() + s.author.size() +
+         s.anchor_author.size() + s.assignee.size() + s.record.size();
+}
+
+}  // namespace
+
+std::vector<RecordScope> Caches::scopes(const std::vector<std::string>& records,
+                                        std::vector<std::string>& missing, Ticket& ticket) {
+  std::vector<RecordScope> found;
+  found.reserve(records.size());
+  std::lock_guard lock(mu_);
+  ticket.epoch = refresh_locked();
+  ticket.generation = scope_generation_;
+  for (const auto& id : records) {
+    if (auto it = scopes_.find(id); it != scopes_.end()) {
+      found.push_back(it->second);
+    } else {
+      missing.push_back(id);
+    }
+  }
+  return found;
+}
+
+void Caches::keep_scopes(const std::vector<RecordScope>& read, const Ticket& ticket) {
+  std::lock_guard lock(mu_);
+  if (refresh_locked() != ticket.epoch || scope_generation_ != ticket.generation) return;
+  for (const auto& scope : read) put_scope_locked(scope);
+}
+
+void Caches::put_scope_locked(RecordScope scope) {
+  const std::size_t bytes = scope_bytes(scope);
+  if (auto it = scopes_.find(scope.record); it != scopes_.end()) {
+    scope_bytes_ -= scope_bytes(it->second);
+    scopes_.erase(it);
+  }
+  if (scope_bytes_ + bytes > kMaxScopeBytes) {
+    scopes_.clear();
+    scope_bytes_ = 0;
+  }
+  scope_bytes_ += bytes;
+  std::string key = scope.record;
+  scopes_.emplace(std::move(key), std::move(scope));
+}
+
+// The scope rows a transaction wrote, once it committed (`written`), and
+// the records whose rows it may have written and did not keep (`dropped`).
+void Caches::update_scopes(std::vector<RecordScope>& written,
+                           const std::vector<std::string>& dropped) {
+  if (written.empty() && dropped.empty()) return;
+  std::lock_guard lock(mu_);
+  ++scope_generation_;
+  for (const auto& id : dropped) {
+    if (auto it = scopes_.find(id); it != scopes_.end()) {
+      scope_bytes_ -= scope_bytes(it->second);
+      scopes_.erase(it);
+    }
+  }
+  for (auto& scope : written) put_scope_locked(std::move(scope));
+}
+
 StorageStats Caches::stats() const {
   StorageStats s;
   s.tokens_from_memory = tokens_from_memory_.load(std::memory_order_relaxed);
@@ -180,6 +244,9 @@ std::uint64_t Caches::refresh_locked() {
     tails_.clear();
     views_.clear();
     settings_.clear();
+    scopes_.clear();
+    scope_bytes_ = 0;
+    ++scope_generation_;
     ++tail_generation_;
     cache_epoch_ = now;
   }
@@ -204,9 +271,12 @@ void Caches::invalidate(Event event) {
     done.rows.clear();
     done.revoked.clear();
     done.shared = false;
+    for (auto& scope : done.scopes) done.unscoped.push_back(std::move(scope.record));
+    done.scopes.clear();
   }
   for (const auto& device : done.revoked) writer_.devices.erase(device);
   update_tails(done.rows);
+  update_scopes(done.scopes, done.unscoped);
   if (done.views) drop_views();
   if (done.shared) epoch_.bump();
 }

@@ -8,6 +8,9 @@
 //      views:  each device's PullState (its view, the scope versions);
 //      settings: server_meta values read by key (a school's offline lease
 //              is read by every sync);
+//      scopes: records' scope rows (server_scope), which every filtered pull
+//              reads for its rows; the writer puts the rows it writes in
+//              when its transaction commits (write-through);
 //  * the writer's cache (WriterCache), under the writer's mutex: each
 //    school's last seq and each device's last push.
 // Other processes (the admin CLI, the sqlite3 shell) write the same file.
@@ -23,6 +26,8 @@
 //   rows appended to a school's sequence, purges  → the loaded tails take
 //       them (a tail that would have a gap is dropped, loaded again later);
 //   a device view or a scope version written      → every cached view goes;
+//   a scope row written                          → the cached scope takes it
+//       (a failed job's rows or a rolled-back transaction's: dropped);
 //   a device revoked                              → the writer forgets its push;
 //   `shared`: wrote what any process may cache (a device or token, an
 //       admin's records)                          → the epoch moves: every
@@ -140,6 +145,9 @@ class Caches {
   static constexpr std::size_t kMaxTokens = 65536;
   static constexpr std::size_t kMaxViews = 65536;
   static constexpr std::size_t kMaxSettings = 16384;
+  // The scope cache's bound, in bytes of its ids and texts (about 300 bytes
+  // a record: ~100,000 records); full, it starts again empty.
+  static constexpr std::size_t kMaxScopeBytes = std::size_t{32} << 20;
 
   // Opens the shared epoch beside `database`. REQUIRES: before any lookup.
   Status open(const std::string& database) { return epoch_.open(database); }
@@ -179,6 +187,12 @@ class Caches {
   void keep_setting(const std::string& key, const std::optional<std::string>& value,
                     const Ticket& ticket);
 
+  // The cached scope rows of `records`; those not cached are added to
+  // `missing`, for the caller to read and hand to keep_scopes().
+  std::vector<RecordScope> scopes(const std::vector<std::string>& records,
+                                  std::vector<std::string>& missing, Ticket& ticket);
+  void keep_scopes(const std::vector<RecordScope>& read, const Ticket& ticket);
+
   StorageStats stats() const;
 
   // ---- write side: REQUIRES the writer's mutex ----
@@ -187,6 +201,8 @@ class Caches {
   struct Changes {
     std::vector<TailUpdate> rows;      // sequence rows appended, purges, in order
     bool views = false;                // a device view or a scope version written
+    std::vector<RecordScope> scopes;   // scope rows written, in order
+    std::vector<std::string> unscoped;  // records whose scope row a failed job wrote
     std::vector<std::string> revoked;  // devices revoked
     bool shared = false;               // wrote what any process may cache
     bool sequenced = false;            // used the WriterCache (a sequencing write)
@@ -213,6 +229,8 @@ class Caches {
   std::uint64_t refresh_locked();
   void update_tails(std::vector<TailUpdate>& rows);
   void drop_views();
+  void update_scopes(std::vector<RecordScope>& written, const std::vector<std::string>& dropped);
+  void put_scope_locked(RecordScope scope);
   void forget_writer();
 
   WriteEpoch epoch_;
@@ -224,6 +242,9 @@ class Caches {
   std::unordered_map<std::string, PullState> views_;      // by device
   std::uint64_t view_generation_ = 0;
   std::unordered_map<std::string, std::optional<std::string>> settings_;  // by key
+  std::unordered_map<std::string, RecordScope> scopes_;                  // by record
+  std::size_t scope_bytes_ = 0;
+  std::uint64_t scope_generation_ = 0;  // moves with every write to the scopes
   std::atomic<std::uint64_t> tokens_from_memory_{0};
   std::atomic<std::uint64_t> tokens_from_store_{0};
   std::atomic<std::uint64_t> pulls_from_memory_{0};

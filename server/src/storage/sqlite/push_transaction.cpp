@@ -48,7 +48,7 @@ Status SqlitePushTransaction::put_scope(const RecordScope& r) {
       "INSERT OR REPLACE INTO server_scope(record, school, kind, parent, anchor, anchor_kind, "
       "child, author, assignee, first_seq, anchor_author) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   if (!st) return std::move(st).error();
-  return (*st)
+  Status written = (*st)
       ->bind(1, r.record)
       .bind(2, r.school)
       .bind(3, r.kind)
@@ -61,6 +61,8 @@ Status SqlitePushTransaction::put_scope(const RecordScope& r) {
       .bind(10, r.first_seq)
       .bind(11, r.anchor_author)
       .run();
+  if (written) s_.caches_.changes().scopes.push_back(r);
+  return written;
 }
 
 Result<std::vector<std::string>> SqlitePushTransaction::members(std::string_view anchor) {

@@ -164,11 +164,25 @@ Result<std::vector<RecordScope>> SqliteStorage::scopes_of(const std::vector<std:
   static const std::string sql = std::string("SELECT ") + kScopeColumns +
                                  " FROM server_scope WHERE record IN (SELECT value FROM "
                                  "json_each(?))";
-  auto reader = readers_.acquire();
-  auto st = reader.stmt(sql.c_str());
-  if (!st) return std::move(st).error();
-  (*st)->bind(1, json_list(records));
-  return read_scopes(**st);
+  // From memory where cached (every filtered pull asks; a pull of what was
+  // just pushed finds the rows the writer put there).
+  Caches::Ticket ticket;
+  std::vector<std::string> missing;
+  auto found = caches_.scopes(records, missing, ticket);
+  if (missing.empty()) return found;
+  Result<std::vector<RecordScope>> read = std::vector<RecordScope>();
+  {
+    auto reader = readers_.acquire();
+    auto st = reader.stmt(sql.c_str());
+    if (!st) return std::move(st).error();
+    (*st)->bind(1, json_list(missing));
+    read = read_scopes(**st);
+  }
+  if (!read) return read;
+  caches_.keep_scopes(*read, ticket);
+  found.insert(found.end(), std::make_move_iterator(read->begin()),
+               std::make_move_iterator(read->end()));
+  return found;
 }
 
 Result<ChangePage> SqliteStorage::read_record_changes(std::string_view school,

@@ -68,6 +68,7 @@ std::size_t SqliteStorage::commit_batch(Batch& batch, const Touches& touches) {
       CommitJob* job = entry.job.get();
       seq_undo_.clear();
       const std::size_t updates_before = caches_.changes().rows.size();
+      const std::size_t scopes_before = caches_.changes().scopes.size();
       job->status = store_->transaction([&]() -> Status {
         // An exception must not escape with the transaction open (nor stop
         // the commit thread): it fails this mutation only.
@@ -84,6 +85,10 @@ std::size_t SqliteStorage::commit_batch(Batch& batch, const Touches& touches) {
       } else {
         undo_sequence();  // its rows were rolled back with its savepoint
         caches_.changes().rows.resize(updates_before);
+        auto& changes = caches_.changes();
+        for (std::size_t i = scopes_before; i < changes.scopes.size(); ++i)
+          changes.unscoped.push_back(std::move(changes.scopes[i].record));
+        changes.scopes.resize(scopes_before);
       }
     }
     for (const auto& [id, ms] : touches) {

@@ -240,7 +240,14 @@ std::vector<std::string> members_of(const Record& rec) {
 
 // Moves what hangs under `parent` with it (depth-bounded: a cycle of
 // parents cannot loop).
-Status move_children(const RecordScope& parent, PushTransaction& txn, int depth) {
+// A record's scope before and after a change moved it.
+struct Moved {
+  RecordScope before;
+  RecordScope after;
+};
+
+Status move_children(const RecordScope& parent, PushTransaction& txn, int depth,
+                     std::vector<Moved>& moved) {
   if (depth >= kMaxMoveDepth) return {};
   auto under = txn.scopes_under(parent.record);
   if (!under) return std::move(under).error();
@@ -256,11 +263,66 @@ Status move_children(const RecordScope& parent, PushTransaction& txn, int depth)
                                                                                 : parent.anchor_author;
     if (s.anchor == anchor && s.anchor_kind == anchor_kind && s.anchor_author == anchor_author)
       continue;
+    RecordScope before = s;
     s.anchor = anchor;
     s.anchor_kind = anchor_kind;
     s.anchor_author = anchor_author;
     TANDEM_TRY(txn.put_scope(s));
-    TANDEM_TRY(move_children(s, txn, depth + 1));
+    moved.push_back(Moved{std::move(before), s});
+    TANDEM_TRY(move_children(s, txn, depth + 1, moved));
+  }
+  return {};
+}
+
+// Views are worked out from where records stand: a record that moves (its
+// own change: it names a child now, hangs under another course; or its
+// parent's) leaves or enters the views of devices whose view did not change.
+// Each device of the school is told at once, in its stored view: a record
+// leaving goes on its gone list, under a new view number (an answer already
+// sent must not be taken for having carried it); a record entering is
+// backfilled from where the device has pulled (backfill_upto -1 until its
+// next pull says where that is: update_view).
+Status tell_devices(std::string_view school, const std::vector<Moved>& moved,
+                    PushTransaction& txn) {
+  if (moved.empty()) return {};
+  auto devices = txn.school_device_views(school);
+  if (!devices) return std::move(devices).error();
+  for (auto& [device, d] : *devices) {
+    const View issued = View::from_json(Json::parse(d.view, nullptr, false));
+    const View acked = d.acked_view == d.view
+                           ? issued
+                           : View::from_json(Json::parse(d.acked_view, nullptr, false));
+    if (issued.all && acked.all) continue;  // the resource centre sees the school either way
+    std::set<std::string> gone(d.gone.begin(), d.gone.end());
+    std::set<std::string> backfill(d.backfill.begin(), d.backfill.end());
+    const bool backfilling = !d.backfill.empty();
+    bool changed = false, entered = false;
+    for (const auto& m : moved) {
+      const bool was = visible(m.before, issued) || visible(m.before, acked);
+      const bool is = visible(m.after, issued);
+      if (was == is) continue;
+      changed = true;
+      if (was) {
+        gone.insert(m.after.record);
+        backfill.erase(m.after.record);
+      } else {
+        gone.erase(m.after.record);
+        entered |= backfill.insert(m.after.record).second;
+      }
+    }
+    if (!changed) continue;
+    d.gone.assign(gone.begin(), gone.end());
+    d.backfill.assign(backfill.begin(), backfill.end());
+    if (entered) {
+      if (backfilling && d.backfill_upto >= 0) {
+        d.rewind = true;  // the backfill under way starts again with the new record
+      } else {
+        d.backfill_upto = -1;
+      }
+    }
+    if (d.backfill.empty()) d.backfill_upto = 0;
+    ++d.number;
+    TANDEM_TRY(txn.put_device_view(device, d));
   }
   return {};
 }
@@ -294,15 +356,18 @@ Status note_record(const std::string& id, std::int64_t seq, std::string_view aut
   // child, for those who take part where it hangs).
   bool school_moves = false;
   std::vector<std::string> people_move;
+  std::vector<Moved> moved;
   if (*old && changed &&
       (scope.anchor != (*old)->anchor || scope.child != (*old)->child ||
        scope.assignee != (*old)->assignee)) {
     school_moves = true;
-    TANDEM_TRY(move_children(scope, txn, 0));
+    moved.push_back(Moved{**old, scope});
+    TANDEM_TRY(move_children(scope, txn, 0, moved));
   }
   // A record whose row comes after rows that hang under it (pushed before
   // their parent reached the server): they move with it now.
-  if (!*old && !scope.anchor.empty()) TANDEM_TRY(move_children(scope, txn, 0));
+  if (!*old && !scope.anchor.empty()) TANDEM_TRY(move_children(scope, txn, 0, moved));
+  TANDEM_TRY(tell_devices(r.school, moved, txn));
   if (!*old && !scope.child.empty() && !scope.anchor.empty()) {
     auto members = txn.members(scope.anchor);
     if (!members) return std::move(members).error();

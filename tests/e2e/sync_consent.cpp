@@ -114,9 +114,10 @@ TEST_CASE("consent: the psychologist gets the child's agenda item while consent 
   CHECK(rc.store().get(*item).ok());
 }
 
-// The server keeps records' scopes in memory (every filtered pull reads
-// them): an item that comes to name a child after the psychologist received
-// it must leave her view with every later edit, as if nothing were cached.
+// A record that moves while the device's view stays the same: an item that
+// comes to name a child after the psychologist received it leaves her files,
+// and none of its later edits reach her (the server keeps records' scopes in
+// memory: it must be as if nothing were cached).
 TEST_CASE("an agenda item that names a child after it was delivered leaves the psychologist's view, "
           "its later edits never reach her",
           "[e2e][sync][visibility][consent]") {
@@ -148,10 +149,55 @@ TEST_CASE("an agenda item that names a child after it was delivered leaves the p
   REQUIRE(rc.sync(world.base_url())->complete);
   for (int round = 0; round < 2; ++round) {
     REQUIRE(psy.sync(world.base_url())->complete);
+    CHECK_FALSE(psy.store().get(*item).ok());  // erased: it left her view where it stood
     CHECK(psy.store().get(*meeting).ok());
+    CHECK(bytes_of(psy, "Ingen barn") == 0);
     CHECK(bytes_of(psy, kItemNotes) == 0);
     CHECK(bytes_of(psy, kPseudonym) == 0);
   }
+}
+
+// The other way: an action handed to a teacher who took part in nothing
+// reaches her whole (its create and every edit made before), and leaves her
+// files when it is handed on.
+TEST_CASE("an action handed to a teacher reaches her whole, and leaves her when handed on",
+          "[e2e][sync][visibility]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));
+  Tablet lone(dir.file("lone.db"));
+  world.enroll(rc);
+  const std::string teacher = world.add_person("Lone Lærer", "teacher");
+  const std::string other = world.add_person("Ole Lærer", "teacher");
+  lone.enroll(world.base_url(), world.code_for(teacher));
+  auto action = rc.store().create("action", Json{{"text", "CANARY-action-before "}});
+  REQUIRE(action.ok());
+  REQUIRE(rc.store().text_insert(*action, "text", 0, "CANARY-action-edit ").ok());
+  for (int i = 0; i < 30; ++i)  // other records around it, before and after
+    REQUIRE(rc.store().create("action", Json{{"text", "anden " + std::to_string(i)}}).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(lone.sync(world.base_url())->complete);
+  CHECK_FALSE(lone.store().get(*action).ok());
+  CHECK(tandem::test::occurrences(lone.path(), "CANARY-action") == 0);
+
+  REQUIRE(rc.store().set(*action, "tovholder", teacher).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  auto widened = lone.sync(world.base_url());
+  REQUIRE(widened.ok());
+  CHECK(widened->complete);
+  auto got = lone.store().get(*action);
+  REQUIRE(got.ok());
+  CHECK(got->fields.value("text", std::string()) == "CANARY-action-edit CANARY-action-before ");
+  CHECK(got->fields.value("tovholder", std::string()) == teacher);
+  auto mine = rc.store().get(*action);
+  REQUIRE(mine.ok());
+  CHECK(got->fields == mine->fields);
+
+  REQUIRE(rc.store().set(*action, "tovholder", other).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  REQUIRE(lone.sync(world.base_url())->complete);
+  CHECK_FALSE(lone.store().get(*action).ok());
+  CHECK(tandem::test::occurrences(lone.path(), "CANARY-action") == 0);
 }
 
 TEST_CASE("a device that sets its own role is refused and sees no more than before",

@@ -237,6 +237,10 @@ class PushTransaction {
   virtual Status bump_scope_version(std::string_view key) = 0;
   virtual Result<std::optional<DeviceView>> device_view(std::string_view device) = 0;
   virtual Status put_device_view(std::string_view device, const DeviceView& view) = 0;
+  // The views of the school's devices, by device id (a record that moves
+  // may leave or enter each of them).
+  virtual Result<std::vector<std::pair<std::string, DeviceView>>> school_device_views(
+      std::string_view school) = 0;
   // The device (person, school) as stored now.
   virtual Result<std::optional<DeviceRecord>> device(std::string_view device_id) = 0;
   // Ids of every record of a kind, in every school (a rebuild of the scope rows).

@@ -173,6 +173,8 @@ class PgPushTransaction final : public PushTransaction {
   Status bump_scope_version(std::string_view key) override;
   Result<std::optional<DeviceView>> device_view(std::string_view device) override;
   Status put_device_view(std::string_view device, const DeviceView& view) override;
+  Result<std::vector<std::pair<std::string, DeviceView>>> school_device_views(
+      std::string_view school) override;
   Result<std::optional<DeviceRecord>> device(std::string_view device_id) override;
   Result<std::vector<std::string>> record_ids(std::string_view kind) override;
   Result<std::int64_t> first_seq(std::string_view school, std::string_view record) override;
@@ -1283,6 +1285,21 @@ Result<std::optional<DeviceView>> PgPushTransaction::device_view(std::string_vie
   if (!rows) return std::move(rows).error();
   if (rows->empty()) return std::optional<DeviceView>();
   return read_view(*rows, 0, 0);
+}
+
+Result<std::vector<std::pair<std::string, DeviceView>>> PgPushTransaction::school_device_views(
+    std::string_view school) {
+  auto rows = c().query(
+      "SELECT v.number, v.view, v.acked_view, v.scope_version, v.day, v.gone, v.backfill, "
+      "v.backfill_upto, v.rewind, v.device FROM server_device_views v JOIN server_devices d ON "
+      "d.id=v.device WHERE d.school=$1 ORDER BY v.device",
+      {school});
+  if (!rows) return std::move(rows).error();
+  std::vector<std::pair<std::string, DeviceView>> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    if (auto v = read_view(*rows, i, 0)) out.emplace_back(rows->text(i, 9), std::move(*v));
+  }
+  return out;
 }
 
 Status PgPushTransaction::put_device_view(std::string_view device, const DeviceView& v) {

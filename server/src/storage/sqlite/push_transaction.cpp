@@ -198,6 +198,24 @@ Result<std::optional<DeviceView>> SqlitePushTransaction::device_view(std::string
   return read_device_view(**st, device);
 }
 
+Result<std::vector<std::pair<std::string, DeviceView>>> SqlitePushTransaction::school_device_views(
+    std::string_view school) {
+  auto st = stmt(
+      "SELECT v.number, v.view, v.acked_view, v.scope_version, v.day, v.gone, v.backfill, "
+      "v.backfill_upto, v.rewind, v.device FROM server_device_views v JOIN server_devices d ON "
+      "d.id=v.device WHERE d.school=? ORDER BY v.device");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, school);
+  std::vector<std::pair<std::string, DeviceView>> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.emplace_back((*st)->text(9), device_view_columns(**st, 0));
+  }
+  return out;
+}
+
 Status SqlitePushTransaction::put_device_view(std::string_view device, const DeviceView& v) {
   s_.caches_.changes().views = true;
   auto st = stmt(

@@ -52,6 +52,8 @@ class SqlitePushTransaction final : public PushTransaction {
   Status bump_scope_version(std::string_view school) override;
   Result<std::optional<DeviceView>> device_view(std::string_view device) override;
   Status put_device_view(std::string_view device, const DeviceView& view) override;
+  Result<std::vector<std::pair<std::string, DeviceView>>> school_device_views(
+      std::string_view school) override;
   Result<std::optional<DeviceRecord>> device(std::string_view device_id) override;
   Result<std::vector<std::string>> record_ids(std::string_view kind) override;
   Result<std::int64_t> first_seq(std::string_view school, std::string_view record) override;

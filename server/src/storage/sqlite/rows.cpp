@@ -66,17 +66,21 @@ Result<std::optional<DeviceView>> read_device_view(Stmt& st, std::string_view de
   auto row = st.step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<DeviceView>();
+  return std::optional<DeviceView>(device_view_columns(st, 0));
+}
+
+DeviceView device_view_columns(const Stmt& st, int at) {
   DeviceView v;
-  v.number = st.int64(0);
-  v.view = st.text(1);
-  v.acked_view = st.text(2);
-  v.scope_version = st.int64(3);
-  v.day = st.text(4);
-  v.gone = parse_list(st.text(5));
-  v.backfill = parse_list(st.text(6));
-  v.backfill_upto = st.int64(7);
-  v.rewind = st.int64(8) != 0;
-  return std::optional<DeviceView>(std::move(v));
+  v.number = st.int64(at);
+  v.view = st.text(at + 1);
+  v.acked_view = st.text(at + 2);
+  v.scope_version = st.int64(at + 3);
+  v.day = st.text(at + 4);
+  v.gone = parse_list(st.text(at + 5));
+  v.backfill = parse_list(st.text(at + 6));
+  v.backfill_upto = st.int64(at + 7);
+  v.rewind = st.int64(at + 8) != 0;
+  return v;
 }
 
 Result<std::int64_t> last_seq_of(Result<StmtLease> st, std::string_view school) {

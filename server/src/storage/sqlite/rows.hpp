@@ -44,6 +44,8 @@ inline constexpr const char* kDeviceViewSql =
 // The view of `device` through `st`, the prepared kDeviceViewSql; nullopt:
 // the device has none yet.
 Result<std::optional<DeviceView>> read_device_view(sqlite::Stmt& st, std::string_view device);
+// The view in columns [at, at + 9) of the current row, in kDeviceViewSql's order.
+DeviceView device_view_columns(const sqlite::Stmt& st, int at);
 
 // The school's last seq (0 before its first change) through `st`, the
 // prepared kLastSeqSql of whichever connection asks.

@@ -26,7 +26,11 @@ Result<std::string> random_bytes(std::size_t n) {
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr);
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up
+  // on every call (every request hashes its token).
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_Digest(data.data(), data.size(), digest.data(), &len, kSha256 ? kSha256 : EVP_sha256(),
+             nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

@@ -226,9 +226,10 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
 
 namespace {
 
-// Keeps the rows `view` shows; collects the child-linked ones delivered.
+// Keeps the first `max_keep` rows `view` shows (`cut`: it showed more);
+// collects the child-linked ones kept, which are delivered.
 Status filter_rows(ServerStorage& storage, const View& view, std::vector<StoredChange>& rows,
-                   std::vector<AuditRef>& delivered) {
+                   std::size_t max_keep, std::vector<AuditRef>& delivered, bool& cut) {
   if (rows.empty()) return {};
   std::vector<std::string> ids;
   ids.reserve(rows.size());
@@ -237,13 +238,20 @@ Status filter_rows(ServerStorage& storage, const View& view, std::vector<StoredC
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   auto scopes = storage.scopes_of(ids);
   if (!scopes) return std::move(scopes).error();
-  std::unordered_map<std::string, const RecordScope*> by_id;
-  for (const auto& s : *scopes) by_id.emplace(s.record, &s);
+  std::unordered_map<std::string_view, const RecordScope*> by_id;
+  by_id.reserve(scopes->size());
+  for (const auto& s : *scopes) by_id.emplace(s->record, s.get());
   std::unordered_set<std::string> seen;
+  std::size_t kept = 0;
   std::erase_if(rows, [&](const StoredChange& row) {
     auto it = by_id.find(row.record);
     // A row without a scope row is seen by the resource centre only.
-    const bool keep = it == by_id.end() ? view.all : visible(*it->second, view);
+    bool keep = it == by_id.end() ? view.all : visible(*it->second, view);
+    if (keep && kept == max_keep) {
+      keep = false;
+      cut = true;
+    }
+    kept += keep ? 1 : 0;
     if (keep && it != by_id.end() && !it->second->child.empty() && seen.insert(row.record).second)
       delivered.push_back(AuditRef{row.record, it->second->child});
     return !keep;
@@ -285,7 +293,8 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
     auto rows = storage.read_record_changes(device.school, state.backfill, cursor,
                                             state.backfill_upto, limit, kMaxPullPageBytes);
     if (!rows) return std::move(rows).error();
-    TANDEM_TRY(filter_rows(storage, view(), rows->rows, out.delivered));
+    bool cut = false;
+    TANDEM_TRY(filter_rows(storage, view(), rows->rows, limit, out.delivered, cut));
     for (auto& row : rows->rows) page.changes.push_back({row.seq, std::move(row.body)});
     page.cursor = rows->cursor;
     page.more = true;  // the rows after backfill_upto follow
@@ -293,15 +302,27 @@ Result<VisiblePage> changes_visible_to(ServerStorage& storage, const DeviceRecor
   }
   std::size_t scanned = 0, bytes = 0;
   for (;;) {
-    auto rows = storage.read_changes(device.school, cursor, limit - page.changes.size(),
+    // The first read asks for a page; once the view is known to filter, the
+    // reads go on in batches, and the page is cut where it is full.
+    const std::size_t want = limit - page.changes.size();
+    const std::size_t batch = parsed && !parsed->all ? std::max(want, kPullScanBatchRows) : want;
+    auto rows = storage.read_changes(device.school, cursor, batch,
                                      kMaxPullPageBytes - std::min(bytes, kMaxPullPageBytes),
                                      device.id);
     if (!rows) return std::move(rows).error();
     scanned += rows->rows.size();
-    if (!rows->rows.empty()) TANDEM_TRY(filter_rows(storage, view(), rows->rows, out.delivered));
+    bool cut = false;
+    if (!rows->rows.empty())
+      TANDEM_TRY(filter_rows(storage, view(), rows->rows, want, out.delivered, cut));
     for (auto& row : rows->rows) {
       bytes += row.body.size();
       page.changes.push_back({row.seq, std::move(row.body)});
+    }
+    if (cut) {
+      // Rows this device sees remain after the last one the page carries.
+      cursor = page.changes.back().seq;
+      page.more = true;
+      break;
     }
     cursor = std::max(cursor, rows->cursor);
     page.more = rows->more;

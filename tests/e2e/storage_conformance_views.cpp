@@ -43,7 +43,9 @@ void check_same_view(const DeviceView& got, const DeviceView& want) {
   CHECK(got.rewind == want.rewind);
 }
 
-std::vector<RecordScope> by_record(std::vector<RecordScope> v) {
+std::vector<RecordScope> by_record(const std::vector<tandem::server::ScopeRef>& refs) {
+  std::vector<RecordScope> v;
+  for (const auto& r : refs) v.push_back(*r);
   std::sort(v.begin(), v.end(),
             [](const RecordScope& x, const RecordScope& y) { return x.record < y.record; });
   return v;
@@ -305,7 +307,7 @@ TEST_CASE("storage conformance: a failed write undoes only what it did",
   auto scopes = s.scopes_of({"course_z", doomed.record, kept.record});
   REQUIRE(scopes);
   REQUIRE(scopes->size() == 1);
-  CHECK(scopes->front().record == kept.record);
+  CHECK(scopes->front()->record == kept.record);
   auto state = s.pull_state(dev, school.id, school.person);
   REQUIRE(state);
   CHECK(state->scope_version == 1);  // the person's, from `kept`

@@ -129,7 +129,7 @@ std::optional<ModeSpec> parse_mode(const std::string& name) {
 
 Deployment::Deployment(const std::string& server, const std::string& folder, const ModeSpec& mode,
                        const std::string& url, const std::vector<std::string>& server_args,
-                       int clients, int per_school)
+                       int clients, int per_school, bool mixed_roles)
     : server_(server) {
   namespace fs = std::filesystem;
   fs::create_directories(folder);
@@ -141,7 +141,7 @@ Deployment::Deployment(const std::string& server, const std::string& folder, con
   };
   admin_store_ = store("admin");
   try {
-    setup(mode, server_args, clients, per_school, store);
+    setup(mode, server_args, clients, per_school, mixed_roles, store);
   } catch (...) {
     stop_servers();
     throw;
@@ -149,18 +149,30 @@ Deployment::Deployment(const std::string& server, const std::string& folder, con
 }
 
 void Deployment::setup(const ModeSpec& mode, const std::vector<std::string>& server_args,
-                       int clients, int per_school,
+                       int clients, int per_school, bool mixed_roles,
                        const std::function<std::vector<std::string>(const std::string&)>& store) {
-  // Schools of `per_school` devices, a teacher in each, one device per client.
-  std::vector<std::string> people;
-  for (int i = 0; i < clients; i += per_school) {
-    const Json school = Json::parse(run_capture(
-        server_,
-        admin({"school", "create", "--name", "Bench " + std::to_string(people.size() + 1)})));
-    const Json person = Json::parse(run_capture(
-        server_,
-        admin({"person", "add", "--school", school["id"], "--name", "P", "--role", "teacher"})));
-    people.push_back(person["id"]);
+  // Schools of `per_school` devices, one device per client: a teacher's
+  // each, or (mixed) each its own person's, the roles in turn: the resource
+  // centre sees the school, the others what they wrote.
+  static const char* const kMixedRoles[] = {"resource_person", "teacher", "teacher", "pedagogue",
+                                            "external",        "leader",  "teacher", "external"};
+  std::vector<std::string> people;  // by client
+  std::string school_id;
+  for (int i = 0; i < clients; ++i) {
+    if (i % per_school == 0) {
+      const Json school = Json::parse(run_capture(
+          server_, admin({"school", "create", "--name", "Bench " + std::to_string(i / per_school + 1)})));
+      school_id = school["id"];
+    }
+    if (i % per_school == 0 || mixed_roles) {
+      const char* role = mixed_roles ? kMixedRoles[i % per_school % std::size(kMixedRoles)] : "teacher";
+      const Json person = Json::parse(run_capture(
+          server_, admin({"person", "add", "--school", school_id, "--name",
+                          "P" + std::to_string(i), "--role", role})));
+      people.push_back(person["id"]);
+    } else {
+      people.push_back(people.back());
+    }
   }
   for (int k = 0; k < mode.instances; ++k) {
     std::vector<std::string> args = store("instance" + std::to_string(k + 1));
@@ -172,7 +184,7 @@ void Deployment::setup(const ModeSpec& mode, const std::vector<std::string>& ser
   for (int i = 0; i < clients; ++i) {
     const Json code = Json::parse(run_capture(
         server_,
-        admin({"enroll-code", "--person", people[static_cast<std::size_t>(i / per_school)]})));
+        admin({"enroll-code", "--person", people[static_cast<std::size_t>(i)]})));
     const std::size_t instance = static_cast<std::size_t>(i) % ports_.size();
     const Json e = Json::parse(
         post_blocking(ports_[instance], "/v1/enroll", Json{{"code", code["code"]}}.dump()));

@@ -50,10 +50,13 @@ struct DeviceCreds {
 class Deployment {
  public:
   // `folder`: a fresh folder for this mode's data; `url`: the PostgreSQL
-  // database (postgres modes only). Throws std::runtime_error on failure.
+  // database (postgres modes only). `mixed_roles`: each device its own
+  // person, of the roles a school's devices have (kMixedRoles); else every
+  // device of a school is the same teacher's. Throws std::runtime_error on
+  // failure.
   Deployment(const std::string& server, const std::string& folder, const ModeSpec& mode,
              const std::string& url, const std::vector<std::string>& server_args, int clients,
-             int per_school);
+             int per_school, bool mixed_roles = false);
   ~Deployment();  // stops the servers still running
   Deployment(const Deployment&) = delete;
   Deployment& operator=(const Deployment&) = delete;
@@ -66,7 +69,7 @@ class Deployment {
  private:
   // `store(name)`: the --data/--store arguments of a folder named `name`.
   void setup(const ModeSpec& mode, const std::vector<std::string>& server_args, int clients,
-             int per_school,
+             int per_school, bool mixed_roles,
              const std::function<std::vector<std::string>(const std::string&)>& store);
   std::vector<std::string> admin(std::vector<std::string> args) const;
 

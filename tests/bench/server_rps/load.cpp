@@ -28,7 +28,12 @@
 //   bench_server_rps [--clients 64] [--per-school 8] [--seconds 10] [--warmup 2]
 //                    [--modes sqlite,pg1,pg2 | --store sqlite|postgres|URL --instances N]
 //                    [--loads sync,check-in,catch-up,bare] [--rounds 1]
-//                    [--server-args "..."] [--bare-threads N]
+//                    [--server-args "..."] [--bare-threads N] [--roles teacher|mixed]
+//
+// --roles: teacher (default) — the devices of a school are one teacher's;
+// mixed — each device its own person: resource person, teachers, a
+// pedagogue, externals, a leader (deployment.hpp), so most pulls are
+// filtered down to what their person wrote.
 //
 // Besides req/s and latency, each row gives CPU per request: the user +
 // system CPU time the tandem-server process(es) and the PostgreSQL server
@@ -97,6 +102,7 @@ struct Options {
   std::vector<std::string> modes;  // empty: the one --store/--instances name
   std::vector<std::string> loads = {"sync", "check-in", "catch-up", "bare"};
   int rounds = 1;
+  bool mixed_roles = false;  // --roles mixed (deployment.hpp)
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -115,6 +121,10 @@ struct Stats {
   std::vector<double> latencies_ms;
   long ok = 0;
   long errors = 0;
+  // Catch-up: how far the answers in the window moved the clients' cursors
+  // (rows of the schools' history gone through; a device that sees part of
+  // its school skips the rest, so its pages carry fewer rows).
+  long long advanced = 0;
 };
 
 struct Window {
@@ -226,7 +236,10 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
     // The new cursor: the last "cursor": in the answer (cheap, no parse).
     const std::string& b = res_.body();
     if (const auto at = b.rfind("\"cursor\":"); at != std::string::npos) {
-      cursor_ = std::strtoll(b.c_str() + at + 9, nullptr, 10);
+      const std::int64_t next = std::strtoll(b.c_str() + at + 9, nullptr, 10);
+      if (in_window && res_.result() == http::status::ok && next > cursor_)
+        stats_.advanced += next - cursor_;
+      cursor_ = next;
     }
     if (kind_ == LoadKind::kCatchUp && b.find("\"more\":true") == std::string::npos) cursor_ = 0;
     send();
@@ -352,6 +365,12 @@ void print_results(const std::vector<Result>& results) {
                 pg, per_request(r.cpu.server + std::max(0.0, r.cpu.postgres)),
                 per_request(r.cpu.generator), r.load_average.c_str());
   }
+  for (const auto& r : results) {
+    if (r.stats.advanced == 0 || r.name.find("catch-up") == std::string::npos) continue;
+    std::printf("%-36s history gone through: %.0f rows/s (%.0f rows per answer)\n", r.name.c_str(),
+                static_cast<double>(r.stats.advanced) / r.seconds,
+                static_cast<double>(r.stats.advanced) / std::max(1.0, static_cast<double>(r.stats.ok)));
+  }
 }
 
 int usage() {
@@ -360,7 +379,7 @@ int usage() {
          "         [--modes sqlite,pg1,pg2 | --store sqlite|postgres|postgresql://... "
          "--instances N]\n"
          "         [--loads sync,check-in,catch-up,bare] [--rounds R] [--server-args \"...\"] "
-         "[--bare-threads N]\n";
+         "[--bare-threads N] [--roles teacher|mixed]\n";
   return 2;
 }
 
@@ -392,6 +411,8 @@ int main(int argc, char** argv) {
       o.loads = split_commas(v);
     else if (k == "--rounds")
       o.rounds = std::max(1, std::stoi(v));
+    else if (k == "--roles" && (v == "teacher" || v == "mixed"))
+      o.mixed_roles = v == "mixed";
     else if (k == "--server-args") {
       std::istringstream in(v);
       for (std::string a; in >> a;) o.server_args.push_back(a);
@@ -458,7 +479,7 @@ int main(int argc, char** argv) {
         if (mode.postgres) url = pg ? pg->create_database() : o.store;
         const std::string folder = dir + "/" + mode.name + "-" + std::to_string(round);
         tandem::bench::Deployment d(server, folder, mode, url, o.server_args, o.clients,
-                                    o.per_school);
+                                    o.per_school, o.mixed_roles);
         const CpuProbe probe =
             cpu_probe(d.server_pids(), mode.postgres && pg ? pg->postmaster_pid() : -1);
         const std::string prefix =
@@ -492,9 +513,10 @@ int main(int argc, char** argv) {
                 std::thread::hardware_concurrency(), tandem::bench::cpu_model().c_str(),
                 load_at_start.c_str(), tandem::bench::load_average().c_str());
     std::printf(
-        "clients: %d keep-alive connections in schools of %d devices, %.0f s measured after %.0f "
-        "s warm-up\n",
-        o.clients, std::min(o.per_school, o.clients), o.seconds, o.warmup);
+        "clients: %d keep-alive connections in schools of %d devices (%s), %.0f s measured after "
+        "%.0f s warm-up\n",
+        o.clients, std::min(o.per_school, o.clients),
+        o.mixed_roles ? "mixed roles, a person each" : "one teacher's", o.seconds, o.warmup);
     if (any_pg) {
       const std::string where = pg ? "a private server (tests/support/postgres_server.hpp: fsync, "
                                      "synchronous_commit on), a fresh database per mode"

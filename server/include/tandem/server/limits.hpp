@@ -31,8 +31,13 @@ using sync::kMaxGonePerPage;     // 1000 record ids that left a view, per answer
 // slowest server we support (tests/fault/commit_fairness_test.cpp).
 // Visibility: a pull of a device that sees part of its school reads on past
 // rows it may not see until its page fills, at most this many rows per
-// request (the cursor still moves past them, so the next request goes on).
-inline constexpr std::size_t kMaxScannedRowsPerPull = 20'000;
+// request (the cursor still moves past them, so the next request goes on):
+// about 5 ms of an io thread on a 2-core VM (bench_server_rps --roles
+// mixed), so a teacher's catch-up never holds other requests for long.
+inline constexpr std::size_t kMaxScannedRowsPerPull = 5'000;
+// ... in reads of this many rows once its first read showed that it is
+// filtered (most rows may be others'): a few reads per request, not hundreds.
+inline constexpr std::size_t kPullScanBatchRows = 1'000;
 // The school's view (reports.hpp): a report reads at most this many records
 // of one school (a school year is about 25,000; a school past this limit gets
 // kTooLong, never a server that runs out of memory), keeps at most this many

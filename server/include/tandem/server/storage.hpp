@@ -138,6 +138,7 @@ struct RecordScope {
   std::int64_t first_seq = 0;  // its first row in the school's sequence
   bool operator==(const RecordScope&) const = default;
 };
+using ScopeRef = std::shared_ptr<const RecordScope>;
 
 // A consent record as visibility needs it.
 struct ConsentRow {
@@ -412,8 +413,9 @@ class ServerStorage {
   // scope_version: the school's plus the person's.
   virtual Result<PullState> pull_state(std::string_view device, std::string_view school,
                                        std::string_view person) = 0;
-  // The scope rows of these records (those that have one).
-  virtual Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) = 0;
+  // The scope rows of these records (those that have one), shared: a
+  // backend may hand out the rows it keeps in memory.
+  virtual Result<std::vector<ScopeRef>> scopes_of(const std::vector<std::string>& records) = 0;
   // Rows of `school`'s sequence with after_seq < seq <= upto_seq whose record
   // is one of `records`, ascending, bounded as read_changes (no origin skip:
   // a backfill sends a record whole). cursor: the last row's seq when more

@@ -496,14 +496,16 @@ class PgStorage final : public ServerStorage {
     return state;
   }
 
-  Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) override {
+  Result<std::vector<ScopeRef>> scopes_of(const std::vector<std::string>& records) override {
     auto c = readers_.acquire();
     if (!c) return std::move(c).error();
     auto rows = (*c)->query(std::string("SELECT ") + kScopeColumns +
                                 " FROM server_scope WHERE record = ANY($1::text[])",
                             {pg::text_array(records)});
     if (!rows) return std::move(rows).error();
-    return read_scopes(*rows);
+    std::vector<ScopeRef> out;
+    for (auto& s : read_scopes(*rows)) out.push_back(std::make_shared<const RecordScope>(std::move(s)));
+    return out;
   }
 
   Result<ChangePage> read_record_changes(std::string_view school,

@@ -174,9 +174,9 @@ std::size_t scope_bytes(const RecordScope& s) {
 
 }  // namespace
 
-std::vector<RecordScope> Caches::scopes(const std::vector<std::string>& records,
-                                        std::vector<std::string>& missing, Ticket& ticket) {
-  std::vector<RecordScope> found;
+std::vector<ScopeRef> Caches::scopes(const std::vector<std::string>& records,
+                                     std::vector<std::string>& missing, Ticket& ticket) {
+  std::vector<ScopeRef> found;
   found.reserve(records.size());
   std::lock_guard lock(mu_);
   ticket.epoch = refresh_locked();
@@ -191,16 +191,16 @@ std::vector<RecordScope> Caches::scopes(const std::vector<std::string>& records,
   return found;
 }
 
-void Caches::keep_scopes(const std::vector<RecordScope>& read, const Ticket& ticket) {
+void Caches::keep_scopes(const std::vector<ScopeRef>& read, const Ticket& ticket) {
   std::lock_guard lock(mu_);
   if (refresh_locked() != ticket.epoch || scope_generation_ != ticket.generation) return;
   for (const auto& scope : read) put_scope_locked(scope);
 }
 
-void Caches::put_scope_locked(RecordScope scope) {
-  const std::size_t bytes = scope_bytes(scope);
-  if (auto it = scopes_.find(scope.record); it != scopes_.end()) {
-    scope_bytes_ -= scope_bytes(it->second);
+void Caches::put_scope_locked(ScopeRef scope) {
+  const std::size_t bytes = scope_bytes(*scope);
+  if (auto it = scopes_.find(scope->record); it != scopes_.end()) {
+    scope_bytes_ -= scope_bytes(*it->second);
     scopes_.erase(it);
   }
   if (scope_bytes_ + bytes > kMaxScopeBytes) {
@@ -208,7 +208,7 @@ void Caches::put_scope_locked(RecordScope scope) {
     scope_bytes_ = 0;
   }
   scope_bytes_ += bytes;
-  std::string key = scope.record;
+  std::string key = scope->record;
   scopes_.emplace(std::move(key), std::move(scope));
 }
 
@@ -221,11 +221,11 @@ void Caches::update_scopes(std::vector<RecordScope>& written,
   ++scope_generation_;
   for (const auto& id : dropped) {
     if (auto it = scopes_.find(id); it != scopes_.end()) {
-      scope_bytes_ -= scope_bytes(it->second);
+      scope_bytes_ -= scope_bytes(*it->second);
       scopes_.erase(it);
     }
   }
-  for (auto& scope : written) put_scope_locked(std::move(scope));
+  for (auto& scope : written) put_scope_locked(std::make_shared<const RecordScope>(std::move(scope)));
 }
 
 StorageStats Caches::stats() const {

@@ -189,9 +189,9 @@ class Caches {
 
   // The cached scope rows of `records`; those not cached are added to
   // `missing`, for the caller to read and hand to keep_scopes().
-  std::vector<RecordScope> scopes(const std::vector<std::string>& records,
-                                  std::vector<std::string>& missing, Ticket& ticket);
-  void keep_scopes(const std::vector<RecordScope>& read, const Ticket& ticket);
+  std::vector<ScopeRef> scopes(const std::vector<std::string>& records,
+                               std::vector<std::string>& missing, Ticket& ticket);
+  void keep_scopes(const std::vector<ScopeRef>& read, const Ticket& ticket);
 
   StorageStats stats() const;
 
@@ -230,7 +230,7 @@ class Caches {
   void update_tails(std::vector<TailUpdate>& rows);
   void drop_views();
   void update_scopes(std::vector<RecordScope>& written, const std::vector<std::string>& dropped);
-  void put_scope_locked(RecordScope scope);
+  void put_scope_locked(ScopeRef scope);
   void forget_writer();
 
   WriteEpoch epoch_;
@@ -242,7 +242,7 @@ class Caches {
   std::unordered_map<std::string, PullState> views_;      // by device
   std::uint64_t view_generation_ = 0;
   std::unordered_map<std::string, std::optional<std::string>> settings_;  // by key
-  std::unordered_map<std::string, RecordScope> scopes_;                  // by record
+  std::unordered_map<std::string, ScopeRef> scopes_;                     // by record
   std::size_t scope_bytes_ = 0;
   std::uint64_t scope_generation_ = 0;  // moves with every write to the scopes
   std::atomic<std::uint64_t> tokens_from_memory_{0};

@@ -160,7 +160,7 @@ Result<PullState> SqliteStorage::read_pull_state(std::string_view device, std::s
   return state;
 }
 
-Result<std::vector<RecordScope>> SqliteStorage::scopes_of(const std::vector<std::string>& records) {
+Result<std::vector<ScopeRef>> SqliteStorage::scopes_of(const std::vector<std::string>& records) {
   static const std::string sql = std::string("SELECT ") + kScopeColumns +
                                  " FROM server_scope WHERE record IN (SELECT value FROM "
                                  "json_each(?))";
@@ -178,10 +178,12 @@ Result<std::vector<RecordScope>> SqliteStorage::scopes_of(const std::vector<std:
     (*st)->bind(1, json_list(missing));
     read = read_scopes(**st);
   }
-  if (!read) return read;
-  caches_.keep_scopes(*read, ticket);
-  found.insert(found.end(), std::make_move_iterator(read->begin()),
-               std::make_move_iterator(read->end()));
+  if (!read) return std::move(read).error();
+  std::vector<ScopeRef> kept;
+  kept.reserve(read->size());
+  for (auto& s : *read) kept.push_back(std::make_shared<const RecordScope>(std::move(s)));
+  caches_.keep_scopes(kept, ticket);
+  found.insert(found.end(), kept.begin(), kept.end());
   return found;
 }
 

@@ -114,7 +114,7 @@ class SqliteStorage final : public ServerStorage {
                                   std::string_view skip_origin) override;
   Result<PullState> pull_state(std::string_view device, std::string_view school,
                                std::string_view person) override;
-  Result<std::vector<RecordScope>> scopes_of(const std::vector<std::string>& records) override;
+  Result<std::vector<ScopeRef>> scopes_of(const std::vector<std::string>& records) override;
   Result<ChangePage> read_record_changes(std::string_view school,
                                          const std::vector<std::string>& records,
                                          std::int64_t after_seq, std::int64_t upto_seq,

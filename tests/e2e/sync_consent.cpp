@@ -31,6 +31,16 @@ std::string today() {
                              .count());
 }
 
+// Enrolls the resource person's tablet `rc` and `other` for a new person of
+// `role` named `name`; returns that person.
+std::string enroll_with(SyncWorld& world, Tablet& rc, Tablet& other, const std::string& name,
+                        const std::string& role) {
+  world.enroll(rc);
+  const std::string person = world.add_person(name, role);
+  other.enroll(world.base_url(), world.code_for(person));
+  return person;
+}
+
 }  // namespace
 
 TEST_CASE("consent: the psychologist gets the child's agenda item while consent is in force, "
@@ -125,9 +135,7 @@ TEST_CASE("an agenda item that names a child after it was delivered leaves the p
   TempDir dir;
   Tablet rc(dir.file("rc.db"));
   Tablet psy(dir.file("psy.db"));
-  world.enroll(rc);
-  const std::string psychologist = world.add_person("Pia PPR", "external");
-  psy.enroll(world.base_url(), world.code_for(psychologist));
+  const std::string psychologist = enroll_with(world, rc, psy, "Pia PPR", "external");
   REQUIRE(rc.sync(world.base_url())->complete);
 
   auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
@@ -166,10 +174,8 @@ TEST_CASE("an action handed to a teacher reaches her whole, and leaves her when 
   TempDir dir;
   Tablet rc(dir.file("rc.db"));
   Tablet lone(dir.file("lone.db"));
-  world.enroll(rc);
-  const std::string teacher = world.add_person("Lone Lærer", "teacher");
+  const std::string teacher = enroll_with(world, rc, lone, "Lone Lærer", "teacher");
   const std::string other = world.add_person("Ole Lærer", "teacher");
-  lone.enroll(world.base_url(), world.code_for(teacher));
   auto action = rc.store().create("action", Json{{"text", "CANARY-action-before "}});
   REQUIRE(action.ok());
   REQUIRE(rc.store().text_insert(*action, "text", 0, "CANARY-action-edit ").ok());
@@ -206,9 +212,7 @@ TEST_CASE("a device that sets its own role is refused and sees no more than befo
   TempDir dir;
   Tablet rc(dir.file("rc.db"));
   Tablet t(dir.file("t.db"));
-  world.enroll(rc);
-  const std::string teacher = world.add_person("Tove Lærer", "teacher");
-  t.enroll(world.base_url(), world.code_for(teacher));
+  const std::string teacher = enroll_with(world, rc, t, "Tove Lærer", "teacher");
   auto course = rc.store().create("course", Json{{"kind", "guidance"}, {"title", "CANARY-not-hers"}});
   REQUIRE(course.ok());
   REQUIRE(rc.sync(world.base_url())->complete);
@@ -235,9 +239,7 @@ TEST_CASE("widening: a teacher added to a course of 1000 records gets all of it 
   TempDir dir;
   Tablet rc(dir.file("rc.db"));
   Tablet t(dir.file("t.db"));
-  world.enroll(rc);
-  const std::string teacher = world.add_person("Vibe Lærer", "teacher");
-  t.enroll(world.base_url(), world.code_for(teacher));
+  const std::string teacher = enroll_with(world, rc, t, "Vibe Lærer", "teacher");
   REQUIRE(rc.sync(world.base_url())->complete);
   std::string course;
   REQUIRE(rc.store()

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <iterator>
+#include <map>
 
 #include "tandem/core/excerpt.hpp"
 #include "tandem/core/schema.hpp"
@@ -327,8 +328,11 @@ Status tell_devices(std::string_view school, const std::vector<Moved>& moved,
   return {};
 }
 
+// `moves`: null, the devices are told of what moved at once; else what
+// moved is added there, for the caller to tell (a rebuild of every scope:
+// once per school, not once per record).
 Status note_record(const std::string& id, std::int64_t seq, std::string_view author,
-                   bool created, PushTransaction& txn) {
+                   bool created, PushTransaction& txn, std::vector<Moved>* moves = nullptr) {
   auto rec = txn.record(id);
   if (!rec) return std::move(rec).error();
   if (!*rec) return {};
@@ -367,7 +371,12 @@ Status note_record(const std::string& id, std::int64_t seq, std::string_view aut
   // A record whose row comes after rows that hang under it (pushed before
   // their parent reached the server): they move with it now.
   if (!*old && !scope.anchor.empty()) TANDEM_TRY(move_children(scope, txn, 0, moved));
-  TANDEM_TRY(tell_devices(r.school, moved, txn));
+  if (moves) {
+    moves->insert(moves->end(), std::make_move_iterator(moved.begin()),
+                  std::make_move_iterator(moved.end()));
+  } else {
+    TANDEM_TRY(tell_devices(r.school, moved, txn));
+  }
   if (!*old && !scope.child.empty() && !scope.anchor.empty()) {
     auto members = txn.members(scope.anchor);
     if (!members) return std::move(members).error();
@@ -421,7 +430,9 @@ Status rebuild_scopes(PushTransaction& txn) {
   auto done = txn.meta(kDone);
   if (!done) return std::move(done).error();
   if (*done) return {};
-  // Parents before what hangs under them.
+  // Parents before what hangs under them. The devices are told of what
+  // moved per school, at the end.
+  std::map<std::string, std::vector<Moved>> moved;  // by school
   for (const char* kind : {"school", "person", "group", "template", "child", "consent", "course",
                            "meeting", "session", "agenda_item", "reflection", "entry", "action"}) {
     auto ids = txn.record_ids(kind);
@@ -432,9 +443,10 @@ Status rebuild_scopes(PushTransaction& txn) {
       if (!*rec || (*rec)->school.empty()) continue;  // built-in templates
       auto seq = txn.first_seq((*rec)->school, id);
       if (!seq) return std::move(seq).error();
-      TANDEM_TRY(note_record(id, *seq, "", false, txn));
+      TANDEM_TRY(note_record(id, *seq, "", false, txn, &moved[(*rec)->school]));
     }
   }
+  for (const auto& [school, moves] : moved) TANDEM_TRY(tell_devices(school, moves, txn));
   return txn.set_meta(kDone, "1");
 }
 

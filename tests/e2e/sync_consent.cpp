@@ -3,6 +3,7 @@
 // resource-team meeting only while the parents' consent is in force, and
 // leaves every byte of her files when it is withdrawn.
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
@@ -204,6 +205,49 @@ TEST_CASE("an action handed to a teacher reaches her whole, and leaves her when 
   REQUIRE(lone.sync(world.base_url())->complete);
   CHECK_FALSE(lone.store().get(*action).ok());
   CHECK(tandem::test::occurrences(lone.path(), "CANARY-action") == 0);
+}
+
+// A server upgraded from one whose scope rows were built by older rules
+// works every scope out again at its first start (rebuild_scopes): what that
+// moves leaves the devices that held it, as a move by a change does.
+TEST_CASE("a scope rebuild at start takes an item that now names a child from the psychologist",
+          "[e2e][sync][visibility][consent][sqlite-only]") {
+  SyncWorld world;
+  TempDir dir;
+  Tablet rc(dir.file("rc.db"));
+  Tablet psy(dir.file("psy.db"));
+  const std::string psychologist = enroll_with(world, rc, psy, "Pia PPR", "external");
+  REQUIRE(rc.sync(world.base_url())->complete);
+  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
+  REQUIRE(child.ok());
+  auto meeting = rc.store().create(
+      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
+  REQUIRE(meeting.ok());
+  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting},
+                                                     {"need", "child_intervention"},
+                                                     {"child", *child}});
+  REQUIRE(item.ok());
+  REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
+  REQUIRE(rc.sync(world.base_url())->complete);
+  const auto sql = [&](const std::string& text) {
+    world.server->terminate();
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(world.dir.file("tandem-server.db").c_str(), &db) == SQLITE_OK);
+    const int rc_sql = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    REQUIRE(rc_sql == SQLITE_OK);
+    world.server = ServerProcess::start(world.dir.path());
+  };
+  // Rows as older rules left them: the item named no child.
+  sql("UPDATE server_scope SET child='' WHERE record='" + *item + "'");
+  REQUIRE(psy.sync(world.base_url())->complete);
+  REQUIRE(psy.store().get(*item).ok());
+  // The upgrade: every scope worked out again at start.
+  sql("DELETE FROM server_meta WHERE key='scopes_v4_built'");
+  REQUIRE(psy.sync(world.base_url())->complete);
+  CHECK_FALSE(psy.store().get(*item).ok());
+  CHECK(psy.store().get(*meeting).ok());
+  CHECK(bytes_of(psy, kItemNotes) == 0);
 }
 
 TEST_CASE("a device that sets its own role is refused and sees no more than before",

@@ -281,8 +281,8 @@ Status move_children(const RecordScope& parent, PushTransaction& txn, int depth,
 // Each device of the school is told at once, in its stored view: a record
 // leaving goes on its gone list, under a new view number (an answer already
 // sent must not be taken for having carried it); a record entering is
-// backfilled from where the device has pulled (backfill_upto -1 until its
-// next pull says where that is: update_view).
+// backfilled from where the device has pulled (kBackfillFromNextPull until
+// its next pull says where that is: update_view).
 Status tell_devices(std::string_view school, const std::vector<Moved>& moved,
                     PushTransaction& txn) {
   if (moved.empty()) return {};
@@ -318,7 +318,7 @@ Status tell_devices(std::string_view school, const std::vector<Moved>& moved,
       if (backfilling && d.backfill_upto >= 0) {
         d.rewind = true;  // the backfill under way starts again with the new record
       } else {
-        d.backfill_upto = -1;
+        d.backfill_upto = DeviceView::kBackfillFromNextPull;
       }
     }
     if (d.backfill.empty()) d.backfill_upto = 0;

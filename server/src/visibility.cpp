@@ -139,7 +139,7 @@ bool view_needs_update(const PullState& state, const sync::PullRequest& request,
                        std::string_view day) {
   if (!state.view) return true;
   const DeviceView& d = *state.view;
-  if (!d.backfill.empty() && d.backfill_upto < 0) return true;  // records that moved in (access.cpp)
+  if (d.backfill_pending()) return true;  // records that moved in (access.cpp)
   const bool acked = request.view == d.number;
   if (acked && (!d.gone.empty() || d.rewind || d.acked_view != d.view)) return true;
   if (acked && !d.backfill.empty() && request.cursor >= d.backfill_upto) return true;
@@ -160,7 +160,7 @@ Result<DeviceView> update_view(const DeviceRecord& device, const sync::PullReque
   const std::int64_t version = *school_version + *person_version;
   const bool first = !*stored;
   DeviceView d = first ? DeviceView{} : **stored;
-  if (!first && !d.backfill.empty() && d.backfill_upto < 0) {
+  if (!first && d.backfill_pending()) {
     // Records that moved into the view (access.cpp tell_devices): their rows
     // up to where the device has pulled, after a rewind.
     d.backfill_upto = std::max<std::int64_t>(request.cursor, 0);

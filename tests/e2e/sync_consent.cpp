@@ -42,6 +42,17 @@ std::string enroll_with(SyncWorld& world, Tablet& rc, Tablet& other, const std::
   return person;
 }
 
+// A child (its pseudonym the canary) and today's resource-team meeting with
+// `psychologist` taking part, recorded on `rc`: {child, meeting}.
+std::pair<std::string, std::string> resource_team(Tablet& rc, const std::string& psychologist) {
+  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
+  REQUIRE(child.ok());
+  auto meeting = rc.store().create(
+      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
+  REQUIRE(meeting.ok());
+  return {*child, *meeting};
+}
+
 }  // namespace
 
 TEST_CASE("consent: the psychologist gets the child's agenda item while consent is in force, "
@@ -59,31 +70,27 @@ TEST_CASE("consent: the psychologist gets the child's agenda item while consent 
   lone.enroll(world.base_url(), world.code_for(teacher));
   REQUIRE(rc.sync(world.base_url())->complete);
 
-  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
-  REQUIRE(child.ok());
-  auto meeting = rc.store().create(
-      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
-  REQUIRE(meeting.ok());
-  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting},
+  const auto [child, meeting] = resource_team(rc, psychologist);
+  auto item = rc.store().create("agenda_item", Json{{"meeting", meeting},
                                                      {"need", "child_intervention"},
-                                                     {"child", *child}});
+                                                     {"child", child}});
   REQUIRE(item.ok());
   REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
   auto course = rc.store().create("course", Json{{"kind", "observation"}, {"title", "Trivsel 4.b"},
-                                                 {"children", Json::array({*child})}});
+                                                 {"children", Json::array({child})}});
   REQUIRE(course.ok());
   REQUIRE(rc.sync(world.base_url())->complete);
 
   // No consent: the meeting, not the item, not the child.
   REQUIRE(psy.sync(world.base_url())->complete);
   REQUIRE(lone.sync(world.base_url())->complete);
-  CHECK(psy.store().get(*meeting).ok());
+  CHECK(psy.store().get(meeting).ok());
   CHECK_FALSE(psy.store().get(*item).ok());
   CHECK(bytes_of(psy, kItemNotes) == 0);
   CHECK(bytes_of(psy, kPseudonym) == 0);
 
   // Consent for the resource team: her next sync brings the item as it is now.
-  auto consent = rc.store().create("consent", Json{{"child", *child},
+  auto consent = rc.store().create("consent", Json{{"child", child},
                                                    {"given_on", today()},
                                                    {"scope", "resource_team"},
                                                    {"recorded_by", world.school.person}});
@@ -95,7 +102,7 @@ TEST_CASE("consent: the psychologist gets the child's agenda item while consent 
   auto got = psy.store().get(*item);
   REQUIRE(got.ok());
   CHECK(got->fields["notes"] == kItemNotes);
-  CHECK(psy.store().get(*child).ok());  // the child the item names, under consent
+  CHECK(psy.store().get(child).ok());  // the child the item names, under consent
   CHECK(bytes_of(psy, kItemNotes) > 0);
 
   // Withdrawn today (in force through yesterday): gone from her files.
@@ -105,8 +112,8 @@ TEST_CASE("consent: the psychologist gets the child's agenda item while consent 
   REQUIRE(narrowed.ok());
   CHECK(narrowed->complete);
   CHECK_FALSE(psy.store().get(*item).ok());
-  CHECK_FALSE(psy.store().get(*child).ok());
-  CHECK(psy.store().get(*meeting).ok());  // the meeting itself stays hers
+  CHECK_FALSE(psy.store().get(child).ok());
+  CHECK(psy.store().get(meeting).ok());  // the meeting itself stays hers
   CHECK(bytes_of(psy, kItemNotes) == 0);
   CHECK(bytes_of(psy, kPseudonym) == 0);
   // Still gone after another sync (acknowledged, nothing sent back).
@@ -139,12 +146,8 @@ TEST_CASE("an agenda item that names a child after it was delivered leaves the p
   const std::string psychologist = enroll_with(world, rc, psy, "Pia PPR", "external");
   REQUIRE(rc.sync(world.base_url())->complete);
 
-  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
-  REQUIRE(child.ok());
-  auto meeting = rc.store().create(
-      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
-  REQUIRE(meeting.ok());
-  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting}, {"need", "child_intervention"}});
+  const auto [child, meeting] = resource_team(rc, psychologist);
+  auto item = rc.store().create("agenda_item", Json{{"meeting", meeting}, {"need", "child_intervention"}});
   REQUIRE(item.ok());
   REQUIRE(rc.store().text_insert(*item, "notes", 0, "Ingen barn nævnt endnu. ").ok());
   REQUIRE(rc.sync(world.base_url())->complete);
@@ -152,14 +155,14 @@ TEST_CASE("an agenda item that names a child after it was delivered leaves the p
   REQUIRE(psy.store().get(*item).ok());  // no child named: hers through the meeting
 
   // Named a child (no consent), then written about, in two pushes.
-  REQUIRE(rc.store().set(*item, "child", *child).ok());
+  REQUIRE(rc.store().set(*item, "child", child).ok());
   REQUIRE(rc.sync(world.base_url())->complete);
   REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
   REQUIRE(rc.sync(world.base_url())->complete);
   for (int round = 0; round < 2; ++round) {
     REQUIRE(psy.sync(world.base_url())->complete);
     CHECK_FALSE(psy.store().get(*item).ok());  // erased: it left her view where it stood
-    CHECK(psy.store().get(*meeting).ok());
+    CHECK(psy.store().get(meeting).ok());
     CHECK(bytes_of(psy, "Ingen barn") == 0);
     CHECK(bytes_of(psy, kItemNotes) == 0);
     CHECK(bytes_of(psy, kPseudonym) == 0);
@@ -218,14 +221,10 @@ TEST_CASE("a scope rebuild at start takes an item that now names a child from th
   Tablet psy(dir.file("psy.db"));
   const std::string psychologist = enroll_with(world, rc, psy, "Pia PPR", "external");
   REQUIRE(rc.sync(world.base_url())->complete);
-  auto child = rc.store().create("child", Json{{"pseudonym", kPseudonym}});
-  REQUIRE(child.ok());
-  auto meeting = rc.store().create(
-      "meeting", Json{{"date", today()}, {"title", "Ressourceteam"}, {"participants", Json::array({psychologist})}});
-  REQUIRE(meeting.ok());
-  auto item = rc.store().create("agenda_item", Json{{"meeting", *meeting},
+  const auto [child, meeting] = resource_team(rc, psychologist);
+  auto item = rc.store().create("agenda_item", Json{{"meeting", meeting},
                                                      {"need", "child_intervention"},
-                                                     {"child", *child}});
+                                                     {"child", child}});
   REQUIRE(item.ok());
   REQUIRE(rc.store().text_insert(*item, "notes", 0, kItemNotes).ok());
   REQUIRE(rc.sync(world.base_url())->complete);
@@ -246,7 +245,7 @@ TEST_CASE("a scope rebuild at start takes an item that now names a child from th
   sql("DELETE FROM server_meta WHERE key='scopes_v4_built'");
   REQUIRE(psy.sync(world.base_url())->complete);
   CHECK_FALSE(psy.store().get(*item).ok());
-  CHECK(psy.store().get(*meeting).ok());
+  CHECK(psy.store().get(meeting).ok());
   CHECK(bytes_of(psy, kItemNotes) == 0);
 }
 

@@ -161,8 +161,13 @@ struct DeviceView {
   std::string day;                 // the Copenhagen date `view` was computed on
   std::vector<std::string> gone;   // records to erase, issued with `number`, not acknowledged
   std::vector<std::string> backfill;  // records whose rows up to backfill_upto go again
+  // kBackfillFromNextPull: records moved in (access.cpp) and the device's
+  // cursor is not known yet; its next pull sets it (update_view).
   std::int64_t backfill_upto = 0;
   bool rewind = false;  // the answer carrying `number` rewinds the cursor to 0
+
+  static constexpr std::int64_t kBackfillFromNextPull = -1;
+  bool backfill_pending() const { return !backfill.empty() && backfill_upto < 0; }
 };
 
 // A leader's browser session (web.hpp). The cookie's token is never stored,

@@ -504,7 +504,8 @@ class PgStorage final : public ServerStorage {
                             {pg::text_array(records)});
     if (!rows) return std::move(rows).error();
     std::vector<ScopeRef> out;
-    for (auto& s : read_scopes(*rows)) out.push_back(std::make_shared<const RecordScope>(std::move(s)));
+    for (auto& s : read_scopes(*rows))
+      out.push_back(std::make_shared<const RecordScope>(std::move(s)));
     return out;
   }
 
@@ -1291,11 +1292,10 @@ Result<std::optional<DeviceView>> PgPushTransaction::device_view(std::string_vie
 
 Result<std::vector<std::pair<std::string, DeviceView>>> PgPushTransaction::school_device_views(
     std::string_view school) {
-  auto rows = c().query(
-      "SELECT v.number, v.view, v.acked_view, v.scope_version, v.day, v.gone, v.backfill, "
-      "v.backfill_upto, v.rewind, v.device FROM server_device_views v JOIN server_devices d ON "
-      "d.id=v.device WHERE d.school=$1 ORDER BY v.device",
-      {school});
+  auto rows = c().query(std::string("SELECT ") + kDeviceViewColumns +
+                            ", device FROM server_device_views WHERE device IN "
+                            "(SELECT id FROM server_devices WHERE school=$1) ORDER BY device",
+                        {school});
   if (!rows) return std::move(rows).error();
   std::vector<std::pair<std::string, DeviceView>> out;
   for (int i = 0; i < rows->size(); ++i) {

@@ -166,6 +166,8 @@ void Caches::keep_setting(const std::string& key, const std::optional<std::strin
 
 namespace {
 
+// What a cached row costs: its texts, the key's copy of its id, and about
+// 96 bytes of node, pointer and counts.
 std::size_t scope_bytes(const RecordScope& s) {
   return 96 + s.record.size() + s.school.size() + s.kind.size() + s.parent.size() +
          s.anchor.size() + s.anchor_kind.size() + s.child.size() + s.author.size() +
@@ -197,12 +199,16 @@ void Caches::keep_scopes(const std::vector<ScopeRef>& read, const Ticket& ticket
   for (const auto& scope : read) put_scope_locked(scope);
 }
 
-void Caches::put_scope_locked(ScopeRef scope) {
-  const std::size_t bytes = scope_bytes(*scope);
-  if (auto it = scopes_.find(scope->record); it != scopes_.end()) {
+void Caches::drop_scope_locked(const std::string& record) {
+  if (auto it = scopes_.find(record); it != scopes_.end()) {
     scope_bytes_ -= scope_bytes(*it->second);
     scopes_.erase(it);
   }
+}
+
+void Caches::put_scope_locked(ScopeRef scope) {
+  const std::size_t bytes = scope_bytes(*scope);
+  drop_scope_locked(scope->record);
   if (scope_bytes_ + bytes > kMaxScopeBytes) {
     scopes_.clear();
     scope_bytes_ = 0;
@@ -219,12 +225,7 @@ void Caches::update_scopes(std::vector<RecordScope>& written,
   if (written.empty() && dropped.empty()) return;
   std::lock_guard lock(mu_);
   ++scope_generation_;
-  for (const auto& id : dropped) {
-    if (auto it = scopes_.find(id); it != scopes_.end()) {
-      scope_bytes_ -= scope_bytes(*it->second);
-      scopes_.erase(it);
-    }
-  }
+  for (const auto& id : dropped) drop_scope_locked(id);
   for (auto& scope : written) put_scope_locked(std::make_shared<const RecordScope>(std::move(scope)));
 }
 
@@ -271,8 +272,7 @@ void Caches::invalidate(Event event) {
     done.rows.clear();
     done.revoked.clear();
     done.shared = false;
-    for (auto& scope : done.scopes) done.unscoped.push_back(std::move(scope.record));
-    done.scopes.clear();
+    done.unscope_from(0);
   }
   for (const auto& device : done.revoked) writer_.devices.erase(device);
   update_tails(done.rows);

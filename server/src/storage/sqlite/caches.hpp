@@ -203,6 +203,12 @@ class Caches {
     bool views = false;                // a device view or a scope version written
     std::vector<RecordScope> scopes;   // scope rows written, in order
     std::vector<std::string> unscoped;  // records whose scope row a failed job wrote
+    // The scope rows written since `mark` were rolled back: their records'
+    // cached rows go instead of taking them.
+    void unscope_from(std::size_t mark) {
+      for (std::size_t i = mark; i < scopes.size(); ++i) unscoped.push_back(std::move(scopes[i].record));
+      scopes.resize(std::min(mark, scopes.size()));
+    }
     std::vector<std::string> revoked;  // devices revoked
     bool shared = false;               // wrote what any process may cache
     bool sequenced = false;            // used the WriterCache (a sequencing write)
@@ -231,6 +237,7 @@ class Caches {
   void drop_views();
   void update_scopes(std::vector<RecordScope>& written, const std::vector<std::string>& dropped);
   void put_scope_locked(ScopeRef scope);
+  void drop_scope_locked(const std::string& record);
   void forget_writer();
 
   WriteEpoch epoch_;

@@ -193,17 +193,14 @@ Status SqlitePushTransaction::bump_scope_version(std::string_view school) {
 }
 
 Result<std::optional<DeviceView>> SqlitePushTransaction::device_view(std::string_view device) {
-  auto st = stmt(kDeviceViewSql);
+  auto st = stmt(kDeviceViewSql.c_str());
   if (!st) return std::move(st).error();
   return read_device_view(**st, device);
 }
 
 Result<std::vector<std::pair<std::string, DeviceView>>> SqlitePushTransaction::school_device_views(
     std::string_view school) {
-  auto st = stmt(
-      "SELECT v.number, v.view, v.acked_view, v.scope_version, v.day, v.gone, v.backfill, "
-      "v.backfill_upto, v.rewind, v.device FROM server_device_views v JOIN server_devices d ON "
-      "d.id=v.device WHERE d.school=? ORDER BY v.device");
+  auto st = stmt(kSchoolDeviceViewsSql.c_str());
   if (!st) return std::move(st).error();
   (*st)->bind(1, school);
   std::vector<std::pair<std::string, DeviceView>> out;

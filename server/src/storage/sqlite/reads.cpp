@@ -139,7 +139,7 @@ Result<PullState> SqliteStorage::read_pull_state(std::string_view device, std::s
   TANDEM_TRY((*begin)->run());
   PullState state;
   {
-    auto st = reader.stmt(kDeviceViewSql);
+    auto st = reader.stmt(kDeviceViewSql.c_str());
     if (!st) return std::move(st).error();
     auto view = read_device_view(**st, device);
     if (!view) return std::move(view).error();

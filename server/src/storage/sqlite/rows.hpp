@@ -37,14 +37,22 @@ std::string json_list(const std::vector<std::string>& items);
 // The strings of a JSON array; anything else reads as an empty list.
 std::vector<std::string> parse_list(const std::string& text);
 
-// A device's view by device id (bind 1), for read_device_view().
-inline constexpr const char* kDeviceViewSql =
-    "SELECT number, view, acked_view, scope_version, day, gone, backfill, backfill_upto, rewind "
-    "FROM server_device_views WHERE device=?";
+// A device view's columns, in the order device_view_columns() reads them.
+inline constexpr const char* kDeviceViewColumns =
+    "number, view, acked_view, scope_version, day, gone, backfill, backfill_upto, rewind";
+// A device's view by device id (bind 1), for read_device_view(). (Statements
+// are cached by their text's address: these live as long as the program.)
+inline const std::string kDeviceViewSql =
+    std::string("SELECT ") + kDeviceViewColumns + " FROM server_device_views WHERE device=?";
+// The views of a school's devices (bind 1), the device id last.
+inline const std::string kSchoolDeviceViewsSql =
+    std::string("SELECT ") + kDeviceViewColumns +
+    ", device FROM server_device_views WHERE device IN "
+    "(SELECT id FROM server_devices WHERE school=?) ORDER BY device";
 // The view of `device` through `st`, the prepared kDeviceViewSql; nullopt:
 // the device has none yet.
 Result<std::optional<DeviceView>> read_device_view(sqlite::Stmt& st, std::string_view device);
-// The view in columns [at, at + 9) of the current row, in kDeviceViewSql's order.
+// The view in columns [at, at + 9) of the current row, in kDeviceViewColumns' order.
 DeviceView device_view_columns(const sqlite::Stmt& st, int at);
 
 // The school's last seq (0 before its first change) through `st`, the

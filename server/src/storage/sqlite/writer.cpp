@@ -85,10 +85,7 @@ std::size_t SqliteStorage::commit_batch(Batch& batch, const Touches& touches) {
       } else {
         undo_sequence();  // its rows were rolled back with its savepoint
         caches_.changes().rows.resize(updates_before);
-        auto& changes = caches_.changes();
-        for (std::size_t i = scopes_before; i < changes.scopes.size(); ++i)
-          changes.unscoped.push_back(std::move(changes.scopes[i].record));
-        changes.scopes.resize(scopes_before);
+        caches_.changes().unscope_from(scopes_before);
       }
     }
     for (const auto& [id, ms] : touches) {

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "tandem/core/entries.hpp"
@@ -96,11 +98,36 @@ TEST_CASE("a session's summary reads its own entries through the parent index",
   const std::string p =
       plan(*s,
            "SELECT DISTINCT f.record FROM field_writes f JOIN records r ON r.id = f.record "
-           "WHERE f.field IN ('session', 'course', 'meeting', 'child') AND f.dominated = 0 "
+           "WHERE (f.field = 'session' OR f.field = 'course' OR f.field = 'meeting' OR f.field = 'child') AND f.dominated = 0 "
            "AND f.field = 'session' AND f.value = 'x' AND r.kind = 'entry' AND r.deleted = '' "
            "AND r.purged = '' ORDER BY f.record");
   INFO(p);
   CHECK(p.find("field_writes_parent") != std::string::npos);
+}
+
+TEST_CASE("a field write evaluates the parent index's condition without a temporary table",
+          "[core][notebook]") {
+  // Every merged change writes a field row; an IN list in the partial index's
+  // condition made SQLite build a temporary table for each (migration 7).
+  TempDir dir;
+  std::string school;
+  auto s = test::open_store_with_school(dir.file("a.db"), school);
+  for (const char* sql :
+       {"INSERT INTO field_writes(record, field, hlc, value, dominated) VALUES(?,?,?,?,0) "
+        "ON CONFLICT(record, field, hlc) DO NOTHING",
+        "DELETE FROM field_writes WHERE record=? AND field=? AND hlc=? AND dominated=0"}) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(tandem::sqlite::handle(*s), (std::string("EXPLAIN ") + sql).c_str(), -1, &st,
+                               nullptr) == SQLITE_OK);
+    std::vector<std::string> ops;
+    while (sqlite3_step(st) == SQLITE_ROW) ops.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    sqlite3_finalize(st);
+    INFO(sql);
+    CHECK(std::find(ops.begin(), ops.end(), "OpenEphemeral") == ops.end());
+    // The parent index is maintained by the statement.
+    CHECK((std::find(ops.begin(), ops.end(), "IdxInsert") != ops.end() ||
+           std::find(ops.begin(), ops.end(), "IdxDelete") != ops.end()));
+  }
 }
 
 TEST_CASE("names: whole name, initials, first name, and ambiguity listing the matches",

@@ -350,13 +350,28 @@ Result<std::vector<LoggedChange>> Store::changes_since(std::int64_t seq, std::si
   return read_changes(**st);
 }
 
-Result<std::vector<LoggedChange>> Store::outbox(std::size_t limit) const {
+Result<std::vector<LoggedChange>> Store::outbox(std::size_t limit, std::int64_t after_seq) const {
   auto st = impl_->stmt(
       "SELECT c.seq, c.body, c.hlc, c.record, r.kind, r.school FROM outbox o "
-      "JOIN changes c ON c.seq = o.seq LEFT JOIN records r ON r.id = c.record ORDER BY o.seq LIMIT ?");
+      "JOIN changes c ON c.seq = o.seq LEFT JOIN records r ON r.id = c.record WHERE o.seq > ? "
+      "ORDER BY o.seq LIMIT ?");
+  if (!st) return std::move(st).error();
+  (*st)->bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  return read_changes(**st);
+}
+
+Result<std::vector<std::string>> Store::outbox_stamps(std::size_t limit) const {
+  auto st = impl_->stmt("SELECT c.hlc FROM outbox o JOIN changes c ON c.seq = o.seq ORDER BY o.seq LIMIT ?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, static_cast<std::int64_t>(limit));
-  return read_changes(**st);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = (*st)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back((*st)->text(0));
+  }
+  return out;
 }
 
 Result<std::int64_t> Store::outbox_size() const {

@@ -80,12 +80,14 @@ Result<EnrollCheckResponse> post_enroll_check(Transport& transport, EnrollReques
 }
 
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
-                               ErrorResponse* details, std::chrono::milliseconds timeout) {
+                               ErrorResponse* details, std::chrono::milliseconds timeout,
+                               const std::function<void()>& meanwhile) {
   HttpRequest http;
   http.path = std::string(kSyncPath);
   http.body = std::move(body);
   http.bearer_token = std::string(token);
   http.timeout = timeout;
+  if (meanwhile) return decode<SyncResponse>(transport.send_overlapped(http, meanwhile), details);
   return decode<SyncResponse>(transport.send(http), details);
 }
 

@@ -198,10 +198,15 @@ struct CurlTransport::Impl {
   bool https = false;
   TlsTime tls_time;
   CURL* curl = nullptr;
+  // Drives `curl` (and keeps its connections): a request is performed step
+  // by step, so that the caller can work while the server answers.
+  CURLM* multi = nullptr;
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   ~Impl() {
+    if (multi && curl) curl_multi_remove_handle(multi, curl);
     if (curl) curl_easy_cleanup(curl);
+    if (multi) curl_multi_cleanup(multi);
   }
 };
 
@@ -237,14 +242,70 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlOptions options
   impl->tls_time.source = options.certificate_time;
   impl->options = std::move(options);
   impl->curl = curl_easy_init();
-  if (!impl->curl) return make_error(ErrorCode::kInternal, "libcurl could not create a handle");
+  impl->multi = curl_multi_init();
+  if (!impl->curl || !impl->multi) return make_error(ErrorCode::kInternal, "libcurl could not create a handle");
   return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(impl)));
 }
 
 CurlTransport::CurlTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CurlTransport::~CurlTransport() = default;
 
-Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
+Result<HttpResponse> CurlTransport::send(const HttpRequest& request) { return send_overlapped(request, {}); }
+
+namespace {
+
+// Performs `c` on `m` until it ends; `meanwhile` runs once the request is
+// written (the server has all of it), or at the end if the exchange ended
+// before that. The easy handle's own timeouts apply as with curl_easy_perform.
+CURLcode perform(CURLM* m, CURL* c, curl_off_t request_bytes, const std::function<void()>& meanwhile) {
+  bool waiting = static_cast<bool>(meanwhile);
+  if (curl_multi_add_handle(m, c) != CURLM_OK) {
+    if (waiting) meanwhile();
+    return CURLE_FAILED_INIT;
+  }
+  CURLcode result = CURLE_OK;
+  bool done = false;
+  while (!done) {
+    int running = 0;
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) {
+        result = msg->data.result;
+        done = true;
+      }
+    }
+    if (done) break;
+    if (running == 0) {  // ended without saying how: not expected of libcurl
+      result = CURLE_GOT_NOTHING;
+      break;
+    }
+    if (waiting) {
+      curl_off_t sent = 0;
+      curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent);
+      if (sent >= request_bytes) {
+        waiting = false;
+        meanwhile();
+        continue;  // the answer may be in already
+      }
+    }
+    if (curl_multi_poll(m, nullptr, 0, 1000, nullptr) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+  }
+  curl_multi_remove_handle(m, c);
+  if (waiting) meanwhile();
+  return result;
+}
+
+}  // namespace
+
+Result<HttpResponse> CurlTransport::send_overlapped(const HttpRequest& request,
+                                                    const std::function<void()>& meanwhile) {
   CURL* c = impl_->curl;
   const CurlOptions& o = impl_->options;
   // Reset per-request options but keep the handle (and its connection cache).
@@ -313,7 +374,8 @@ Result<HttpResponse> CurlTransport::send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
   ++stats_.requests;
-  const CURLcode rc = curl_easy_perform(c);
+  const CURLcode rc =
+      perform(impl_->multi, c, static_cast<curl_off_t>(request.method == "POST" ? request.body.size() : 0), meanwhile);
   curl_slist_free_all(headers);
 
   long request_size = 0;

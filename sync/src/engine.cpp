@@ -154,7 +154,12 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
         Batch b;
         b.mutation_id = j["mutation_id"].get<std::int64_t>();
         b.changes.reserve(head->size());
-        for (auto& lc : *head) b.changes.push_back(std::move(lc.change));
+        b.texts.reserve(head->size());
+        for (auto& lc : *head) {
+          b.texts.push_back(lc.change.to_json().dump());
+          b.last_seq = lc.seq;
+          b.changes.push_back(std::move(lc.change));
+        }
         return Out(std::move(b));
       }
     }
@@ -164,18 +169,29 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
     TANDEM_TRY(drop_inflight());
   }
 
-  auto pending = store_.outbox(batch_size_);
-  if (!pending) return std::move(pending).error();
-  if (pending->empty()) return Out();
-  Batch b;
-  std::size_t bytes = 0;
-  Json hlcs = Json::array();
-  for (auto& lc : *pending) {
-    bytes += lc.change.to_json().dump().size();
-    if (!b.changes.empty() && bytes > kMaxBatchBytes) break;
-    hlcs.push_back(lc.change.id());
-    b.changes.push_back(std::move(lc.change));
+  std::optional<Batch> formed;
+  if (prefetched_) {
+    // Read while the last batch was at the server: used if the outbox still
+    // starts with exactly its changes (a stamp names one change for good).
+    Batch next = std::move(*prefetched_);
+    prefetched_.reset();
+    if (!next.changes.empty() && next.changes.size() <= batch_size_) {
+      auto head = store_.outbox_stamps(next.changes.size());
+      if (!head) return std::move(head).error();
+      bool same = head->size() == next.changes.size();
+      for (std::size_t i = 0; same && i < head->size(); ++i) same = (*head)[i] == next.changes[i].id();
+      if (same) formed = std::move(next);
+    }
   }
+  if (!formed) {
+    auto pending = store_.outbox(batch_size_);
+    if (!pending) return std::move(pending).error();
+    if (pending->empty()) return Out();
+    formed = form_batch(std::move(*pending));
+  }
+  Batch& b = *formed;
+  Json hlcs = Json::array();
+  for (const Change& c : b.changes) hlcs.push_back(c.id());
   auto last = meta_int(store_, kMetaMutationId);
   if (!last) return std::move(last).error();
   if (*last < 0) return make_error(ErrorCode::kCorrupt, "metadata 'sync.mutation_id' is negative");
@@ -198,8 +214,33 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
   return Out(std::move(b));
 }
 
+SyncEngine::Batch SyncEngine::form_batch(std::vector<LoggedChange>&& pending) {
+  Batch b;
+  std::size_t bytes = 0;
+  for (auto& lc : pending) {
+    std::string text = lc.change.to_json().dump();
+    bytes += text.size();
+    if (!b.changes.empty() && bytes > kMaxBatchBytes) break;
+    b.texts.push_back(std::move(text));
+    b.last_seq = lc.seq;
+    b.changes.push_back(std::move(lc.change));
+  }
+  return b;
+}
+
+void SyncEngine::prefetch_after(const Batch& sent) {
+  prefetched_.reset();
+  if (!options_.push || sent.changes.empty()) return;
+  // Only reads: nothing here may change what the answer finds. A failed
+  // read leaves the next batch to current_batch().
+  auto next = store_.outbox(batch_size_, sent.last_seq);
+  if (!next || next->empty()) return;
+  prefetched_ = form_batch(std::move(*next));
+}
+
 Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,
-                                                 ErrorResponse* details, const ProgressFn& progress) {
+                                                 ErrorResponse* details, const ProgressFn& progress,
+                                                 const std::function<void()>& meanwhile) {
   std::optional<Error> last;
   for (int attempt = 1;; ++attempt) {
     *details = ErrorResponse{};
@@ -208,8 +249,9 @@ Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const
     if (options_.cancelled && options_.cancelled()) return cancelled_error();
     const auto left = time_left();
     if (left && left->count() <= 0) return out_of_time(options_, last);
-    auto answer =
-        post_sync(transport_, token, body, details, left.value_or(std::chrono::milliseconds(0)));
+    // The first attempt carries `meanwhile` (work for while the server works).
+    auto answer = post_sync(transport_, token, body, details, left.value_or(std::chrono::milliseconds(0)),
+                            attempt == 1 ? meanwhile : std::function<void()>());
     if (answer) return answer;
     if (!is_retryable(answer.error().code) || attempt >= options_.retry.max_attempts) return answer;
     const auto wait = backoff(options_.retry, attempt, random_ ? random_() : 0);
@@ -298,6 +340,7 @@ Status SyncEngine::withdraw_stamps() {
   if (!server_stamp_.empty()) {
     if (auto known = Hlc::parse(server_stamp_); known && *known > floor) floor = *known;
   }
+  prefetched_.reset();  // its stamps are withdrawn
   auto renamed = store_.restamp_outbox_after(floor);
   if (!renamed) return std::move(renamed).error();
   summary_.restamped += static_cast<std::int64_t>(renamed->size());
@@ -434,6 +477,7 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
   }
   clock_refused_ = false;
   candidate_this_sync_ = false;
+  prefetched_.reset();
   withdrawals_ = 0;
   no_progress_ = 0;
   int rebatches = 0;
@@ -506,12 +550,15 @@ Result<SyncSummary> SyncEngine::sync(const ProgressFn& progress) {
       request.pull = PullRequest{cursor_, pull_limit, view_};
       first = false;
     }
-    const std::string body = request.to_json().dump();
+    const std::string body = batch ? request.to_text(batch->texts) : request.to_json().dump();
     report(progress, SyncProgress::Phase::kSending);
     ErrorResponse details;
     const std::int64_t sent = clock_.base().now_ms();
     const auto began = monotonic(options_);
-    auto answer = send_with_retry(**token, body, &details, progress);
+    // While the server merges this batch, the next one is read and encoded.
+    std::function<void()> meanwhile;
+    if (batch) meanwhile = [this, &batch] { prefetch_after(*batch); };
+    auto answer = send_with_retry(**token, body, &details, progress, meanwhile);
     const std::int64_t received = clock_.base().now_ms();
     slowest_ = std::max(slowest_, std::chrono::duration_cast<std::chrono::milliseconds>(monotonic(options_) - began));
     if (!answer && answer.error().code == ErrorCode::kTimeout && window_end_ &&

@@ -281,18 +281,46 @@ Result<EnrollCheckResponse> EnrollCheckResponse::from_json(const Json& j) {
 
 // ---- sync request ----
 
-Json SyncRequest::to_json() const {
+namespace {
+
+// The request with its push's changes left out (an empty array).
+Json request_shell(const SyncRequest& r) {
   Json j = Json::object();
-  if (push) {
-    Json changes = Json::array();
-    for (const auto& c : push->changes) changes.push_back(c.to_json());
-    j["push"] = Json{{"mutation_id", push->mutation_id}, {"changes", std::move(changes)}};
-  }
-  if (pull) {
-    j["pull"] = Json{{"cursor", pull->cursor}, {"limit", pull->limit}};
-    if (pull->view > 0) j["pull"]["view"] = pull->view;
+  if (r.push) j["push"] = Json{{"mutation_id", r.push->mutation_id}, {"changes", Json::array()}};
+  if (r.pull) {
+    j["pull"] = Json{{"cursor", r.pull->cursor}, {"limit", r.pull->limit}};
+    if (r.pull->view > 0) j["pull"]["view"] = r.pull->view;
   }
   return j;
+}
+
+}  // namespace
+
+Json SyncRequest::to_json() const {
+  Json j = request_shell(*this);
+  if (push) {
+    Json& changes = j["push"]["changes"];
+    for (const auto& c : push->changes) changes.push_back(c.to_json());
+  }
+  return j;
+}
+
+std::string SyncRequest::to_text(const std::vector<std::string>& change_texts) const {
+  std::string text = request_shell(*this).dump();
+  // The only member named "changes" (the pull's members are numbers).
+  constexpr std::string_view kEmpty = "\"changes\":[]";
+  const std::size_t at = text.find(kEmpty);
+  if (at == std::string::npos) return to_json().dump();
+  std::size_t bytes = 0;
+  for (const auto& t : change_texts) bytes += t.size() + 1;
+  std::string joined;
+  joined.reserve(bytes);
+  for (std::size_t i = 0; i < change_texts.size(); ++i) {
+    if (i > 0) joined += ',';
+    joined += change_texts[i];
+  }
+  text.insert(at + kEmpty.size() - 1, joined);
+  return text;
 }
 
 Result<SyncRequest> SyncRequest::from_json(const Json& j) {

@@ -214,7 +214,13 @@ class Store {
 
   // ---- change log and outbox ----
   Result<std::vector<LoggedChange>> changes_since(std::int64_t seq, std::size_t limit) const;
-  Result<std::vector<LoggedChange>> outbox(std::size_t limit) const;
+  // The outbox in log order: its first `limit` changes, or the first `limit`
+  // after log position `after_seq` (what follows a batch already formed).
+  Result<std::vector<LoggedChange>> outbox(std::size_t limit, std::int64_t after_seq = 0) const;
+  // The stamps of the outbox's first `limit` changes, in order: whether a
+  // batch formed earlier is still its head (a stamp names one change's
+  // content for good; a withdrawal gives new stamps).
+  Result<std::vector<std::string>> outbox_stamps(std::size_t limit) const;
   Result<std::int64_t> outbox_size() const;
   // Drops acknowledged changes (by hlc string) from the outbox.
   Status ack(const std::vector<std::string>& hlcs);

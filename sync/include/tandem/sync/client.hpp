@@ -25,6 +25,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string_view>
 
 #include "tandem/core/error.hpp"
@@ -49,9 +50,11 @@ Result<EnrollCheckResponse> post_enroll_check(Transport& transport, EnrollReques
 
 // `body` is the encoded SyncRequest (the engine keeps the exact bytes so a
 // retry sends the same request); `timeout`, when set, bounds the exchange
-// (HttpRequest::timeout).
+// (HttpRequest::timeout); `meanwhile`, when set, runs while the server
+// works on the request (Transport::send_overlapped).
 Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std::string body,
                                ErrorResponse* details = nullptr,
-                               std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+                               std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+                               const std::function<void()>& meanwhile = {});
 
 }  // namespace tandem::sync

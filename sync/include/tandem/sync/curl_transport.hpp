@@ -74,6 +74,10 @@ class CurlTransport final : public Transport {
   CurlTransport& operator=(const CurlTransport&) = delete;
 
   Result<HttpResponse> send(const HttpRequest& request) override;
+  // Drives the exchange itself (libcurl's multi interface, on this thread)
+  // and runs `meanwhile` once the request is written.
+  Result<HttpResponse> send_overlapped(const HttpRequest& request,
+                                       const std::function<void()>& meanwhile) override;
   TransportStats stats() const override { return stats_; }
 
  private:

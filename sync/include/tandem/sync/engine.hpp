@@ -237,11 +237,19 @@ class SyncEngine {
   struct Batch {
     std::int64_t mutation_id = 0;
     std::vector<Change> changes;
+    std::vector<std::string> texts;  // each change's JSON, encoded once (size, body)
+    std::int64_t last_seq = 0;       // the log position of its last change
   };
   Result<std::optional<Batch>> current_batch();
+  // The outbox changes of `pending` that fit one push, encoded.
+  static Batch form_batch(std::vector<LoggedChange>&& pending);
+  // While the server works on `sent`: the batch after it, read and encoded
+  // (used by current_batch() only if the outbox still starts with it).
+  void prefetch_after(const Batch& sent);
   Status drop_inflight();
   Result<SyncResponse> send_with_retry(const std::string& token, const std::string& body,
-                                       ErrorResponse* details, const ProgressFn& progress);
+                                       ErrorResponse* details, const ProgressFn& progress,
+                                       const std::function<void()>& meanwhile = {});
   // Time left before overall_timeout (nullopt: no bound).
   std::optional<std::chrono::milliseconds> time_left() const;
   Status learn_clock(std::int64_t server_time_ms, std::int64_t sent_ms, std::int64_t received_ms);
@@ -269,6 +277,7 @@ class SyncEngine {
   RandomFn random_;
   EngineOptions options_;
   std::size_t batch_size_ = 0;
+  std::optional<Batch> prefetched_;  // prefetch_after()'s, not yet checked
   std::int64_t cursor_ = 0;
   std::int64_t view_ = 0;  // kMetaView
   bool more_ = false;

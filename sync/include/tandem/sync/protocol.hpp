@@ -155,6 +155,11 @@ struct SyncRequest {
   std::optional<PullRequest> pull;
 
   Json to_json() const;
+  // The same text as to_json().dump(), with the push's changes given as
+  // their texts (change_texts[i] == push->changes[i].to_json().dump()): a
+  // batch is encoded once, for its size and for the body.
+  // REQUIRES: push, and one text per change.
+  std::string to_text(const std::vector<std::string>& change_texts) const;
   static Result<SyncRequest> from_json(const Json& j);
 };
 

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "tandem/core/error.hpp"
@@ -63,6 +64,16 @@ class Transport {
   virtual ~Transport() = default;
   // Sends one request and waits for its response (blocking).
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  // The same exchange; once the request is on its way (all of it written),
+  // `meanwhile` runs on this thread before the response is awaited, so that
+  // work needing no answer overlaps the server's. It runs at most once (not
+  // when the request could not be begun). This default: send, then meanwhile.
+  virtual Result<HttpResponse> send_overlapped(const HttpRequest& request,
+                                               const std::function<void()>& meanwhile) {
+    auto response = send(request);
+    if (meanwhile) meanwhile();
+    return response;
+  }
   virtual TransportStats stats() const { return {}; }
 };
 

@@ -171,7 +171,8 @@ Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::s
   // a partial index only for a query that states its condition.
   auto st = impl_->stmt(
       "SELECT DISTINCT f.record FROM field_writes f JOIN records r ON r.id = f.record "
-      "WHERE (f.field = 'session' OR f.field = 'course' OR f.field = 'meeting' OR f.field = 'child') AND f.dominated = 0 "
+      "WHERE (CASE f.field WHEN 'session' THEN 1 WHEN 'course' THEN 1 WHEN 'meeting' THEN 1 "
+      "WHEN 'child' THEN 1 ELSE 0 END) = 1 AND f.dominated = 0 "
       "AND f.field = ?1 AND f.value = ?2 AND r.kind = ?3 AND r.deleted = '' AND r.purged = '' "
       "ORDER BY f.record");
   if (!st) return std::move(st).error();

@@ -263,6 +263,13 @@ CURLcode perform(CURLM* m, CURL* c, curl_off_t request_bytes, const std::functio
     if (waiting) meanwhile();
     return CURLE_FAILED_INIT;
   }
+  // Taken off the multi handle however this ends (meanwhile may throw), so
+  // that the next request can be added.
+  struct Added {
+    CURLM* m;
+    CURL* c;
+    ~Added() { curl_multi_remove_handle(m, c); }
+  } added{m, c};
   CURLcode result = CURLE_OK;
   bool done = false;
   while (!done) {
@@ -297,7 +304,6 @@ CURLcode perform(CURLM* m, CURL* c, curl_off_t request_bytes, const std::functio
       break;
     }
   }
-  curl_multi_remove_handle(m, c);
   if (waiting) meanwhile();
   return result;
 }

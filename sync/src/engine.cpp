@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <exception>
 #include <limits>
 #include <unordered_map>
 
@@ -232,10 +233,14 @@ void SyncEngine::prefetch_after(const Batch& sent) {
   prefetched_.reset();
   if (!options_.push || sent.changes.empty()) return;
   // Only reads: nothing here may change what the answer finds. A failed
-  // read leaves the next batch to current_batch().
-  auto next = store_.outbox(batch_size_, sent.last_seq);
-  if (!next || next->empty()) return;
-  prefetched_ = form_batch(std::move(*next));
+  // read (or out of memory) leaves the next batch to current_batch().
+  try {
+    auto next = store_.outbox(batch_size_, sent.last_seq);
+    if (!next || next->empty()) return;
+    prefetched_ = form_batch(std::move(*next));
+  } catch (const std::exception&) {
+    prefetched_.reset();
+  }
 }
 
 Result<SyncResponse> SyncEngine::send_with_retry(const std::string& token, const std::string& body,

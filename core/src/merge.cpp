@@ -77,14 +77,7 @@ Result<std::vector<std::string>> Store::Impl::heads(std::string_view record, std
   auto st = stmt("SELECT hlc FROM field_writes WHERE record=? AND field=? AND dominated=0 ORDER BY hlc");
   if (!st) return std::move(st).error();
   (*st)->bind(1, record).bind(2, field);
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = (*st)->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    out.push_back((*st)->text(0));
-  }
-  return out;
+  return (*st)->texts();
 }
 
 Status Store::Impl::write_field(const std::string& record, const std::string& field,

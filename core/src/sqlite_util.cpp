@@ -39,6 +39,16 @@ Status Stmt::run() {
   }
 }
 
+Result<std::vector<std::string>> Stmt::texts(int col) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto r = step();
+    if (!r) return std::move(r).error();
+    if (!*r) return out;
+    out.push_back(text(col));
+  }
+}
+
 StatementCache::~StatementCache() {
   for (auto& [_, s] : cache_) sqlite3_finalize(s);
 }

@@ -364,14 +364,7 @@ Result<std::vector<std::string>> Store::outbox_stamps(std::size_t limit) const {
   auto st = impl_->stmt("SELECT c.hlc FROM outbox o JOIN changes c ON c.seq = o.seq ORDER BY o.seq LIMIT ?");
   if (!st) return std::move(st).error();
   (*st)->bind(1, static_cast<std::int64_t>(limit));
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = (*st)->step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    out.push_back((*st)->text(0));
-  }
-  return out;
+  return (*st)->texts();
 }
 
 Result<std::int64_t> Store::outbox_size() const {

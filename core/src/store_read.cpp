@@ -144,12 +144,9 @@ Result<std::vector<Record>> Store::list(std::string_view kind, bool include_dele
     if (!st) return std::move(st).error();
     (*st)->bind(1, std::int64_t{include_deleted});
     if (!kind.empty()) (*st)->bind(2, kind);
-    for (;;) {
-      auto step = (*st)->step();
-      if (!step) return std::move(step).error();
-      if (!*step) break;
-      ids.push_back((*st)->text(0));
-    }
+    auto read = (*st)->texts();
+    if (!read) return std::move(read).error();
+    ids = std::move(*read);
   }
   std::vector<Record> out;
   out.reserve(ids.size());
@@ -180,16 +177,11 @@ Result<std::vector<Record>> Store::list_under(std::string_view kind_name, std::s
   if (!locked) return std::move(locked).error();
   ReadSnapshot snapshot(impl_->db);
   (*st)->bind(1, field).bind(2, Json(std::string(parent)).dump()).bind(3, kind->name);
-  std::vector<std::string> ids;
-  for (;;) {
-    auto step = (*st)->step();
-    if (!step) return std::move(step).error();
-    if (!*step) break;
-    ids.push_back((*st)->text(0));
-  }
+  auto ids = (*st)->texts();
+  if (!ids) return std::move(ids).error();
   std::vector<Record> out;
-  out.reserve(ids.size());
-  for (const auto& id : ids) {
+  out.reserve(ids->size());
+  for (const auto& id : *ids) {
     auto r = impl_->load(id);
     if (!r) return std::move(r).error();
     TANDEM_TRY(Impl::check_lease(*r, *locked));

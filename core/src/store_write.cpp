@@ -152,12 +152,9 @@ Status check_local_refs(Store::Impl& m, const std::string& school, const std::st
         "SELECT element FROM set_elements WHERE record=? AND field='focus_areas' AND present=1");
     if (!st) return std::move(st).error();
     (*st)->bind(1, school);
-    for (;;) {
-      auto step = (*st)->step();
-      if (!step) return std::move(step).error();
-      if (!*step) break;
-      known.push_back((*st)->text(0));
-    }
+    auto added = (*st)->texts();
+    if (!added) return std::move(added).error();
+    known.insert(known.end(), added->begin(), added->end());
     for (const auto& el : value.is_array() ? value : Json::array({value})) {
       if (std::find(known.begin(), known.end(), el.get<std::string>()) == known.end()) {
         return make_error(ErrorCode::kInvalidValue,

@@ -87,8 +87,7 @@ Result<SyncResponse> post_sync(Transport& transport, std::string_view token, std
   http.body = std::move(body);
   http.bearer_token = std::string(token);
   http.timeout = timeout;
-  if (meanwhile) return decode<SyncResponse>(transport.send_overlapped(http, meanwhile), details);
-  return decode<SyncResponse>(transport.send(http), details);
+  return decode<SyncResponse>(transport.send_overlapped(http, meanwhile), details);
 }
 
 }  // namespace tandem::sync

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/store.hpp"
@@ -57,6 +58,8 @@ class Stmt {
   Result<bool> step();
   // Steps to completion, ignoring rows (writes).
   Status run();
+  // Steps to completion, collecting column `col` of every row as text.
+  Result<std::vector<std::string>> texts(int col = 0);
 
   // Column values of the current row. text_view() is valid only until the
   // next step(), reset or column call on this statement.

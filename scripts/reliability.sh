@@ -8,12 +8,13 @@
 #
 # A suite takes part by carrying one of the labels below (ctest) and
 # printing such lines; the script depends on none of them in particular.
-# Presets named `fuzz` (libFuzzer, clang), when CMakePresets.json has one,
-# are built and run the same way.
+# The libFuzzer targets (preset `fuzz`, clang) run through scripts/fuzz.sh
+# --ci, which prints one such line per target, when the labels name fuzz.
 #
 # Usage: scripts/reliability.sh [--soak]   (--soak: TANDEM_SOAK=1, the soak tiers)
 # Env:   TANDEM_RELIABILITY_LABELS  ctest label regex (default fault|abuse|clock|fuzz)
 #        TANDEM_SEED                passed on: replay the suites' seeded runs
+#        TANDEM_FUZZ_SECONDS        seconds per fuzz target (default 45)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,25 +32,32 @@ LOG="build/reliability.log"  # every suite's output, kept for the failures
 : >"$LOG"
 
 status=0
-presets=(ci)
-if grep -q '"name": *"fuzz"' CMakePresets.json; then presets+=(fuzz); fi
-for preset in "${presets[@]}"; do
-  echo "== preset $preset: build" >&2
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)" >&2
-  if ctest --preset "$preset" -N -L "$LABELS" | grep -q 'Total Tests: 0'; then
-    echo "== preset $preset: no test labelled $LABELS" >&2
-    continue
-  fi
-  echo "== preset $preset: ctest -L '$LABELS'" >&2
+echo "== preset ci: build" >&2
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$(nproc)" >&2
+if ctest --preset ci -N -L "$LABELS" | grep -q 'Total Tests: 0'; then
+  echo "== preset ci: no test labelled $LABELS" >&2
+else
+  echo "== preset ci: ctest -L '$LABELS'" >&2
   # -V: the suites' stdout, where the lines are. A failing suite fails the
   # script, after the table is written (its rows say what passed).
-  if ! ctest --preset "$preset" -L "$LABELS" -V --timeout 3600 >>"$LOG" 2>&1; then
+  if ! ctest --preset ci -L "$LABELS" -V --timeout 3600 >>"$LOG" 2>&1; then
     status=1
-    echo "== preset $preset: some suites FAILED (details in $LOG):" >&2
+    echo "== preset ci: some suites FAILED (details in $LOG):" >&2
     sed -n '/The following tests FAILED/,/^Errors while running/p' "$LOG" >&2
   fi
-done
+fi
+
+# The fuzz preset has no ctest suites: scripts/fuzz.sh builds it and runs
+# every target from its seeds, as the CI tier does.
+if [[ $LABELS == *fuzz* ]]; then
+  FUZZ_SECONDS=${TANDEM_FUZZ_SECONDS:-45}
+  echo "== fuzz: scripts/fuzz.sh --ci $FUZZ_SECONDS" >&2
+  if ! bash scripts/fuzz.sh --ci "$FUZZ_SECONDS" >>"$LOG" 2>&1; then
+    status=1
+    echo "== fuzz: a finding or a failed build (details in $LOG)" >&2
+  fi
+fi
 
 python3 - "$LOG" README.md <<'EOF'
 import json, re, sys

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "fault_env.hpp"
+
 namespace tandem::test {
 namespace {
 
@@ -62,13 +64,7 @@ long resident_kib(pid_t pid) {
 
 void print_reliability(const std::string& fault, long cases, const std::string& result,
                        const std::string& test_name) {
-  const nlohmann::json line = {
-      {"fault", fault},
-      {"cases", cases},
-      {"result", result},
-      {"command", "build/ci/tests/tandem_fault_tests \"" + test_name + "\""}};
-  std::printf("TANDEM_RELIABILITY %s\n", line.dump().c_str());
-  std::fflush(stdout);
+  reliability_line(fault, static_cast<std::int64_t>(cases), result, suite_command(test_name, false));
 }
 
 // ---- ConnectionFlood ----

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "fault_env.hpp"
 #include "tandem/sync/engine.hpp"
 #include "test_util.hpp"
 #include "tandem/sync/skew_clock.hpp"
@@ -184,12 +185,7 @@ std::string cli_error_code(const ProcessResult& r) {
 
 void print_reliability(const std::string& fault, std::size_t cases, const std::string& result,
                        const std::string& test_name) {
-  const nlohmann::json line{{"fault", fault},
-                            {"cases", cases},
-                            {"result", result},
-                            {"command", "build/ci/tests/tandem_fault_tests \"" + test_name + "\""}};
-  std::printf("TANDEM_RELIABILITY %s\n", line.dump().c_str());
-  std::fflush(stdout);
+  reliability_line(fault, static_cast<std::int64_t>(cases), result, suite_command(test_name, false));
 }
 
 }  // namespace tandem::test

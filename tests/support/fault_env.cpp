@@ -51,7 +51,22 @@ bool soak_tier() {
 std::optional<std::string> fault_case() { return env("TANDEM_FAULT_CASE"); }
 
 std::string suite_command(const std::string& test_name, bool soak) {
-  return std::string(soak ? "TANDEM_SOAK=1 " : "") + this_binary() + " \"" + test_name + "\"";
+  // Inside the shell's double quotes: Catch reads ',' as "or" and '[' as a
+  // tag unless escaped (\, stays as it is in the shell), a backslash is
+  // doubled for Catch and again for the shell, and the shell's own '"', '$'
+  // and '`' are escaped.
+  std::string quoted;
+  for (const char c : test_name) {
+    if (c == ',' || c == '[' || c == ']') {
+      quoted += '\\';
+    } else if (c == '\\') {
+      quoted += "\\\\\\";
+    } else if (c == '"' || c == '$' || c == '`') {
+      quoted += '\\';
+    }
+    quoted += c;
+  }
+  return std::string(soak ? "TANDEM_SOAK=1 " : "") + this_binary() + " \"" + quoted + "\"";
 }
 
 std::string rerun_command(const std::string& test_name, std::uint64_t seed, bool soak) {

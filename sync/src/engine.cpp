@@ -152,15 +152,9 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
         same = hlcs[i].is_string() && (*head)[i].change.id() == hlcs[i].get<std::string>();
       }
       if (same) {
-        Batch b;
+        // All of it, as it was formed: the id names exactly these changes.
+        Batch b = form_batch(std::move(*head), std::numeric_limits<std::size_t>::max());
         b.mutation_id = j["mutation_id"].get<std::int64_t>();
-        b.changes.reserve(head->size());
-        b.texts.reserve(head->size());
-        for (auto& lc : *head) {
-          b.texts.push_back(lc.change.to_json().dump());
-          b.last_seq = lc.seq;
-          b.changes.push_back(std::move(lc.change));
-        }
         return Out(std::move(b));
       }
     }
@@ -188,7 +182,7 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
     auto pending = store_.outbox(batch_size_);
     if (!pending) return std::move(pending).error();
     if (pending->empty()) return Out();
-    formed = form_batch(std::move(*pending));
+    formed = form_batch(std::move(*pending), kMaxBatchBytes);
   }
   Batch& b = *formed;
   Json hlcs = Json::array();
@@ -215,13 +209,15 @@ Result<std::optional<SyncEngine::Batch>> SyncEngine::current_batch() {
   return Out(std::move(b));
 }
 
-SyncEngine::Batch SyncEngine::form_batch(std::vector<LoggedChange>&& pending) {
+SyncEngine::Batch SyncEngine::form_batch(std::vector<LoggedChange>&& pending, std::size_t max_bytes) {
   Batch b;
+  b.changes.reserve(pending.size());
+  b.texts.reserve(pending.size());
   std::size_t bytes = 0;
   for (auto& lc : pending) {
     std::string text = lc.change.to_json().dump();
     bytes += text.size();
-    if (!b.changes.empty() && bytes > kMaxBatchBytes) break;
+    if (!b.changes.empty() && bytes > max_bytes) break;
     b.texts.push_back(std::move(text));
     b.last_seq = lc.seq;
     b.changes.push_back(std::move(lc.change));
@@ -237,7 +233,7 @@ void SyncEngine::prefetch_after(const Batch& sent) {
   try {
     auto next = store_.outbox(batch_size_, sent.last_seq);
     if (!next || next->empty()) return;
-    prefetched_ = form_batch(std::move(*next));
+    prefetched_ = form_batch(std::move(*next), kMaxBatchBytes);
   } catch (const std::exception&) {
     prefetched_.reset();
   }

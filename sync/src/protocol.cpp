@@ -306,20 +306,22 @@ Json SyncRequest::to_json() const {
 }
 
 std::string SyncRequest::to_text(const std::vector<std::string>& change_texts) const {
-  std::string text = request_shell(*this).dump();
+  const std::string shell = request_shell(*this).dump();
   // The only member named "changes" (the pull's members are numbers).
   constexpr std::string_view kEmpty = "\"changes\":[]";
-  const std::size_t at = text.find(kEmpty);
+  const std::size_t at = shell.find(kEmpty);
   if (at == std::string::npos) return to_json().dump();
-  std::size_t bytes = 0;
+  const std::size_t split = at + kEmpty.size() - 1;  // at the ']'
+  std::size_t bytes = shell.size();
   for (const auto& t : change_texts) bytes += t.size() + 1;
-  std::string joined;
-  joined.reserve(bytes);
+  std::string text;
+  text.reserve(bytes);
+  text.append(shell, 0, split);
   for (std::size_t i = 0; i < change_texts.size(); ++i) {
-    if (i > 0) joined += ',';
-    joined += change_texts[i];
+    if (i > 0) text += ',';
+    text += change_texts[i];
   }
-  text.insert(at + kEmpty.size() - 1, joined);
+  text.append(shell, split);
   return text;
 }
 

@@ -2,17 +2,13 @@
 // engine's `meanwhile` once the request is written, and the engine reads and
 // encodes its next batch then. What it read is used only if the outbox still
 // starts with it; the bytes of every request are what they were.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 #include <utility>
 
+#include "hostile_server.hpp"
 #include "sync_fixture.hpp"
 #include "tandem/sync/client.hpp"
 #include "test_util.hpp"
@@ -20,86 +16,22 @@
 namespace tandem::test {
 namespace {
 
-// One loopback HTTP/1.1 server thread for `requests` requests on one
-// connection: it reads each whole request, then waits (up to 5 s) until
-// `go` is set before it answers `{}`; `early[i]`: go was set when request i
-// had arrived and nothing was answered yet.
-class HoldingServer {
- public:
-  explicit HoldingServer(int requests) : requests_(requests) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(listener_, 4) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { run(); });
-  }
-  ~HoldingServer() {
-    join();
-    ::close(listener_);
-  }
-  void join() {
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::atomic<bool> go{false};
-  std::vector<bool> early;
-  int connections = 0;
-
- private:
-  void run() {
-    int c = -1;
-    std::string in;
-    for (int i = 0; i < requests_; ++i) {
-      if (c < 0) {
-        c = ::accept(listener_, nullptr, nullptr);
-        if (c < 0) return;
-        ++connections;
-      }
-      // Headers, then Content-Length bytes of body.
-      std::size_t end = std::string::npos;
-      std::size_t length = 0;
-      for (;;) {
-        end = in.find("\r\n\r\n");
-        if (end != std::string::npos) {
-          const auto at = in.find("Content-Length: ");
-          length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
-          if (in.size() >= end + 4 + length) break;
-        }
-        char buf[65536];
-        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) {
-          ::close(c);
-          return;
-        }
-        in.append(buf, static_cast<std::size_t>(n));
-      }
-      in.erase(0, end + 4 + length);
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (!go && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      early.push_back(go.load());
-      go = false;
-      const std::string answer =
-          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-      if (::send(c, answer.data(), answer.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(answer.size())) break;
-    }
-    if (c >= 0) ::close(c);
-  }
-
-  int requests_;
-  int listener_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
-
 TEST_CASE("curl's transport runs the caller's work while the server holds the request, on one connection",
           "[e2e][sync][overlap]") {
-  HoldingServer server(2);
+  // A loopback server that keeps the connection and holds each request
+  // (up to 5 s) until `go` is set, then answers `{}`; `early`: requests for
+  // which go was already set when they had arrived whole.
+  std::atomic<bool> go{false};
+  std::atomic<int> early{0};
+  HostileServer server(
+      [&](const HostileRequest&, HostileWire& wire) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!go && !wire.stopping() && std::chrono::steady_clock::now() < until)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (go.exchange(false)) ++early;
+        wire.send(http_answer(200, "{}", false));
+      },
+      /*keep_alive=*/true);
   auto transport = curl_to(server.url(), std::chrono::milliseconds(20000));
   int ran = 0;
   for (int i = 0; i < 2; ++i) {
@@ -109,7 +41,7 @@ TEST_CASE("curl's transport runs the caller's work while the server holds the re
     const auto t0 = std::chrono::steady_clock::now();
     auto answer = transport->send_overlapped(request, [&] {
       ++ran;
-      server.go = true;  // the server answers only once this ran
+      go = true;  // the server answers only once this ran
     });
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     REQUIRE(answer.ok());
@@ -119,9 +51,9 @@ TEST_CASE("curl's transport runs the caller's work while the server holds the re
     // Not the server's 5 s wait: the work ran while it held the request.
     CHECK(ms < 2500);
   }
-  server.join();
-  CHECK(server.early == std::vector<bool>{true, true});
-  CHECK(server.connections == 1);
+  CHECK(server.requests() == 2);
+  CHECK(early == 2);
+  CHECK(server.connections() == 1);
   CHECK(transport->stats().connections == 1);
 }
 

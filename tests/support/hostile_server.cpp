@@ -91,7 +91,8 @@ bool HostileWire::send(std::string_view bytes) {
   return true;
 }
 
-HostileServer::HostileServer(HostileHandler handler) : handler_(std::move(handler)) {
+HostileServer::HostileServer(HostileHandler handler, bool keep_alive)
+    : handler_(std::move(handler)), keep_alive_(keep_alive) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(listen_fd_ >= 0);
   const int one = 1;
@@ -132,27 +133,31 @@ void HostileServer::accept_loop() {
 }
 
 void HostileServer::serve(int fd) {
+  ++connections_;
   HostileRequest request;
-  if (read_request(fd, stop_, request)) {
+  HostileWire wire(fd, stop_, bytes_sent_);
+  while (read_request(fd, stop_, request)) {
     ++requests_;
-    HostileWire wire(fd, stop_, bytes_sent_);
     handler_(request, wire);
+    if (!keep_alive_) break;
   }
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
 }
 
-std::string http_head(int status, std::string_view headers) {
+std::string http_head(int status, std::string_view headers, bool close) {
   std::string out =
       "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason(status)) + "\r\n";
-  out += "Content-Type: application/json\r\nConnection: close\r\n";
+  out += close ? "Content-Type: application/json\r\nConnection: close\r\n"
+               : "Content-Type: application/json\r\n";
   out += headers;
   out += "\r\n";
   return out;
 }
 
-std::string http_answer(int status, std::string_view body) {
-  std::string out = http_head(status, "Content-Length: " + std::to_string(body.size()) + "\r\n");
+std::string http_answer(int status, std::string_view body, bool close) {
+  std::string out =
+      http_head(status, "Content-Length: " + std::to_string(body.size()) + "\r\n", close);
   out += body;
   return out;
 }

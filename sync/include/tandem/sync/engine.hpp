@@ -241,8 +241,9 @@ class SyncEngine {
     std::int64_t last_seq = 0;       // the log position of its last change
   };
   Result<std::optional<Batch>> current_batch();
-  // The outbox changes of `pending` that fit one push, encoded.
-  static Batch form_batch(std::vector<LoggedChange>&& pending);
+  // The first changes of `pending` whose texts add up to at most `max_bytes`
+  // (always the first), each encoded once.
+  static Batch form_batch(std::vector<LoggedChange>&& pending, std::size_t max_bytes);
   // While the server works on `sent`: the batch after it, read and encoded
   // (used by current_batch() only if the outbox still starts with it).
   void prefetch_after(const Batch& sent);
